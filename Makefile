@@ -1,0 +1,45 @@
+# hotdesk: two commands. `make run` serves the demo office, `make test` runs the suite.
+# Both install what they need (npm ci) and build (tsc) when sources changed.
+
+SHELL := /bin/bash
+NODE_STAMP := node_modules/.installed
+SOURCES := $(shell find agent -name '*.ts' 2>/dev/null)
+DATA ?= ./data
+DEMO ?= examples/demo.yaml
+
+.PHONY: all install build run test typecheck bench clean help
+
+all: build
+
+help:
+	@echo "make run    - install, build, import the demo into $(DATA) if empty, serve"
+	@echo "make test   - install, build, type-check, run the whole test suite"
+	@echo "make bench  - benchmarks against nginx and tftpd-hpa (writes bench/results.md)"
+	@echo "make clean  - remove dist/ (data/ is kept)"
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NODE_STAMP)
+
+dist/.built: $(NODE_STAMP) $(SOURCES) tsconfig.json tsconfig.build.json
+	npx tsc -p tsconfig.build.json
+	@touch $@
+
+build: dist/.built
+
+typecheck: $(NODE_STAMP)
+	npx tsc -p tsconfig.json --noEmit
+
+run: build
+	node dist/agent/cli/main.js serve --data $(DATA) --demo $(DEMO)
+
+test: build typecheck
+	npx vitest run
+
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -rf dist

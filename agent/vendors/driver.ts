@@ -1,0 +1,97 @@
+/**
+ * The one interface every vendor driver implements (Yealink, Snom, Poly).
+ *
+ * A driver is pure: it turns request facts into an identification, and a
+ * typed render input into files and screens. It never touches sockets, files
+ * (templates and profiles are loaded by the shell and handed in), the store
+ * or the clock.
+ */
+import type { Phone, SiteSettings, User, Vendor } from '../core/model.js';
+
+/** What a request path and User-Agent say about the phone asking. */
+export interface Identification {
+  readonly vendor: Vendor;
+  /** Normalised MAC when the path or the User-Agent carries one. */
+  readonly mac?: string;
+  /** Where the MAC came from (both = they agree; the pipeline checks disagreement). */
+  readonly macFromPath?: string;
+  readonly macFromUserAgent?: string;
+  /** Model id as in firmware profiles (e.g. `T46U`, `D785`, `VVX450`) when known. */
+  readonly model?: string;
+  readonly firmware?: string;
+  /** The file name as the driver knows it (case-normalised for Snom). */
+  readonly file: string;
+}
+
+/** A file the phone may request. */
+export interface PhoneFile {
+  /** File name at the provisioning root, e.g. `001565aabb01.cfg`. */
+  readonly name: string;
+  readonly contentType: string;
+  readonly body: string;
+  /** Holds a SIP password or provisioning credential: served only to its own authenticated phone, never over TFTP by default. */
+  readonly secret: boolean;
+  /** The file whose fetch confirms that the phone has the current revision. */
+  readonly carriesRevision: boolean;
+}
+
+/** Provisioning credential installed into a phone by its first file. */
+export interface Credential {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** One identity key on the phone: dials `<prefix>*<ext>*<pin>`. */
+export interface IdentityKey {
+  readonly ext: string;
+  readonly label: string;
+  /** Clear PIN, decrypted by the shell only for rendering this phone's own file. */
+  readonly pin: string;
+  readonly outboundCallerId?: string;
+}
+
+/** URLs the files point back to (all absolute, built by the shell). */
+export interface AgentUrls {
+  /** Provisioning base URL, no trailing slash (`http://10.0.0.5:8080`). */
+  readonly provisioning: string;
+  /** The phone's own hot-desk XML-browser menu (carries the per-phone screen token). */
+  readonly screens: string;
+  /** Outgoing-call action URL base for Yealink/Snom (the driver appends vendor variables). */
+  readonly actionUrl: string;
+  /** Poly telephony-notification POST URL. */
+  readonly telNotification: string;
+  /** Firmware file URL when the profile names one. */
+  readonly firmware?: string;
+}
+
+/** Everything needed to render a phone's files; immutable. */
+export interface RenderInput {
+  readonly site: SiteSettings;
+  readonly phone: Phone;
+  /** The firmware profile of `phone.model` (see vendors/firmware-profile.ts). */
+  readonly profile: unknown;
+  /** The user logged in, or null (logged out). */
+  readonly user: User | null;
+  readonly identityKeys: readonly IdentityKey[];
+  readonly revision: number;
+  /** The phone's own provisioning credential (installed by its first file). */
+  readonly credential: Credential;
+  readonly urls: AgentUrls;
+}
+
+/** A vendor driver. */
+export interface VendorDriver {
+  readonly vendor: Vendor;
+  /**
+   * Recognise a request. `path` is the decoded file name without leading `/`
+   * (already checked for traversal). Returns null when the request is not for
+   * this vendor.
+   */
+  identify(path: string, userAgent: string | undefined): Identification | null;
+  /** Names of the files this phone may request now, in boot order. */
+  fileNames(input: RenderInput): readonly string[];
+  /** Render one file by name (case rules per vendor); null when not one of this phone's files. */
+  render(input: RenderInput, name: string): PhoneFile | null;
+  /** Value of the `Event` header for a re-sync NOTIFY (e.g. `check-sync;reboot=false`). */
+  readonly checkSyncEvent: string;
+}
