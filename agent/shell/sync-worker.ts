@@ -1,0 +1,177 @@
+/**
+ * The re-provisioning loop's sender (DESIGN.md §3): for every phone whose
+ * revision was bumped and that has not fetched it yet, send SIP NOTIFY
+ * check-sync to its last-known address; fall back to the vendor's HTTP
+ * trigger when NOTIFY gets no answer; retry with backoff; report the phone
+ * unreachable after the deadline. Confirmation itself happens in the
+ * provisioning pipeline when the phone fetches the new revision.
+ *
+ * Phones are handled concurrently (bounded), so one silent phone never holds
+ * up another.
+ */
+import { isHotdeskError } from '../core/errors.js';
+import type { AuditEvent, Vendor } from '../core/model.js';
+import { DEFAULT_SYNC_RETRY, nextSyncAttempt, type SyncRetryPolicy } from '../core/sync-backoff.js';
+import type { Logger } from './logger.js';
+
+/** A phone waiting for its new revision to be fetched. */
+export interface PendingSync {
+  readonly mac: string;
+  readonly vendor: Vendor;
+  readonly lastIp: string | null;
+  readonly sipPort: number;
+  readonly revision: number;
+  readonly attempts: number;
+  readonly requestedAt: number;
+  /** SIP user for the Request-URI (logged-in line user, device account user, or the MAC). */
+  readonly requestUser: string;
+  /** Line credentials to answer a 401/407 challenge, when known. */
+  readonly credentials?: { readonly username: string; readonly password: string };
+}
+
+/** What the worker needs from the store. */
+export interface SyncStore {
+  pendingSyncs(now: number): readonly PendingSync[];
+  markSyncAttempt(mac: string, a: { now: number; nextAt: number }): void;
+  markUnreachable(mac: string, now: number): void;
+  appendAudit(e: AuditEvent): void;
+}
+
+/** Sends one NOTIFY (SipNotifier.notify). */
+export type NotifyFn = (n: {
+  host: string;
+  port: number;
+  event: string;
+  requestUser: string;
+  credentials?: { username: string; password: string };
+}) => Promise<{ status: number; attempts: number; elapsedMs: number }>;
+
+/** Vendor HTTP re-sync trigger (Yealink action URI, Poly REST); resolves to true when the phone accepted. */
+export type HttpFallbackFn = (p: PendingSync) => Promise<boolean>;
+
+export interface SyncWorkerOptions {
+  readonly store: SyncStore;
+  readonly notify: NotifyFn;
+  readonly eventFor: (vendor: Vendor) => string;
+  readonly httpFallback?: HttpFallbackFn;
+  readonly clock: () => number;
+  readonly log: Logger;
+  readonly policy?: SyncRetryPolicy;
+  /** Poll interval for due retries (ms). */
+  readonly tickMs?: number;
+  readonly concurrency?: number;
+}
+
+/** Runs the loop; `poke()` after a commit makes it act at once. */
+export class SyncWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly inFlight = new Set<string>();
+  private running = false;
+  private stopped = false;
+  private again = false;
+  private readonly policy: SyncRetryPolicy;
+
+  constructor(private readonly o: SyncWorkerOptions) {
+    this.policy = o.policy ?? DEFAULT_SYNC_RETRY;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Ask for an immediate pass (after a login/logout commit). */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.pass();
+  }
+
+  /** Stops timers; in-flight NOTIFYs finish on their own. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Phones with a NOTIFY in flight now. */
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.pass(), this.o.tickMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  /** One pass over due phones. Exposed for tests. */
+  async pass(): Promise<void> {
+    if (this.stopped) return;
+    this.running = true;
+    try {
+      const now = this.o.clock();
+      const due = this.o.store.pendingSyncs(now).filter((p) => !this.inFlight.has(p.mac));
+      const limit = this.o.concurrency ?? 64;
+      for (const p of due) {
+        if (this.inFlight.size >= limit) break;
+        this.startOne(p, now);
+      }
+    } catch (e) {
+      this.o.log.error('sync pass failed', { error: String(e) });
+    } finally {
+      this.running = false;
+      if (this.again) {
+        this.again = false;
+        queueMicrotask(() => void this.pass());
+      }
+      this.schedule();
+    }
+  }
+
+  private startOne(p: PendingSync, now: number): void {
+    const next = nextSyncAttempt(this.policy, p.requestedAt, p.attempts + 1, now);
+    if (next === null || p.lastIp === null) {
+      if (next === null) {
+        this.o.store.markUnreachable(p.mac, now);
+        this.o.store.appendAudit({ kind: 'sync-failed', at: now, phone: p.mac, detail: { revision: p.revision, attempts: p.attempts, reason: 'deadline' } });
+        this.o.log.warn('phone unreachable', { mac: p.mac, revision: p.revision, attempts: p.attempts });
+      } else {
+        // Never seen on the network: nothing to notify; it gets the revision when it boots or polls.
+        this.o.store.markSyncAttempt(p.mac, { now, nextAt: next });
+      }
+      return;
+    }
+    this.o.store.markSyncAttempt(p.mac, { now, nextAt: next });
+    this.inFlight.add(p.mac);
+    void this.sendOne(p, p.lastIp).finally(() => this.inFlight.delete(p.mac));
+  }
+
+  private async sendOne(p: PendingSync, host: string): Promise<void> {
+    const event = this.o.eventFor(p.vendor);
+    try {
+      const r = await this.o.notify({ host, port: p.sipPort, event, requestUser: p.requestUser, ...(p.credentials ? { credentials: { ...p.credentials } } : {}) });
+      this.o.store.appendAudit({
+        kind: 'sync-sent',
+        at: this.o.clock(),
+        phone: p.mac,
+        detail: { revision: p.revision, via: 'sip', status: r.status, transmissions: r.attempts, ms: Math.round(r.elapsedMs) },
+      });
+      if (r.status >= 200 && r.status < 300) return;
+    } catch (e) {
+      if (!isHotdeskError(e, 'sip-timeout')) this.o.log.warn('notify failed', { mac: p.mac, error: String(e) });
+      this.o.store.appendAudit({ kind: 'sync-sent', at: this.o.clock(), phone: p.mac, detail: { revision: p.revision, via: 'sip', status: 'timeout' } });
+    }
+    if (!this.o.httpFallback) return;
+    try {
+      const ok = await this.o.httpFallback(p);
+      this.o.store.appendAudit({ kind: 'sync-sent', at: this.o.clock(), phone: p.mac, detail: { revision: p.revision, via: 'http', ok } });
+    } catch (e) {
+      this.o.log.debug('http re-sync fallback failed', { mac: p.mac, error: String(e) });
+    }
+  }
+}
