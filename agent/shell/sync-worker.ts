@@ -33,6 +33,7 @@ export interface PendingSync {
 export interface SyncStore {
   pendingSyncs(now: number): readonly PendingSync[];
   markSyncAttempt(mac: string, a: { now: number; nextAt: number }): void;
+  /** Marks the phone unreachable and audits `sync-failed`. */
   markUnreachable(mac: string, now: number): void;
   appendAudit(e: AuditEvent): void;
 }
@@ -137,8 +138,8 @@ export class SyncWorker {
     const next = nextSyncAttempt(this.policy, p.requestedAt, p.attempts + 1, now);
     if (next === null || p.lastIp === null) {
       if (next === null) {
+        // The store records `sync-failed` in the same transaction.
         this.o.store.markUnreachable(p.mac, now);
-        this.o.store.appendAudit({ kind: 'sync-failed', at: now, phone: p.mac, detail: { revision: p.revision, attempts: p.attempts, reason: 'deadline' } });
         this.o.log.warn('phone unreachable', { mac: p.mac, revision: p.revision, attempts: p.attempts });
       } else {
         // Never seen on the network: nothing to notify; it gets the revision when it boots or polls.

@@ -6,7 +6,7 @@
  * (templates and profiles are loaded by the shell and handed in), the store
  * or the clock.
  */
-import type { Phone, SiteSettings, User, Vendor } from '../core/model.js';
+import type { DeskOutcome, Phone, SiteSettings, User, Vendor } from '../core/model.js';
 
 /** What a request path and User-Agent say about the phone asking. */
 export interface Identification {
@@ -79,6 +79,51 @@ export interface RenderInput {
   readonly urls: AgentUrls;
 }
 
+/** One identity offered on the phone's hot-desk screen. */
+export interface ScreenIdentity {
+  readonly ext: string;
+  readonly label: string;
+}
+
+/** Everything an XML-browser screen needs (issue 6); built by the shell. */
+export interface ScreenContext {
+  /**
+   * The phone's screen base URL, already carrying its screen token as a path
+   * segment and no trailing slash (`http://10.0.0.5:8080/xml/<mac>/<token>`).
+   * Renderers append fixed path segments (see vendors/screens/screen-urls.ts)
+   * so the phone can append `?param=value` on submit.
+   */
+  readonly baseUrl: string;
+  /** Human label of the phone (title line). */
+  readonly phoneLabel: string;
+  /** The user logged in now, if any. */
+  readonly currentUser?: { readonly ext: string; readonly name: string };
+  /** Identities whose one-touch entries the menu offers. */
+  readonly identities: readonly ScreenIdentity[];
+  /** The outcome to show (used by `renderResult` when no explicit outcome is passed). */
+  readonly outcome?: DeskOutcome;
+  /** IANA zone for times in result texts (lock end). */
+  readonly timezone?: string;
+}
+
+/** A rendered XML-browser screen. */
+export interface Screen {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Pure XML-browser screen renderers of one vendor (issue 6). */
+export interface ScreenRenderer {
+  /** The hot-desk menu: log in, one entry per identity, log out when someone is logged in. */
+  renderMenu(ctx: ScreenContext): Screen;
+  /** Login form: short number and PIN (Snom: short number only, PIN on the next screen). */
+  renderLoginForm(ctx: ScreenContext): Screen;
+  /** PIN form for a known short number (Snom's second screen; identity entries of every vendor). */
+  renderPinForm(ctx: ScreenContext, ext: string): Screen;
+  /** Confirmation of an outcome (logged in, logged out, wrong PIN...). */
+  renderResult(ctx: ScreenContext, outcome: DeskOutcome): Screen;
+}
+
 /** A vendor driver. */
 export interface VendorDriver {
   readonly vendor: Vendor;
@@ -94,4 +139,6 @@ export interface VendorDriver {
   render(input: RenderInput, name: string): PhoneFile | null;
   /** Value of the `Event` header for a re-sync NOTIFY (e.g. `check-sync;reboot=false`). */
   readonly checkSyncEvent: string;
+  /** XML-browser screens of this vendor. */
+  readonly screens: ScreenRenderer;
 }

@@ -1,0 +1,113 @@
+/**
+ * `hotdesk audit`: the audit log (logins, logouts, switches, wrong PINs,
+ * lockouts, sync, secrets served, imports), oldest first, filtered. Audit
+ * events never hold secrets (core/model.ts `AuditEvent`).
+ */
+import type { AuditKind } from '../core/model.js';
+import { normalizeMac } from '../core/model.js';
+import {
+  COMMON_HELP,
+  EXIT,
+  JSON_OPTION,
+  UsageError,
+  dataDir,
+  optFlag,
+  optInt,
+  optString,
+  parseCommand,
+  printJson,
+  runGuarded,
+  showHelp,
+  type Command,
+} from './cli-kit.js';
+import { withStore } from './cli-store.js';
+import { formatTable, formatTime } from './table.js';
+
+/** Every audit kind, for validating `--kind`. */
+export const AUDIT_KINDS: readonly AuditKind[] = [
+  'login',
+  'logout',
+  'switch',
+  'auto-logout',
+  'wrong-pin',
+  'lockout',
+  'refused',
+  'enrolment',
+  'sync-sent',
+  'sync-confirmed',
+  'sync-failed',
+  'secret-served',
+  'auth-failure',
+  'import',
+  'pnp-sighting',
+];
+
+const DEFAULT_LIMIT = 100;
+
+const auditHelp = `Usage: hotdesk audit [--since ID] [--limit N] [--phone MAC] [--user EXT] [--kind K] [--json] [--data DIR]
+
+Print audit events, oldest first: id, time, kind, phone, user, detail.
+Use the last id printed as --since to read only newer events.
+
+Options:
+  --since ID   only events with an id greater than ID
+  --limit N    at most N events (default ${DEFAULT_LIMIT})
+  --phone MAC  only events of this phone
+  --user EXT   only events of this user (short number)
+  --kind K     only events of this kind, one of:
+               ${AUDIT_KINDS.join(', ')}
+  --json       print a JSON array of {id, at, kind, phone, user, detail}
+${COMMON_HELP}
+`;
+
+/** `hotdesk audit`. */
+export const auditCommand: Command = {
+  name: 'audit',
+  help: auditHelp,
+  run: (argv, io) =>
+    runGuarded(auditCommand, argv, io, async () => {
+      const p = parseCommand(argv, {
+        ...JSON_OPTION,
+        since: { type: 'string' },
+        limit: { type: 'string' },
+        phone: { type: 'string' },
+        user: { type: 'string' },
+        kind: { type: 'string' },
+      });
+      if (optFlag(p, 'help')) return showHelp(io, auditHelp);
+      const since = optInt(p, 'since');
+      const limit = optInt(p, 'limit', 1) ?? DEFAULT_LIMIT;
+      const rawPhone = optString(p, 'phone');
+      const phone = rawPhone === undefined ? undefined : normalizeMac(rawPhone);
+      if (phone === null) throw new UsageError(`--phone: '${rawPhone ?? ''}' is not a MAC address`);
+      const user = optString(p, 'user');
+      const kind = optString(p, 'kind');
+      if (kind !== undefined && !(AUDIT_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of: ${AUDIT_KINDS.join(', ')}`);
+      return withStore(dataDir(p, io), (store) => {
+        const tz = store.getSite().timezone;
+        const events = store.queryAudit({
+          limit,
+          ...(since !== undefined ? { afterId: since } : {}),
+          ...(phone !== undefined ? { phone } : {}),
+          ...(user !== undefined ? { user } : {}),
+          ...(kind !== undefined ? { kinds: [kind as AuditKind] } : {}),
+        });
+        if (optFlag(p, 'json')) printJson(io, events);
+        else
+          io.out(
+            formatTable(
+              ['id', 'time', 'kind', 'phone', 'user', 'detail'],
+              events.map((e) => [e.id, formatTime(e.at, tz), e.kind, e.phone, e.user, detailText(e.detail)]),
+            ),
+          );
+        return EXIT.ok;
+      });
+    }),
+};
+
+function detailText(detail: Readonly<Record<string, unknown>> | undefined): string {
+  if (!detail) return '';
+  return Object.entries(detail)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+}

@@ -1,0 +1,140 @@
+/**
+ * `hotdesk serve`: starts the agent (HTTP/TFTP provisioning, phone screens,
+ * SIP check-sync, REST/WebSocket API, optional SIP PnP and SSDP) and prints
+ * what it listens on and what to give the phones (DHCP option 66/160).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseCommand, optFlag, optInt, optString, dataDir, processIo, reportError, EXIT, UsageError, type Io } from './cli-kit.js';
+import { startAgent, type RunningAgent } from '../shell/agent.js';
+import { createLogger, type LogLevel } from '../shell/logger.js';
+import { openStore } from '../store/store.js';
+import { loadDirectoryFile } from '../directory/load-directory.js';
+import { importDirectory } from '../directory/import-directory.js';
+import { advertisedAddress } from '../shell/lan-address.js';
+
+export const SERVE_HELP = `Usage: hotdesk serve [options]
+
+Run the agent for the phones in the data directory: HTTP(S) and TFTP
+provisioning, XML-browser screens, SIP NOTIFY check-sync, the PBX endpoint,
+the admin REST API and the live event stream.
+
+Options:
+  --data DIR          data directory (default: $HOTDESK_DATA, else ./data)
+  --demo FILE         import FILE first when the data directory holds no phones
+  --host ADDR         bind address for every listener (default 0.0.0.0)
+  --http-port N       HTTP port (default 8080; 0 = any free port)
+  --tftp-port N       TFTP port (default 6969; port 69 needs privileges, see docs/tftp.md)
+  --no-tftp           do not serve TFTP
+  --sip-port N        local UDP port check-sync NOTIFYs are sent from (default 5070)
+  --pnp               answer SIP PnP (multicast 224.0.1.75) so phones find the agent
+  --pnp-port N        SIP PnP port (default 5060; implies --pnp)
+  --ssdp              advertise the agent on the LAN for 'hotdesk discover'
+  --tls-cert FILE     serve HTTPS with this certificate (PEM) ...
+  --tls-key FILE      ... and this key
+  --log-level LEVEL   debug | info | warn | error (default info)
+  --json-logs         one JSON object per log line
+  -h, --help          show this help
+
+Stop with Ctrl-C (SIGINT) or SIGTERM. Exit codes: 0 stopped cleanly,
+1 could not start (e.g. a port is in use), 2 usage error.
+`;
+
+const OPTIONS = {
+  demo: { type: 'string' },
+  host: { type: 'string' },
+  'http-port': { type: 'string' },
+  'tftp-port': { type: 'string' },
+  'no-tftp': { type: 'boolean' },
+  'sip-port': { type: 'string' },
+  pnp: { type: 'boolean' },
+  'pnp-port': { type: 'string' },
+  ssdp: { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'log-level': { type: 'string' },
+  'json-logs': { type: 'boolean' },
+} as const;
+
+/** Imports the demo directory into an empty data dir; returns true when it did. */
+function importDemoIfEmpty(dir: string, file: string, io: Io): boolean {
+  const store = openStore(dir);
+  try {
+    if (store.listPhones().length > 0) return false;
+    const directory = loadDirectoryFile(file);
+    const r = importDirectory(store, directory, Date.now());
+    io.out(`imported ${file} into ${dir}${typeof r === 'object' && r !== null ? '' : ''}`);
+    return true;
+  } finally {
+    store.close();
+  }
+}
+
+function printListening(io: Io, a: RunningAgent, host: string): void {
+  const ip = advertisedAddress(host);
+  const site = a.store.getSite();
+  const lines = [
+    `hotdesk agent for site "${site.name}" (${a.store.listPhones().length} phones, ${a.store.listUsers().length} users)`,
+    `  HTTP   ${a.baseUrl}/    phones: DHCP option 66 / 160 = ${a.baseUrl}/`,
+  ];
+  if (a.tftpPort !== null) {
+    lines.push(`  TFTP   udp ${host}:${a.tftpPort}${a.tftpPort === 69 ? `    DHCP option 66 = ${ip}` : '    (phones use port 69: redirect it here, see docs/tftp.md)'}`);
+  }
+  lines.push(`  SIP    udp ${host}:${a.sipPort}    check-sync NOTIFY source`);
+  if (a.pnpPort !== null) lines.push(`  PnP    udp ${host}:${a.pnpPort}    SIP PnP responder (224.0.1.75)`);
+  lines.push(`  API    ${a.baseUrl}/api/v1/    events ${a.baseUrl.replace(/^http/, 'ws')}/api/v1/events    (token required)`);
+  io.out(lines.join('\n'));
+}
+
+/** Starts the agent; resolves with the process exit code when it stops. */
+export async function runServe(argv: string[], io: Io = processIo()): Promise<number> {
+  let agent: RunningAgent | null = null;
+  try {
+    const p = parseCommand(argv, OPTIONS);
+    if (optFlag(p, 'help')) {
+      io.out(SERVE_HELP);
+      return EXIT.ok;
+    }
+    const dir = dataDir(p, io);
+    const host = optString(p, 'host') ?? '0.0.0.0';
+    const level = (optString(p, 'log-level') ?? 'info') as LogLevel;
+    if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError('--log-level must be debug, info, warn or error');
+    const tlsCert = optString(p, 'tls-cert');
+    const tlsKey = optString(p, 'tls-key');
+    if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+    const pnpPort = optInt(p, 'pnp-port') ?? (optFlag(p, 'pnp') ? 5060 : null);
+    const demo = optString(p, 'demo');
+    if (demo !== undefined) {
+      const file = resolve(io.cwd, demo);
+      if (!existsSync(file)) throw new UsageError(`--demo: no such file ${file}`);
+      importDemoIfEmpty(dir, file, io);
+    }
+    const log = createLogger({ level, json: optFlag(p, 'json-logs') });
+    agent = await startAgent({
+      dataDir: dir,
+      host,
+      httpPort: optInt(p, 'http-port') ?? 8080,
+      tftpPort: optFlag(p, 'no-tftp') ? null : (optInt(p, 'tftp-port') ?? 6969),
+      sipPort: optInt(p, 'sip-port') ?? 5070,
+      pnpPort,
+      ssdpPort: optFlag(p, 'ssdp') ? 1900 : null,
+      ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(io.cwd, tlsCert), keyFile: resolve(io.cwd, tlsKey) } } : {}),
+      log,
+    });
+    printListening(io, agent, host);
+    const running = agent;
+    await new Promise<void>((done) => {
+      const stop = (sig: string): void => {
+        io.out(`\n${sig}: stopping`);
+        done();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    await running.close();
+    return EXIT.ok;
+  } catch (e) {
+    if (agent) await agent.close();
+    return reportError(io, e, false);
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Applies a validated directory to the store in ONE transaction: site,
+ * users and phones are upserted, users and directory phones no longer listed
+ * are removed (their sessions ended and audited), live sessions of remaining
+ * users on remaining phones are kept, and the revision of every phone whose
+ * rendered inputs changed is bumped, and only those: importing the same file
+ * twice changes no revision. Any error rolls everything back.
+ *
+ * Auto-enrolled phones that the file does not list are kept (they would
+ * re-enrol on their next fetch anyway); listing one turns it into a
+ * directory phone.
+ */
+import { createHash } from 'node:crypto';
+import { HotdeskError } from '../core/errors.js';
+import type { Phone, Session, SiteSettings } from '../core/model.js';
+import type { Store } from '../store/store.js';
+import type { Directory, DirectoryErrorEntry, DirectoryUser } from './directory-types.js';
+import { formatDirectoryError, SECRET_PLACEHOLDER } from './directory-types.js';
+
+/** What an import did. */
+export interface ImportResult {
+  readonly usersAdded: number;
+  readonly usersUpdated: number;
+  readonly usersRemoved: number;
+  readonly phonesAdded: number;
+  readonly phonesUpdated: number;
+  readonly phonesRemoved: number;
+  /** Sessions ended because their user or phone went away or lost hot-desking, or by a policy change. */
+  readonly sessionsEnded: number;
+  /** Phones whose revision was bumped (existing phones whose files change). */
+  readonly reprovisioned: readonly string[];
+}
+
+/** JSON with sorted keys, so equal values give equal text whatever the key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** Digest of everything a phone's files are rendered from (site minus API tokens, phone, its user, its identity keys). */
+export function renderInputsDigest(store: Store, site: SiteSettings, mac: string): string {
+  const session = store.sessionOf(mac);
+  const inputs = {
+    site: { ...site, apiTokens: [] },
+    phone: store.getPhone(mac) ?? null,
+    user: session ? (store.getUser(session.userExt) ?? null) : null,
+    identityKeys: store.identityKeysFor(mac),
+  };
+  return createHash('sha256').update(canonical(inputs)).digest('hex');
+}
+
+function unresolved(dir: Directory, problems: string[]): HotdeskError {
+  const errors: DirectoryErrorEntry[] = problems.map((path) => ({
+    file: dir.file,
+    line: 0,
+    column: 0,
+    path,
+    message: `is the placeholder ${SECRET_PLACEHOLDER} but no value is stored to keep; write the real value`,
+    code: 'directory-invalid',
+  }));
+  return new HotdeskError('directory-invalid', `the directory file has ${errors.length} problem(s); nothing was applied:\n${errors.map(formatDirectoryError).join('\n')}`, { errors });
+}
+
+/** Replaces placeholders by the stored secrets (export without secrets, edited, re-imported). */
+function resolveSecrets(store: Store, dir: Directory): { site: SiteSettings; users: DirectoryUser[]; phones: Phone[] } {
+  const problems: string[] = [];
+  const current = store.getSite();
+  let bootstrap = dir.site.provisioning.bootstrap;
+  if (bootstrap.password === SECRET_PLACEHOLDER) bootstrap = { ...bootstrap, password: current.provisioning.bootstrap.password };
+  const apiTokens = dir.site.apiTokens.map((t, i) => {
+    if (t !== SECRET_PLACEHOLDER) return t;
+    const kept = current.apiTokens[i];
+    if (kept === undefined) problems.push(`site.apiTokens[${i}]`);
+    return kept ?? t;
+  });
+  const site: SiteSettings = { ...dir.site, provisioning: { ...dir.site.provisioning, bootstrap }, apiTokens };
+  const users = dir.users.map((u, i): DirectoryUser => {
+    let out = u;
+    if (u.pin === SECRET_PLACEHOLDER) {
+      const pin = store.userPin(u.ext);
+      if (pin === undefined) problems.push(`users[${i}].pin`);
+      else out = { ...out, pin };
+    }
+    if (u.sip.password === SECRET_PLACEHOLDER) {
+      const old = store.getUser(u.ext);
+      if (!old) problems.push(`users[${i}].sip.password`);
+      else out = { ...out, sip: { ...out.sip, password: old.sip.password } };
+    }
+    return out;
+  });
+  const phones = dir.phones.map((p, i): Phone => {
+    if (p.deviceAccount?.password !== SECRET_PLACEHOLDER) return p;
+    const old = store.getPhone(p.mac)?.deviceAccount;
+    if (!old) {
+      problems.push(`phones[${i}].deviceAccount.password`);
+      return p;
+    }
+    return { ...p, deviceAccount: { ...p.deviceAccount, password: old.password } };
+  });
+  if (problems.length > 0) throw unresolved(dir, problems);
+  return { site, users, phones };
+}
+
+/**
+ * Applies `dir` (from parseDirectory) at `now`, all or nothing. Audits
+ * `import` (with counts) and a `logout` for each session it ends. Throws
+ * `directory-invalid` when a secret placeholder has no stored value to keep.
+ */
+export function importDirectory(store: Store, dir: Directory, now: number): ImportResult {
+  return store.transaction(() => {
+    const { site, users, phones } = resolveSecrets(store, dir);
+    const oldSite = store.getSite();
+    const before = new Map<string, string>();
+    for (const p of store.listPhones()) before.set(p.mac, renderInputsDigest(store, oldSite, p.mac));
+
+    const newUsers = new Map(users.map((u) => [u.ext, u]));
+    const newPhones = new Map(phones.map((p) => [p.mac, p]));
+    const oldUsers = new Set(store.listUsers().map((u) => u.ext));
+    const removablePhones = new Set(
+      store
+        .listPhones()
+        .filter((p) => !newPhones.has(p.mac) && store.phoneRuntime(p.mac)?.enrolledVia === 'directory')
+        .map((p) => p.mac),
+    );
+
+    let sessionsEnded = 0;
+    const end = (s: Session, why: string): void => {
+      if (!store.endSession(s)) return;
+      sessionsEnded++;
+      store.appendAudit({ kind: 'logout', at: now, phone: s.phoneMac, user: s.userExt, detail: { reason: 'admin', why } });
+    };
+    for (const s of store.listSessions()) {
+      const u = newUsers.get(s.userExt);
+      const p = newPhones.get(s.phoneMac);
+      if (!u) end(s, 'user removed from directory');
+      else if (removablePhones.has(s.phoneMac)) end(s, 'phone removed from directory');
+      else if (!u.hotdesk) end(s, 'hot-desking turned off for the user');
+      else if (p && !p.hotdesk) end(s, 'hot-desking turned off for the phone');
+    }
+    const exclusive = site.policies.multipleLogin !== 'allow';
+    if (exclusive) {
+      const newest = new Map<string, Session>();
+      for (const s of store.listSessions()) {
+        const seen = newest.get(s.userExt);
+        if (!seen) newest.set(s.userExt, s);
+        else if (s.startedAt >= seen.startedAt) {
+          end(seen, 'policy allows one phone per user');
+          newest.set(s.userExt, s);
+        } else end(s, 'policy allows one phone per user');
+      }
+    }
+    store.setSessionsExclusive(exclusive);
+
+    for (const ext of oldUsers) if (!newUsers.has(ext)) store.deleteUser(ext);
+    for (const mac of removablePhones) store.deletePhone(mac);
+    store.putSite(site, now);
+    for (const u of users) {
+      const { pin, ...user } = u;
+      store.putUser(user, pin ?? null, now);
+    }
+    for (const p of phones) store.putPhone(p, 'directory', now);
+
+    const reprovisioned: string[] = [];
+    for (const [mac, digest] of before) {
+      if (removablePhones.has(mac)) continue;
+      if (renderInputsDigest(store, site, mac) !== digest) {
+        store.bumpRevision(mac, now);
+        reprovisioned.push(mac);
+      }
+    }
+    const result: ImportResult = {
+      usersAdded: users.filter((u) => !oldUsers.has(u.ext)).length,
+      usersUpdated: users.filter((u) => oldUsers.has(u.ext)).length,
+      usersRemoved: [...oldUsers].filter((e) => !newUsers.has(e)).length,
+      phonesAdded: phones.filter((p) => !before.has(p.mac)).length,
+      phonesUpdated: phones.filter((p) => before.has(p.mac)).length,
+      phonesRemoved: removablePhones.size,
+      sessionsEnded,
+      reprovisioned,
+    };
+    store.appendAudit({
+      kind: 'import',
+      at: now,
+      detail: {
+        file: dir.file,
+        users: users.length,
+        phones: phones.length,
+        usersAdded: result.usersAdded,
+        usersRemoved: result.usersRemoved,
+        phonesAdded: result.phonesAdded,
+        phonesRemoved: result.phonesRemoved,
+        sessionsEnded,
+        reprovisioned: reprovisioned.length,
+      },
+    });
+    return result;
+  });
+}

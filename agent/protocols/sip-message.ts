@@ -1,0 +1,496 @@
+/**
+ * SIP message codec (RFC 3261 §7, §20, §25): parse one UDP datagram into a
+ * typed request or response, and build requests/responses with CRLF framing
+ * and a correct Content-Length.
+ *
+ * Pure module: no sockets, no clock, no randomness (branches, tags and
+ * Call-IDs are parameters). Parsing never throws: garbage yields
+ * `{ ok: false, error }`.
+ */
+
+/** One header field line as received or to be sent (name in canonical long form). */
+export interface SipHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+interface SipMessageBase {
+  /** Header fields in wire order; compact names are expanded (RFC 3261 §7.3.3). */
+  readonly headers: readonly SipHeader[];
+  /** Message body (UTF-8 decoded), exactly Content-Length bytes when that header is present. */
+  readonly body: string;
+}
+
+/** A parsed SIP request (RFC 3261 §7.1). */
+export interface SipRequest extends SipMessageBase {
+  readonly kind: 'request';
+  readonly method: string;
+  readonly uri: string;
+}
+
+/** A parsed SIP response (RFC 3261 §7.2). */
+export interface SipResponse extends SipMessageBase {
+  readonly kind: 'response';
+  readonly status: number;
+  readonly reason: string;
+}
+
+/** A parsed SIP message. */
+export type SipMessage = SipRequest | SipResponse;
+
+/** Outcome of {@link parseSipMessage}. */
+export type SipParseResult = { readonly ok: true; readonly message: SipMessage } | { readonly ok: false; readonly error: string };
+
+/** Largest datagram we look at (a UDP payload cannot exceed it). */
+export const MAX_SIP_DATAGRAM = 65_535;
+
+/** Compact header forms (RFC 3261 §7.3.3 and the IANA SIP parameter registry). */
+const COMPACT: Readonly<Record<string, string>> = {
+  v: 'Via', f: 'From', t: 'To', i: 'Call-ID', m: 'Contact', l: 'Content-Length', e: 'Content-Encoding',
+  c: 'Content-Type', k: 'Supported', s: 'Subject', o: 'Event', u: 'Allow-Events', r: 'Refer-To',
+  b: 'Referred-By', x: 'Session-Expires', a: 'Accept-Contact', j: 'Reject-Contact', d: 'Request-Disposition',
+  y: 'Identity', n: 'Identity-Info',
+};
+
+/** Canonical spelling of the header names this agent reads or writes. */
+const CANONICAL: ReadonlyMap<string, string> = new Map(
+  [
+    'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Content-Length', 'Content-Type', 'Content-Encoding',
+    'Max-Forwards', 'Event', 'Subscription-State', 'Expires', 'User-Agent', 'Server', 'Allow', 'Allow-Events',
+    'Supported', 'Require', 'Accept', 'WWW-Authenticate', 'Proxy-Authenticate', 'Authorization',
+    'Proxy-Authorization', 'Route', 'Record-Route', 'Subject', 'Refer-To', 'Referred-By', 'Session-Expires',
+    'Date', 'Warning', 'Retry-After',
+  ].map((n) => [n.toLowerCase(), n]),
+);
+
+/** Headers whose value may be a comma-separated list (RFC 3261 §7.3.1); auth headers are not. */
+const LIST_HEADERS = new Set([
+  'via', 'contact', 'route', 'record-route', 'allow', 'supported', 'require', 'proxy-require', 'unsupported',
+  'accept', 'accept-encoding', 'accept-language', 'content-encoding', 'allow-events', 'alert-info', 'call-info',
+  'error-info', 'in-reply-to',
+]);
+
+const METHOD_RE = /^[A-Za-z0-9.!%*_+`'~-]+$/;
+const HEADER_NAME_RE = /^[A-Za-z0-9.!%*_+`'~-]+$/;
+
+/** Expands a compact header name and fixes the case of known names. */
+export function canonicalHeaderName(name: string): string {
+  const lower = name.toLowerCase();
+  const long = name.length === 1 ? COMPACT[lower] : undefined;
+  if (long) return long;
+  return CANONICAL.get(lower) ?? name;
+}
+
+/**
+ * Parses one SIP datagram (RFC 3261 §7, §18.3). Accepts CRLF or bare LF line
+ * ends and header folding; a body shorter than Content-Length is an error,
+ * extra bytes after it are ignored.
+ */
+export function parseSipMessage(data: Uint8Array | string): SipParseResult {
+  try {
+    return parseUnsafe(typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  } catch {
+    return { ok: false, error: 'unparseable message' };
+  }
+}
+
+function parseUnsafe(buf: Buffer): SipParseResult {
+  if (buf.length === 0) return { ok: false, error: 'empty datagram' };
+  if (buf.length > MAX_SIP_DATAGRAM) return { ok: false, error: 'datagram too large' };
+  // Skip leading CRLFs (keep-alives, RFC 5626 §3.5.1; RFC 3261 §7.5).
+  let start = 0;
+  while (start < buf.length && (buf[start] === 0x0d || buf[start] === 0x0a)) start++;
+  if (start === buf.length) return { ok: false, error: 'keep-alive only' };
+  const { headEnd, bodyStart } = findHeadEnd(buf, start);
+  const head = buf.subarray(start, headEnd).toString('utf8');
+  const lines = unfold(head.split(/\r?\n/));
+  const startLine = lines.shift();
+  if (!startLine) return { ok: false, error: 'no start line' };
+
+  const headers: SipHeader[] = [];
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) return { ok: false, error: 'malformed header line' };
+    const rawName = line.slice(0, colon).trim();
+    if (!HEADER_NAME_RE.test(rawName)) return { ok: false, error: 'malformed header name' };
+    headers.push({ name: canonicalHeaderName(rawName), value: line.slice(colon + 1).trim() });
+  }
+
+  let body = '';
+  const rest = bodyStart < 0 ? Buffer.alloc(0) : buf.subarray(bodyStart);
+  const cl = headers.find((h) => h.name === 'Content-Length');
+  if (cl) {
+    if (!/^\d{1,6}$/.test(cl.value)) return { ok: false, error: 'bad Content-Length' };
+    const n = Number(cl.value);
+    if (n > rest.length) return { ok: false, error: 'body shorter than Content-Length' };
+    body = rest.subarray(0, n).toString('utf8');
+  } else {
+    body = rest.toString('utf8');
+  }
+
+  const req = /^([^ ]+) ([^ ]+) SIP\/2\.0$/i.exec(startLine);
+  if (req && !/^SIP\//i.test(startLine)) {
+    const method = req[1] ?? '';
+    const uri = req[2] ?? '';
+    if (!METHOD_RE.test(method)) return { ok: false, error: 'bad method' };
+    if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(uri)) return { ok: false, error: 'bad Request-URI' };
+    return { ok: true, message: { kind: 'request', method: method.toUpperCase(), uri, headers, body } };
+  }
+  const res = /^SIP\/2\.0 ([1-6]\d\d)(?: (.*))?$/i.exec(startLine);
+  if (res) {
+    return { ok: true, message: { kind: 'response', status: Number(res[1]), reason: res[2] ?? '', headers, body } };
+  }
+  return { ok: false, error: 'not a SIP start line' };
+}
+
+function findHeadEnd(buf: Buffer, from: number): { headEnd: number; bodyStart: number } {
+  for (let i = from; i < buf.length; i++) {
+    if (buf[i] !== 0x0a) continue;
+    // "\n\n" or "\n\r\n" ends the head.
+    if (buf[i + 1] === 0x0a) return { headEnd: i, bodyStart: i + 2 };
+    if (buf[i + 1] === 0x0d && buf[i + 2] === 0x0a) return { headEnd: i, bodyStart: i + 3 };
+  }
+  return { headEnd: buf.length, bodyStart: -1 };
+}
+
+function unfold(lines: string[]): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    if (line === '') continue;
+    if ((line.startsWith(' ') || line.startsWith('\t')) && out.length > 0) {
+      out[out.length - 1] += ' ' + line.trim();
+    } else {
+      out.push(line);
+    }
+  }
+  return out;
+}
+
+/** Splits a header value on top-level commas (outside quotes and angle brackets). */
+export function splitHeaderList(value: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  let angle = false;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i] ?? '';
+    if (quoted && ch === '\\') {
+      cur += ch + (value[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === '<') angle = true;
+    else if (!quoted && ch === '>') angle = false;
+    if (ch === ',' && !quoted && !angle) {
+      if (cur.trim()) out.push(cur.trim());
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+/** First value of a header (case-insensitive, compact forms accepted), or undefined. */
+export function getHeader(msg: { readonly headers: readonly SipHeader[] }, name: string): string | undefined {
+  return getHeaders(msg, name)[0];
+}
+
+/**
+ * All values of a header, in order. List-valued headers (Via, Contact, ...)
+ * written as `a, b` on one line are split into separate values.
+ */
+export function getHeaders(msg: { readonly headers: readonly SipHeader[] }, name: string): string[] {
+  const want = canonicalHeaderName(name).toLowerCase();
+  const out: string[] = [];
+  for (const h of msg.headers) {
+    if (h.name.toLowerCase() !== want) continue;
+    if (LIST_HEADERS.has(want)) out.push(...splitHeaderList(h.value));
+    else out.push(h.value);
+  }
+  return out;
+}
+
+/** Parses `;name=value;flag` parameters (names lowercased, quotes removed; a flag maps to ''). */
+export function parseParams(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of splitOutsideQuotes(text, ';')) {
+    const p = part.trim();
+    if (!p) continue;
+    const eq = p.indexOf('=');
+    const key = (eq < 0 ? p : p.slice(0, eq)).trim().toLowerCase();
+    let value = eq < 0 ? '' : p.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1).replace(/\\(.)/g, '$1');
+    if (key && !out.has(key)) out.set(key, value);
+  }
+  return out;
+}
+
+function splitOutsideQuotes(text: string, sep: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] ?? '';
+    if (ch === '"' && text[i - 1] !== '\\') quoted = !quoted;
+    if (ch === sep && !quoted) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** A parsed Via value (RFC 3261 §20.42, RFC 3581 rport). */
+export interface SipVia {
+  readonly transport: string;
+  readonly host: string;
+  readonly port?: number;
+  readonly branch?: string;
+  /** `rport` value; `''` when the flag is present without a value. */
+  readonly rport?: string;
+  readonly received?: string;
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/** Parses one Via value; null when malformed. */
+export function parseVia(value: string): SipVia | null {
+  const m = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[0-9a-fA-F:.]+\]|[^\s;:]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$/.exec(value.trim());
+  if (!m) return null;
+  const params = parseParams(m[4] ?? '');
+  const via: { -readonly [K in keyof SipVia]: SipVia[K] } = { transport: (m[1] ?? '').toUpperCase(), host: m[2] ?? '', params };
+  if (m[3]) via.port = Number(m[3]);
+  const branch = params.get('branch');
+  if (branch !== undefined) via.branch = branch;
+  const rport = params.get('rport');
+  if (rport !== undefined) via.rport = rport;
+  const received = params.get('received');
+  if (received !== undefined) via.received = received;
+  return via;
+}
+
+/** Parses `CSeq: 12 NOTIFY` (RFC 3261 §20.16); null when malformed. */
+export function parseCSeq(value: string | undefined): { seq: number; method: string } | null {
+  const m = /^(\d{1,10})\s+([A-Za-z0-9.!%*_+`'~-]+)$/.exec((value ?? '').trim());
+  if (!m) return null;
+  const seq = Number(m[1]);
+  if (seq > 2 ** 31 - 1) return null;
+  return { seq, method: (m[2] ?? '').toUpperCase() };
+}
+
+/** A parsed name-addr / addr-spec with header parameters (From, To, Contact; RFC 3261 §20.10). */
+export interface SipNameAddr {
+  readonly displayName: string;
+  readonly uri: string;
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/** Parses `"Name" <sip:u@h>;tag=x` or `sip:u@h;tag=x`; null when malformed. */
+export function parseNameAddr(value: string): SipNameAddr | null {
+  const v = value.trim();
+  const lt = indexOutsideQuotes(v, '<');
+  if (lt >= 0) {
+    const gt = v.indexOf('>', lt);
+    if (gt < 0) return null;
+    let displayName = v.slice(0, lt).trim();
+    if (displayName.startsWith('"') && displayName.endsWith('"') && displayName.length >= 2) {
+      displayName = displayName.slice(1, -1).replace(/\\(.)/g, '$1');
+    }
+    const uri = v.slice(lt + 1, gt).trim();
+    if (!uri) return null;
+    return { displayName, uri, params: parseParams(v.slice(gt + 1)) };
+  }
+  // addr-spec form: parameters after the URI belong to the header (RFC 3261 §20.10).
+  const semi = v.indexOf(';');
+  const uri = (semi < 0 ? v : v.slice(0, semi)).trim();
+  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$/.test(uri)) return null;
+  return { displayName: '', uri, params: parseParams(semi < 0 ? '' : v.slice(semi)) };
+}
+
+function indexOutsideQuotes(s: string, ch: string): number {
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '"' && s[i - 1] !== '\\') quoted = !quoted;
+    else if (!quoted && s[i] === ch) return i;
+  }
+  return -1;
+}
+
+/** A parsed sip:/sips: URI (RFC 3261 §19.1.1). `user` is percent-decoded. */
+export interface SipUri {
+  readonly scheme: 'sip' | 'sips';
+  readonly user?: string;
+  readonly host: string;
+  readonly port?: number;
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/** Parses a sip:/sips: URI; null when malformed. */
+export function parseSipUri(uri: string): SipUri | null {
+  const m = /^(sips?):(?:([^@;?:]*)(?::[^@;?]*)?@)?(\[[0-9a-fA-F:.]+\]|[^:;?@]+)(?::(\d{1,5}))?(;[^?]*)?(\?.*)?$/i.exec(uri.trim());
+  if (!m) return null;
+  const out: { -readonly [K in keyof SipUri]: SipUri[K] } = {
+    scheme: (m[1] ?? 'sip').toLowerCase() as 'sip' | 'sips',
+    host: m[3] ?? '',
+    params: parseParams(m[5] ?? ''),
+  };
+  if (m[2] !== undefined) {
+    try {
+      out.user = decodeURIComponent(m[2]);
+    } catch {
+      return null;
+    }
+  }
+  if (m[4]) out.port = Number(m[4]);
+  return out;
+}
+
+/** Percent-encodes a SIP URI user part (RFC 3261 §25.1: unreserved, user-unreserved and escaped). */
+export function escapeSipUser(user: string): string {
+  let out = '';
+  for (const byte of Buffer.from(user, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-_.!~*'()&=+$,;?/]/.test(ch) ? ch : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+/** Formats a host for a URI or Via: IPv6 literals get brackets. */
+export function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Refuses CR, LF and NUL in anything written into a header line (header injection). */
+function assertHeaderSafe(s: string, what: string): void {
+  if (/[\r\n\0]/.test(s)) throw new RangeError(`${what} contains CR, LF or NUL`);
+}
+
+function serializeHead(startLine: string, headers: readonly SipHeader[], body: string): string {
+  assertHeaderSafe(startLine, 'start line');
+  const lines = [startLine];
+  for (const h of headers) {
+    if (h.name.toLowerCase() === 'content-length' || h.name.toLowerCase() === 'l') continue;
+    if (!HEADER_NAME_RE.test(h.name)) throw new RangeError('bad header name');
+    assertHeaderSafe(h.value, `header ${h.name}`);
+    lines.push(`${h.name}: ${h.value}`);
+  }
+  lines.push(`Content-Length: ${Buffer.byteLength(body, 'utf8')}`);
+  return lines.join('\r\n') + '\r\n\r\n' + body;
+}
+
+/**
+ * Serialises a request: start line, headers (any given Content-Length is
+ * replaced by the real one), blank line, body. Throws RangeError when a value
+ * would inject a line break (a programming error, never input-driven).
+ */
+export function buildRequest(r: { method: string; uri: string; headers: readonly SipHeader[]; body?: string }): string {
+  if (!METHOD_RE.test(r.method)) throw new RangeError('bad method');
+  return serializeHead(`${r.method} ${r.uri} SIP/2.0`, r.headers, r.body ?? '');
+}
+
+/** Default reason phrases for the statuses this agent sends (RFC 3261 §21). */
+const REASONS: Readonly<Record<number, string>> = {
+  100: 'Trying', 200: 'OK', 202: 'Accepted', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
+  404: 'Not Found', 405: 'Method Not Allowed', 407: 'Proxy Authentication Required', 481: 'Call/Transaction Does Not Exist',
+  489: 'Bad Event', 500: 'Server Internal Error',
+};
+
+/** Serialises a response (RFC 3261 §7.2); Content-Length as in {@link buildRequest}. */
+export function buildResponse(r: { status: number; reason?: string; headers: readonly SipHeader[]; body?: string }): string {
+  if (!Number.isInteger(r.status) || r.status < 100 || r.status > 699) throw new RangeError('bad status');
+  return serializeHead(`SIP/2.0 ${r.status} ${r.reason ?? REASONS[r.status] ?? 'Unknown'}`, r.headers, r.body ?? '');
+}
+
+/** Serialises a parsed or hand-made message. */
+export function serializeSipMessage(m: SipMessage): string {
+  return m.kind === 'request'
+    ? buildRequest({ method: m.method, uri: m.uri, headers: m.headers, body: m.body })
+    : buildResponse({ status: m.status, reason: m.reason, headers: m.headers, body: m.body });
+}
+
+/** RFC 3261 §8.1.1.7 magic cookie every RFC 3261 branch starts with. */
+export const BRANCH_COOKIE = 'z9hG4bK';
+
+/** Prefixes the magic cookie unless the branch already has it. */
+export function toBranch(random: string): string {
+  return random.startsWith(BRANCH_COOKIE) ? random : BRANCH_COOKIE + random;
+}
+
+/** Inputs of {@link buildCheckSyncNotify}; every random token is supplied by the caller. */
+export interface CheckSyncNotifyInput {
+  readonly target: { readonly host: string; readonly port: number };
+  /** User part of the Request-URI: the line user, device account or MAC. */
+  readonly requestUser: string;
+  /** Our address as the phone should answer it (Via sent-by, From host). */
+  readonly local: { readonly host: string; readonly port: number };
+  /** Event header value: `check-sync`, `check-sync;reboot=false` (Snom), ... */
+  readonly event: string;
+  readonly branch: string;
+  readonly fromTag: string;
+  readonly callId: string;
+  readonly cseq: number;
+  /** A digest answer to a 401 (`Authorization`) or 407 (`Proxy-Authorization`). */
+  readonly authorization?: { readonly header: 'Authorization' | 'Proxy-Authorization'; readonly value: string };
+  readonly userAgent?: string;
+}
+
+/** The Request-URI of a check-sync NOTIFY: `sip:<user>@<host>:<port>` (also the digest `uri`). */
+export function checkSyncRequestUri(target: { readonly host: string; readonly port: number }, requestUser: string): string {
+  return `sip:${escapeSipUser(requestUser)}@${formatHost(target.host)}:${target.port}`;
+}
+
+/**
+ * Builds the out-of-dialog NOTIFY that makes a phone re-fetch its
+ * configuration (reference/phones.md "SIP NOTIFY check-sync"; RFC 3265 §3.2
+ * with `Subscription-State: terminated`; Via with rport per RFC 3581 so the
+ * answer comes back to our socket's address and port).
+ */
+export function buildCheckSyncNotify(n: CheckSyncNotifyInput): string {
+  const local = `${formatHost(n.local.host)}:${n.local.port}`;
+  const uri = checkSyncRequestUri(n.target, n.requestUser);
+  const headers: SipHeader[] = [
+    { name: 'Via', value: `SIP/2.0/UDP ${local};branch=${toBranch(n.branch)};rport` },
+    { name: 'Max-Forwards', value: '70' },
+    { name: 'From', value: `<sip:hotdesk@${local}>;tag=${n.fromTag}` },
+    { name: 'To', value: `<${uri}>` },
+    { name: 'Call-ID', value: n.callId },
+    { name: 'CSeq', value: `${n.cseq} NOTIFY` },
+    { name: 'Event', value: n.event },
+    { name: 'Subscription-State', value: 'terminated' },
+  ];
+  if (n.authorization) headers.push({ name: n.authorization.header, value: n.authorization.value });
+  if (n.userAgent) headers.push({ name: 'User-Agent', value: n.userAgent });
+  return buildRequest({ method: 'NOTIFY', uri, headers });
+}
+
+/**
+ * Builds a response to `req` copying Via (all, in order), From, To, Call-ID
+ * and CSeq (RFC 3261 §8.2.6.2), adding `;tag=` to To when it has none and a
+ * tag is given.
+ */
+export function buildResponseTo(
+  req: SipRequest,
+  r: { status: number; reason?: string; toTag?: string; headers?: readonly SipHeader[]; body?: string },
+): string {
+  const headers: SipHeader[] = getHeaders(req, 'Via').map((v) => ({ name: 'Via', value: v }));
+  const copy = (name: string): void => {
+    const v = getHeader(req, name);
+    if (v !== undefined) headers.push({ name, value: v });
+  };
+  copy('From');
+  const to = getHeader(req, 'To');
+  if (to !== undefined) {
+    const hasTag = parseNameAddr(to)?.params.has('tag') ?? false;
+    headers.push({ name: 'To', value: !hasTag && r.toTag ? `${to};tag=${r.toTag}` : to });
+  }
+  copy('Call-ID');
+  copy('CSeq');
+  headers.push(...(r.headers ?? []));
+  const out: { status: number; reason?: string; headers: SipHeader[]; body?: string } = { status: r.status, headers };
+  if (r.reason !== undefined) out.reason = r.reason;
+  if (r.body !== undefined) out.body = r.body;
+  return buildResponse(out);
+}

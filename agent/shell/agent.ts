@@ -1,0 +1,270 @@
+/**
+ * The composition root: opens the store, loads profiles and templates, and
+ * starts every listener (HTTP(S), TFTP, SIP notifier, optional PnP and SSDP),
+ * the re-sync worker, the audit tail and the session-expiry timer.
+ * `hotdesk serve` and the end-to-end tests both start the agent through here.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { HotdeskError, isHotdeskError } from '../core/errors.js';
+import type { Vendor } from '../core/model.js';
+import type { SyncRetryPolicy } from '../core/sync-backoff.js';
+import { openStore, type Store } from '../store/store.js';
+import { HotdeskService } from './hotdesk-service.js';
+import { loadFirmwareProfiles } from '../vendors/firmware-profile.js';
+import { createDrivers } from '../vendors/registry.js';
+import { agentUrls } from './agent-urls.js';
+import { ProvisioningPipeline } from './provisioning-pipeline.js';
+import { createProvisioningHandler } from './provisioning-http.js';
+import { DigestAuthority } from './http-digest-auth.js';
+import { FailureLimiter } from './rate-limiter.js';
+import { startHttpServer, type HttpRoute, type RunningHttpServer } from './http-server.js';
+import { startTftpServer } from './tftp-server.js';
+import { SipNotifier } from './sip-notifier.js';
+import { SyncWorker } from './sync-worker.js';
+import { AuditTail } from './event-stream.js';
+import { createApiRoutes } from './api-routes.js';
+import { createPbxRoutes } from './pbx-routes.js';
+import { createActionRoutes } from './action-routes.js';
+import { createEventSocket } from './event-socket.js';
+import { createScreenRoutes } from './screen-routes.js';
+import { FirmwareFiles } from './firmware-files.js';
+import { httpResync } from './http-resync.js';
+import { advertisedAddress, httpBase } from './lan-address.js';
+import { startPnpResponder } from './pnp-responder.js';
+import { startSsdpAdvertiser } from './ssdp-advertiser.js';
+import { sendJson, sendError } from './http-respond.js';
+import type { Logger } from './logger.js';
+import { auditReader, lastAuditId, syncStoreAdapter } from './store-adapters.js';
+
+export interface AgentOptions {
+  readonly dataDir: string;
+  /** Bind address for every listener (default `0.0.0.0`). */
+  readonly host?: string;
+  readonly httpPort?: number;
+  readonly tftpPort?: number | null;
+  /** Local UDP port NOTIFYs are sent from (0 = ephemeral). */
+  readonly sipPort?: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** SIP PnP responder port (null = off). */
+  readonly pnpPort?: number | null;
+  readonly pnpMulticast?: boolean;
+  /** SSDP advertisement (null = off). */
+  readonly ssdpPort?: number | null;
+  readonly ssdpInterface?: string;
+  readonly log: Logger;
+  readonly clock?: () => number;
+  readonly syncRetry?: SyncRetryPolicy;
+  /** SIP timer T1 and transaction timeout (tests shorten them). */
+  readonly sipTimers?: { readonly t1Ms: number; readonly timeoutMs: number };
+  /** Enable the vendor HTTP re-sync fallback (default true). */
+  readonly httpResyncFallback?: boolean;
+  readonly syncTickMs?: number;
+}
+
+export interface RunningAgent {
+  readonly store: Store;
+  readonly service: HotdeskService;
+  readonly http: RunningHttpServer;
+  readonly tftpPort: number | null;
+  readonly sipPort: number;
+  readonly pnpPort: number | null;
+  readonly baseUrl: string;
+  readonly tail: AuditTail;
+  readonly sync: SyncWorker;
+  readonly pipeline: ProvisioningPipeline;
+  close(): Promise<void>;
+}
+
+/** A stable id for this agent (SSDP USN), kept in `<data>/agent-id`. */
+export function agentUuid(dataDir: string): string {
+  const file = join(dataDir, 'agent-id');
+  if (existsSync(file)) {
+    const id = readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f-]{36}$/.test(id)) return id;
+  }
+  const id = randomUUID();
+  writeFileSync(file, id + '\n', { mode: 0o644 });
+  return id;
+}
+
+/** Starts the agent; on any start-up failure closes what was opened and rethrows. */
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  const clock = o.clock ?? Date.now;
+  const host = o.host ?? '0.0.0.0';
+  const log = o.log;
+  const closers: Array<() => Promise<void> | void> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log.warn('close failed', { error: String(e) });
+      }
+    }
+  };
+  try {
+    mkdirSync(o.dataDir, { recursive: true });
+    const store = openStore(o.dataDir);
+    closers.push(() => store.close());
+    const profiles = loadFirmwareProfiles();
+    const drivers = createDrivers({ siteTemplateDir: join(o.dataDir, 'templates') });
+    const service = new HotdeskService(store, clock);
+    const firmware = new FirmwareFiles(join(o.dataDir, 'firmware'));
+
+    // HTTP first (port 0 resolves to the real port, which the URLs need).
+    const limiter = new FailureLimiter();
+    const digest = new DigestAuthority('hotdesk');
+    let baseUrl = '';
+    const pipeline = new ProvisioningPipeline({
+      store: store,
+      drivers,
+      profiles,
+      clock,
+      limiter,
+      urls: (phone, token) => {
+        const profile = profiles.find(phone.vendor, phone.model);
+        return agentUrls(store.getSite().provisioning.baseUrl ?? baseUrl, phone, token, profile?.firmware?.file);
+      },
+    });
+    const tail = new AuditTail(auditReader(store), lastAuditId(store));
+    closers.push(() => tail.stop());
+
+    const notifier = await SipNotifier.open({ host, port: o.sipPort ?? 0, ...(o.sipTimers ? { t1Ms: o.sipTimers.t1Ms, timeoutMs: o.sipTimers.timeoutMs } : {}), log });
+    closers.push(() => notifier.close());
+    const eventFor = (vendor: Vendor): string => drivers.find((d) => d.vendor === vendor)?.checkSyncEvent ?? 'check-sync';
+    const sync = new SyncWorker({
+      store: syncStoreAdapter(store),
+      notify: (n) => notifier.notify(n),
+      eventFor,
+      ...(o.httpResyncFallback === false ? {} : { httpFallback: (p) => (p.lastIp ? httpResync(p.vendor, p.lastIp) : Promise.resolve(false)) }),
+      clock,
+      log,
+      ...(o.syncRetry ? { policy: o.syncRetry } : {}),
+      ...(o.syncTickMs !== undefined ? { tickMs: o.syncTickMs } : {}),
+    });
+    closers.push(() => sync.stop());
+    const onCommitted = (): void => {
+      sync.poke();
+      tail.drain();
+    };
+    store.onChange(onCommitted);
+
+    const deps = { store, service, tail, clock, log, onCommitted, limiter };
+    const events = createEventSocket(deps);
+    closers.push(() => events.close());
+    const description: HttpRoute = {
+      name: 'description',
+      match: (url) => url.pathname === '/.well-known/hotdesk.json',
+      handle: (_req, res) => {
+        sendJson(res, 200, { service: 'hotdesk', site: store.getSite().name, provisioning: `${baseUrl}/`, api: `${baseUrl}/api/v1/`, openapi: `${baseUrl}/api/v1/openapi.json`, events: `${baseUrl.replace(/^http/, 'ws')}/api/v1/events` });
+      },
+    };
+    const firmwareRoute: HttpRoute = {
+      name: 'firmware',
+      match: (url) => url.pathname.startsWith('/firmware/'),
+      handle: (req, res, url) => {
+        req.resume();
+        if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new HotdeskError('method-not-allowed'));
+        let name: string;
+        try {
+          name = decodeURIComponent(url.pathname.slice('/firmware/'.length));
+        } catch {
+          return sendError(res, new HotdeskError('bad-request', 'malformed path'));
+        }
+        const data = firmware.read(name);
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': data.length });
+        res.end(req.method === 'HEAD' ? undefined : data);
+      },
+    };
+    const provisioning = createProvisioningHandler({ pipeline, store: store, digest, dataDir: o.dataDir, clock, log, limiter });
+    const routes: HttpRoute[] = [
+      description,
+      ...createPbxRoutes(deps),
+      ...createApiRoutes(deps),
+      ...createActionRoutes(deps),
+      ...createScreenRoutes({ ...deps, drivers, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl }),
+      firmwareRoute,
+      { name: 'provisioning', match: () => true, handle: (req, res) => provisioning(req, res) },
+    ];
+    const http = await startHttpServer({ host, port: o.httpPort ?? 8080, routes, log, ...(o.tls ? { tls: o.tls } : {}), onUpgrade: events.upgrade });
+    closers.push(() => http.close());
+    baseUrl = httpBase(o.tls ? 'https' : 'http', advertisedAddress(host), http.port);
+
+    let tftpPort: number | null = null;
+    if (o.tftpPort !== null) {
+      const tftp = await startTftpServer({
+        host,
+        port: o.tftpPort ?? 6969,
+        log: (level, msg, fields) => log[level](msg, fields),
+        resolve: async (req) => {
+          try {
+            const fw = FirmwareFiles.isFirmwarePath(req.path);
+            if (fw !== null) return { data: firmware.read(fw) };
+            const served = pipeline.serve({ protocol: 'tftp', path: req.path, remoteAddress: req.remote.address });
+            return { data: Buffer.from(served.file.body, 'utf8') };
+          } catch (e) {
+            return { error: isHotdeskError(e) ? e : new HotdeskError('internal', 'internal error', {}, { cause: e }) };
+          }
+        },
+      });
+      closers.push(() => tftp.close());
+      tftpPort = tftp.port;
+    }
+
+    let pnpPort: number | null = null;
+    if (o.pnpPort !== undefined && o.pnpPort !== null) {
+      const pnp = await startPnpResponder({
+        port: o.pnpPort,
+        multicast: o.pnpMulticast ?? true,
+        ...(host !== '0.0.0.0' ? { interface: host } : {}),
+        provisioningUrlFor: () => `${store.getSite().provisioning.baseUrl ?? baseUrl}/`,
+        onSighting: (s) => store.appendAudit({ kind: 'pnp-sighting', at: clock(), phone: s.mac, detail: { vendor: s.vendor ?? null, model: s.model ?? null } }),
+        log,
+      });
+      closers.push(() => pnp.close());
+      pnpPort = pnp.port;
+    }
+    if (o.ssdpPort !== undefined && o.ssdpPort !== null) {
+      const ssdp = await startSsdpAdvertiser({
+        uuid: agentUuid(o.dataDir),
+        location: `${baseUrl}/.well-known/hotdesk.json`,
+        port: o.ssdpPort,
+        ...(o.ssdpInterface ? { interfaceAddress: o.ssdpInterface } : {}),
+      });
+      closers.push(() => ssdp.close());
+    }
+
+    // Sessions that end by themselves (DESIGN.md §2).
+    const expiry = setInterval(() => {
+      try {
+        if (service.expireDue(clock()).length > 0) onCommitted();
+      } catch (e) {
+        log.error('session expiry failed', { error: String(e) });
+      }
+    }, 30_000);
+    expiry.unref();
+    closers.push(() => clearInterval(expiry));
+
+    tail.start();
+    sync.start();
+    sync.poke();
+    return {
+      store,
+      service,
+      http,
+      tftpPort,
+      sipPort: notifier.port,
+      pnpPort,
+      baseUrl,
+      tail,
+      sync,
+      pipeline,
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}

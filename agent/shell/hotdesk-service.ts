@@ -1,0 +1,189 @@
+/**
+ * The hot-desk service: one decision = one store transaction (DESIGN.md §2,
+ * §3). For each command it loads the {@link DeskState} inside
+ * `BEGIN IMMEDIATE`, verifies the PIN against the stored scrypt hash, calls
+ * the pure `decide`, applies every effect (sessions, lock counters, revision
+ * bumps, audit) and commits; the store's change listeners then hear which
+ * phones to re-sync.
+ *
+ * The schema is the last line of defence: a second session on a phone or
+ * (under `move`/`refuse`) of a user violates a PRIMARY KEY / UNIQUE index.
+ * Such a rejection retries the whole transaction once on fresh state, then
+ * fails with `conflict`. Outcomes never contain the PIN.
+ */
+import { HotdeskError } from '../core/errors.js';
+import { parseFeatureCode } from '../core/feature-code.js';
+import { decide as coreDecide, type DecidePolicy } from '../core/hotdesk-machine.js';
+import type { DeskCommand, DeskDecision, DeskOutcome, DeskState, Session } from '../core/model.js';
+import { EMPTY_LOCK, normalizeMac } from '../core/model.js';
+import { sessionEndReason } from '../core/session-end.js';
+import type { Store } from '../store/store.js';
+
+/** The decision function (injectable for tests). */
+export type DecideFn = (state: DeskState, command: DeskCommand, now: number, policy: DecidePolicy) => DeskDecision;
+
+/** Options of {@link HotdeskService}. */
+export interface HotdeskServiceOptions {
+  /** Replaces the core state machine (tests only). */
+  readonly decide?: DecideFn;
+  /** True while the phone is in a call (sessions are not expired mid-call). */
+  readonly inCall?: (mac: string) => boolean;
+}
+
+/** What a command names besides the phone: a user and maybe a PIN to verify. */
+interface Named {
+  readonly ext: string | null;
+  readonly pin?: string;
+}
+
+/** Internal: the store state changed under us (retry once). */
+class StaleState extends Error {}
+
+function isConstraintViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return e instanceof StaleState || (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT'));
+}
+
+/** Runs hot-desk commands against the store, each as one transaction. */
+export class HotdeskService {
+  private readonly decideFn: DecideFn;
+  private readonly inCall: (mac: string) => boolean;
+
+  /**
+   * @param store the open store
+   * @param clock epoch ms now (injected for tests)
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number,
+    options: HotdeskServiceOptions = {},
+  ) {
+    this.decideFn = options.decide ?? coreDecide;
+    this.inCall = options.inCall ?? (() => false);
+  }
+
+  /**
+   * Digits dialled on a phone (PBX, action URL, CLI). Parsed with the site's
+   * feature prefix; digits that are not a hot-desk code give the outcome
+   * `not-hotdesk-code` (no throw, no change). Throws `unknown-phone`.
+   */
+  dial(phoneMac: string, digits: string): DeskOutcome {
+    return this.run(phoneMac, () => {
+      const code = parseFeatureCode(digits, this.store.getSite().featurePrefix);
+      if (code.kind === 'ext-pin') return { named: { ext: code.ext, pin: code.pin }, command: (pinValid) => ({ kind: 'dial', code, pinValid: pinValid === true }) };
+      if (code.kind === 'ext') return { named: { ext: code.ext }, command: () => ({ kind: 'dial', code }) };
+      return { named: { ext: null }, command: () => ({ kind: 'dial', code }) };
+    });
+  }
+
+  /** Short number + PIN entered on the phone screen (XML browser). Throws `unknown-phone`. */
+  screenLogin(mac: string, ext: string, pin: string): DeskOutcome {
+    return this.run(mac, () => ({ named: { ext, pin }, command: (pinValid) => ({ kind: 'screen-login', ext, pinValid: pinValid === true }) }));
+  }
+
+  /** Admin/CLI login without PIN (policies still apply). Throws `unknown-phone`. */
+  adminLogin(mac: string, ext: string): DeskOutcome {
+    return this.run(mac, () => ({ named: { ext }, command: () => ({ kind: 'admin-login', ext }) }));
+  }
+
+  /** Logs out whoever is on the phone (`no-change` when nobody). Throws `unknown-phone`. */
+  logout(mac: string, reason: 'logout' | 'admin' = 'logout'): DeskOutcome {
+    return this.run(mac, () => ({ named: { ext: null }, command: () => ({ kind: 'logout', reason }) }));
+  }
+
+  /**
+   * Ends every session due by the site's session rules at `now` (maximum
+   * duration, daily logout time; never a phone in a call). Each session ends
+   * in its own transaction, re-checked on fresh state. Returns the outcomes.
+   */
+  expireDue(now: number): DeskOutcome[] {
+    const site = this.store.getSite();
+    const out: DeskOutcome[] = [];
+    for (const s of this.store.listSessions()) {
+      const reason = sessionEndReason(s, site.sessions, site.timezone, now, this.inCall(s.phoneMac));
+      if (reason === null) continue;
+      const outcome = this.run(
+        s.phoneMac,
+        () => ({ named: { ext: null }, command: () => ({ kind: 'expire', reason }) }),
+        (current) => current !== undefined && current.userExt === s.userExt && current.startedAt === s.startedAt,
+        now,
+      );
+      if (outcome.code === 'logged-out') out.push(outcome);
+    }
+    return out;
+  }
+
+  /**
+   * One decision in one transaction; a constraint violation retries once on
+   * fresh state, then throws `conflict`.
+   */
+  private run(
+    rawMac: string,
+    plan: () => { named: Named; command: (pinValid: boolean | undefined) => DeskCommand },
+    precondition?: (session: Session | undefined) => boolean,
+    at?: number,
+  ): DeskOutcome {
+    const mac = normalizeMac(rawMac);
+    if (mac === null) throw new HotdeskError('unknown-phone', 'not a MAC address');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.store.transaction(() => this.once(mac, plan, precondition, at ?? this.clock()));
+      } catch (e) {
+        if (!isConstraintViolation(e)) throw e;
+        if (attempt >= 2) throw new HotdeskError('conflict', 'a concurrent change won; try again', { phone: mac });
+      }
+    }
+  }
+
+  private once(
+    mac: string,
+    plan: () => { named: Named; command: (pinValid: boolean | undefined) => DeskCommand },
+    precondition: ((session: Session | undefined) => boolean) | undefined,
+    now: number,
+  ): DeskOutcome {
+    const store = this.store;
+    const phone = store.getPhone(mac);
+    if (!phone) throw new HotdeskError('unknown-phone', 'unknown phone', { phone: mac });
+    const phoneSession = store.sessionOf(mac) ?? null;
+    if (precondition && !precondition(phoneSession ?? undefined)) {
+      return { code: 'no-change', prompt: null, phone: mac, message: 'the session already ended' };
+    }
+    const site = store.getSite();
+    const policy: DecidePolicy = { identitySwitch: site.policies.identitySwitch, multipleLogin: site.policies.multipleLogin, pinLockout: site.pinLockout };
+    const { named, command } = plan();
+    // A command naming nobody concerns the phone's current user (for names in the outcome).
+    const ext = named.ext ?? phoneSession?.userExt ?? null;
+    const user = ext !== null ? store.getUser(ext) : undefined;
+    const pinValid = named.pin !== undefined && user !== undefined ? store.verifyPin(user.ext, named.pin) : named.pin !== undefined ? false : undefined;
+    const state: DeskState = {
+      phone: { mac, hotdesk: phone.hotdesk },
+      phoneSession,
+      user: user ? { ext: user.ext, name: user.name, hotdesk: user.hotdesk, hasPin: store.userHasPin(user.ext) } : null,
+      userSessions: user ? store.sessionsOfUser(user.ext) : [],
+      userLock: user ? store.getLock('user', user.ext) : EMPTY_LOCK,
+      phoneLock: store.getLock('phone', mac),
+    };
+    const decision = this.decideFn(state, command(pinValid), now, policy);
+    const exclusive = policy.multipleLogin !== 'allow';
+    for (const effect of decision.effects) {
+      switch (effect.type) {
+        case 'session-end':
+          if (!store.endSession(effect.session)) throw new StaleState('session already ended');
+          break;
+        case 'session-start':
+          store.startSession(effect.session, exclusive);
+          break;
+        case 'reprovision':
+          store.bumpRevision(effect.mac, now);
+          break;
+        case 'lock-set':
+          store.setLock(effect.scope, effect.subject, effect.counter);
+          break;
+        case 'audit':
+          store.appendAudit(effect.event);
+          break;
+      }
+    }
+    return decision.outcome;
+  }
+}

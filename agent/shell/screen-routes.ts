@@ -1,0 +1,134 @@
+/**
+ * Phone-screen hot desking (issue 6): the agent as the phones' XML-browser
+ * server. Routes live under `/xml/<mac>/<token>/` (URL scheme in
+ * vendors/screens/screen-urls.ts); the per-phone token, issued in that phone's
+ * own secret config file, binds the screens to the phone: changing the MAC in
+ * the URL without that phone's token is refused, and refusals count towards
+ * the per-source failure limit.
+ *
+ * Outcomes come from the same core decision as the feature code
+ * (`HotdeskService.screenLogin` / `logout`), so re-provisioning, events and
+ * PIN lockout are identical.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HotdeskError, isHotdeskError } from '../core/errors.js';
+import type { DeskOutcome } from '../core/model.js';
+import { normalizeMac } from '../core/model.js';
+import type { Store } from '../store/store.js';
+import type { ScreenContext, VendorDriver } from '../vendors/driver.js';
+import type { HotdeskService } from './hotdesk-service.js';
+import type { HttpRoute } from './http-server.js';
+import { sendText } from './http-respond.js';
+import type { Logger } from './logger.js';
+import { remoteAddressOf } from './provisioning-http.js';
+import type { FailureLimiter } from './rate-limiter.js';
+
+export interface ScreenRouteDeps {
+  readonly store: Store;
+  readonly service: HotdeskService;
+  readonly drivers: readonly VendorDriver[];
+  readonly limiter: FailureLimiter;
+  readonly clock: () => number;
+  readonly log: Logger;
+  /** Provisioning base URL phones reach the agent on (resolved after listen). */
+  readonly baseUrl: () => string;
+  readonly onCommitted?: () => void;
+}
+
+const DIGITS = /^\d{1,15}$/;
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** An outcome for input the core never saw (malformed short number or PIN). */
+function badInput(mac: string, message: string): DeskOutcome {
+  return { code: 'unknown-user', prompt: 'unknown-user', phone: mac, message };
+}
+
+/** Routes for `/xml/<mac>/<token>/...`. */
+export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
+  const handle = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
+    req.resume();
+    const now = d.clock();
+    const ip = remoteAddressOf(req);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') throw new HotdeskError('method-not-allowed');
+    if (d.limiter.blocked(ip, now)) throw new HotdeskError('rate-limited');
+    const segs = url.pathname.split('/').slice(2).map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return '\0';
+      }
+    });
+    const [rawMac = '', token = '', action = 'menu', arg] = segs;
+    const mac = normalizeMac(rawMac);
+    const runtime = mac ? d.store.phoneRuntime(mac) : undefined;
+    const phone = mac ? d.store.getPhone(mac) : undefined;
+    if (!mac || !runtime || !phone || !sameToken(token, runtime.screenToken)) {
+      d.limiter.fail(ip, now);
+      d.log.info('screen refused', { ip, code: 'screen-token-invalid' });
+      throw new HotdeskError('screen-token-invalid', 'this screen does not belong to this phone');
+    }
+    const driver = d.drivers.find((x) => x.vendor === phone.vendor);
+    if (!driver) throw new HotdeskError('internal', 'no driver');
+    const site = d.store.getSite();
+    const tokenSeg = encodeURIComponent(runtime.screenToken);
+    const ctx = (): ScreenContext => {
+      const session = d.store.sessionOf(mac);
+      const user = session ? d.store.getUser(session.userExt) : undefined;
+      return {
+        baseUrl: `${d.baseUrl().replace(/\/+$/, '')}/xml/${mac}/${tokenSeg}`,
+        phoneLabel: phone.label,
+        ...(user ? { currentUser: { ext: user.ext, name: user.name } } : {}),
+        identities: phone.identities.map((ext) => ({ ext, label: d.store.getUser(ext)?.name ?? ext })),
+        timezone: site.timezone,
+      };
+    };
+    const q = url.searchParams;
+    const act = (fn: () => DeskOutcome): void => {
+      let outcome: DeskOutcome;
+      try {
+        outcome = fn();
+      } catch (e) {
+        if (!isHotdeskError(e) || e.code !== 'bad-request') throw e;
+        outcome = badInput(mac, e.message);
+      }
+      d.onCommitted?.();
+      const s = driver.screens.renderResult(ctx(), outcome);
+      sendText(res, 200, s.body, s.contentType);
+    };
+    const login = (ext: string, pin: string): void => {
+      if (!DIGITS.test(ext)) return act(() => badInput(mac, 'short number: digits only'));
+      act(() => d.service.screenLogin(mac, ext, pin));
+    };
+
+    switch (action) {
+      case '':
+      case 'menu': {
+        const s = driver.screens.renderMenu(ctx());
+        return sendText(res, 200, s.body, s.contentType);
+      }
+      case 'login': {
+        const ext = arg ?? q.get('ext') ?? undefined;
+        if (ext !== undefined && ext !== '') {
+          if (!DIGITS.test(ext)) return act(() => badInput(mac, 'short number: digits only'));
+          const s = driver.screens.renderPinForm(ctx(), ext);
+          return sendText(res, 200, s.body, s.contentType);
+        }
+        const s = driver.screens.renderLoginForm(ctx());
+        return sendText(res, 200, s.body, s.contentType);
+      }
+      case 'submit':
+        return login(arg ?? q.get('ext') ?? '', q.get('pin') ?? '');
+      case 'logout':
+        return act(() => d.service.logout(mac, 'logout'));
+      default:
+        throw new HotdeskError('not-found', 'no such screen');
+    }
+  };
+  return [{ name: 'screens', match: (url) => url.pathname.startsWith('/xml/'), handle }];
+}

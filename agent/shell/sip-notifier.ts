@@ -1,0 +1,335 @@
+/**
+ * Sends SIP NOTIFY check-sync to phones over UDP (DESIGN.md §3,
+ * reference/phones.md "SIP NOTIFY check-sync") as an RFC 3261 §17.1.2
+ * non-INVITE client transaction: retransmit on timer E (T1 doubling up to
+ * T2, T2 once a provisional answer arrived), give up on timer F (64*T1),
+ * answer one 401/407 challenge with digest credentials (RFC 3261 §22.2).
+ *
+ * One UDP socket carries every transaction; responses are matched by Via
+ * branch and CSeq, so concurrent notifies never wait on each other.
+ * Credentials are used only to compute the digest and are never logged.
+ */
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import { HotdeskError } from '../core/errors.js';
+import { buildDigestAuthorization, chooseDigestChallenge } from '../protocols/sip-digest.js';
+import { buildCheckSyncNotify, checkSyncRequestUri, getHeader, getHeaders, parseCSeq, parseSipMessage, parseVia, toBranch } from '../protocols/sip-message.js';
+import type { SipResponse } from '../protocols/sip-message.js';
+import { silentLogger, type Logger } from './logger.js';
+
+/** Options of {@link SipNotifier}. */
+export interface SipNotifierOptions {
+  /** Address to bind (default `0.0.0.0`). */
+  readonly host?: string;
+  /** UDP port to bind (default 0: ephemeral). */
+  readonly port?: number;
+  /**
+   * Address written in Via/From, i.e. where phones send answers. Default: the
+   * bound address, or when bound to the wildcard, the local address the
+   * kernel would use to reach each phone.
+   */
+  readonly advertisedHost?: string;
+  /** RFC 3261 T1, round-trip estimate (default 500 ms). */
+  readonly t1Ms?: number;
+  /** RFC 3261 T2, maximum retransmit interval (default 4000 ms). */
+  readonly t2Ms?: number;
+  /** Timer F, transaction timeout (default 64*T1). */
+  readonly timeoutMs?: number;
+  readonly userAgent?: string;
+  readonly log?: Logger;
+}
+
+/** What to notify. */
+export interface NotifyRequest {
+  readonly host: string;
+  readonly port: number;
+  /** Event header value (`check-sync`, `check-sync;reboot=false`). */
+  readonly event: string;
+  /** User part of the Request-URI. */
+  readonly requestUser: string;
+  /** Line credentials used only to answer a 401/407 challenge. */
+  readonly credentials?: { readonly username: string; readonly password: string };
+}
+
+/**
+ * Outcome of a notify: the final status (2xx accepted; 4xx-6xx refused; the
+ * caller decides), `attempts` = datagrams sent including retransmissions and
+ * the authenticated resend, `elapsedMs` from first send to final answer.
+ */
+export interface NotifyResult {
+  readonly status: number;
+  readonly attempts: number;
+  readonly elapsedMs: number;
+}
+
+interface Transaction {
+  readonly branch: string;
+  readonly cseq: number;
+  readonly onResponse: (res: SipResponse) => void;
+}
+
+const rand = (bytes: number): string => randomBytes(bytes).toString('hex');
+
+/** A check-sync NOTIFY sender bound to one UDP socket. */
+export class SipNotifier {
+  private readonly socket: dgram.Socket;
+  private readonly t1: number;
+  private readonly t2: number;
+  private readonly timeoutMs: number;
+  private readonly log: Logger;
+  private readonly pending = new Map<string, Transaction>();
+  private readonly cancellers = new Set<(e: Error) => void>();
+  private readonly localFor = new Map<string, Promise<string>>();
+  private ready: Promise<void> | null = null;
+  private closed = false;
+  private boundPort = 0;
+
+  constructor(private readonly opts: SipNotifierOptions = {}) {
+    this.t1 = opts.t1Ms ?? 500;
+    this.t2 = opts.t2Ms ?? 4000;
+    this.timeoutMs = opts.timeoutMs ?? 64 * this.t1;
+    this.log = opts.log ?? silentLogger;
+    this.socket = dgram.createSocket({ type: opts.host && isIP(opts.host) === 6 ? 'udp6' : 'udp4' });
+    this.socket.on('message', (msg) => this.onMessage(msg));
+    this.socket.on('error', (e) => this.log.warn('sip notifier socket error', { error: e.message }));
+  }
+
+  /** Creates a notifier and binds its socket (rejects with `port-in-use` when the port is taken). */
+  static async open(opts: SipNotifierOptions = {}): Promise<SipNotifier> {
+    const n = new SipNotifier(opts);
+    try {
+      await n.start();
+    } catch (e) {
+      await n.close();
+      throw e;
+    }
+    return n;
+  }
+
+  /** Binds the socket (idempotent; `notify` calls it). Rejects with `port-in-use` when the port is taken. */
+  start(): Promise<void> {
+    this.ready ??= new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException): void => {
+        reject(
+          e.code === 'EADDRINUSE' || e.code === 'EACCES'
+            ? new HotdeskError('port-in-use', `SIP notifier UDP port ${this.opts.port ?? 0} is not available`)
+            : e,
+        );
+      };
+      this.socket.once('error', onError);
+      this.socket.bind({ port: this.opts.port ?? 0, address: this.opts.host ?? '0.0.0.0' }, () => {
+        this.socket.off('error', onError);
+        this.boundPort = this.socket.address().port;
+        // Answers to a burst of notifies arrive together: a larger buffer avoids drops (capped by net.core.rmem_max).
+        try {
+          this.socket.setRecvBufferSize(1 << 20);
+        } catch {
+          // keep the default
+        }
+        resolve();
+      });
+    });
+    return this.ready;
+  }
+
+  /** The bound UDP port (after `start`). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Number of transactions waiting for an answer. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Sends NOTIFY and resolves with the final status. Rejects with
+   * HotdeskError `sip-timeout` when no final answer arrives before timer F
+   * (or the datagram cannot be sent). A 401/407 is answered once when
+   * credentials are given; otherwise its status is returned.
+   */
+  async notify(req: NotifyRequest): Promise<NotifyResult> {
+    if (this.closed) throw new HotdeskError('internal', 'SIP notifier is closed');
+    await this.start();
+    const started = performance.now();
+    const local = { host: await this.localHost(req.host), port: this.boundPort };
+    const callId = `${rand(12)}@hotdesk`;
+    const fromTag = rand(6);
+    let attempts = 0;
+    let cseq = 1;
+    let authorization: { header: 'Authorization' | 'Proxy-Authorization'; value: string } | undefined;
+    for (;;) {
+      const branch = toBranch(rand(10));
+      const wire = buildCheckSyncNotify({
+        target: { host: req.host, port: req.port },
+        requestUser: req.requestUser,
+        local,
+        event: req.event,
+        branch,
+        fromTag,
+        callId,
+        cseq,
+        ...(authorization ? { authorization } : {}),
+        ...(this.opts.userAgent ? { userAgent: this.opts.userAgent } : {}),
+      });
+      const { res, sent } = await this.transact(branch, cseq, Buffer.from(wire, 'utf8'), req);
+      attempts += sent;
+      const canAuth = (res.status === 401 || res.status === 407) && req.credentials && !authorization;
+      if (!canAuth || !req.credentials) {
+        const elapsedMs = Math.round(performance.now() - started);
+        this.log.debug('sip notify answered', { host: req.host, port: req.port, status: res.status, attempts, elapsedMs });
+        return { status: res.status, attempts, elapsedMs };
+      }
+      const challengeHeader = res.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
+      const challenge = chooseDigestChallenge(getHeaders(res, challengeHeader));
+      if (!challenge) {
+        return { status: res.status, attempts, elapsedMs: Math.round(performance.now() - started) };
+      }
+      const uri = checkSyncRequestUri({ host: req.host, port: req.port }, req.requestUser);
+      authorization = {
+        header: res.status === 401 ? 'Authorization' : 'Proxy-Authorization',
+        value: buildDigestAuthorization({
+          challenge,
+          username: req.credentials.username,
+          password: req.credentials.password,
+          method: 'NOTIFY',
+          uri,
+          cnonce: rand(8),
+        }),
+      };
+      cseq += 1;
+    }
+  }
+
+  /** One client transaction: send, retransmit on timer E, stop at timer F or a final answer. */
+  private transact(branch: string, cseq: number, wire: Buffer, req: NotifyRequest): Promise<{ res: SipResponse; sent: number }> {
+    return new Promise((resolve, reject) => {
+      let sent = 0;
+      let interval = this.t1;
+      let timerE: NodeJS.Timeout | undefined;
+      let proceeding = false;
+      const finish = (): void => {
+        clearTimeout(timerE);
+        clearTimeout(timerF);
+        this.pending.delete(branch);
+        this.cancellers.delete(cancel);
+      };
+      const cancel = (e: Error): void => {
+        finish();
+        reject(e);
+      };
+      const send = (): void => {
+        sent += 1;
+        this.socket.send(wire, req.port, req.host, (err) => {
+          if (err) {
+            cancel(
+              new HotdeskError('sip-timeout', `SIP NOTIFY to ${req.host}:${req.port} could not be sent`, {
+                host: req.host,
+                port: req.port,
+                reason: err.message,
+              }),
+            );
+          }
+        });
+      };
+      const armE = (): void => {
+        timerE = setTimeout(() => {
+          send();
+          interval = proceeding ? this.t2 : Math.min(interval * 2, this.t2);
+          armE();
+        }, interval);
+      };
+      const timerF = setTimeout(() => {
+        cancel(
+          new HotdeskError('sip-timeout', `no final SIP answer from ${req.host}:${req.port}`, {
+            host: req.host,
+            port: req.port,
+            attempts: sent,
+          }),
+        );
+      }, this.timeoutMs);
+      this.cancellers.add(cancel);
+      this.pending.set(branch, {
+        branch,
+        cseq,
+        onResponse: (res) => {
+          if (res.status < 200) {
+            // Proceeding state (RFC 3261 §17.1.2.2): retransmit every T2.
+            if (!proceeding) {
+              proceeding = true;
+              interval = this.t2;
+              clearTimeout(timerE);
+              armE();
+            }
+            return;
+          }
+          finish();
+          resolve({ res, sent });
+        },
+      });
+      send();
+      armE();
+    });
+  }
+
+  private onMessage(msg: Buffer): void {
+    const parsed = parseSipMessage(msg);
+    if (!parsed.ok || parsed.message.kind !== 'response') return;
+    const res = parsed.message;
+    const via = parseVia(getHeaders(res, 'Via')[0] ?? '');
+    const cseq = parseCSeq(getHeader(res, 'CSeq'));
+    if (!via?.branch || !cseq || cseq.method !== 'NOTIFY') return;
+    const tx = this.pending.get(via.branch);
+    if (!tx || tx.cseq !== cseq.seq) return;
+    tx.onResponse(res);
+  }
+
+  /** Our address as seen from `target` (cached per target). */
+  private localHost(target: string): Promise<string> {
+    if (this.opts.advertisedHost) return Promise.resolve(this.opts.advertisedHost);
+    const bound = this.opts.host;
+    if (bound && bound !== '0.0.0.0' && bound !== '::') return Promise.resolve(bound);
+    let p = this.localFor.get(target);
+    if (!p) {
+      p = localAddressFor(target);
+      this.localFor.set(target, p);
+    }
+    return p;
+  }
+
+  /** Closes the socket; notifies still waiting reject with `internal`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const cancel of [...this.cancellers]) cancel(new HotdeskError('internal', 'SIP notifier closed'));
+    if (this.ready) await this.ready.catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed (failed bind)
+      }
+    });
+  }
+}
+
+/**
+ * The source address the kernel picks to reach `target` (found by connecting
+ * a throw-away UDP socket, which sends nothing); loopback when unknown.
+ */
+export function localAddressFor(target: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket(isIP(target) === 6 ? 'udp6' : 'udp4');
+    const done = (addr: string): void => {
+      try {
+        s.close();
+      } catch {
+        // already closed
+      }
+      resolve(addr);
+    };
+    s.on('error', () => done(isIP(target) === 6 ? '::1' : '127.0.0.1'));
+    s.connect(9, target, () => done(s.address().address));
+  });
+}

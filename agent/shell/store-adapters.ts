@@ -1,0 +1,44 @@
+/**
+ * Thin adapters from the SQLite store to the narrow ports the shell's loops
+ * use (sync worker, audit tail), so those loops stay testable on their own.
+ */
+import type { Store } from '../store/store.js';
+import type { PendingSync as WorkerPending, SyncStore } from './sync-worker.js';
+import type { AuditReader } from './event-stream.js';
+
+/** The sync worker's view of the store: adds the SIP identity NOTIFY uses. */
+export function syncStoreAdapter(store: Store): SyncStore {
+  return {
+    pendingSyncs(now) {
+      return store.pendingSyncs(now).map((p): WorkerPending => {
+        const session = store.sessionOf(p.mac);
+        const user = session ? store.getUser(session.userExt) : undefined;
+        const account = user?.sip ?? store.getPhone(p.mac)?.deviceAccount;
+        return {
+          mac: p.mac,
+          vendor: p.vendor,
+          lastIp: p.ip,
+          sipPort: p.sipPort,
+          revision: p.revision,
+          attempts: p.attempts,
+          requestedAt: p.requestedAt,
+          requestUser: account?.user ?? p.mac,
+          ...(account ? { credentials: { username: account.authName, password: account.password } } : {}),
+        };
+      });
+    },
+    markSyncAttempt: (mac, a) => store.markSyncAttempt(mac, a),
+    markUnreachable: (mac, now) => store.markUnreachable(mac, now),
+    appendAudit: (e) => void store.appendAudit(e),
+  };
+}
+
+/** Reads audit rows after an id, oldest first. */
+export function auditReader(store: Store): AuditReader {
+  return (afterId, limit) => store.queryAudit({ afterId, limit });
+}
+
+/** Id of the newest audit row (0 when empty). */
+export function lastAuditId(store: Store): number {
+  return store.queryAudit({ limit: 1 }).at(-1)?.id ?? 0;
+}

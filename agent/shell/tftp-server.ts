@@ -1,0 +1,365 @@
+/**
+ * Read-only TFTP server: a thin `node:dgram` shell around the pure codec
+ * (`protocols/tftp-packet.ts`), path check (`protocols/tftp-path.ts`) and
+ * transfer state machine (`protocols/tftp-transfer.ts`).
+ *
+ * - Requests arrive on the listening port; each accepted read gets its own
+ *   ephemeral socket, whose port is the server's transfer ID (RFC 1350 §4).
+ *   A datagram reaching a transfer socket from any other address/port gets
+ *   ERROR 5 and does not disturb the transfer.
+ * - File names are checked before `resolve` is called: every traversal
+ *   spelling is answered with ERROR 2. WRQ is always refused with ERROR 2.
+ * - `resolve` refusals (and anything it throws) become TFTP errors through
+ *   `TFTP_ERROR_MAP` only; the text sent is the catalog's fixed one-liner.
+ * - Garbage on the listening port is answered with ERROR 4 (one datagram per
+ *   datagram, no amplification) and otherwise ignored.
+ * - A client that vanishes is resent to `maxRetries` times, then the transfer
+ *   is dropped and its socket closed; other transfers carry on.
+ * - Concurrent transfers are bounded overall and per source address.
+ */
+import dgram from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
+import { HotdeskError, toHotdeskError, type ErrorCode } from '../core/errors.js';
+import { decodeTftpPacket, encodeTftpPacket, TFTP_ERROR_CODE } from '../protocols/tftp-packet.js';
+import { sanitizeTftpPath } from '../protocols/tftp-path.js';
+import { abortTransfer, createTransfer, onAck, onTimeout, type TftpStep, type TftpTransferLimits, type TftpTransferState } from '../protocols/tftp-transfer.js';
+import type { LogFields, LogLevel } from './logger.js';
+import { tftpErrorFor } from './tftp-errors.js';
+
+/** Where a request came from. */
+export interface TftpRemote {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** What `resolve` is asked: a checked file name (one leading `/` stripped). */
+export interface TftpResolveRequest {
+  readonly path: string;
+  readonly remote: TftpRemote;
+  /** Options from the RRQ (names lower-cased, values as sent). */
+  readonly options: Readonly<Record<string, string>>;
+}
+
+/** What `resolve` answers: the file, or a refusal. */
+export type TftpResolveResult = { readonly data: Buffer } | { readonly error: HotdeskError };
+
+/** Server bounds: transfer limits plus concurrency. */
+export interface TftpServerLimits extends Partial<TftpTransferLimits> {
+  /** Transfers (including requests being resolved) at once. Default 256. */
+  readonly maxTransfers?: number;
+  /** Transfers at once from one source address. Default 32 (phones behind one NAT share an address). */
+  readonly maxPerSource?: number;
+}
+
+/** Options of {@link startTftpServer}. */
+export interface TftpServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly resolve: (req: TftpResolveRequest) => Promise<TftpResolveResult>;
+  readonly log?: (level: LogLevel, msg: string, fields: LogFields) => void;
+  readonly limits?: TftpServerLimits;
+  /** Millisecond clock for the state machine. Default `Date.now`. */
+  readonly clock?: () => number;
+}
+
+/** Counters since start. */
+export interface TftpServerStats {
+  /** Transfers running or being resolved. */
+  readonly active: number;
+  /** Open per-transfer sockets. */
+  readonly sockets: number;
+  readonly transfersOk: number;
+  readonly transfersFailed: number;
+  /** Requests answered with an ERROR before any transfer started. */
+  readonly refused: number;
+  /** File bytes delivered by completed transfers. */
+  readonly bytesOk: number;
+  /** DATA payload bytes sent, resends included. */
+  readonly bytesSent: number;
+}
+
+/** A running server. */
+export interface TftpServer {
+  readonly port: number;
+  close(): Promise<void>;
+  stats(): TftpServerStats;
+}
+
+interface Live {
+  readonly sock: dgram.Socket;
+  readonly remote: TftpRemote;
+  readonly path: string;
+  readonly startedAt: number;
+  state: TftpTransferState;
+  timer: NodeJS.Timeout | null;
+  ended: boolean;
+}
+
+/** Printable, bounded rendering of peer-supplied text for logs. */
+function printable(s: string, max = 80): string {
+  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, max);
+}
+
+function bindSocket(sock: dgram.Socket, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    sock.once('error', onError);
+    sock.bind({ port, address: host, exclusive: true }, () => {
+      sock.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function closeSocket(sock: dgram.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      sock.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  });
+}
+
+/**
+ * Starts a read-only TFTP server on `host:port`. Rejects with `port-in-use`
+ * when the port is taken or privileged (see docs/tftp.md for port 69).
+ */
+export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServer> {
+  const log = opts.log ?? ((): void => {});
+  const clock = opts.clock ?? Date.now;
+  const limits = opts.limits ?? {};
+  const maxTransfers = limits.maxTransfers ?? 256;
+  const maxPerSource = limits.maxPerSource ?? 32;
+  const transferLimits: Partial<TftpTransferLimits> = {
+    ...(limits.maxBlksize !== undefined ? { maxBlksize: limits.maxBlksize } : {}),
+    ...(limits.maxWindowsize !== undefined ? { maxWindowsize: limits.maxWindowsize } : {}),
+    ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
+    ...(limits.maxRetries !== undefined ? { maxRetries: limits.maxRetries } : {}),
+    ...(limits.maxTimeoutMs !== undefined ? { maxTimeoutMs: limits.maxTimeoutMs } : {}),
+  };
+  const family = opts.host.includes(':') ? 'udp6' : 'udp4';
+  const main = dgram.createSocket({ type: family });
+  try {
+    await bindSocket(main, opts.port, opts.host);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    await closeSocket(main);
+    if (code === 'EADDRINUSE') throw new HotdeskError('port-in-use', `TFTP port ${opts.port} on ${opts.host} is already in use: stop the other TFTP server or choose another port`, {}, { cause: e });
+    if (code === 'EACCES') throw new HotdeskError('port-in-use', `TFTP port ${opts.port} needs privileges: see docs/tftp.md (setcap or a port redirect), or choose another port`, {}, { cause: e });
+    throw e;
+  }
+  const port = main.address().port;
+
+  let closing = false;
+  const live = new Set<Live>();
+  /** `address|port` of requests being resolved or transferred: a repeated RRQ from the same client TID is ignored. */
+  const inFlight = new Set<string>();
+  const perSource = new Map<string, number>();
+  const counters = { transfersOk: 0, transfersFailed: 0, refused: 0, bytesOk: 0, bytesSent: 0 };
+  /** Transfer sockets open (bound and not yet closed). */
+  let openSockets = 0;
+  const socketCloses = new Set<Promise<void>>();
+  const closeTransferSocket = (sock: dgram.Socket): void => {
+    const p = closeSocket(sock).then(() => {
+      openSockets--;
+      socketCloses.delete(p);
+    });
+    socketCloses.add(p);
+  };
+
+  const sendTo = (sock: dgram.Socket, buf: Buffer, remote: TftpRemote): void => {
+    try {
+      sock.send(buf, remote.port, remote.address, (err) => {
+        if (err) log('debug', 'tftp send failed', { remote: `${remote.address}:${remote.port}`, error: err.message });
+      });
+    } catch (err) {
+      log('debug', 'tftp send failed', { remote: `${remote.address}:${remote.port}`, error: (err as Error).message });
+    }
+  };
+
+  const sendError = (sock: dgram.Socket, remote: TftpRemote, code: number, message: string): void => {
+    sendTo(sock, encodeTftpPacket({ op: 'error', code, message }), remote);
+  };
+
+  const refuse = (remote: TftpRemote, code: ErrorCode, fields: LogFields): void => {
+    counters.refused++;
+    const e = tftpErrorFor(code);
+    log('info', 'tftp request refused', { remote: `${remote.address}:${remote.port}`, code, ...fields });
+    if (!closing) sendError(main, remote, e.code, e.message);
+  };
+
+  const release = (key: string, address: string): void => {
+    inFlight.delete(key);
+    const n = (perSource.get(address) ?? 1) - 1;
+    if (n <= 0) perSource.delete(address);
+    else perSource.set(address, n);
+  };
+
+  const finish = (t: Live, key: string, step: TftpStep): void => {
+    if (t.ended) return;
+    t.ended = true;
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = null;
+    live.delete(t);
+    release(key, t.remote.address);
+    counters.bytesSent += step.state.bytesSent;
+    const fields = { remote: `${t.remote.address}:${t.remote.port}`, path: t.path, bytes: t.state.data.length, ms: clock() - t.startedAt };
+    if (step.done) {
+      counters.transfersOk++;
+      counters.bytesOk += t.state.data.length;
+      log('info', 'tftp transfer done', { ...fields, blksize: t.state.blksize, windowsize: t.state.windowsize });
+    } else {
+      counters.transfersFailed++;
+      log('warn', 'tftp transfer failed', { ...fields, reason: step.state.failure ?? 'unknown', acked: step.state.acked });
+    }
+    closeTransferSocket(t.sock);
+  };
+
+  const apply = (t: Live, key: string, step: TftpStep): void => {
+    if (t.ended) return;
+    t.state = step.state;
+    for (const buf of step.send) sendTo(t.sock, buf, t.remote);
+    if (step.done || step.failed) {
+      finish(t, key, step);
+      return;
+    }
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = setTimeout(() => {
+      t.timer = null;
+      apply(t, key, onTimeout(t.state, Math.max(clock(), t.state.deadline)));
+    }, Math.max(0, t.state.deadline - clock()));
+  };
+
+  const onTransferMessage = (t: Live, key: string, msg: Buffer, rinfo: RemoteInfo): void => {
+    if (t.ended) return;
+    if (rinfo.address !== t.remote.address || rinfo.port !== t.remote.port) {
+      // RFC 1350 §4: wrong TID, answer ERROR 5 to the sender, keep the transfer going.
+      sendError(t.sock, { address: rinfo.address, port: rinfo.port }, TFTP_ERROR_CODE.unknownTransferId, 'Unknown transfer ID');
+      return;
+    }
+    const decoded = decodeTftpPacket(msg);
+    if (decoded.ok && decoded.packet.op === 'ack') {
+      apply(t, key, onAck(t.state, decoded.packet.block, clock()));
+      return;
+    }
+    if (decoded.ok && decoded.packet.op === 'error') {
+      log('debug', 'tftp client sent error', { remote: `${rinfo.address}:${rinfo.port}`, code: decoded.packet.code, message: printable(decoded.packet.message) });
+      apply(t, key, abortTransfer(t.state, `client error ${decoded.packet.code}`));
+      return;
+    }
+    sendError(t.sock, t.remote, TFTP_ERROR_CODE.illegalOperation, 'Illegal TFTP operation');
+    apply(t, key, abortTransfer(t.state, decoded.ok ? `unexpected ${decoded.packet.op}` : 'malformed packet'));
+  };
+
+  const startTransfer = async (remote: TftpRemote, key: string, path: string, options: Readonly<Record<string, string>>, data: Buffer): Promise<void> => {
+    const sock = dgram.createSocket({ type: family });
+    sock.on('error', (err) => log('debug', 'tftp transfer socket error', { remote: `${remote.address}:${remote.port}`, error: err.message }));
+    openSockets++;
+    try {
+      await bindSocket(sock, 0, opts.host);
+    } catch (err) {
+      release(key, remote.address);
+      closeTransferSocket(sock);
+      refuse(remote, 'internal', { path, error: (err as Error).message });
+      return;
+    }
+    if (closing) {
+      release(key, remote.address);
+      closeTransferSocket(sock);
+      return;
+    }
+    const now = clock();
+    const first = createTransfer({ data, options, now, limits: transferLimits });
+    const t: Live = { sock, remote, path, startedAt: now, state: first.state, timer: null, ended: false };
+    live.add(t);
+    sock.on('message', (msg, rinfo) => {
+      try {
+        onTransferMessage(t, key, msg, rinfo);
+      } catch (err) {
+        log('error', 'tftp transfer handler failed', { error: (err as Error).message });
+        apply(t, key, abortTransfer(t.state, 'internal'));
+      }
+    });
+    log('debug', 'tftp transfer start', { remote: `${remote.address}:${remote.port}`, path, bytes: data.length, blksize: first.state.blksize, windowsize: first.state.windowsize });
+    apply(t, key, first);
+  };
+
+  const onRequest = (msg: Buffer, rinfo: RemoteInfo): void => {
+    const remote: TftpRemote = { address: rinfo.address, port: rinfo.port };
+    if (msg.length < 2 || rinfo.port === 0) return;
+    const decoded = decodeTftpPacket(msg);
+    if (!decoded.ok) {
+      log('debug', 'tftp garbage datagram', { remote: `${remote.address}:${remote.port}`, reason: decoded.reason });
+      counters.refused++;
+      sendError(main, remote, TFTP_ERROR_CODE.illegalOperation, 'Illegal TFTP operation');
+      return;
+    }
+    const p = decoded.packet;
+    if (p.op === 'wrq') return refuse(remote, 'write-refused', { path: printable(p.filename) });
+    if (p.op !== 'rrq') {
+      // DATA/ACK/ERROR/OACK on the listening port belong to no transfer (RFC 1350 §4).
+      counters.refused++;
+      if (p.op !== 'error') sendError(main, remote, TFTP_ERROR_CODE.unknownTransferId, 'Unknown transfer ID');
+      return;
+    }
+    if (p.mode !== 'octet' && p.mode !== 'netascii') return refuse(remote, 'bad-request', { mode: printable(p.mode) });
+    const checked = sanitizeTftpPath(p.filename);
+    if (!checked.ok) return refuse(remote, checked.code, { path: printable(p.filename), reason: checked.reason });
+    const key = `${remote.address}|${remote.port}`;
+    if (inFlight.has(key)) return; // a client resending its RRQ: the transfer in progress answers it
+    if (inFlight.size >= maxTransfers || (perSource.get(remote.address) ?? 0) >= maxPerSource) {
+      return refuse(remote, 'rate-limited', { path: checked.path, active: inFlight.size });
+    }
+    inFlight.add(key);
+    perSource.set(remote.address, (perSource.get(remote.address) ?? 0) + 1);
+    const path = checked.path;
+    Promise.resolve()
+      .then(() => opts.resolve({ path, remote, options: p.options }))
+      .then(
+        (result) => {
+          if (closing) return release(key, remote.address);
+          if ('error' in result) {
+            release(key, remote.address);
+            return refuse(remote, result.error.code, { path });
+          }
+          return startTransfer(remote, key, path, p.options, result.data);
+        },
+        (err: unknown) => {
+          release(key, remote.address);
+          const he = toHotdeskError(err);
+          if (he.code === 'internal') log('error', 'tftp resolve threw', { path, error: err instanceof Error ? err.message : String(err) });
+          if (!closing) refuse(remote, he.code, { path });
+        },
+      )
+      .catch((err: unknown) => {
+        log('error', 'tftp request handling failed', { path, error: err instanceof Error ? err.message : String(err) });
+      });
+  };
+
+  main.on('message', (msg, rinfo) => {
+    try {
+      onRequest(msg, rinfo);
+    } catch (err) {
+      log('error', 'tftp request handler failed', { error: (err as Error).message });
+    }
+  });
+  main.on('error', (err) => log('error', 'tftp socket error', { error: err.message }));
+  log('info', 'tftp listening', { host: opts.host, port });
+
+  return {
+    port,
+    stats: () => ({ active: inFlight.size, sockets: openSockets, ...counters }),
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      const pending: Promise<void>[] = [closeSocket(main)];
+      for (const t of [...live]) {
+        const key = `${t.remote.address}|${t.remote.port}`;
+        apply(t, key, abortTransfer(t.state, 'server closing'));
+      }
+      await Promise.all([...pending, ...socketCloses]);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The audit log and SIP PnP sightings tables (used by Store). Audit events
+ * never hold secrets: callers pass only ids, codes and counts.
+ */
+import type Database from 'better-sqlite3';
+import type { AuditEvent } from '../core/model.js';
+import { normalizeMac } from '../core/model.js';
+import type { AuditQuery, PnpSighting, StoredAuditEvent } from './store-types.js';
+
+/** Appends an audit event (never holding a secret); returns its id. */
+export function appendAuditRow(db: Database.Database, e: AuditEvent): number {
+  const r = db
+    .prepare('INSERT INTO audit (at, kind, phone_mac, user_ext, detail) VALUES (?, ?, ?, ?, ?)')
+    .run(e.at, e.kind, e.phone ?? null, e.user ?? null, e.detail !== undefined ? JSON.stringify(e.detail) : null);
+  return Number(r.lastInsertRowid);
+}
+
+/** Audit events matching `q`, oldest first (see {@link AuditQuery} for `limit` and `afterId`). */
+export function queryAuditRows(db: Database.Database, q: AuditQuery): StoredAuditEvent[] {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.since !== undefined) (where.push('at >= ?'), args.push(q.since));
+  if (q.afterId !== undefined) (where.push('id > ?'), args.push(q.afterId));
+  if (q.phone !== undefined) (where.push('phone_mac = ?'), args.push(normalizeMac(q.phone) ?? q.phone));
+  if (q.user !== undefined) (where.push('user_ext = ?'), args.push(q.user));
+  if (q.kinds !== undefined) {
+    if (q.kinds.length === 0) return [];
+    where.push(`kind IN (${q.kinds.map(() => '?').join(', ')})`);
+    args.push(...q.kinds);
+  }
+  const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 100)), 10_000);
+  const order = q.afterId !== undefined ? 'ASC' : 'DESC';
+  const sql = `SELECT id, at, kind, phone_mac, user_ext, detail FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${limit}`;
+  const rows = db.prepare(sql).all(...args) as { id: number; at: number; kind: AuditEvent['kind']; phone_mac: string | null; user_ext: string | null; detail: string | null }[];
+  if (order === 'DESC') rows.reverse();
+  return rows.map((r) => ({
+    id: r.id,
+    at: r.at,
+    kind: r.kind,
+    ...(r.phone_mac !== null ? { phone: r.phone_mac } : {}),
+    ...(r.user_ext !== null ? { user: r.user_ext } : {}),
+    ...(r.detail !== null ? { detail: JSON.parse(r.detail) as NonNullable<AuditEvent['detail']> } : {}),
+  }));
+}
+
+/** Records a SIP PnP sighting (one row per MAC, counting repeats). */
+export function recordSightingRow(db: Database.Database, s: { mac: string; ip: string; vendor?: string; model?: string; at: number }): void {
+  const m = normalizeMac(s.mac);
+  if (m === null) return;
+  db
+    .prepare(
+      `INSERT INTO pnp_sightings (mac, first_at, at, ip, vendor, model) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (mac) DO UPDATE SET at = excluded.at, ip = excluded.ip, vendor = COALESCE(excluded.vendor, vendor),
+         model = COALESCE(excluded.model, model), count = count + 1`,
+    )
+    .run(m, s.at, s.at, s.ip, s.vendor ?? null, s.model ?? null);
+}
+
+/** Every PnP sighting, most recent first. */
+export function listSightingRows(db: Database.Database): PnpSighting[] {
+  const rows = db.prepare('SELECT mac, first_at, at, ip, vendor, model, count FROM pnp_sightings ORDER BY at DESC, mac').all() as {
+    mac: string;
+    first_at: number;
+    at: number;
+    ip: string;
+    vendor: string | null;
+    model: string | null;
+    count: number;
+  }[];
+  return rows.map((r) => ({ mac: r.mac, firstAt: r.first_at, at: r.at, ip: r.ip, vendor: r.vendor, model: r.model, count: r.count }));
+}

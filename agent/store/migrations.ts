@@ -1,0 +1,160 @@
+/**
+ * Numbered schema migrations. Each migration runs in its own transaction
+ * together with its row in `schema_migrations`, so a crash leaves the
+ * database at a whole version; re-opening applies only what is missing.
+ *
+ * Invariants the schema enforces by itself (not only the code):
+ * - one session per phone: `sessions.phone_mac` is the primary key;
+ * - one session per user when the site's `multipleLogin` is `move` or
+ *   `refuse`: the store writes `exclusive_user = user_ext` and a UNIQUE index
+ *   on `exclusive_user` rejects a second row (under `allow` it stays NULL,
+ *   and NULLs never collide in a UNIQUE index).
+ */
+import type Database from 'better-sqlite3';
+import { HotdeskError } from '../core/errors.js';
+
+/** One schema step. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Every migration, in order. Append only; never edit a released one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE site (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  settings TEXT NOT NULL,
+  secrets_enc TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE users (
+  ext TEXT PRIMARY KEY CHECK (length(ext) BETWEEN 1 AND 15 AND ext NOT GLOB '*[^0-9]*'),
+  name TEXT NOT NULL,
+  hotdesk INTEGER NOT NULL CHECK (hotdesk IN (0, 1)),
+  sip_user TEXT NOT NULL,
+  sip_auth_name TEXT NOT NULL,
+  sip_password_enc TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  outbound_caller_id TEXT,
+  voicemail_number TEXT,
+  pin_hash TEXT,
+  pin_enc TEXT,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX users_sip_user ON users (sip_user);
+CREATE TABLE phones (
+  mac TEXT PRIMARY KEY CHECK (length(mac) = 12 AND mac NOT GLOB '*[^0-9a-f]*'),
+  vendor TEXT NOT NULL CHECK (vendor IN ('yealink', 'snom', 'poly')),
+  model TEXT NOT NULL,
+  label TEXT NOT NULL,
+  location TEXT,
+  hotdesk INTEGER NOT NULL CHECK (hotdesk IN (0, 1)),
+  device_sip_user TEXT,
+  device_account_enc TEXT,
+  identities TEXT NOT NULL DEFAULT '[]',
+  keys TEXT NOT NULL DEFAULT '[]',
+  enrolled_via TEXT NOT NULL CHECK (enrolled_via IN ('directory', 'auto')),
+  created_at INTEGER NOT NULL,
+  prov_username TEXT NOT NULL UNIQUE,
+  prov_password_enc TEXT NOT NULL,
+  own_credential_used INTEGER NOT NULL DEFAULT 0 CHECK (own_credential_used IN (0, 1)),
+  screen_token TEXT NOT NULL UNIQUE,
+  revision INTEGER NOT NULL DEFAULT 1,
+  last_ip TEXT,
+  last_user_agent TEXT,
+  last_firmware TEXT,
+  last_file TEXT,
+  last_seen INTEGER,
+  sip_port INTEGER NOT NULL DEFAULT 5060,
+  sync_state TEXT NOT NULL DEFAULT 'pending' CHECK (sync_state IN ('synced', 'pending', 'unreachable')),
+  sync_revision INTEGER NOT NULL DEFAULT 1,
+  sync_requested_at INTEGER,
+  sync_confirmed_at INTEGER,
+  sync_elapsed_ms INTEGER,
+  sync_attempts INTEGER NOT NULL DEFAULT 0,
+  sync_next_at INTEGER
+);
+CREATE INDEX phones_device_sip_user ON phones (device_sip_user);
+CREATE TABLE sessions (
+  phone_mac TEXT PRIMARY KEY REFERENCES phones (mac) ON DELETE CASCADE,
+  user_ext TEXT NOT NULL REFERENCES users (ext) ON DELETE CASCADE,
+  started_at INTEGER NOT NULL,
+  exclusive_user TEXT CHECK (exclusive_user IS NULL OR exclusive_user = user_ext)
+);
+CREATE UNIQUE INDEX sessions_exclusive_user ON sessions (exclusive_user);
+CREATE INDEX sessions_user ON sessions (user_ext);
+CREATE TABLE lock_counters (
+  scope TEXT NOT NULL CHECK (scope IN ('user', 'phone')),
+  subject TEXT NOT NULL,
+  failures INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  lockouts INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL,
+  PRIMARY KEY (scope, subject)
+);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  phone_mac TEXT,
+  user_ext TEXT,
+  detail TEXT
+);
+CREATE INDEX audit_at ON audit (at);
+`,
+  },
+  {
+    version: 2,
+    name: 'pnp sightings, audit lookups',
+    sql: `
+CREATE TABLE pnp_sightings (
+  mac TEXT PRIMARY KEY,
+  first_at INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  ip TEXT NOT NULL,
+  vendor TEXT,
+  model TEXT,
+  count INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX audit_phone ON audit (phone_mac, id);
+CREATE INDEX audit_user ON audit (user_ext, id);
+`,
+  },
+];
+
+/** Highest version the database has, 0 for a fresh one. */
+export function schemaVersion(db: Database.Database): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/**
+ * Applies every migration above the database's version, each in its own
+ * immediate transaction. Returns the versions applied now (empty when the
+ * database is current). Throws `storage-error` when the database is newer
+ * than this agent.
+ */
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, now: number = Date.now()): number[] {
+  const known = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+  const current = schemaVersion(db);
+  if (current > known) {
+    throw new HotdeskError('storage-error', `database schema version ${current} is newer than this agent (${known}); upgrade the agent`, { current, known });
+  }
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    const step = db.transaction(() => {
+      if (schemaVersion(db) >= m.version) return false;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now);
+      return true;
+    });
+    if (step.immediate()) applied.push(m.version);
+  }
+  return applied;
+}

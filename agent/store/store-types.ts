@@ -1,0 +1,110 @@
+/**
+ * Types of the store's API beyond the domain model (runtime facts of a phone,
+ * sync state, audit queries, change notifications).
+ */
+import type { AuditEvent, AuditKind, Vendor } from '../core/model.js';
+
+/** DESIGN.md §3: has the phone fetched its current revision? */
+export type SyncState = 'synced' | 'pending' | 'unreachable';
+
+/** How a phone came to be known. */
+export type EnrolledVia = 'directory' | 'auto';
+
+/** Re-sync bookkeeping of one phone. */
+export interface SyncStatus {
+  readonly state: SyncState;
+  /** Revision the phone must fetch to be synced. */
+  readonly revision: number;
+  /** Epoch ms of the bump that made it pending (null: never). */
+  readonly requestedAt: number | null;
+  readonly confirmedAt: number | null;
+  /** `confirmedAt - requestedAt` of the last confirmation. */
+  readonly elapsedMs: number | null;
+  /** NOTIFYs sent for the current revision. */
+  readonly attempts: number;
+  /** Epoch ms when the next NOTIFY is due (null: none). */
+  readonly nextAt: number | null;
+}
+
+/** Per-phone runtime facts (not part of the directory). */
+export interface PhoneRuntime {
+  readonly revision: number;
+  readonly provUsername: string;
+  /** Clear text: only for the HTTP digest check and the phone's own file. */
+  readonly provPassword: string;
+  /** Once true, the site bootstrap credential no longer unlocks this phone's secret files. */
+  readonly ownCredentialUsed: boolean;
+  /** Random per-phone token carried in XML-browser URLs. */
+  readonly screenToken: string;
+  readonly enrolledVia: EnrolledVia;
+  readonly lastIp: string | null;
+  readonly lastUserAgent: string | null;
+  readonly lastFirmware: string | null;
+  readonly lastFile: string | null;
+  readonly lastSeen: number | null;
+  /** SIP port the phone listens on for NOTIFY (5060 unless learned otherwise). */
+  readonly sipPort: number;
+  readonly sync: SyncStatus;
+}
+
+/** A phone due for a check-sync NOTIFY. */
+export interface PendingSync {
+  readonly mac: string;
+  readonly vendor: Vendor;
+  readonly model: string;
+  readonly ip: string;
+  readonly sipPort: number;
+  readonly revision: number;
+  readonly requestedAt: number;
+  readonly attempts: number;
+}
+
+/** One file fetch, as recorded by {@link Store.recordFetch}. */
+export interface FetchRecord {
+  readonly ip: string;
+  readonly userAgent?: string;
+  readonly firmware?: string;
+  readonly file: string;
+  /** Set only when the served file carries the phone's revision. */
+  readonly revision?: number;
+  readonly now: number;
+}
+
+/** Result of {@link Store.recordFetch}. */
+export interface FetchResult {
+  /** This fetch confirmed the pending revision. */
+  readonly confirmed: boolean;
+  readonly elapsedMs?: number;
+}
+
+/** Filter for {@link Store.queryAudit}. */
+export interface AuditQuery {
+  /** Only events at or after this epoch ms. */
+  readonly since?: number;
+  /** Only events with a larger id (then the FIRST `limit` are returned, for tailing). */
+  readonly afterId?: number;
+  /** At most this many (default 100, capped at 10 000); without `afterId` the most recent ones. */
+  readonly limit?: number;
+  readonly phone?: string;
+  readonly user?: string;
+  readonly kinds?: readonly AuditKind[];
+}
+
+/** An audit event as stored (with its id). */
+export interface StoredAuditEvent extends AuditEvent {
+  readonly id: number;
+}
+
+/** A phone seen through SIP PnP (not necessarily enrolled). */
+export interface PnpSighting {
+  readonly mac: string;
+  readonly firstAt: number;
+  readonly at: number;
+  readonly ip: string;
+  readonly vendor: string | null;
+  readonly model: string | null;
+  readonly count: number;
+}
+
+/** Called after a commit with the MACs whose revision was bumped in it. */
+export type ChangeListener = (macs: readonly string[]) => void;

@@ -1,0 +1,591 @@
+/**
+ * The agent's state in SQLite (better-sqlite3, synchronous): site settings,
+ * users, phones with their runtime and sync state, sessions, PIN lock
+ * counters, the audit log and PnP sightings.
+ *
+ * Files in the data directory: `hotdesk.sqlite` (WAL mode, so readers never
+ * block the writer; `busy_timeout` 5 s so concurrent processes wait instead of
+ * failing; foreign keys on) and `secret.key` (data-key.ts). Secrets are sealed
+ * with AES-256-GCM (secret-box.ts); PINs are also kept as scrypt hashes for
+ * verification (pin-hash.ts). Clear secrets exist only in returned objects.
+ *
+ * Writes that belong together go through {@link Store.transaction}
+ * (`BEGIN IMMEDIATE`: the write lock is taken up front, so a transaction's
+ * reads see the state it commits on top of). Listeners registered with
+ * {@link Store.onChange} hear, after the commit, which phones need a re-sync.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { HotdeskError } from '../core/errors.js';
+import type { AuditEvent, LockCounter, Phone, Session, SiteSettings, User, Vendor } from '../core/model.js';
+import { EMPTY_LOCK, normalizeMac } from '../core/model.js';
+import type { IdentityKey } from '../vendors/driver.js';
+import { loadOrCreateDataKey } from './data-key.js';
+import { defaultSite } from './default-site.js';
+import { appendAuditRow, listSightingRows, queryAuditRows, recordSightingRow } from './audit-log.js';
+import { applyMigrations } from './migrations.js';
+import { hashPin, verifyPinHash } from './pin-hash.js';
+import { open, seal } from './secret-box.js';
+import type { LockRow, PhoneRow, SessionRow, UserRow } from './store-rows.js';
+import { lockFromRow, phoneFromRow, runtimeFromRow, sessionFromRow, siteFromRow, siteToRow, userFromRow } from './store-rows.js';
+import type {
+  AuditQuery,
+  ChangeListener,
+  EnrolledVia,
+  FetchRecord,
+  FetchResult,
+  PendingSync,
+  PhoneRuntime,
+  PnpSighting,
+  StoredAuditEvent,
+} from './store-types.js';
+
+/** File name of the database inside the data directory. */
+export const DB_FILE = 'hotdesk.sqlite';
+
+/** Opens the database file with the agent's pragmas (WAL, busy_timeout 5000, foreign keys). */
+export function openDatabase(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+/**
+ * Opens (creating when needed) the store in `dataDir`: the directory, the
+ * data key (mode 0600), the database, its migrations and the default site.
+ * Throws `storage-error` when the database cannot be opened or is newer than
+ * this agent.
+ */
+export function openStore(dataDir: string): Store {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new HotdeskError('storage-error', 'cannot create the data directory', { dataDir }, { cause: e });
+  }
+  const { key, permissionsFixed } = loadOrCreateDataKey(dataDir);
+  let db: Database.Database;
+  try {
+    db = openDatabase(join(dataDir, DB_FILE));
+    applyMigrations(db);
+  } catch (e) {
+    if (e instanceof HotdeskError) throw e;
+    throw new HotdeskError('storage-error', 'cannot open the database', { dataDir }, { cause: e });
+  }
+  const warnings = permissionsFixed ? ['secret.key was readable by other users; its mode was set to 0600'] : [];
+  return new Store(db, key, warnings);
+}
+
+const randomToken = (bytes: number): string => randomBytes(bytes).toString('base64url');
+
+/** The store. Create it with {@link openStore}; all methods are synchronous. */
+export class Store {
+  private readonly listeners = new Set<ChangeListener>();
+  private depth = 0;
+  private pending: Set<string> | null = null;
+
+  /**
+   * @param db an open database with migrations applied
+   * @param key the 32-byte data key
+   * @param warnings start-up warnings for the operator (e.g. key permissions fixed)
+   */
+  constructor(
+    readonly db: Database.Database,
+    private readonly key: Buffer,
+    readonly warnings: readonly string[] = [],
+  ) {
+    const row = db.prepare('SELECT 1 FROM site WHERE id = 1').get();
+    if (row === undefined) {
+      // Two processes opening a fresh store at once: the first default wins.
+      const { settings, secrets } = siteToRow(key, defaultSite());
+      db.prepare('INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(settings, secrets, Date.now());
+    }
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.db.close();
+  }
+
+  // -------------------------------------------------------------------------
+  // transactions and change notification
+  // -------------------------------------------------------------------------
+
+  /**
+   * Runs `fn` in one `BEGIN IMMEDIATE` transaction (nested calls become
+   * savepoints). After the outermost commit, change listeners receive every
+   * MAC whose revision was bumped inside; on a throw everything rolls back and
+   * nobody is notified.
+   */
+  transaction<T>(fn: () => T): T {
+    const outer = this.depth === 0;
+    if (outer) this.pending = new Set();
+    this.depth++;
+    let result: T;
+    try {
+      result = this.db.transaction(fn).immediate();
+    } finally {
+      this.depth--;
+    }
+    if (outer) {
+      const macs = [...(this.pending ?? [])];
+      this.pending = null;
+      if (macs.length > 0) this.emit(macs);
+    }
+    return result;
+  }
+
+  /** Registers a listener for re-provisioned MACs (in this process only); returns an unsubscribe function. */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(macs: readonly string[]): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(macs);
+      } catch {
+        // A listener's failure must not undo or fail a committed change.
+      }
+    }
+  }
+
+  private noteChange(mac: string): void {
+    if (this.pending) this.pending.add(mac);
+    else this.emit([mac]);
+  }
+
+  // -------------------------------------------------------------------------
+  // site
+  // -------------------------------------------------------------------------
+
+  /** The site settings with secrets (bootstrap password, API tokens) decrypted. */
+  getSite(): SiteSettings {
+    const r = this.db.prepare('SELECT settings, secrets_enc FROM site WHERE id = 1').get() as { settings: string; secrets_enc: string } | undefined;
+    if (!r) throw new HotdeskError('storage-error', 'site settings are missing');
+    return siteFromRow(this.key, r.settings, r.secrets_enc);
+  }
+
+  /** Replaces the site settings (secrets sealed). */
+  putSite(site: SiteSettings, now: number): void {
+    const { settings, secrets } = siteToRow(this.key, site);
+    this.db
+      .prepare('INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, secrets_enc = excluded.secrets_enc, updated_at = excluded.updated_at')
+      .run(settings, secrets, now);
+  }
+
+  // -------------------------------------------------------------------------
+  // users
+  // -------------------------------------------------------------------------
+
+  private userRow(ext: string): UserRow | undefined {
+    return this.db.prepare('SELECT * FROM users WHERE ext = ?').get(ext) as UserRow | undefined;
+  }
+
+  /** The user with short number `ext` (SIP password decrypted: the renderer needs it). */
+  getUser(ext: string): User | undefined {
+    const r = this.userRow(ext);
+    return r ? userFromRow(this.key, r) : undefined;
+  }
+
+  /** Every user, by short number. */
+  listUsers(): User[] {
+    return (this.db.prepare('SELECT * FROM users ORDER BY ext').all() as UserRow[]).map((r) => userFromRow(this.key, r));
+  }
+
+  /** True when `ext` has a PIN (hot-desk login possible). */
+  userHasPin(ext: string): boolean {
+    return this.userRow(ext)?.pin_hash != null;
+  }
+
+  /** The user's clear PIN (for one-touch keys and export with secrets); undefined when none. */
+  userPin(ext: string): string | undefined {
+    const r = this.userRow(ext);
+    return r?.pin_enc ? open(this.key, r.pin_enc) : undefined;
+  }
+
+  /** Checks `pin` against the user's scrypt hash (constant-time). False for an unknown user or no PIN. */
+  verifyPin(ext: string, pin: string): boolean {
+    const r = this.userRow(ext);
+    if (!r?.pin_hash) return false;
+    return verifyPinHash(pin, r.pin_hash);
+  }
+
+  /**
+   * Inserts or updates a user. `pin` null removes the PIN; an unchanged PIN
+   * keeps its hash (no re-hash, so re-importing the same file is cheap).
+   */
+  putUser(user: User, pin: string | null, now: number): void {
+    const old = this.userRow(user.ext);
+    let pinHash: string | null = null;
+    let pinEnc: string | null = null;
+    if (pin !== null) {
+      const same = old?.pin_enc != null && old.pin_hash != null && open(this.key, old.pin_enc) === pin;
+      pinHash = same && old?.pin_hash ? old.pin_hash : hashPin(pin);
+      pinEnc = same && old?.pin_enc ? old.pin_enc : seal(this.key, pin);
+    }
+    const s = user.sip;
+    const passwordEnc = old && open(this.key, old.sip_password_enc) === s.password ? old.sip_password_enc : seal(this.key, s.password);
+    this.db
+      .prepare(
+        `INSERT INTO users (ext, name, hotdesk, sip_user, sip_auth_name, sip_password_enc, display_name, outbound_caller_id, voicemail_number, pin_hash, pin_enc, updated_at)
+         VALUES (@ext, @name, @hotdesk, @sipUser, @authName, @password, @displayName, @outbound, @voicemail, @pinHash, @pinEnc, @now)
+         ON CONFLICT (ext) DO UPDATE SET name = excluded.name, hotdesk = excluded.hotdesk, sip_user = excluded.sip_user,
+           sip_auth_name = excluded.sip_auth_name, sip_password_enc = excluded.sip_password_enc, display_name = excluded.display_name,
+           outbound_caller_id = excluded.outbound_caller_id, voicemail_number = excluded.voicemail_number,
+           pin_hash = excluded.pin_hash, pin_enc = excluded.pin_enc, updated_at = excluded.updated_at`,
+      )
+      .run({
+        ext: user.ext,
+        name: user.name,
+        hotdesk: user.hotdesk ? 1 : 0,
+        sipUser: s.user,
+        authName: s.authName,
+        password: passwordEnc,
+        displayName: s.displayName,
+        outbound: s.outboundCallerId ?? null,
+        voicemail: s.voicemailNumber ?? null,
+        pinHash,
+        pinEnc,
+        now,
+      });
+  }
+
+  /** Deletes a user (their sessions go with them: end them first to audit and re-provision). */
+  deleteUser(ext: string): void {
+    this.db.prepare('DELETE FROM users WHERE ext = ?').run(ext);
+  }
+
+  // -------------------------------------------------------------------------
+  // phones
+  // -------------------------------------------------------------------------
+
+  private phoneRow(mac: string): PhoneRow | undefined {
+    const m = normalizeMac(mac);
+    return m === null ? undefined : (this.db.prepare('SELECT * FROM phones WHERE mac = ?').get(m) as PhoneRow | undefined);
+  }
+
+  /** The phone with this MAC (any notation); device-account password decrypted. */
+  getPhone(mac: string): Phone | undefined {
+    const r = this.phoneRow(mac);
+    return r ? phoneFromRow(this.key, r) : undefined;
+  }
+
+  /** Every phone, by MAC. */
+  listPhones(): Phone[] {
+    return (this.db.prepare('SELECT * FROM phones ORDER BY mac').all() as PhoneRow[]).map((r) => phoneFromRow(this.key, r));
+  }
+
+  /** Runtime facts of a phone (revision, provisioning credential, last fetch, sync state). */
+  phoneRuntime(mac: string): PhoneRuntime | undefined {
+    const r = this.phoneRow(mac);
+    return r ? runtimeFromRow(this.key, r) : undefined;
+  }
+
+  /** The phone whose own provisioning username is `username`. */
+  findPhoneByProvUsername(username: string): Phone | undefined {
+    const r = this.db.prepare('SELECT * FROM phones WHERE prov_username = ?').get(username) as PhoneRow | undefined;
+    return r ? phoneFromRow(this.key, r) : undefined;
+  }
+
+  /** The phone carrying SIP user `sipUser`: the one a user with that SIP user is logged in on, else one whose device account it is. */
+  findPhoneBySipUser(sipUser: string): Phone | undefined {
+    const r =
+      (this.db
+        .prepare('SELECT p.* FROM phones p JOIN sessions s ON s.phone_mac = p.mac JOIN users u ON u.ext = s.user_ext WHERE u.sip_user = ? ORDER BY s.started_at DESC LIMIT 1')
+        .get(sipUser) as PhoneRow | undefined) ??
+      (this.db.prepare('SELECT * FROM phones WHERE device_sip_user = ? ORDER BY mac LIMIT 1').get(sipUser) as PhoneRow | undefined);
+    return r ? phoneFromRow(this.key, r) : undefined;
+  }
+
+  /**
+   * The one-touch identity keys of a phone, in `identities` order, with
+   * clear PINs (for rendering this phone's own file only). Identities whose
+   * user is gone or has no PIN are skipped.
+   */
+  identityKeysFor(mac: string): IdentityKey[] {
+    const phone = this.getPhone(mac);
+    if (!phone) return [];
+    const keys: IdentityKey[] = [];
+    for (const ext of phone.identities) {
+      const r = this.userRow(ext);
+      if (!r?.pin_enc) continue;
+      keys.push({
+        ext,
+        label: r.name,
+        pin: open(this.key, r.pin_enc),
+        ...(r.outbound_caller_id !== null ? { outboundCallerId: r.outbound_caller_id } : {}),
+      });
+    }
+    return keys;
+  }
+
+  /**
+   * Inserts or updates a phone's directory fields. A new phone gets a random
+   * provisioning credential and screen token, revision 1, pending sync. An
+   * existing phone keeps its runtime (credential, revision, sync state).
+   */
+  putPhone(phone: Phone, via: EnrolledVia, now: number): void {
+    const mac = normalizeMac(phone.mac);
+    if (mac === null) throw new HotdeskError('bad-request', 'invalid MAC address');
+    const old = this.phoneRow(mac);
+    const account = phone.deviceAccount;
+    const accountJson = account ? JSON.stringify(account) : null;
+    const accountEnc =
+      accountJson === null ? null : old?.device_account_enc && open(this.key, old.device_account_enc) === accountJson ? old.device_account_enc : seal(this.key, accountJson);
+    const fields = {
+      mac,
+      vendor: phone.vendor,
+      model: phone.model,
+      label: phone.label,
+      location: phone.location ?? null,
+      hotdesk: phone.hotdesk ? 1 : 0,
+      deviceUser: account?.user ?? null,
+      accountEnc,
+      identities: JSON.stringify(phone.identities),
+      keys: JSON.stringify(phone.keys),
+      via,
+    };
+    if (old) {
+      this.db
+        .prepare(
+          `UPDATE phones SET vendor = @vendor, model = @model, label = @label, location = @location, hotdesk = @hotdesk,
+             device_sip_user = @deviceUser, device_account_enc = @accountEnc, identities = @identities, keys = @keys, enrolled_via = @via
+           WHERE mac = @mac`,
+        )
+        .run(fields);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO phones (mac, vendor, model, label, location, hotdesk, device_sip_user, device_account_enc, identities, keys, enrolled_via,
+           created_at, prov_username, prov_password_enc, screen_token, revision, sync_state, sync_revision, sync_requested_at, sync_next_at)
+         VALUES (@mac, @vendor, @model, @label, @location, @hotdesk, @deviceUser, @accountEnc, @identities, @keys, @via,
+           @now, @provUser, @provPass, @screen, 1, 'pending', 1, @now, @now)`,
+      )
+      .run({ ...fields, now, provUser: `hd-${randomBytes(6).toString('hex')}`, provPass: seal(this.key, randomToken(18)), screen: randomToken(18) });
+  }
+
+  /** Deletes a phone (its session goes with it: end it first to audit). */
+  deletePhone(mac: string): void {
+    this.db.prepare('DELETE FROM phones WHERE mac = ?').run(mac);
+  }
+
+  /**
+   * Auto-enrolment of an unknown phone of a known model on first contact:
+   * hot-desking on, no identities, label `auto <mac>`, audit `enrolment`.
+   * Returns the existing phone unchanged when it is already known.
+   */
+  enrolPhone(p: { mac: string; vendor: Vendor; model: string }, now: number): Phone {
+    const mac = normalizeMac(p.mac);
+    if (mac === null) throw new HotdeskError('bad-request', 'invalid MAC address');
+    return this.transaction(() => {
+      const existing = this.getPhone(mac);
+      if (existing) return existing;
+      const phone: Phone = { mac, vendor: p.vendor, model: p.model, label: `auto ${mac}`, hotdesk: true, identities: [], keys: [] };
+      this.putPhone(phone, 'auto', now);
+      this.appendAudit({ kind: 'enrolment', at: now, phone: mac, detail: { vendor: p.vendor, model: p.model } });
+      return phone;
+    });
+  }
+
+  /**
+   * Records a file fetch (address, User-Agent, firmware, file, time). When
+   * `revision` is given (the file carries it) and equals the revision the
+   * phone must fetch while it is not synced, the phone becomes `synced`,
+   * `confirmedAt`/`elapsedMs` are set and a `sync-confirmed` event audited.
+   */
+  recordFetch(mac: string, f: FetchRecord): FetchResult {
+    const m = normalizeMac(mac);
+    if (m === null) return { confirmed: false };
+    return this.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE phones SET last_ip = ?, last_user_agent = COALESCE(?, last_user_agent), last_firmware = COALESCE(?, last_firmware),
+             last_file = ?, last_seen = ? WHERE mac = ?`,
+        )
+        .run(f.ip, f.userAgent ?? null, f.firmware ?? null, f.file, f.now, m);
+      if (f.revision === undefined) return { confirmed: false };
+      const r = this.phoneRow(m);
+      if (!r || r.sync_state === 'synced' || r.sync_revision !== f.revision) return { confirmed: false };
+      const elapsedMs = Math.max(0, f.now - (r.sync_requested_at ?? f.now));
+      this.db
+        .prepare("UPDATE phones SET sync_state = 'synced', sync_confirmed_at = ?, sync_elapsed_ms = ?, sync_next_at = NULL WHERE mac = ?")
+        .run(f.now, elapsedMs, m);
+      this.appendAudit({ kind: 'sync-confirmed', at: f.now, phone: m, detail: { revision: f.revision, elapsedMs, attempts: r.sync_attempts } });
+      return { confirmed: true, elapsedMs };
+    });
+  }
+
+  /** The phone authenticated with its own credential: from now on the bootstrap credential no longer unlocks its secret files. */
+  markOwnCredentialUsed(mac: string): void {
+    this.db.prepare('UPDATE phones SET own_credential_used = 1 WHERE mac = ?').run(normalizeMac(mac) ?? '');
+  }
+
+  /**
+   * Admin: forget the phone's own credential (factory-reset phone, replaced
+   * unit). A new random credential is generated and the bootstrap credential
+   * unlocks the phone's files again until the new one is used.
+   */
+  resetEnrolment(mac: string): void {
+    const m = normalizeMac(mac) ?? '';
+    this.db
+      .prepare('UPDATE phones SET prov_username = ?, prov_password_enc = ?, own_credential_used = 0 WHERE mac = ?')
+      .run(`hd-${randomBytes(6).toString('hex')}`, seal(this.key, randomToken(18)), m);
+  }
+
+  /** Sets the SIP port a phone listens on for NOTIFY (learned from PnP or REGISTER). */
+  setSipPort(mac: string, port: number): void {
+    this.db.prepare('UPDATE phones SET sip_port = ? WHERE mac = ?').run(port, normalizeMac(mac) ?? '');
+  }
+
+  /**
+   * The phone's files changed: revision + 1, sync `pending` for the new
+   * revision, requested now, attempts 0, first NOTIFY due now. Listeners hear
+   * about it after the surrounding transaction commits (at once outside one).
+   */
+  bumpRevision(mac: string, now: number): number {
+    const m = normalizeMac(mac) ?? '';
+    const r = this.db
+      .prepare(
+        `UPDATE phones SET revision = revision + 1, sync_state = 'pending', sync_revision = revision + 1, sync_requested_at = ?,
+           sync_attempts = 0, sync_next_at = ? WHERE mac = ? RETURNING revision`,
+      )
+      .get(now, now, m) as { revision: number } | undefined;
+    if (!r) throw new HotdeskError('unknown-phone', 'unknown phone', { mac: m });
+    this.noteChange(m);
+    return r.revision;
+  }
+
+  /** Phones pending a re-sync whose next NOTIFY is due at `now` and whose address is known. */
+  pendingSyncs(now: number): PendingSync[] {
+    const rows = this.db
+      .prepare(
+        `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
+         WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL ORDER BY sync_next_at, mac`,
+      )
+      .all(now) as { mac: string; vendor: Vendor; model: string; last_ip: string; sip_port: number; sync_revision: number; sync_requested_at: number | null; sync_attempts: number }[];
+    return rows.map((r) => ({
+      mac: r.mac,
+      vendor: r.vendor,
+      model: r.model,
+      ip: r.last_ip,
+      sipPort: r.sip_port,
+      revision: r.sync_revision,
+      requestedAt: r.sync_requested_at ?? now,
+      attempts: r.sync_attempts,
+    }));
+  }
+
+  /** A NOTIFY was sent: attempts + 1, next one due at `nextAt`. No audit (the sender appends `sync-sent`). */
+  markSyncAttempt(mac: string, a: { now: number; nextAt: number }): void {
+    this.db.prepare("UPDATE phones SET sync_attempts = sync_attempts + 1, sync_next_at = ? WHERE mac = ? AND sync_state = 'pending'").run(a.nextAt, normalizeMac(mac) ?? '');
+  }
+
+  /** The phone never confirmed: state `unreachable`, no further NOTIFY, audit `sync-failed`. */
+  markUnreachable(mac: string, now: number): void {
+    const m = normalizeMac(mac) ?? '';
+    this.transaction(() => {
+      const r = this.db
+        .prepare("UPDATE phones SET sync_state = 'unreachable', sync_next_at = NULL WHERE mac = ? AND sync_state = 'pending' RETURNING sync_revision, sync_attempts")
+        .get(m) as { sync_revision: number; sync_attempts: number } | undefined;
+      if (r) this.appendAudit({ kind: 'sync-failed', at: now, phone: m, detail: { revision: r.sync_revision, attempts: r.sync_attempts } });
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // sessions
+  // -------------------------------------------------------------------------
+
+  /** The session on a phone, if any. */
+  sessionOf(mac: string): Session | undefined {
+    const r = this.db.prepare('SELECT phone_mac, user_ext, started_at FROM sessions WHERE phone_mac = ?').get(normalizeMac(mac) ?? '') as SessionRow | undefined;
+    return r ? sessionFromRow(r) : undefined;
+  }
+
+  /** Every session of a user (several only under `multipleLogin: allow`). */
+  sessionsOfUser(ext: string): Session[] {
+    return (this.db.prepare('SELECT phone_mac, user_ext, started_at FROM sessions WHERE user_ext = ? ORDER BY started_at, phone_mac').all(ext) as SessionRow[]).map(sessionFromRow);
+  }
+
+  /** Every session. */
+  listSessions(): Session[] {
+    return (this.db.prepare('SELECT phone_mac, user_ext, started_at FROM sessions ORDER BY started_at, phone_mac').all() as SessionRow[]).map(sessionFromRow);
+  }
+
+  /**
+   * Inserts a session. `exclusive` (multipleLogin `move`/`refuse`) sets
+   * `exclusive_user`, so the schema's UNIQUE index rejects a second session of
+   * the same user; the primary key rejects a second session on the phone.
+   * Throws the SQLite constraint error on a violation.
+   */
+  startSession(s: Session, exclusive: boolean): void {
+    this.db
+      .prepare('INSERT INTO sessions (phone_mac, user_ext, started_at, exclusive_user) VALUES (?, ?, ?, ?)')
+      .run(s.phoneMac, s.userExt, s.startedAt, exclusive ? s.userExt : null);
+  }
+
+  /** Deletes the session of `s.userExt` on `s.phoneMac`; false when no such session exists (anymore). */
+  endSession(s: { phoneMac: string; userExt: string }): boolean {
+    return this.db.prepare('DELETE FROM sessions WHERE phone_mac = ? AND user_ext = ?').run(s.phoneMac, s.userExt).changes === 1;
+  }
+
+  /** Sets `exclusive_user` on every session (true) or clears it (false), after a `multipleLogin` policy change. */
+  setSessionsExclusive(exclusive: boolean): void {
+    this.db.prepare(exclusive ? 'UPDATE sessions SET exclusive_user = user_ext' : 'UPDATE sessions SET exclusive_user = NULL').run();
+  }
+
+  // -------------------------------------------------------------------------
+  // PIN lock counters
+  // -------------------------------------------------------------------------
+
+  /** The lock counter of a user or phone ({@link EMPTY_LOCK} when none). */
+  getLock(scope: 'user' | 'phone', subject: string): LockCounter {
+    const r = this.db.prepare('SELECT failures, window_start, lockouts, locked_until FROM lock_counters WHERE scope = ? AND subject = ?').get(scope, subject) as LockRow | undefined;
+    return r ? lockFromRow(r) : EMPTY_LOCK;
+  }
+
+  /** Stores a lock counter (an all-zero counter deletes the row). */
+  setLock(scope: 'user' | 'phone', subject: string, c: LockCounter): void {
+    if (c.failures === 0 && c.windowStart === 0 && c.lockouts === 0 && c.lockedUntil === 0) {
+      this.db.prepare('DELETE FROM lock_counters WHERE scope = ? AND subject = ?').run(scope, subject);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO lock_counters (scope, subject, failures, window_start, lockouts, locked_until) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (scope, subject) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
+           lockouts = excluded.lockouts, locked_until = excluded.locked_until`,
+      )
+      .run(scope, subject, c.failures, c.windowStart, c.lockouts, c.lockedUntil);
+  }
+
+  // -------------------------------------------------------------------------
+  // audit and PnP sightings
+  // -------------------------------------------------------------------------
+
+  /** Appends an audit event (never holding a secret); returns its id. */
+  appendAudit(e: AuditEvent): number {
+    return appendAuditRow(this.db, e);
+  }
+
+  /** Audit events matching `q`, oldest first (see {@link AuditQuery} for `limit` and `afterId`). */
+  queryAudit(q: AuditQuery = {}): StoredAuditEvent[] {
+    return queryAuditRows(this.db, q);
+  }
+
+  /** Records a SIP PnP sighting (one row per MAC, counting repeats). */
+  recordSighting(s: { mac: string; ip: string; vendor?: string; model?: string; at: number }): void {
+    recordSightingRow(this.db, s);
+  }
+
+  /** Every PnP sighting, most recent first. */
+  listSightings(): PnpSighting[] {
+    return listSightingRows(this.db);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The ONE place that assigns a phone's programmable keys (drivers render what
+ * this returns; the directory importer calls it to refuse impossible layouts
+ * at import time).
+ *
+ * Order on the phone's line keys, continuing onto expansion modules:
+ * 1. `profile.lineAppearanceKeys` line key(s) for account 1 (the user's or
+ *    device account's line appearance),
+ * 2. one identity key per `phone.identities` entry (dials `<prefix>*<ext>*<pin>`),
+ * 3. the hot-desk menu key, when the phone has hot-desking on, the model has
+ *    an XML browser and IT did not place a `hotdesk-menu` key itself,
+ * 4. `phone.keys` in the order IT listed them.
+ * URL keys (the menu and IT's `url` keys) go to soft keys instead on models
+ * whose `capabilities.urlKeys` is `soft-key` (Poly: a line key cannot open a
+ * URL; reference/phones.md "Poly ... softkey.N.action").
+ *
+ * Pure module.
+ */
+import { HotdeskError } from '../core/errors.js';
+import type { KeySpec, Phone } from '../core/model.js';
+import type { FirmwareProfile } from './firmware-profile.js';
+
+/** What a key does. */
+export type KeyRole = 'line' | 'identity' | 'hotdesk-menu' | 'speed' | 'blf' | 'url';
+
+/** One assigned key. */
+export interface KeyAssignment {
+  /** `line`: a key on the phone; `expansion`: a key on module `module`; `soft`: a programmable soft key. */
+  readonly area: 'line' | 'expansion' | 'soft';
+  /** 0 for phone and soft keys; 1..max for expansion modules. */
+  readonly module: number;
+  /** 1-based position within the phone, module or soft-key row. */
+  readonly position: number;
+  /** 1-based index across phone keys then modules (soft keys: same as position). */
+  readonly slot: number;
+  readonly role: KeyRole;
+  /** Label as configured (identity keys: the short number; drivers use the identity's label). */
+  readonly label: string;
+  /** Number, URI or URL; identity keys: the short number; hot-desk menu: empty (the driver uses urls.screens). */
+  readonly value: string;
+  /** Account index (1-based) the key uses. */
+  readonly line: number;
+}
+
+/** Options of {@link keyLayout}. */
+export interface KeyLayoutOptions {
+  /** Add the hot-desk menu key (normally `phone.hotdesk`); still needs an XML browser. */
+  readonly hotdeskMenu: boolean;
+}
+
+interface Wanted {
+  readonly role: KeyRole;
+  readonly label: string;
+  readonly value: string;
+  readonly line: number;
+  readonly soft: boolean;
+}
+
+function fromSpec(k: KeySpec, softUrls: boolean): Wanted {
+  const line = k.line ?? 1;
+  switch (k.kind) {
+    case 'identity':
+      return { role: 'identity', label: k.label, value: k.value, line, soft: false };
+    case 'hotdesk-menu':
+      return { role: 'hotdesk-menu', label: k.label, value: '', line, soft: softUrls };
+    case 'url':
+      return { role: 'url', label: k.label, value: k.value, line, soft: softUrls };
+    default:
+      return { role: k.kind, label: k.label, value: k.value, line, soft: false };
+  }
+}
+
+/** Total programmable keys of a model: phone keys plus every expansion module key. */
+export function keyCapacity(profile: FirmwareProfile): number {
+  return profile.lineKeys + profile.expansionModules.max * profile.expansionModules.keysPerModule;
+}
+
+/**
+ * Assigns every key of `phone` (see module doc for the order). Throws
+ * HotdeskError('too-many-keys', `phone <mac> (<model>) needs N keys but has M`)
+ * when the phone keys plus expansion modules (or the soft keys) cannot hold them.
+ */
+export function keyLayout(phone: Phone, profile: FirmwareProfile, opts: KeyLayoutOptions): readonly KeyAssignment[] {
+  const softUrls = profile.capabilities.urlKeys === 'soft-key';
+  const wanted: Wanted[] = [];
+  for (let i = 0; i < profile.lineAppearanceKeys; i += 1) wanted.push({ role: 'line', label: '', value: '', line: i + 1, soft: false });
+  for (const ext of phone.identities) wanted.push({ role: 'identity', label: ext, value: ext, line: 1, soft: false });
+  const itHasMenu = phone.keys.some((k) => k.kind === 'hotdesk-menu');
+  if (opts.hotdeskMenu && phone.hotdesk && profile.capabilities.xmlBrowser && !itHasMenu) {
+    wanted.push({ role: 'hotdesk-menu', label: 'Hot desk', value: '', line: 1, soft: softUrls });
+  }
+  for (const k of phone.keys) wanted.push(fromSpec(k, softUrls));
+
+  const hard = wanted.filter((w) => !w.soft);
+  const soft = wanted.filter((w) => w.soft);
+  const capacity = keyCapacity(profile);
+  if (hard.length > capacity) {
+    throw new HotdeskError('too-many-keys', `phone ${phone.mac} (${profile.model}) needs ${hard.length} keys but has ${capacity}`, {
+      phone: phone.mac,
+      model: profile.model,
+      needed: hard.length,
+      available: capacity,
+    });
+  }
+  if (soft.length > profile.softKeys) {
+    throw new HotdeskError('too-many-keys', `phone ${phone.mac} (${profile.model}) needs ${soft.length} soft keys but has ${profile.softKeys}`, {
+      phone: phone.mac,
+      model: profile.model,
+      needed: soft.length,
+      available: profile.softKeys,
+    });
+  }
+  const out: KeyAssignment[] = [];
+  hard.forEach((w, i) => {
+    const slot = i + 1;
+    const onPhone = slot <= profile.lineKeys;
+    const rest = slot - profile.lineKeys - 1;
+    const per = profile.expansionModules.keysPerModule;
+    out.push(
+      Object.freeze({
+        area: onPhone ? 'line' : 'expansion',
+        module: onPhone ? 0 : Math.floor(rest / per) + 1,
+        position: onPhone ? slot : (rest % per) + 1,
+        slot,
+        role: w.role,
+        label: w.label,
+        value: w.value,
+        line: w.line,
+      } as const),
+    );
+  });
+  soft.forEach((w, i) => {
+    out.push(Object.freeze({ area: 'soft', module: 0, position: i + 1, slot: i + 1, role: w.role, label: w.label, value: w.value, line: w.line } as const));
+  });
+  return Object.freeze(out);
+}

@@ -1,0 +1,334 @@
+/**
+ * The typed, deep-frozen context every provisioning template sees
+ * (docs/templates.md documents each variable). Built from a RenderInput, the
+ * phone's firmware profile and its key layout; vendor-specific codes come in
+ * through a small `VendorFlavor` given by each driver.
+ *
+ * Account slots and key slots are listed completely (every slot the model
+ * has), so templates write cleared values for unused slots: phones keep the
+ * last value of any parameter a new file leaves out (reference/phones.md,
+ * "Clearing on logout").
+ *
+ * Pure module.
+ */
+import type { SipAccount, Transport, Vendor } from '../core/model.js';
+import type { RenderInput } from './driver.js';
+import type { FirmwareProfile } from './firmware-profile.js';
+import { keyCapacity, type KeyAssignment, type KeyRole } from './key-layout.js';
+
+/** Vendor codes a driver supplies to the context builder. */
+export interface VendorFlavor {
+  /** Transport code written into files (Yealink `0|1|2`, Poly `UDPOnly|TCPOnly|TLS`, Snom `udp|tcp|tls`). */
+  readonly transportCodes: Readonly<Record<Transport, string | number>>;
+  /** File names of this phone, exposed as `files.*`. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/** One account slot (Yealink account N, Snom identity N, Poly reg N). */
+export interface AccountSlot {
+  readonly index: number;
+  /** Carries an account now (user's or device account). */
+  readonly active: boolean;
+  readonly source: 'user' | 'device' | 'none';
+  readonly user: string;
+  readonly authName: string;
+  readonly password: string;
+  readonly displayName: string;
+  readonly label: string;
+  readonly outboundCallerId: string;
+  readonly voicemailNumber: string;
+  readonly host: string;
+  /** 0 when inactive. */
+  readonly port: number;
+  /** `host:port`, empty when inactive. */
+  readonly hostPort: string;
+  /** `udp|tcp|tls`, empty when inactive. */
+  readonly transport: Transport | '';
+  /** Vendor transport code, empty when inactive. */
+  readonly transportCode: string | number;
+  /** Subscribe to message-waiting indication. */
+  readonly mwi: boolean;
+}
+
+/** One programmable key slot, used or cleared. */
+export interface KeySlot {
+  /** 1-based across phone keys then modules (soft keys: 1-based soft-key number). */
+  readonly slot: number;
+  /** 0-based vendor index continuing onto modules (Snom fkey idx). */
+  readonly index0: number;
+  readonly area: 'line' | 'expansion' | 'soft';
+  readonly module: number;
+  readonly position: number;
+  readonly used: boolean;
+  readonly role: KeyRole | 'none';
+  /** Vendor key code from the profile's keyTypes. */
+  readonly type: string | number;
+  readonly label: string;
+  /** Final value: dial string for identity keys, the menu URL for the hot-desk key. */
+  readonly value: string;
+  readonly line: number;
+  /** Poly EFK list index for one-touch dial keys (identity, speed); 0 otherwise. */
+  readonly efk: number;
+  /** Poly attendant resource-list index for BLF keys; 0 otherwise. */
+  readonly blf: number;
+}
+
+/** One enhanced-feature-key entry (Poly). */
+export interface SpeedDial {
+  readonly efk: number;
+  readonly label: string;
+  readonly digits: string;
+}
+
+/** One busy-lamp-field entry (Poly attendant resource list). */
+export interface BlfEntry {
+  readonly blf: number;
+  readonly label: string;
+  readonly address: string;
+}
+
+/** One numbered list entry (Poly EFK list, attendant resource list), used or cleared. */
+export interface ListSlot {
+  readonly index: number;
+  readonly used: boolean;
+  readonly label: string;
+  /** EFK: the digits to dial; resource list: the monitored address. */
+  readonly value: string;
+}
+
+/** The full template context. */
+export interface RenderContext {
+  readonly revision: number;
+  readonly state: 'logged-in' | 'logged-out';
+  readonly site: {
+    readonly name: string;
+    readonly featurePrefix: string;
+    readonly pollMinutes: number;
+    readonly pollSeconds: number;
+    readonly pbx: { readonly host: string; readonly port: number; readonly transport: Transport };
+  };
+  readonly phone: {
+    readonly mac: string;
+    readonly macUpper: string;
+    readonly vendor: Vendor;
+    readonly model: string;
+    readonly fileModel: string;
+    readonly label: string;
+    readonly location: string;
+    readonly hotdesk: boolean;
+    readonly hasDeviceAccount: boolean;
+  };
+  readonly user: { readonly ext: string; readonly name: string } | null;
+  readonly accounts: readonly AccountSlot[];
+  readonly keys: readonly KeySlot[];
+  readonly softKeys: readonly KeySlot[];
+  readonly speedDials: readonly SpeedDial[];
+  readonly blfs: readonly BlfEntry[];
+  /** Every EFK list index 1..key capacity, used or cleared (Poly `efk.efklist.N`). */
+  readonly efkList: readonly ListSlot[];
+  /** Every attendant resource-list index 1..key capacity, used or cleared (Poly BLF). */
+  readonly resourceList: readonly ListSlot[];
+  readonly urls: {
+    readonly provisioning: string;
+    readonly provisioningDir: string;
+    readonly screens: string;
+    readonly actionUrl: string;
+    readonly outgoingCallUrl: string;
+    readonly telNotification: string;
+    readonly firmware: string;
+  };
+  readonly credential: { readonly username: string; readonly password: string };
+  readonly capabilities: FirmwareProfile['capabilities'];
+  readonly files: Readonly<Record<string, string>>;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const x of Object.values(v as Record<string, unknown>)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+function emptyAccount(index: number): AccountSlot {
+  return {
+    index,
+    active: false,
+    source: 'none',
+    user: '',
+    authName: '',
+    password: '',
+    displayName: '',
+    label: '',
+    outboundCallerId: '',
+    voicemailNumber: '',
+    host: '',
+    port: 0,
+    hostPort: '',
+    transport: '',
+    transportCode: '',
+    mwi: false,
+  };
+}
+
+function account(index: number, sip: SipAccount, source: 'user' | 'device', input: RenderInput, flavor: VendorFlavor): AccountSlot {
+  const { host, port, transport } = input.site.pbx;
+  return {
+    index,
+    active: true,
+    source,
+    user: sip.user,
+    authName: sip.authName,
+    password: sip.password,
+    displayName: sip.displayName,
+    label: sip.displayName !== '' ? sip.displayName : sip.user,
+    outboundCallerId: sip.outboundCallerId ?? '',
+    voicemailNumber: sip.voicemailNumber ?? '',
+    host,
+    port,
+    hostPort: `${host}:${port}`,
+    transport,
+    transportCode: flavor.transportCodes[transport],
+    mwi: true,
+  };
+}
+
+/** `<base>?mac=$mac&remote=$remote` (or `&` when the base has a query): the phone fills `$mac` and `$remote`. */
+export function outgoingCallUrl(actionUrl: string): string {
+  return `${actionUrl}${actionUrl.includes('?') ? '&' : '?'}mac=$mac&remote=$remote`;
+}
+
+/**
+ * Builds the deep-frozen template context for `input` (see docs/templates.md).
+ * `layout` is the phone's key layout from keyLayout().
+ */
+export function buildRenderContext(input: RenderInput, profile: FirmwareProfile, layout: readonly KeyAssignment[], flavor: VendorFlavor): RenderContext {
+  const { site, phone, user } = input;
+  const accounts: AccountSlot[] = [];
+  for (let i = 1; i <= profile.accounts; i += 1) accounts.push(emptyAccount(i));
+  if (user) accounts[0] = account(1, user.sip, 'user', input, flavor);
+  else if (phone.deviceAccount) accounts[0] = account(1, phone.deviceAccount, 'device', input, flavor);
+
+  const idKeys = new Map(input.identityKeys.map((k) => [k.ext, k]));
+  let efk = 0;
+  let blf = 0;
+  const speedDials: SpeedDial[] = [];
+  const blfs: BlfEntry[] = [];
+  const toSlot = (a: KeyAssignment): KeySlot => {
+    let label = a.label;
+    let value = a.value;
+    if (a.role === 'identity') {
+      const id = idKeys.get(a.value);
+      label = id && id.label !== '' ? id.label : a.value;
+      value = id ? `${site.featurePrefix}*${a.value}*${id.pin}` : `${site.featurePrefix}*${a.value}`;
+    } else if (a.role === 'hotdesk-menu') {
+      value = input.urls.screens;
+    }
+    const dial = a.role === 'identity' || a.role === 'speed';
+    if (dial) {
+      efk += 1;
+      speedDials.push({ efk, label, digits: value });
+    }
+    if (a.role === 'blf') {
+      blf += 1;
+      blfs.push({ blf, label, address: value });
+    }
+    const typeName = a.role === 'identity' ? 'speed' : a.role === 'hotdesk-menu' ? 'url' : a.role;
+    return {
+      slot: a.slot,
+      index0: indexZero(profile, a),
+      area: a.area,
+      module: a.module,
+      position: a.position,
+      used: true,
+      role: a.role,
+      type: profile.keyTypes[typeName],
+      label,
+      value,
+      line: a.line,
+      efk: dial ? efk : 0,
+      blf: a.role === 'blf' ? blf : 0,
+    };
+  };
+  const hard = layout.filter((a) => a.area !== 'soft').map(toSlot);
+  const keys: KeySlot[] = [];
+  const capacity = keyCapacity(profile);
+  for (let slot = 1; slot <= capacity; slot += 1) {
+    const used = hard.find((k) => k.slot === slot);
+    if (used) {
+      keys.push(used);
+      continue;
+    }
+    const onPhone = slot <= profile.lineKeys;
+    const rest = slot - profile.lineKeys - 1;
+    const per = profile.expansionModules.keysPerModule;
+    const area = onPhone ? 'line' : 'expansion';
+    const module = onPhone ? 0 : Math.floor(rest / per) + 1;
+    const position = onPhone ? slot : (rest % per) + 1;
+    keys.push({ slot, index0: indexZero(profile, { area, module, position }), area, module, position, used: false, role: 'none', type: profile.keyTypes.none, label: '', value: '', line: 1, efk: 0, blf: 0 });
+  }
+  const softUsed = layout.filter((a) => a.area === 'soft').map(toSlot);
+  const softKeys: KeySlot[] = [];
+  for (let n = 1; n <= profile.softKeys; n += 1) {
+    softKeys.push(softUsed.find((k) => k.slot === n) ?? { slot: n, index0: n - 1, area: 'soft', module: 0, position: n, used: false, role: 'none', type: profile.keyTypes.none, label: '', value: '', line: 1, efk: 0, blf: 0 });
+  }
+  const efkList: ListSlot[] = [];
+  const resourceList: ListSlot[] = [];
+  for (let i = 1; i <= capacity; i += 1) {
+    const d = speedDials[i - 1];
+    efkList.push(d ? { index: i, used: true, label: d.label, value: d.digits } : { index: i, used: false, label: '', value: '' });
+    const b = blfs[i - 1];
+    resourceList.push(b ? { index: i, used: true, label: b.label, value: b.address } : { index: i, used: false, label: '', value: '' });
+  }
+
+  const ctx: RenderContext = {
+    revision: input.revision,
+    state: user ? 'logged-in' : 'logged-out',
+    site: {
+      name: site.name,
+      featurePrefix: site.featurePrefix,
+      pollMinutes: site.provisioning.pollMinutes,
+      pollSeconds: site.provisioning.pollMinutes * 60,
+      pbx: { host: site.pbx.host, port: site.pbx.port, transport: site.pbx.transport },
+    },
+    phone: {
+      mac: phone.mac,
+      macUpper: phone.mac.toUpperCase(),
+      vendor: phone.vendor,
+      model: profile.model,
+      fileModel: profile.fileModelName,
+      label: phone.label,
+      location: phone.location ?? '',
+      hotdesk: phone.hotdesk,
+      hasDeviceAccount: phone.deviceAccount !== undefined,
+    },
+    user: user ? { ext: user.ext, name: user.name } : null,
+    accounts,
+    keys,
+    softKeys,
+    speedDials,
+    blfs,
+    efkList,
+    resourceList,
+    urls: {
+      provisioning: input.urls.provisioning,
+      provisioningDir: `${input.urls.provisioning}/`,
+      screens: input.urls.screens,
+      actionUrl: input.urls.actionUrl,
+      outgoingCallUrl: outgoingCallUrl(input.urls.actionUrl),
+      telNotification: input.urls.telNotification,
+      firmware: input.urls.firmware ?? '',
+    },
+    credential: { username: input.credential.username, password: input.credential.password },
+    capabilities: { ...profile.capabilities },
+    files: { ...flavor.files },
+  };
+  return deepFreeze(ctx);
+}
+
+function indexZero(profile: FirmwareProfile, a: { area: string; module: number; position: number }): number {
+  if (a.area !== 'expansion') return a.position - 1;
+  const per = profile.expansionModules.keysPerModule;
+  const first = profile.expansionModules.firstKeyIndex ?? profile.lineKeys;
+  return first + (a.module - 1) * per + (a.position - 1);
+}

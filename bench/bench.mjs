@@ -1,0 +1,406 @@
+// `make bench`: runs every scenario against the agent and the reference
+// servers, prints one markdown table and writes bench/results.md.
+// What each figure means and how to reproduce it by hand: bench/README.md.
+//
+// Environment knobs (defaults are what results.md is made with):
+//   BENCH_PHONES=10000   users and phones in the store
+//   BENCH_SECONDS=8      length of each timed HTTP / login run
+//   BENCH_KEEP=1         keep bench/work/run (data dir, logs) after the run
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync, linkSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { Pool } from 'undici';
+import { directoryYaml, benchPhone, benchUser, BENCH_BOOTSTRAP, BENCH_TOKEN } from './gen-directory.mjs';
+import { runHttpLoad, parseChallenge, digestAuthorization } from './http-load.mjs';
+import { tftpBatch, tftpGet } from './tftp-client.mjs';
+import { startSipPhones } from './sip-phones.mjs';
+import { runLoginStorm } from './login-storm.mjs';
+import { startNginx, startTftpd } from './servers.mjs';
+import { freePort, machineDescription, ms, percentile, rate, ratio, rssMiB, sleep, startProcess, stopProcess } from './lib.mjs';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const WORK = join(REPO, 'bench', 'work');
+const RUN = join(WORK, 'run');
+const CLI = join(REPO, 'dist', 'agent', 'cli', 'main.js');
+const N = Number(process.env.BENCH_PHONES ?? 10000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const DURATION = SECONDS * 1000;
+const PHONE_SIP_PORT = 5060; // the store's default SIP port of a phone (phones.sip_port)
+const TFTP_BLKSIZE = 1428;
+const TFTP_WINDOW = 16;
+
+const log = (...a) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
+const rows = []; // [scenario, ours, reference, ratio]
+const notes = [];
+const cleanups = [];
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolveRun) => {
+    const t0 = performance.now();
+    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, ...opts }, (err, stdout, stderr) => {
+      resolveRun({ ok: !err, code: err?.code ?? 0, ms: performance.now() - t0, stdout, stderr });
+    });
+  });
+}
+
+const sha = (s) => createHash('sha256').update(s).digest('hex').slice(0, 12);
+
+// ---------------------------------------------------------------------------
+// Setup: directory, import (cached by content), data dir, firmware files
+// ---------------------------------------------------------------------------
+
+async function prepareData() {
+  mkdirSync(WORK, { recursive: true });
+  const yaml = directoryYaml(N);
+  // The cache key covers the directory and the store's schema and PIN hashing, so a
+  // changed store never runs against an old data dir.
+  const storeSrc = ['agent/store/migrations.ts', 'agent/store/pin-hash.ts']
+    .map((f) => (existsSync(join(REPO, f)) ? readFileSync(join(REPO, f), 'utf8') : ''))
+    .join('\n');
+  const key = sha(yaml + storeSrc);
+  const cached = join(WORK, `data-${N}-${key}`);
+  const marker = join(cached, '.bench-import.json');
+  let importMs;
+  if (existsSync(marker)) {
+    importMs = JSON.parse(readFileSync(marker, 'utf8')).importMs;
+    log(`reusing imported data dir ${cached} (import took ${(importMs / 1000).toFixed(1)} s when made)`);
+  } else {
+    rmSync(cached, { recursive: true, force: true });
+    const file = join(WORK, `directory-${N}.yaml`);
+    writeFileSync(file, yaml);
+    log(`importing ${N} users and ${N} phones (PINs are hashed with scrypt: this takes a while)...`);
+    const r = await run('node', [CLI, 'import', file, '--data', cached]);
+    if (!r.ok) throw new Error(`hotdesk import failed (exit ${r.code}): ${(r.stderr || r.stdout).slice(0, 2000)}`);
+    importMs = r.ms;
+    writeFileSync(marker, JSON.stringify({ importMs, at: new Date().toISOString() }));
+    log(`import took ${(importMs / 1000).toFixed(1)} s`);
+  }
+  rmSync(RUN, { recursive: true, force: true });
+  mkdirSync(RUN, { recursive: true });
+  const data = join(RUN, 'data');
+  cpSync(cached, data, { recursive: true });
+  return { data, importMs };
+}
+
+/** Firmware-sized files, the same bytes in the agent's `<data>/firmware/` and tftpd-hpa's root. */
+function makeFirmware(data) {
+  const tftpRoot = join(RUN, 'tftp-root');
+  mkdirSync(join(tftpRoot, 'firmware'), { recursive: true });
+  mkdirSync(join(data, 'firmware'), { recursive: true });
+  const files = { big1: 'fw-1m.rom', big30: 'fw-30m.rom' };
+  const make = (name, size) => {
+    // deterministic pseudo-random content (incompressible, like a firmware image)
+    const buf = Buffer.alloc(size);
+    let block = createHash('sha256').update(name).digest();
+    for (let off = 0; off < size; off += block.length) {
+      block.copy(buf, off);
+      block = createHash('sha256').update(block).digest();
+    }
+    writeFileSync(join(data, 'firmware', name), buf);
+    linkSync(join(data, 'firmware', name), join(tftpRoot, 'firmware', name));
+  };
+  make(files.big1, 1024 * 1024);
+  make(files.big30, 30 * 1024 * 1024);
+  return { tftpRoot, files };
+}
+
+// ---------------------------------------------------------------------------
+// The agent
+// ---------------------------------------------------------------------------
+
+async function startAgentProcess(data) {
+  const ports = { http: await freePort(), tftp: await freePort(), sip: await freePort() };
+  const t0 = performance.now();
+  const child = startProcess('node', [CLI, 'serve', '--data', data, '--host', '127.0.0.1', '--http-port', String(ports.http), '--tftp-port', String(ports.tftp), '--sip-port', String(ports.sip)], {
+    logFile: join(RUN, 'agent.log'),
+  });
+  let exited = null;
+  child.once('exit', (code, sig) => (exited = `exit ${code ?? sig}`));
+  // "answers" = the first HTTP response (the service description), not just an open port
+  const origin = `http://127.0.0.1:${ports.http}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`hotdesk serve ${exited} at start (see bench/work/run/agent.log)`);
+    try {
+      const res = await fetch(`${origin}/.well-known/hotdesk.json`);
+      await res.arrayBuffer();
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error('hotdesk serve did not answer within 60 s');
+      await sleep(5);
+    }
+  }
+  const startupMs = performance.now() - t0;
+  return { child, pid: child.pid, ports, origin, startupMs, stop: () => stopProcess(child) };
+}
+
+function vmHwmMiB(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------
+
+const phones = Array.from({ length: N }, (_, i) => benchPhone(i));
+const targets = phones.map((p) => ({ path: `/${p.file}`, userAgent: p.userAgent, mac: p.mac }));
+
+function httpCell(r) {
+  return `${rate(r.perSecond)} · p50 ${ms(r.p50)} · p99 ${ms(r.p99)}${r.errors ? ` · ${r.errors} errors ${JSON.stringify(r.status)}` : ''}`;
+}
+
+async function httpStorms(agent, nginxOrigin) {
+  const results = {};
+  for (const c of [64, 256]) {
+    log(`HTTP boot storm, ${c} clients: nginx, hotdesk (cached nonce), hotdesk (challenge+response)`);
+    const ref = await runHttpLoad({ origin: nginxOrigin, targets, concurrency: c, durationMs: DURATION, auth: 'none' });
+    const reuse = await runHttpLoad({ origin: agent.origin, targets, concurrency: c, durationMs: DURATION, auth: 'reuse', credential: BENCH_BOOTSTRAP });
+    const chal = await runHttpLoad({ origin: agent.origin, targets, concurrency: c, durationMs: DURATION, auth: 'challenge', credential: BENCH_BOOTSTRAP });
+    results[c] = { ref, reuse, chal };
+    const p99 = (r) => (Number.isFinite(r.p99) && Number.isFinite(ref.p99) ? `, p99 ${ratio(r.p99, ref.p99)}` : '');
+    rows.push([`HTTP boot storm, ${c} clients, digest with cached nonce (1 request/fetch)`, httpCell(reuse), `nginx static: ${httpCell(ref)}`, `${ratio(reuse.perSecond, ref.perSecond)} throughput${p99(reuse)}`]);
+    rows.push([`HTTP boot storm, ${c} clients, digest challenge+response (2 requests/fetch)`, httpCell(chal), `nginx static: ${httpCell(ref)}`, `${ratio(chal.perSecond, ref.perSecond)} throughput${p99(chal)}`]);
+  }
+  return results;
+}
+
+async function atftpTime(port, file, options, out) {
+  const args = ['-g', '-r', file, '-l', out];
+  for (const o of options) args.push('--option', o);
+  args.push('127.0.0.1', String(port));
+  const r = await run('atftp', args);
+  const size = existsSync(out) ? statSync(out).size : -1;
+  rmSync(out, { force: true });
+  return { ...r, size };
+}
+
+/** Median of 3 atftp runs (wall time of the client process, including its start). */
+async function atftpMedian(port, file, options, expectSize) {
+  const times = [];
+  let err = null;
+  for (let i = 0; i < 3; i++) {
+    const r = await atftpTime(port, file, options, join(RUN, 'atftp.out'));
+    if (!r.ok || r.size !== expectSize) err ??= `atftp ${r.ok ? `got ${r.size} of ${expectSize} bytes` : `exit ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`}`;
+    else times.push(r.ms);
+  }
+  return { ms: times.length ? percentile(times, 50) : NaN, err };
+}
+
+async function tftpScenarios(agent, tftpPort, fw, smallFiles) {
+  const blk = `blksize ${TFTP_BLKSIZE}`;
+  const win = `windowsize ${TFTP_WINDOW}`;
+  for (const [label, name, size] of [['1 MB', fw.files.big1, 1024 * 1024], ['30 MB', fw.files.big30, 30 * 1024 * 1024]]) {
+    log(`TFTP ${label}: tftpd-hpa, hotdesk, hotdesk + windowsize`);
+    const ref = await atftpMedian(tftpPort, `firmware/${name}`, [blk], size);
+    const ours = await atftpMedian(agent.ports.tftp, `firmware/${name}`, [blk], size);
+    const oursWin = await atftpMedian(agent.ports.tftp, `firmware/${name}`, [blk, win], size);
+    const cell = (r) => (r.err ? `failed: ${r.err}` : ms(r.ms));
+    rows.push([`TFTP ${label} file (atftp, blksize ${TFTP_BLKSIZE}), time`, cell(ours), `tftpd-hpa: ${cell(ref)}`, `${ratio(ours.ms, ref.ms)} time`]);
+    rows.push([`TFTP ${label} file (atftp, blksize ${TFTP_BLKSIZE} + windowsize ${TFTP_WINDOW}), time`, cell(oursWin), `tftpd-hpa (no windowsize): ${cell(ref)}`, `${ratio(oursWin.ms, ref.ms)} time`]);
+  }
+  log(`TFTP 200 concurrent small-file fetches (${smallFiles.label})`);
+  const batch = (port) => tftpBatch({ host: '127.0.0.1', port, files: smallFiles.names, concurrency: 200, blksize: TFTP_BLKSIZE });
+  const ref = await batch(tftpPort);
+  const ours = await batch(agent.ports.tftp);
+  const cell = (r) => `${ms(r.ms)} for all · p50 ${ms(percentile(r.latencies, 50))} · p99 ${ms(percentile(r.latencies, 99))}${r.errors ? ` · ${r.errors} failed (${r.firstError})` : ''}`;
+  rows.push([`TFTP 200 concurrent small-file fetches (${smallFiles.label}, blksize ${TFTP_BLKSIZE}), time`, cell(ours), `tftpd-hpa: ${cell(ref)}`, `${ratio(ours.ms, ref.ms)} time`]);
+}
+
+/** The phone's answer to a NOTIFY: fetch its own file again (cached nonce), which confirms the sync. */
+function refetcher(origin) {
+  const pool = new Pool(origin, { connections: 16, pipelining: 1 });
+  let challenge = null;
+  let nc = 0;
+  const fetchOne = async (phone) => {
+    const path = `/${phone.file}`;
+    const headers = { 'user-agent': phone.userAgent };
+    if (challenge) headers.authorization = digestAuthorization(BENCH_BOOTSTRAP, challenge, 'GET', path, ++nc);
+    const res = await pool.request({ method: 'GET', path, headers });
+    await res.body.arrayBuffer();
+    if (res.statusCode === 401) {
+      challenge = parseChallenge(res.headers['www-authenticate']);
+      nc = 0;
+      const again = await pool.request({ method: 'GET', path, headers: { ...headers, authorization: digestAuthorization(BENCH_BOOTSTRAP, challenge, 'GET', path, ++nc) } });
+      await again.body.arrayBuffer();
+    }
+  };
+  return {
+    fetch: (phone) => void fetchOne(phone).catch(() => {}),
+    close: () => pool.close(),
+  };
+}
+
+async function loginStorms(agent, sip) {
+  const pairs = Array.from({ length: N }, (_, i) => ({ ...benchUser(i), mac: phones[i].mac, phone: phones[i] }));
+  const re = refetcher(agent.origin);
+  const common = {
+    origin: agent.origin,
+    token: BENCH_TOKEN,
+    concurrency: 16,
+    durationMs: DURATION,
+    setNotifyHandler: (h) => sip.setHandler(h),
+    onNotified: (pair) => re.fetch(pair.phone),
+  };
+  log('login storm (PBX endpoint), alone');
+  const alone = await runLoginStorm({ ...common, pairs });
+  const cell = (r) =>
+    `${rate(r.perSecond, ' logins/s')} · answer p99 ${ms(r.answerP99)} · request→NOTIFY p50 ${ms(r.notifyP50)} · p99 ${ms(r.notifyP99)}` +
+    `${r.missing ? ` · ${r.missing} NOTIFY missing` : ''}${r.logins < r.used ? ` · outcomes ${JSON.stringify(r.outcomes)}` : ''}`;
+  rows.push([`Login storm, ${N.toLocaleString('en-US')} users/phones in the store (16 PBX requests in flight)`, cell(alone), '—', '—']);
+  if (alone.firstError) notes.push(`Login storm: first non-login answer: ${alone.firstError}`);
+
+  log('login storm during an HTTP boot storm (64 clients)');
+  const rest = pairs.slice(alone.used);
+  const [during, storm] = await Promise.all([
+    runLoginStorm({ ...common, pairs: rest }),
+    runHttpLoad({ origin: agent.origin, targets, concurrency: 64, durationMs: DURATION, auth: 'reuse', credential: BENCH_BOOTSTRAP }),
+  ]);
+  rows.push([`Login storm during an HTTP boot storm (64 clients, cached nonce)`, `${cell(during)}; boot storm meanwhile: ${httpCell(storm)}`, '—', '—']);
+  if (during.firstError) notes.push(`Login storm during boot storm: first non-login answer: ${during.firstError}`);
+  await re.close();
+}
+
+// ---------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------
+
+function table() {
+  const esc = (s) => String(s).replace(/\|/g, '\\|');
+  const lines = ['| scenario | hotdesk | reference | ratio (hotdesk / reference) |', '|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.map(esc).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function writeResults(machine, loadBefore) {
+  const md = `# Benchmark results
+
+Generated by \`make bench\` (bench/run.sh → bench/bench.mjs); what each row measures and how to
+reproduce it by hand: [README.md](README.md). Do not edit: re-run \`make bench\`.
+
+- date: ${machine.date}
+- machine: ${machine.cpu}, ${machine.memory} RAM, ${machine.os}
+- load average when the bench started: ${loadBefore}
+- software: Node ${machine.node}, nginx ${machine.nginx} (1 worker), tftpd-hpa ${machine.tftpd}, atftp client
+- hotdesk commit: ${machine.commit}
+- store: ${N.toLocaleString('en-US')} users and ${N.toLocaleString('en-US')} phones; each timed run ${SECONDS} s; everything on 127.0.0.1
+
+${table()}
+${notes.length ? `\nNotes:\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+  writeFileSync(join(REPO, 'bench', 'results.md'), md);
+  return md;
+}
+
+async function main() {
+  const machine = machineDescription(REPO);
+  const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const benchStart = performance.now();
+  if (!existsSync(CLI)) throw new Error('dist/agent/cli/main.js is missing: run `make build` (make bench does)');
+
+  const { data, importMs } = await prepareData();
+  rows.push([`Import ${N.toLocaleString('en-US')} users + ${N.toLocaleString('en-US')} phones (\`hotdesk import\`, once; cached by content)`, `${(importMs / 1000).toFixed(1)} s`, '—', '—']);
+  const fw = makeFirmware(data);
+
+  log('starting the agent');
+  const agent = await startAgentProcess(data);
+  cleanups.push(() => agent.stop());
+  await sleep(1000);
+  const rssIdle = rssMiB(agent.pid);
+  rows.push([`Start-up with ${N.toLocaleString('en-US')} phones/users, until HTTP answers`, ms(agent.startupMs), '—', '—']);
+
+  const sipHandler = { fn: null };
+  const sip = await startSipPhones({ port: PHONE_SIP_PORT, onNotify: (n) => sipHandler.fn?.(n) });
+  sip.setHandler = (h) => (sipHandler.fn = h);
+  cleanups.push(() => sip.close());
+
+  // First pass over every phone: cold render, records each phone's address (for NOTIFY)
+  // and copies the very bytes served into nginx's root.
+  log(`first fetch of all ${N} phone files (cold), copying them for nginx`);
+  const www = join(RUN, 'www');
+  mkdirSync(www, { recursive: true });
+  const cold = await runHttpLoad({
+    origin: agent.origin,
+    targets,
+    concurrency: 64,
+    durationMs: 600_000,
+    maxFetches: N,
+    auth: 'reuse',
+    credential: BENCH_BOOTSTRAP,
+    onBody: (t, body) => writeFileSync(join(www, t.path.slice(1)), Buffer.from(body)),
+  });
+  if (cold.fetches < N) throw new Error(`only ${cold.fetches} of ${N} phone files could be fetched: ${JSON.stringify(cold.status)} (see bench/work/run/agent.log)`);
+  rows.push([`First fetch of all ${N.toLocaleString('en-US')} phone files, cold (64 clients, digest)`, httpCell(cold), '—', '—']);
+
+  const nginxPort = await freePort();
+  const nginx = await startNginx({ root: www, port: nginxPort, workDir: RUN });
+  cleanups.push(() => nginx.stop());
+  await httpStorms(agent, `http://127.0.0.1:${nginxPort}`);
+  await nginx.stop();
+
+  const tftpPort = await freePort();
+  const tftpd = await startTftpd({ root: fw.tftpRoot, port: tftpPort, workDir: RUN });
+  cleanups.push(() => tftpd.stop());
+  const smallFiles = await pickSmallTftpFiles(agent, fw.tftpRoot);
+  await tftpScenarios(agent, tftpPort, fw, smallFiles);
+  await tftpd.stop();
+
+  await loginStorms(agent, sip);
+
+  await sleep(500);
+  rows.push([`Memory (RSS) of the agent with ${N.toLocaleString('en-US')} phones/users: idle after start / after all scenarios / peak`, `${rssIdle.toFixed(0)} / ${rssMiB(agent.pid).toFixed(0)} / ${vmHwmMiB(agent.pid).toFixed(0)} MiB`, '—', '—']);
+  notes.push(`Whole bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s.`);
+  const md = writeResults(machine, loadBefore);
+  process.stdout.write(`\n${md}`);
+}
+
+/**
+ * The 200 small files for the concurrent TFTP fetch: 200 phones' own boot
+ * files (`<mac>.boot`, personalised, no secrets), fetched once from the agent
+ * so tftpd-hpa serves the very same bytes; small firmware files if the agent
+ * does not serve them over TFTP.
+ */
+async function pickSmallTftpFiles(agent, tftpRoot) {
+  const names = phones.slice(0, 200).map((p) => `${p.mac}.boot`);
+  try {
+    let bytes = 0;
+    for (const name of names) {
+      const got = await tftpGet({ host: '127.0.0.1', port: agent.ports.tftp, file: name, blksize: TFTP_BLKSIZE, retries: 2, keep: true });
+      writeFileSync(join(tftpRoot, name), got.data);
+      bytes += got.bytes;
+    }
+    return { label: `200 phones' \`<mac>.boot\`, ${Math.round(bytes / names.length)} bytes each`, names };
+  } catch (e) {
+    notes.push(`TFTP small files: the agent did not serve \`<mac>.boot\` over TFTP (${e.message}); 200 distinct 4 KiB firmware-directory files are used instead.`);
+  }
+  const fw = [];
+  for (let i = 0; i < 200; i++) {
+    const name = `boot-${String(i).padStart(3, '0')}.bin`;
+    const buf = Buffer.alloc(4096, i & 0xff);
+    writeFileSync(join(RUN, 'data', 'firmware', name), buf);
+    writeFileSync(join(tftpRoot, 'firmware', name), buf);
+    fw.push(`firmware/${name}`);
+  }
+  return { label: '200 distinct 4 KiB firmware files', names: fw };
+}
+
+try {
+  await main();
+} catch (e) {
+  log(`FAILED: ${e.message ?? e}`);
+  if (rows.length) process.stdout.write(`\nPartial results:\n\n${table()}\n`);
+  process.exitCode = 1;
+} finally {
+  for (const c of cleanups.reverse()) {
+    try {
+      await c();
+    } catch {}
+  }
+  if (!process.env.BENCH_KEEP) rmSync(RUN, { recursive: true, force: true });
+}
