@@ -15,14 +15,14 @@ import os from 'node:os';
 import { Pool } from 'undici';
 import { directoryYaml, benchPhone, benchUser, BENCH_BOOTSTRAP, BENCH_TOKEN } from './gen-directory.mjs';
 import { runHttpLoad, parseChallenge, digestAuthorization } from './http-load.mjs';
-import { tftpBatch, tftpGet } from './tftp-client.mjs';
+import { phoneAddress, tftpBatch, tftpGet } from './tftp-client.mjs';
 import { startSipPhones } from './sip-phones.mjs';
 import { runLoginStorm } from './login-storm.mjs';
 import { startNginx, startTftpd } from './servers.mjs';
 import { freePort, machineDescription, ms, percentile, rate, ratio, rssMiB, sleep, startProcess, stopProcess } from './lib.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const WORK = join(REPO, 'bench', 'work');
+const WORK = process.env.BENCH_WORK ? resolve(process.env.BENCH_WORK) : join(REPO, 'bench', 'work');
 const RUN = join(WORK, 'run');
 const CLI = join(REPO, 'dist', 'agent', 'cli', 'main.js');
 const N = Number(process.env.BENCH_PHONES ?? 10000);
@@ -370,8 +370,8 @@ async function pickSmallTftpFiles(agent, tftpRoot) {
   const names = phones.slice(0, 200).map((p) => `${p.mac}.boot`);
   try {
     let bytes = 0;
-    for (const name of names) {
-      const got = await tftpGet({ host: '127.0.0.1', port: agent.ports.tftp, file: name, blksize: TFTP_BLKSIZE, retries: 2, keep: true });
+    for (const [i, name] of names.entries()) {
+      const got = await tftpGet({ host: '127.0.0.1', port: agent.ports.tftp, file: name, blksize: TFTP_BLKSIZE, retries: 2, keep: true, localAddress: phoneAddress(i) });
       writeFileSync(join(tftpRoot, name), got.data);
       bytes += got.bytes;
     }

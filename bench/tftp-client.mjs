@@ -52,7 +52,10 @@ export function tftpGet(o) {
     let lastSent = rrq(file, options);
     let tries = 0;
     let timer = null;
+    let done = false;
     const finish = (err) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       sock.close();
       if (err) reject(err);
@@ -73,6 +76,7 @@ export function tftpGet(o) {
     };
     sock.on('error', (e) => finish(e));
     sock.on('message', (msg, rinfo) => {
+      if (done) return;
       if (peer === null) peer = { address: rinfo.address, port: rinfo.port };
       else if (rinfo.port !== peer.port) return; // stray packet from another TID (RFC 1350 §4)
       const op = msg.readUInt16BE(0);
@@ -97,8 +101,10 @@ export function tftpGet(o) {
       received++;
       tries = 0;
       if (len < blksize) {
-        sock.send(ack(block), peer.port, peer.address);
-        return finish();
+        // last block: close only once the final ACK is on the wire, or the server never hears it
+        clearTimeout(timer);
+        sock.send(ack(block), peer.port, peer.address, () => finish());
+        return;
       }
       if (received >= windowsize) {
         received = 0;

@@ -1,39 +1,46 @@
 /**
- * The list of `hotdesk` sub-commands, in the order `hotdesk help` prints them.
+ * The list of `hotdesk` sub-commands, in the order `hotdesk help` prints
+ * them. Each command's module is imported only when that command runs, so
+ * `hotdesk --help`, `--version` and usage errors start fast and a command
+ * loads only what it needs (no SQLite for `discover`, no templates for `users`).
  */
 import type { Command, Io } from './cli-kit.js';
-import { auditCommand } from './audit-command.js';
-import { exportCommand, importCommand } from './directory-commands.js';
-import { dialCommand, loginCommand, logoutCommand } from './desk-commands.js';
-import { discoverCommand } from './discover-command.js';
-import { phonesCommand, sessionsCommand, usersCommand } from './list-commands.js';
-import { renderCommand } from './render-command.js';
-import { runServe } from './serve-command.js';
+
+/** A command as the registry knows it before loading it. */
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  load(): Promise<Command>;
+}
 
 /** `serve`: the lead's serve-command.ts parses its own options and prints its own help. */
-const serveCommand: Command = {
-  name: 'serve',
-  help: "Usage: hotdesk serve [options]\nRun 'hotdesk serve --help' for the options.\n",
-  run: (argv: readonly string[], _io: Io) => runServe([...argv]),
-};
+async function loadServe(): Promise<Command> {
+  const { runServe } = await import('./serve-command.js');
+  return {
+    name: 'serve',
+    help: "Usage: hotdesk serve [options]\nRun 'hotdesk serve --help' for the options.\n",
+    run: (argv: readonly string[], _io: Io) => runServe([...argv]),
+  };
+}
 
 /** Every command. */
-export const COMMANDS: readonly Command[] = [
-  serveCommand,
-  importCommand,
-  exportCommand,
-  usersCommand,
-  phonesCommand,
-  sessionsCommand,
-  loginCommand,
-  logoutCommand,
-  dialCommand,
-  auditCommand,
-  renderCommand,
-  discoverCommand,
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'serve', summary: 'run the agent: HTTP/TFTP provisioning, phone screens, SIP check-sync', load: loadServe },
+  { name: 'import', summary: 'validate and apply a directory file (all or nothing)', load: async () => (await import('./directory-commands.js')).importCommand },
+  { name: 'export', summary: 'print the directory as YAML (secrets only with --with-secrets)', load: async () => (await import('./directory-commands.js')).exportCommand },
+  { name: 'users', summary: 'list users (short number, name, hot-desk, current phone)', load: async () => (await import('./list-commands.js')).usersCommand },
+  { name: 'phones', summary: 'list phones (current user, sync state, last seen, revision)', load: async () => (await import('./list-commands.js')).phonesCommand },
+  { name: 'sessions', summary: 'list who is logged in where, since when', load: async () => (await import('./list-commands.js')).sessionsCommand },
+  { name: 'login', summary: 'log a user in on a phone as administrator (no PIN)', load: async () => (await import('./desk-commands.js')).loginCommand },
+  { name: 'logout', summary: 'log out the user on a phone', load: async () => (await import('./desk-commands.js')).logoutCommand },
+  { name: 'dial', summary: "feed digits as a phone would (e.g. '*35*001*1234'); prints the outcome", load: async () => (await import('./desk-commands.js')).dialCommand },
+  { name: 'audit', summary: 'show audit events (filter by phone, user, kind; page with --since)', load: async () => (await import('./audit-command.js')).auditCommand },
+  { name: 'render', summary: "list a phone's files, or print one as the phone would receive it", load: async () => (await import('./render-command.js')).renderCommand },
+  { name: 'discover', summary: 'find hotdesk agents on the LAN (SSDP) and print their URLs', load: async () => (await import('./discover-command.js')).discoverCommand },
 ];
 
-/** The command named `name`, if any. */
-export function findCommand(name: string): Command | undefined {
+/** The command entry named `name`, if any. */
+export function findCommand(name: string): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === name);
 }

@@ -70,7 +70,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err(topHelp());
       return EXIT.usage;
     }
-    return cmd.run(['--help'], io);
+    return (await cmd.load()).run(['--help'], io);
   }
   const cmd = findCommand(first);
   if (!cmd) {
@@ -78,7 +78,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.err(topHelp());
     return EXIT.usage;
   }
-  return cmd.run(rest, io);
+  return (await cmd.load()).run(rest, io);
 }
 
 function isEntryPoint(): boolean {

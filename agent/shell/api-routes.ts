@@ -9,7 +9,7 @@
  * provisioning credentials, screen tokens).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HotdeskError } from '../core/errors.js';
+import { HotdeskError, type ErrorCode } from '../core/errors.js';
 import { normalizeMac, type AuditKind, type DeskOutcome, type Phone, type Session, type User } from '../core/model.js';
 import type { Store } from '../store/store.js';
 import type { PhoneRuntime, StoredAuditEvent } from '../store/store-types.js';
@@ -177,11 +177,18 @@ export function eventView(e: StoredAuditEvent): Record<string, unknown> {
   };
 }
 
-/** Admin outcomes that are refusals become problems (the catalog has the code). */
-const REFUSALS: ReadonlySet<string> = new Set(['unknown-user', 'not-allowed', 'already-logged-in', 'locked', 'wrong-pin', 'not-logged-in']);
+/** Admin outcomes that are refusals become problems with the catalog code of the same name. */
+const REFUSALS: Partial<Record<DeskOutcome['code'], ErrorCode>> = {
+  'unknown-user': 'unknown-user',
+  'not-allowed': 'not-allowed',
+  'already-logged-in': 'already-logged-in',
+  locked: 'locked',
+  'wrong-pin': 'wrong-pin',
+};
 
 function sendOutcome(deps: ApiDeps, res: ServerResponse, o: DeskOutcome): void {
-  if (REFUSALS.has(o.code)) throw new HotdeskError(o.code as 'unknown-user', o.message, { phone: o.phone, ...(o.user !== undefined ? { user: o.user } : {}) });
+  const refusal = REFUSALS[o.code];
+  if (refusal !== undefined) throw new HotdeskError(refusal, o.message, { phone: o.phone, ...(o.user !== undefined ? { user: o.user } : {}) });
   sendJson(res, 200, outcomeBody(o, deps.store.getSite().timezone));
 }
 

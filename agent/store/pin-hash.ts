@@ -1,26 +1,39 @@
 /**
- * PIN verification hashes: scrypt (RFC 7914) with a per-user random salt,
- * compared with `timingSafeEqual`.
+ * PIN verification hashes.
  *
- * Stored form: `scrypt$<N>$<r>$<p>$<salt b64>$<hash b64>`, so the cost can be
- * raised later without breaking existing hashes.
+ * New hashes are keyed: `hmac-sha256$<salt b64>$<mac b64>` = HMAC-SHA256 with
+ * the data-dir key (`secret.key`, mode 0600) over salt and PIN. Why not a slow
+ * password hash: a hot-desk PIN has 4 to 12 digits, so an attacker holding the
+ * hash can try every PIN within minutes whatever the work factor; what protects
+ * a PIN at rest is a secret the database file does not hold. Without the key a
+ * stolen database reveals nothing; with the key, the sealed copy kept for
+ * one-touch keys would be readable anyway. Online guessing is bounded by the
+ * PIN lockout (core/pin-guard.ts). The keyed hash costs microseconds, so a
+ * login never blocks the event loop (scrypt at N=2^14 took ~45 ms per login).
+ *
+ * Older `scrypt$N$r$p$salt$hash` hashes still verify.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 
-/** scrypt cost parameters used for new hashes (N = 2^14, r = 8, p = 1). */
-export const PIN_SCRYPT = Object.freeze({ N: 16384, r: 8, p: 1, keyLen: 32, saltLen: 16 });
+const SALT_LEN = 16;
 
-/** Hashes `pin` with a fresh random salt. */
-export function hashPin(pin: string): string {
-  const { N, r, p, keyLen, saltLen } = PIN_SCRYPT;
-  const salt = randomBytes(saltLen);
-  const hash = scryptSync(pin, salt, keyLen, { N, r, p });
-  return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+/** Hashes `pin` with a fresh random salt under the data key. */
+export function hashPin(pin: string, key: Buffer): string {
+  const salt = randomBytes(SALT_LEN);
+  const mac = createHmac('sha256', key).update(salt).update(pin, 'utf8').digest();
+  return `hmac-sha256$${salt.toString('base64')}$${mac.toString('base64')}`;
 }
 
 /** True when `pin` matches `stored` (constant-time compare); false for a malformed hash. */
-export function verifyPinHash(pin: string, stored: string): boolean {
+export function verifyPinHash(pin: string, stored: string, key: Buffer): boolean {
   const parts = stored.split('$');
+  if (parts[0] === 'hmac-sha256' && parts.length === 3) {
+    const salt = Buffer.from(parts[1] ?? '', 'base64');
+    const expected = Buffer.from(parts[2] ?? '', 'base64');
+    if (salt.length === 0 || expected.length !== 32) return false;
+    const actual = createHmac('sha256', key).update(salt).update(pin, 'utf8').digest();
+    return timingSafeEqual(actual, expected);
+  }
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const N = Number(parts[1]);
   const r = Number(parts[2]);

@@ -213,7 +213,7 @@ export class Store {
   verifyPin(ext: string, pin: string): boolean {
     const r = this.userRow(ext);
     if (!r?.pin_hash) return false;
-    return verifyPinHash(pin, r.pin_hash);
+    return verifyPinHash(pin, r.pin_hash, this.key);
   }
 
   /**
@@ -226,7 +226,7 @@ export class Store {
     let pinEnc: string | null = null;
     if (pin !== null) {
       const same = old?.pin_enc != null && old.pin_hash != null && open(this.key, old.pin_enc) === pin;
-      pinHash = same && old?.pin_hash ? old.pin_hash : hashPin(pin);
+      pinHash = same && old?.pin_hash ? old.pin_hash : hashPin(pin, this.key);
       pinEnc = same && old?.pin_enc ? old.pin_enc : seal(this.key, pin);
     }
     const s = user.sip;

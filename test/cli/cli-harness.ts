@@ -5,7 +5,7 @@
  * lock directory keeps parallel test files from building at the same time.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,10 +33,17 @@ function isStale(): boolean {
 
 const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-/** Builds dist/ when it is missing or stale (tsc emits even when other files have type errors). */
+/**
+ * Builds dist/ when it is missing or stale, at most once per test run (the
+ * vitest main process is our parent): rebuilding while another test file of
+ * the same run executes the CLI would swap files under it. tsc emits even
+ * when other files have type errors.
+ */
 export function ensureBuilt(): void {
-  if (!isStale()) return;
-  const lock = join(tmpdir(), `hotdesk-cli-build-${Buffer.from(ROOT).toString('hex').slice(-24)}.lock`);
+  const tag = `hotdesk-cli-${Buffer.from(ROOT).toString('hex').slice(-24)}`;
+  const done = join(tmpdir(), `${tag}-built-${process.ppid}`);
+  if (existsSync(done) && existsSync(MAIN)) return;
+  const lock = join(tmpdir(), `${tag}.lock`);
   const deadline = Date.now() + 180_000;
   for (;;) {
     try {
@@ -48,7 +55,10 @@ export function ensureBuilt(): void {
     }
   }
   try {
-    if (isStale()) spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore', timeout: 170_000 });
+    if (!existsSync(done)) {
+      if (isStale()) spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore', timeout: 170_000 });
+      writeFileSync(done, '');
+    }
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -3,16 +3,20 @@
  * a real store on a temp SQLite file, the real hot-desk service, the audit
  * tail, and a real HTTP server on 127.0.0.1:0 with every entry-point route.
  *
- * Demo state (as examples/demo.yaml describes it): Yealink 001565aabb01,
- * Yealink 001565aabb02 with device account `desk02`, Poly 0004f2aabb03;
- * users 001/1234, 101/4321, 102/8765 (SIP users `u001`, `u101`, `u102`).
+ * State: examples/demo.yaml imported through the directory importer (Yealink
+ * 001565aabb01, Snom 000413aabb02, Poly 0004f2aabb03, the lift 001565aabb09;
+ * users 001/1234 Reception, 101/4321 Alex Sales, 102/8765 Alex Support,
+ * 200/2000; SIP user = short number; API token `demo-token`), plus one phone
+ * the demo lacks: Yealink 001565aabb02 that carries the device account
+ * `desk02` while logged out (for caller identification by device account).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Phone, User } from '../../agent/core/model.js';
+import { fileURLToPath } from 'node:url';
 import { openStore, type Store } from '../../agent/store/store.js';
-import { defaultSite } from '../../agent/store/default-site.js';
+import { loadDirectoryFile } from '../../agent/directory/load-directory.js';
+import { importDirectory } from '../../agent/directory/import-directory.js';
 import { HotdeskService } from '../../agent/shell/hotdesk-service.js';
 import { AuditTail } from '../../agent/shell/event-stream.js';
 import { startHttpServer, type RunningHttpServer } from '../../agent/shell/http-server.js';
@@ -23,18 +27,14 @@ import { createEventSocket, type EventSocket } from '../../agent/shell/event-soc
 import { silentLogger } from '../../agent/shell/logger.js';
 import type { FailureLimiter } from '../../agent/shell/rate-limiter.js';
 
-export const TOKEN = 'test-api-token-3f9a1c';
+export const TOKEN = 'demo-token';
 export const YEALINK = '001565aabb01';
 export const YEALINK2 = '001565aabb02';
 export const POLY = '0004f2aabb03';
+export const SNOM = '000413aabb02';
+export const LIFT = '001565aabb09';
 
-function user(ext: string, name: string): User {
-  return { ext, name, hotdesk: true, sip: { user: `u${ext}`, authName: `u${ext}`, password: `secret-${ext}-pw`, displayName: name } };
-}
-
-function phone(mac: string, vendor: Phone['vendor'], model: string, extra: Partial<Phone> = {}): Phone {
-  return { mac, vendor, model, label: `Desk ${mac.slice(-2)}`, hotdesk: true, identities: [], keys: [], ...extra };
-}
+const DEMO = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
 
 export interface ApiFixture {
   readonly base: string;
@@ -46,6 +46,8 @@ export interface ApiFixture {
   /** Moves the injected clock forward. */
   advance(ms: number): void;
   now(): number;
+  /** Id of the last audit event written by the setup (the import). */
+  readonly auditBaseline: number;
   screenToken(mac: string): string;
   close(): Promise<void>;
 }
@@ -56,24 +58,24 @@ export async function startApiFixture(opts: { limiter?: FailureLimiter } = {}): 
   const store = openStore(dir);
   let now = 1_750_000_000_000;
   const clock = (): number => now;
-  const site = defaultSite('bootstrap-pw');
-  store.putSite({ ...site, name: 'demo', apiTokens: [TOKEN] }, now);
-  for (const [ext, name, pin] of [
-    ['001', 'Ada Lovelace', '1234'],
-    ['101', 'Grace Hopper', '4321'],
-    ['102', 'Alan Turing', '8765'],
-  ] as const) {
-    store.putUser(user(ext, name), pin, now);
-  }
-  store.putPhone(phone(YEALINK, 'yealink', 'T46U', { identities: ['101', '102'] }), 'directory', now);
+  importDirectory(store, loadDirectoryFile(DEMO), now);
   store.putPhone(
-    phone(YEALINK2, 'yealink', 'T54W', { deviceAccount: { user: 'desk02', authName: 'desk02', password: 'device-secret-pw', displayName: 'Desk 02' } }),
+    {
+      mac: YEALINK2,
+      vendor: 'yealink',
+      model: 'T54W',
+      label: 'Desk 4',
+      hotdesk: true,
+      deviceAccount: { user: 'desk02', authName: 'desk02', password: 'device-secret-pw', displayName: 'Desk 4' },
+      identities: [],
+      keys: [],
+    },
     'directory',
     now,
   );
-  store.putPhone(phone(POLY, 'poly', 'VVX450'), 'directory', now);
   const service = new HotdeskService(store, clock);
   const last = store.queryAudit({ limit: 1 }).at(-1)?.id ?? 0;
+
   const tail = new AuditTail((after, limit) => store.queryAudit({ afterId: after, limit }), last);
   const deps: ApiDeps = { store, service, tail, clock, log: silentLogger, onCommitted: () => tail.drain(), ...(opts.limiter ? { limiter: opts.limiter } : {}) };
   const events = createEventSocket(deps, { pingIntervalMs: 0 });
@@ -95,6 +97,7 @@ export async function startApiFixture(opts: { limiter?: FailureLimiter } = {}): 
       now += ms;
     },
     now: () => now,
+    auditBaseline: last,
     screenToken: (mac) => {
       const rt = store.phoneRuntime(mac);
       if (!rt) throw new Error(`no runtime for ${mac}`);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { auth, POLY, startApiFixture, TOKEN, YEALINK, YEALINK2, type ApiFixture } from './api-fixture.js';
+import { auth, LIFT, POLY, SNOM, startApiFixture, TOKEN, YEALINK, YEALINK2, type ApiFixture } from './api-fixture.js';
 import { API_ENDPOINTS } from '../../agent/shell/api-routes.js';
 import { PBX_DIAL_PATH } from '../../agent/shell/pbx-routes.js';
 import { EVENTS_PATH } from '../../agent/shell/event-socket.js';
@@ -20,7 +20,7 @@ const post = (path: string, body?: unknown, headers: Record<string, string> = au
 const code = async (r: Response) => ((await r.json()) as { code: string }).code;
 
 /** Every secret the fixture holds; no API answer may contain one. */
-const SECRETS = ['secret-001-pw', 'secret-101-pw', 'secret-102-pw', 'device-secret-pw', '4321', '8765', 'bootstrap-pw', TOKEN];
+const SECRETS = ['reception-secret', 'alex-sales-secret', 'alex-support-secret', 'sam-secret', 'lift-secret', 'device-secret-pw', '4321', '8765', 'hotdesk-demo', TOKEN];
 const noSecrets = (text: string) => {
   for (const s of SECRETS) expect(text).not.toContain(s);
 };
@@ -67,9 +67,9 @@ describe('phones, users, sessions', () => {
     noSecrets(text);
     expect(text).not.toContain(fx.screenToken(YEALINK));
     const { phones } = JSON.parse(text) as { phones: Array<Record<string, unknown>> };
-    expect(phones.map((p) => p['mac'])).toEqual([POLY, YEALINK, YEALINK2]);
+    expect(phones.map((p) => p['mac'])).toEqual([SNOM, POLY, YEALINK, YEALINK2, LIFT]);
     const p1 = phones.find((p) => p['mac'] === YEALINK);
-    expect(p1).toMatchObject({ vendor: 'yealink', model: 'T46U', hotdesk: true, user: { ext: '101', name: 'Grace Hopper' }, lastSeen: null, sync: { state: 'pending' } });
+    expect(p1).toMatchObject({ vendor: 'yealink', model: 'T46U', hotdesk: true, user: { ext: '101', name: 'Alex Sales' }, lastSeen: null, sync: { state: 'pending' } });
     expect(phones.find((p) => p['mac'] === YEALINK2)).toMatchObject({ user: null, deviceSipUser: 'desk02' });
   });
 
@@ -88,10 +88,10 @@ describe('phones, users, sessions', () => {
     const r = await get('/api/v1/users');
     const text = await r.text();
     noSecrets(text);
-    expect(text).not.toContain('1234');
+    expect(text).not.toMatch(/pin|password|authName/i);
     const { users } = JSON.parse(text) as { users: Array<Record<string, unknown>> };
-    expect(users.map((u) => u['ext'])).toEqual(['001', '101', '102']);
-    expect(users[0]).toMatchObject({ ext: '001', name: 'Ada Lovelace', sipUser: 'u001', phones: [YEALINK2] });
+    expect(users.map((u) => u['ext'])).toEqual(['001', '101', '102', '200']);
+    expect(users[0]).toMatchObject({ ext: '001', name: 'Reception', sipUser: '001', outboundCallerId: '+4930123450', phones: [YEALINK2] });
   });
 
   it('admin login, session list, logout, force logout', async () => {
@@ -117,7 +117,7 @@ describe('phones, users, sessions', () => {
     expect(await r.json()).toMatchObject({ outcome: 'logged-out', user: '001' });
     expect(fx.store.listSessions()).toHaveLength(0);
 
-    const admin = fx.store.queryAudit({ kinds: ['logout'] });
+    const admin = fx.store.queryAudit({ kinds: ['logout'], afterId: fx.auditBaseline });
     expect(admin).toHaveLength(2);
   });
 
@@ -170,7 +170,7 @@ describe('audit', () => {
     fx.advance(1000);
     await post(`/api/v1/phones/${YEALINK}/logout`);
 
-    const all = ((await (await get('/api/v1/audit')).json()) as { events: Array<Record<string, unknown>> }).events;
+    const all = ((await (await get(`/api/v1/audit?after=${fx.auditBaseline}`)).json()) as { events: Array<Record<string, unknown>> }).events;
     expect(all.map((e) => e['kind'])).toEqual(['login', 'login', 'logout']);
     expect(all[0]).toMatchObject({ kind: 'login', phone: YEALINK, user: '101' });
     expect(typeof all[0]?.['id']).toBe('number');

@@ -59,7 +59,7 @@ describe('POST /api/v1/pbx/dial: hot-desk flows', () => {
     let r = await dialJson({ mac: YEALINK, digits: '*35*101*4321' });
     expect(r.status).toBe(200);
     const login = (await r.json()) as Record<string, unknown>;
-    expect(login).toMatchObject({ outcome: 'logged-in', prompt: 'logged-in', audio: 'hotdesk-logged-in', phone: YEALINK, user: '101', userName: 'Grace Hopper', duplicate: false });
+    expect(login).toMatchObject({ outcome: 'logged-in', prompt: 'logged-in', audio: 'hotdesk-logged-in', phone: YEALINK, user: '101', userName: 'Alex Sales', duplicate: false });
     expect(JSON.stringify(login)).not.toContain('4321');
     expect(fx.store.sessionOf(YEALINK)?.userExt).toBe('101');
 
@@ -117,7 +117,7 @@ describe('POST /api/v1/pbx/dial: caller identification', () => {
 
   it('finds the phone by the SIP user of the user logged in on it (sip: URI form too)', async () => {
     await dialJson({ mac: YEALINK, digits: '*35*101*4321' });
-    const r = await dialJson({ caller: 'sip:u101@pbx.example', digits: '*35' });
+    const r = await dialJson({ caller: 'sip:101@pbx.example', digits: '*35' });
     expect(await r.json()).toMatchObject({ outcome: 'logged-out', phone: YEALINK, user: '101' });
   });
 
@@ -188,7 +188,7 @@ describe('POST /api/v1/pbx/dial: bad requests', () => {
 
 describe('parseDialRequest / outcomeLine', () => {
   it('parses form fields and ignores others', () => {
-    expect(parseDialRequest('application/x-www-form-urlencoded; charset=utf-8', Buffer.from('caller=u101&digits=%2A35&x=1'))).toEqual({ caller: 'u101', digits: '*35' });
+    expect(parseDialRequest('application/x-www-form-urlencoded; charset=utf-8', Buffer.from('caller=101&digits=%2A35&x=1'))).toEqual({ caller: '101', digits: '*35' });
   });
 
   it('strips commas and line breaks from text fields', () => {
@@ -351,7 +351,7 @@ request_route {
     expect(fx.store.sessionOf(YEALINK2)?.userExt).toBe('102');
     fx.advance(11_000);
     // Now the phone carries 102's account: the agent finds it by that SIP user.
-    expect(await call('u102', '*35', 480)).toBe(0);
+    expect(await call('102', '*35', 480)).toBe(0);
     expect(fx.store.sessionOf(YEALINK2)).toBeUndefined();
   });
 

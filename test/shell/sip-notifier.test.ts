@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +8,7 @@ import { isHotdeskError } from '../../agent/core/errors.js';
 import { buildDigestAuthorization, parseDigestChallenge, parseDigestParams, digestResponse } from '../../agent/protocols/sip-digest.js';
 import { buildResponseTo, getHeader, parseSipMessage, parseVia, type SipRequest } from '../../agent/protocols/sip-message.js';
 import { SipNotifier } from '../../agent/shell/sip-notifier.js';
+import { startSipp as startSippShared } from '../helpers/sipp.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sipp');
 
@@ -17,57 +17,11 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-/** A UDP port that was free a moment ago (for sipp, which needs a number). */
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Runs sipp as a UAS (a phone) on 127.0.0.1:port; resolves with its exit code. */
+/** Runs sipp as a UAS (a phone); killed after the test. */
 async function startSipp(scenario: string): Promise<{ port: number; exit: Promise<{ code: number | null; out: string }> }> {
-  const port = await freeUdpPort();
-  const mp = await freeUdpPort();
-  const cp = await freeUdpPort();
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sipp-'));
-  const child = spawn(
-    'sipp',
-    ['-sf', path.join(FIXTURES, scenario), '-i', '127.0.0.1', '-p', String(port), '-mp', String(mp), '-cp', String(cp),
-      '-m', '1', '-nostdin', '-timeout', '20s', '-timeout_error'],
-    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  const keep = (d: Buffer): void => {
-    out = (out + d.toString('utf8')).slice(-4000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exit = new Promise<{ code: number | null; out: string }>((resolve) => {
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    fs.rmSync(cwd, { recursive: true, force: true });
-  });
-  // Wait until sipp has bound its SIP port (our retransmissions would also cover a late start).
-  for (let i = 0; i < 100; i++) {
-    if (await portBound(port)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { port, exit };
-}
-
-async function portBound(port: number): Promise<boolean> {
-  const s = dgram.createSocket('udp4');
-  return new Promise((resolve) => {
-    s.once('error', () => {
-      s.close();
-      resolve(true);
-    });
-    s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
-  });
+  const run = await startSippShared(scenario);
+  cleanups.push(() => run.kill());
+  return run;
 }
 
 /** A raw UDP "phone" whose behaviour the test scripts per received request. */

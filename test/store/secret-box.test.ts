@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, scryptSync } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { isHotdeskError } from '../../agent/core/errors.js';
 import { hashPin, verifyPinHash } from '../../agent/store/pin-hash.js';
@@ -40,19 +40,30 @@ describe('secret-box', () => {
 });
 
 describe('pin-hash', () => {
-  test('verifies the right PIN only, with per-hash salt', () => {
-    const h = hashPin('4321');
-    expect(h.startsWith('scrypt$16384$8$1$')).toBe(true);
+  const key = randomBytes(32);
+
+  test('verifies the right PIN only, with per-hash salt, under the data key', () => {
+    const h = hashPin('4321', key);
+    expect(h.startsWith('hmac-sha256$')).toBe(true);
     expect(h).not.toContain('4321');
-    expect(verifyPinHash('4321', h)).toBe(true);
-    expect(verifyPinHash('4322', h)).toBe(false);
-    expect(verifyPinHash('', h)).toBe(false);
-    expect(hashPin('4321')).not.toBe(h);
+    expect(verifyPinHash('4321', h, key)).toBe(true);
+    expect(verifyPinHash('4322', h, key)).toBe(false);
+    expect(verifyPinHash('', h, key)).toBe(false);
+    expect(hashPin('4321', key)).not.toBe(h);
+    // without the data key the hash is useless: another key never verifies
+    expect(verifyPinHash('4321', h, randomBytes(32))).toBe(false);
+  });
+
+  test('hashes written by the earlier scrypt scheme still verify', () => {
+    const salt = Buffer.from('0123456789abcdef');
+    const legacy = `scrypt$1024$8$1$${salt.toString('base64')}$${scryptSync('1234', salt, 32, { N: 1024, r: 8, p: 1 }).toString('base64')}`;
+    expect(verifyPinHash('1234', legacy, key)).toBe(true);
+    expect(verifyPinHash('1235', legacy, key)).toBe(false);
   });
 
   test('malformed hashes never verify', () => {
-    for (const bad of ['', 'scrypt$', 'bcrypt$1$2$3$4$5', 'scrypt$abc$8$1$AA==$AA==', 'scrypt$16384$8$1$$']) {
-      expect(verifyPinHash('1234', bad)).toBe(false);
+    for (const bad of ['', 'scrypt$', 'bcrypt$1$2$3$4$5', 'scrypt$abc$8$1$AA==$AA==', 'scrypt$16384$8$1$$', 'hmac-sha256$$', 'hmac-sha256$AA==$AA==']) {
+      expect(verifyPinHash('1234', bad, key)).toBe(false);
     }
   });
 });
