@@ -47,11 +47,12 @@ const DEFAULT_LIMIT = 100;
 const auditHelp = `Usage: hotdesk audit [--since ID] [--limit N] [--phone MAC] [--user EXT] [--kind K] [--json] [--data DIR]
 
 Print audit events, oldest first: id, time, kind, phone, user, detail.
-Use the last id printed as --since to read only newer events.
+Without --since: the most recent N events. With --since ID: the first N
+events after ID (page forward with the last id printed).
 
 Options:
   --since ID   only events with an id greater than ID
-  --limit N    at most N events (default ${DEFAULT_LIMIT})
+  --limit N    at most N events (default ${DEFAULT_LIMIT}, at most 10000)
   --phone MAC  only events of this phone
   --user EXT   only events of this user (short number)
   --kind K     only events of this kind, one of:

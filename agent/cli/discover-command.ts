@@ -3,6 +3,7 @@
  * shell/ssdp-discover.ts), then GETs each answer's LOCATION (the agent's JSON
  * description) and prints its name and URLs.
  */
+import { isIPv4 } from 'node:net';
 import { discoverAgents, type DiscoveredAgent, type DiscoverOptions } from '../shell/ssdp-discover.js';
 import {
   COMMON_HELP,
@@ -24,12 +25,13 @@ const DEFAULT_TIMEOUT_MS = 3000;
 const FETCH_TIMEOUT_MS = 3000;
 const MAX_DESCRIPTION_BYTES = 64 * 1024;
 
-const discoverHelp = `Usage: hotdesk discover [--timeout MS] [--json]
+const discoverHelp = `Usage: hotdesk discover [--timeout MS] [--port N] [--interface ADDR] [--json]
 
 Find hotdesk agents on the local network: send an SSDP M-SEARCH (UDP
 multicast 239.255.255.250:1900), collect the answers for MS milliseconds,
 then fetch each agent's description (its LOCATION URL) and print the agent's
-name and URLs. Agents announce themselves only when SSDP is enabled in serve.
+site name, provisioning URL and API URL. Agents answer only when serve runs
+with --ssdp (or --ssdp-port N: search with the same --port).
 
 Options:
   --timeout MS       how long to listen for answers (default ${DEFAULT_TIMEOUT_MS})
@@ -41,6 +43,10 @@ Options:
                      description | error}
 ${COMMON_HELP}
   (--data is accepted and ignored: discover reads no data directory)
+
+Exit codes: 0 the search ran, also when no agent answered (then 'No agent
+answered within MS ms.' is printed, or [] with --json); 1 the search could
+not be sent (e.g. ADDR is not an address of this host); 2 usage error.
 `;
 
 /** One found agent with its fetched description (or why it could not be fetched). */
@@ -115,6 +121,7 @@ export const discoverCommand: Command = {
       if (port !== undefined && port > 65535) throw new UsageError('--port must be at most 65535');
       const group = optString(p, 'group');
       const iface = optString(p, 'interface');
+      if (iface !== undefined && !isIPv4(iface)) throw new UsageError('--interface must be the IPv4 address of a local interface');
       const opts: DiscoverOptions = {
         timeoutMs,
         ...(port !== undefined ? { port } : {}),

@@ -5,13 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseCommand, optFlag, optInt, optString, dataDir, processIo, reportError, EXIT, UsageError, type Io } from './cli-kit.js';
+import { isIPv4 } from 'node:net';
+import { parseCommand, optFlag, optInt, optString, dataDir, processIo, reportError, EXIT, UsageError, type Io, type Parsed } from './cli-kit.js';
 import { startAgent, type RunningAgent } from '../shell/agent.js';
 import { createLogger, type LogLevel } from '../shell/logger.js';
 import { openStore } from '../store/store.js';
 import { loadDirectoryFile } from '../directory/load-directory.js';
 import { importDirectory } from '../directory/import-directory.js';
 import { advertisedAddress } from '../shell/lan-address.js';
+import type { NetworkSettings } from '../core/model.js';
 
 export const SERVE_HELP = `Usage: hotdesk serve [options]
 
@@ -22,14 +24,25 @@ the admin REST API and the live event stream.
 Options:
   --data DIR          data directory (default: $HOTDESK_DATA, else ./data)
   --demo FILE         import FILE first when the data directory holds no phones
+  Listener options override the directory's site.network block, which
+  overrides the defaults shown.
   --host ADDR         bind address for every listener (default 0.0.0.0)
   --http-port N       HTTP port (default 8080; 0 = any free port)
   --tftp-port N       TFTP port (default 6969; port 69 needs privileges, see docs/tftp.md)
   --no-tftp           do not serve TFTP
   --sip-port N        local UDP port check-sync NOTIFYs are sent from (default 5070)
-  --pnp               answer SIP PnP (multicast 224.0.1.75) so phones find the agent
-  --pnp-port N        SIP PnP port (default 5060; implies --pnp)
+  --pnp               answer SIP PnP (multicast 224.0.1.75, UDP 5060) so phones
+                      find the agent; exits 1 with port-in-use when the port is
+                      held by a program that does not share it (a PBX)
+  --pnp-port N        SIP PnP UDP port (default 5060; implies --pnp). Phones
+                      always multicast to 5060: other ports are for tests and
+                      forwarders
+  --pnp-interface ADDR  IPv4 address of the interface PnP listens and joins the
+                      group on (default: --host, or every interface; implies --pnp)
   --ssdp              advertise the agent on the LAN for 'hotdesk discover'
+  --ssdp-port N       SSDP UDP port (default 1900; implies --ssdp)
+  --ssdp-interface ADDR  IPv4 address of the interface SSDP announces on
+                      (default: --host, or the kernel's choice; implies --ssdp)
   --tls-cert FILE     serve HTTPS with this certificate (PEM) ...
   --tls-key FILE      ... and this key
   --log-level LEVEL   debug | info | warn | error (default info)
@@ -49,12 +62,65 @@ const OPTIONS = {
   'sip-port': { type: 'string' },
   pnp: { type: 'boolean' },
   'pnp-port': { type: 'string' },
+  'pnp-interface': { type: 'string' },
   ssdp: { type: 'boolean' },
+  'ssdp-port': { type: 'string' },
+  'ssdp-interface': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'log-level': { type: 'string' },
   'json-logs': { type: 'boolean' },
 } as const;
+
+/** A UDP/TCP port option (0..65535), or undefined when absent. */
+function optPort(p: Parsed, name: string): number | undefined {
+  const n = optInt(p, name);
+  if (n !== undefined && n > 65535) throw new UsageError(`--${name} must be at most 65535`);
+  return n;
+}
+
+/** An IPv4 interface address option, or undefined when absent. */
+function optIPv4(p: Parsed, name: string): string | undefined {
+  const v = optString(p, name);
+  if (v !== undefined && !isIPv4(v)) throw new UsageError(`--${name} must be an IPv4 address (the interface's address)`);
+  return v;
+}
+
+/** Listener settings after applying flags over the site's `network:` block over defaults. */
+export interface Listeners {
+  readonly host: string;
+  readonly httpPort: number;
+  readonly tftpPort: number | null;
+  readonly sipPort: number;
+  readonly pnpPort: number | null;
+}
+
+/** Flags win, then the directory's `site.network`, then the defaults (8080, 6969, 5070, PnP off). */
+export function resolveListeners(
+  flags: { host?: string; httpPort?: number; tftpPort?: number; noTftp: boolean; sipPort?: number; pnpPort?: number; pnp: boolean },
+  network: NetworkSettings | undefined,
+): Listeners {
+  const tftp = flags.noTftp ? 0 : (flags.tftpPort ?? network?.tftpPort ?? 6969);
+  const pnp = flags.pnpPort ?? (flags.pnp ? (network?.pnpPort ?? 5060) : (network?.pnpPort ?? null));
+  return {
+    host: flags.host ?? network?.host ?? '0.0.0.0',
+    httpPort: flags.httpPort ?? network?.httpPort ?? 8080,
+    tftpPort: tftp === 0 ? null : tftp,
+    sipPort: flags.sipPort ?? network?.sipPort ?? 5070,
+    pnpPort: pnp,
+  };
+}
+
+/** The site's network block, read before the agent starts. */
+function siteNetwork(dir: string): NetworkSettings | undefined {
+  if (!existsSync(dir)) return undefined;
+  const store = openStore(dir);
+  try {
+    return store.getSite().network;
+  } finally {
+    store.close();
+  }
+}
 
 /** Imports the demo directory into an empty data dir; returns true when it did. */
 function importDemoIfEmpty(dir: string, file: string, io: Io): boolean {
@@ -63,7 +129,7 @@ function importDemoIfEmpty(dir: string, file: string, io: Io): boolean {
     if (store.listPhones().length > 0) return false;
     const directory = loadDirectoryFile(file);
     const r = importDirectory(store, directory, Date.now());
-    io.out(`imported ${file} into ${dir}${typeof r === 'object' && r !== null ? '' : ''}`);
+    io.out(`imported ${file} into ${dir}${typeof r === 'object' && r !== null ? '' : ''}\n`);
     return true;
   } finally {
     store.close();
@@ -82,8 +148,9 @@ function printListening(io: Io, a: RunningAgent, host: string): void {
   }
   lines.push(`  SIP    udp ${host}:${a.sipPort}    check-sync NOTIFY source`);
   if (a.pnpPort !== null) lines.push(`  PnP    udp ${host}:${a.pnpPort}    SIP PnP responder (224.0.1.75)`);
+  if (a.ssdpPort !== null) lines.push(`  SSDP   udp 0.0.0.0:${a.ssdpPort}    advertised for 'hotdesk discover' (239.255.255.250)`);
   lines.push(`  API    ${a.baseUrl}/api/v1/    events ${a.baseUrl.replace(/^http/, 'ws')}/api/v1/events    (token required)`);
-  io.out(lines.join('\n'));
+  io.out(`${lines.join('\n')}\n`);
 }
 
 /** Starts the agent; resolves with the process exit code when it stops. */
@@ -96,28 +163,43 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
       return EXIT.ok;
     }
     const dir = dataDir(p, io);
-    const host = optString(p, 'host') ?? '0.0.0.0';
     const level = (optString(p, 'log-level') ?? 'info') as LogLevel;
     if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError('--log-level must be debug, info, warn or error');
     const tlsCert = optString(p, 'tls-cert');
     const tlsKey = optString(p, 'tls-key');
     if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-    const pnpPort = optInt(p, 'pnp-port') ?? (optFlag(p, 'pnp') ? 5060 : null);
+    const pnpInterface = optIPv4(p, 'pnp-interface');
+    const pnpPort = optPort(p, 'pnp-port') ?? (optFlag(p, 'pnp') || pnpInterface !== undefined ? 5060 : null);
+    const ssdpInterface = optIPv4(p, 'ssdp-interface');
+    const ssdpPort = optPort(p, 'ssdp-port') ?? (optFlag(p, 'ssdp') || ssdpInterface !== undefined ? 1900 : null);
     const demo = optString(p, 'demo');
     if (demo !== undefined) {
       const file = resolve(io.cwd, demo);
       if (!existsSync(file)) throw new UsageError(`--demo: no such file ${file}`);
       importDemoIfEmpty(dir, file, io);
     }
+    const flags = { noTftp: optFlag(p, 'no-tftp'), pnp: optFlag(p, 'pnp') } as Parameters<typeof resolveListeners>[0];
+    const setOpt = (k: 'host' | 'httpPort' | 'tftpPort' | 'sipPort' | 'pnpPort', v: string | number | undefined): void => {
+      if (v !== undefined) (flags as Record<string, unknown>)[k] = v;
+    };
+    setOpt('host', optString(p, 'host'));
+    setOpt('httpPort', optInt(p, 'http-port'));
+    setOpt('tftpPort', optInt(p, 'tftp-port'));
+    setOpt('sipPort', optInt(p, 'sip-port'));
+    setOpt('pnpPort', optInt(p, 'pnp-port'));
+    const listen = resolveListeners(flags, siteNetwork(dir));
+    const host = listen.host;
     const log = createLogger({ level, json: optFlag(p, 'json-logs') });
     agent = await startAgent({
       dataDir: dir,
       host,
-      httpPort: optInt(p, 'http-port') ?? 8080,
-      tftpPort: optFlag(p, 'no-tftp') ? null : (optInt(p, 'tftp-port') ?? 6969),
-      sipPort: optInt(p, 'sip-port') ?? 5070,
-      pnpPort,
-      ssdpPort: optFlag(p, 'ssdp') ? 1900 : null,
+      httpPort: listen.httpPort,
+      tftpPort: listen.tftpPort,
+      sipPort: listen.sipPort,
+      pnpPort: listen.pnpPort,
+      ...(pnpInterface !== undefined ? { pnpInterface } : {}),
+      ssdpPort,
+      ...(ssdpInterface !== undefined ? { ssdpInterface } : {}),
       ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(io.cwd, tlsCert), keyFile: resolve(io.cwd, tlsKey) } } : {}),
       log,
     });
@@ -125,7 +207,7 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
     const running = agent;
     await new Promise<void>((done) => {
       const stop = (sig: string): void => {
-        io.out(`\n${sig}: stopping`);
+        io.out(`\n${sig}: stopping\n`);
         done();
       };
       process.once('SIGINT', () => stop('SIGINT'));

@@ -94,6 +94,20 @@ export interface SiteSettings {
   readonly provisioning: ProvisioningSettings;
   /** Admin and PBX API tokens (never logged). */
   readonly apiTokens: readonly string[];
+  /** Where `hotdesk serve` listens when no command-line flag says otherwise. */
+  readonly network?: NetworkSettings;
+}
+
+/** Listener settings a site may pin in its directory file (flags win). */
+export interface NetworkSettings {
+  readonly host?: string;
+  readonly httpPort?: number;
+  /** TFTP port; 0 turns TFTP off. */
+  readonly tftpPort?: number;
+  /** Local UDP port check-sync NOTIFYs are sent from. */
+  readonly sipPort?: number;
+  /** SIP PnP responder port; absent = off. */
+  readonly pnpPort?: number;
 }
 
 export interface PinLockoutPolicy {

@@ -3,7 +3,8 @@
  * (docs/directory.md "site"). Defaults come from store/default-site.ts.
  */
 import { isValidFeaturePrefix } from '../core/feature-code.js';
-import type { IdentitySwitchPolicy, MultipleLoginPolicy, PinLockoutPolicy, SessionEndPolicy, SiteSettings, Transport } from '../core/model.js';
+import { isIP } from 'node:net';
+import type { IdentitySwitchPolicy, MultipleLoginPolicy, NetworkSettings, PinLockoutPolicy, SessionEndPolicy, SiteSettings, Transport } from '../core/model.js';
 import { DEFAULT_PIN_LOCKOUT } from '../core/pin-guard.js';
 import { isValidTimeZone } from '../core/session-end.js';
 import { parseCidr } from '../shell/cidr.js';
@@ -82,7 +83,7 @@ function readProvisioning(r: YamlReader, at: At): SiteSettings['provisioning'] {
 
 /** Reads `site:`; problems are collected in `r`. */
 export function readSite(r: YamlReader, at: At): SiteSettings {
-  const f = r.map(at, ['name', 'timezone', 'pbx', 'featurePrefix', 'policies', 'pinLockout', 'sessions', 'provisioning', 'apiTokens'], { required: true });
+  const f = r.map(at, ['name', 'timezone', 'pbx', 'featurePrefix', 'policies', 'pinLockout', 'sessions', 'provisioning', 'apiTokens', 'network'], { required: true });
   if (!f) return defaultSite('');
   const get = f;
   const name = r.str(get('name'), { required: true, nonEmpty: true }) ?? '';
@@ -118,5 +119,25 @@ export function readSite(r: YamlReader, at: At): SiteSettings {
     sessions: readSessions(r, get('sessions')),
     provisioning: readProvisioning(r, get('provisioning')),
     apiTokens,
+    ...readNetwork(r, get('network')),
   };
+}
+
+/** Reads the optional `network:` block (listener defaults for `hotdesk serve`). */
+function readNetwork(r: YamlReader, at: At): { network?: NetworkSettings } {
+  const f = r.map(at, ['host', 'httpPort', 'tftpPort', 'sipPort', 'pnpPort']);
+  if (!f) return {};
+  const host = r.str(f('host'), { nonEmpty: true });
+  if (host !== undefined && isIP(host) === 0) r.fail(f('host'), 'must be an IP address to bind, e.g. "0.0.0.0" or "10.0.0.5"');
+  const network: { -readonly [K in keyof NetworkSettings]: NetworkSettings[K] } = {};
+  if (host !== undefined) network.host = host;
+  const httpPort = r.int(f('httpPort'), { min: 1, max: 65_535 });
+  if (httpPort !== undefined) network.httpPort = httpPort;
+  const tftpPort = r.int(f('tftpPort'), { min: 0, max: 65_535 });
+  if (tftpPort !== undefined) network.tftpPort = tftpPort;
+  const sipPort = r.int(f('sipPort'), { min: 1, max: 65_535 });
+  if (sipPort !== undefined) network.sipPort = sipPort;
+  const pnpPort = r.int(f('pnpPort'), { min: 1, max: 65_535 });
+  if (pnpPort !== undefined) network.pnpPort = pnpPort;
+  return { network };
 }

@@ -14,7 +14,7 @@ import { openStore, type Store } from '../store/store.js';
 import { HotdeskService } from './hotdesk-service.js';
 import { loadFirmwareProfiles } from '../vendors/firmware-profile.js';
 import { createDrivers } from '../vendors/registry.js';
-import { agentUrls } from './agent-urls.js';
+import { agentUrls, trimBase } from './agent-urls.js';
 import { ProvisioningPipeline } from './provisioning-pipeline.js';
 import { createProvisioningHandler } from './provisioning-http.js';
 import { DigestAuthority } from './http-digest-auth.js';
@@ -33,6 +33,7 @@ import { FirmwareFiles } from './firmware-files.js';
 import { httpResync } from './http-resync.js';
 import { advertisedAddress, httpBase } from './lan-address.js';
 import { startPnpResponder } from './pnp-responder.js';
+import { createPnpProvisioning } from './pnp-provisioning.js';
 import { startSsdpAdvertiser } from './ssdp-advertiser.js';
 import { sendJson, sendError } from './http-respond.js';
 import type { Logger } from './logger.js';
@@ -50,8 +51,11 @@ export interface AgentOptions {
   /** SIP PnP responder port (null = off). */
   readonly pnpPort?: number | null;
   readonly pnpMulticast?: boolean;
+  /** IPv4 address of the interface PnP listens and joins 224.0.1.75 on (default: `host` when not 0.0.0.0, else every interface). */
+  readonly pnpInterface?: string;
   /** SSDP advertisement (null = off). */
   readonly ssdpPort?: number | null;
+  /** IPv4 address of the interface SSDP announces on (default: `host` when not 0.0.0.0, else the kernel's choice). */
   readonly ssdpInterface?: string;
   readonly log: Logger;
   readonly clock?: () => number;
@@ -70,6 +74,8 @@ export interface RunningAgent {
   readonly tftpPort: number | null;
   readonly sipPort: number;
   readonly pnpPort: number | null;
+  /** The SSDP advertiser's port (null = not advertising). */
+  readonly ssdpPort: number | null;
   readonly baseUrl: string;
   readonly tail: AuditTail;
   readonly sync: SyncWorker;
@@ -158,7 +164,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       name: 'description',
       match: (url) => url.pathname === '/.well-known/hotdesk.json',
       handle: (_req, res) => {
-        sendJson(res, 200, { service: 'hotdesk', site: store.getSite().name, provisioning: `${baseUrl}/`, api: `${baseUrl}/api/v1/`, openapi: `${baseUrl}/api/v1/openapi.json`, events: `${baseUrl.replace(/^http/, 'ws')}/api/v1/events` });
+        const site = store.getSite();
+        sendJson(res, 200, { service: 'hotdesk', site: site.name, provisioning: `${trimBase(site.provisioning.baseUrl ?? baseUrl)}/`, api: `${baseUrl}/api/v1/`, openapi: `${baseUrl}/api/v1/openapi.json`, events: `${baseUrl.replace(/^http/, 'ws')}/api/v1/events` });
       },
     };
     const firmwareRoute: HttpRoute = {
@@ -215,25 +222,31 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
     let pnpPort: number | null = null;
     if (o.pnpPort !== undefined && o.pnpPort !== null) {
+      const pnpInterface = o.pnpInterface ?? (host !== '0.0.0.0' ? host : undefined);
+      const hooks = createPnpProvisioning({ store, profiles, clock, log, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl });
       const pnp = await startPnpResponder({
         port: o.pnpPort,
         multicast: o.pnpMulticast ?? true,
-        ...(host !== '0.0.0.0' ? { interface: host } : {}),
-        provisioningUrlFor: () => `${store.getSite().provisioning.baseUrl ?? baseUrl}/`,
-        onSighting: (s) => store.appendAudit({ kind: 'pnp-sighting', at: clock(), phone: s.mac, detail: { vendor: s.vendor ?? null, model: s.model ?? null } }),
+        ...(pnpInterface !== undefined ? { interface: pnpInterface } : {}),
+        provisioningUrlFor: hooks.provisioningUrlFor,
+        onSighting: hooks.onSighting,
         log,
       });
       closers.push(() => pnp.close());
       pnpPort = pnp.port;
     }
+    let ssdpPort: number | null = null;
     if (o.ssdpPort !== undefined && o.ssdpPort !== null) {
+      const ssdpInterface = o.ssdpInterface ?? (host !== '0.0.0.0' ? host : undefined);
       const ssdp = await startSsdpAdvertiser({
         uuid: agentUuid(o.dataDir),
         location: `${baseUrl}/.well-known/hotdesk.json`,
         port: o.ssdpPort,
-        ...(o.ssdpInterface ? { interfaceAddress: o.ssdpInterface } : {}),
+        ...(ssdpInterface !== undefined ? { interfaceAddress: ssdpInterface } : {}),
+        log,
       });
       closers.push(() => ssdp.close());
+      ssdpPort = ssdp.port;
     }
 
     // Sessions that end by themselves (DESIGN.md §2).
@@ -257,6 +270,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       tftpPort,
       sipPort: notifier.port,
       pnpPort,
+      ssdpPort,
       baseUrl,
       tail,
       sync,

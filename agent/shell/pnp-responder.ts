@@ -107,7 +107,9 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
         reject(
           new HotdeskError(
             'port-in-use',
-            `UDP port ${requestedPort} is in use (a PBX on this host?): run PnP on another port with --pnp-port or disable it`,
+            e.code === 'EACCES'
+              ? `UDP port ${requestedPort} needs privileges: SIP PnP cannot listen there; choose another port with --pnp-port N, or leave --pnp off (docs/deployment.md)`
+              : `UDP port ${requestedPort} is in use (a PBX on this host?): SIP PnP cannot listen there; choose another port with --pnp-port N, or leave --pnp off and rely on DHCP (docs/deployment.md)`,
             { port: requestedPort },
           ),
         );

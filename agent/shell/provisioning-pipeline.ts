@@ -110,6 +110,11 @@ export function sanitizeFileName(raw: string, percentEncoded: boolean): string {
   return p;
 }
 
+/** True when `body` holds the phone's screen token (action-URL and XML-browser URLs carry it). */
+function carriesToken(body: string, token: string): boolean {
+  return token.length >= 8 && body.includes(token);
+}
+
 /** Chooses among several drivers' identifications of one request. */
 function pickIdentification(ids: Identification[], knownVendor: (mac: string) => Vendor | undefined): Identification | null {
   if (ids.length === 0) return null;
@@ -172,7 +177,8 @@ export class ProvisioningPipeline {
     }
     const driver = this.o.drivers.find((d) => d.vendor === id.vendor);
     if (!driver) throw new HotdeskError('unknown-file');
-    if (!id.mac) this.fail(req.remoteAddress, now, new HotdeskError('unknown-phone', 'cannot tell which phone is asking (no MAC in path or User-Agent)'));
+    // No MAC at all (a generic name such as `y000000000000.boot` over TFTP): nothing was guessed, so it does not count.
+    if (!id.mac) throw new HotdeskError('unknown-phone', 'cannot tell which phone is asking (no MAC in path or User-Agent)');
     const mac = id.mac;
 
     let phone = store.getPhone(mac);
@@ -188,8 +194,12 @@ export class ProvisioningPipeline {
     const profile = this.o.profiles.find(phone.vendor, phone.model);
     if (!runtime || !profile) throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`);
 
-    const file = this.render(driver, site, phone, profile, runtime, name);
-    if (!file) this.fail(req.remoteAddress, now, new HotdeskError('unknown-file', 'not one of this phone\u2019s files'));
+    const rendered = this.render(driver, site, phone, profile, runtime, name);
+    // A known phone asking for one of its vendor's names that we do not render (Poly `<mac>-directory.xml`,
+    // `<mac>-calls.xml` at every boot): a plain 404 that does not count towards the failure limit.
+    if (!rendered) throw new HotdeskError('unknown-file', 'not one of this phone\u2019s files');
+    // Safety net: a file carrying the phone's screen/action-URL token is a per-phone credential too.
+    const file = rendered.secret || !carriesToken(rendered.body, runtime.screenToken) ? rendered : { ...rendered, secret: true };
 
     if (file.secret) this.authorise(req, mac, runtime, site, now);
 
@@ -232,7 +242,9 @@ export class ProvisioningPipeline {
   }
 
   private render(driver: VendorDriver, site: SiteSettings, phone: Phone, profile: unknown, runtime: PhoneRuntimeView, name: string): PhoneFile | null {
-    const key = `${this.generation}/${phone.mac}/${runtime.revision}/${name.toLowerCase()}`;
+    // The provisioning username is in the key: an admin reset of the enrolment changes the credential
+    // the files install without bumping the revision.
+    const key = `${this.generation}/${phone.mac}/${runtime.revision}/${runtime.provUsername}/${name.toLowerCase()}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const session = this.o.store.sessionOf(phone.mac);

@@ -101,6 +101,11 @@ export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
       const s = driver.screens.renderResult(ctx(), outcome);
       sendText(res, 200, s.body, s.contentType);
     };
+    // A phone without hot-desking (lift, canteen) shows "not allowed" instead of a menu or form (DESIGN.md §2).
+    const notAllowed = (): void => {
+      const s = driver.screens.renderResult(ctx(), { code: 'not-allowed', prompt: 'not-allowed', phone: mac, message: 'hot-desking is not enabled on this phone' });
+      sendText(res, 200, s.body, s.contentType);
+    };
     const login = (ext: string, pin: string): void => {
       if (!DIGITS.test(ext)) return act(() => badInput(mac, 'short number: digits only'));
       act(() => d.service.screenLogin(mac, ext, pin));
@@ -109,10 +114,12 @@ export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
     switch (action) {
       case '':
       case 'menu': {
+        if (!phone.hotdesk) return notAllowed();
         const s = driver.screens.renderMenu(ctx());
         return sendText(res, 200, s.body, s.contentType);
       }
       case 'login': {
+        if (!phone.hotdesk) return notAllowed();
         const ext = arg ?? q.get('ext') ?? undefined;
         if (ext !== undefined && ext !== '') {
           if (!DIGITS.test(ext)) return act(() => badInput(mac, 'short number: digits only'));

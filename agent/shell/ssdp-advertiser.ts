@@ -5,6 +5,7 @@
  * service type or `ssdp:all`, after a random delay within the searcher's MX.
  */
 import dgram from 'node:dgram';
+import os from 'node:os';
 import { HotdeskError } from '../core/errors.js';
 import {
   buildSsdpAlive,
@@ -30,7 +31,10 @@ export interface SsdpAdvertiserOptions {
   readonly port?: number;
   /** Multicast group (default 239.255.255.250). */
   readonly group?: string;
-  /** IPv4 address of the interface to announce on (default: the kernel's choice). */
+  /**
+   * IPv4 address of the interface to announce and listen on (default: listen
+   * for M-SEARCH on every IPv4 interface, announce on the kernel's choice).
+   */
   readonly interfaceAddress?: string;
   /** Interval between ssdp:alive repeats (default: a third of max-age). */
   readonly announceIntervalMs?: number;
@@ -73,7 +77,7 @@ export async function startSsdpAdvertiser(opts: SsdpAdvertiserOptions): Promise<
       socket.close();
       reject(
         e.code === 'EADDRINUSE' || e.code === 'EACCES'
-          ? new HotdeskError('port-in-use', `SSDP UDP port ${requestedPort} is in use: choose another port or disable SSDP`, { port: requestedPort })
+          ? new HotdeskError('port-in-use', `SSDP UDP port ${requestedPort} is in use by a program that does not share it: choose another with --ssdp-port or leave SSDP off`, { port: requestedPort })
           : e,
       );
     };
@@ -89,7 +93,7 @@ export async function startSsdpAdvertiser(opts: SsdpAdvertiserOptions): Promise<
       socket.setMulticastInterface(opts.interfaceAddress);
       socket.addMembership(group, opts.interfaceAddress);
     } else {
-      socket.addMembership(group);
+      joinEveryInterface(socket, group, log);
     }
     socket.setMulticastTTL(opts.ttl ?? 2);
     socket.setMulticastLoopback(true);
@@ -146,4 +150,21 @@ export async function startSsdpAdvertiser(opts: SsdpAdvertiserOptions): Promise<
       await new Promise<void>((resolve) => socket.close(() => resolve()));
     },
   };
+}
+
+/** Joins `group` on every IPv4 interface so M-SEARCHes from any attached segment are heard (else the kernel's choice). */
+function joinEveryInterface(socket: dgram.Socket, group: string, log: Logger): void {
+  let joined = 0;
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family !== 'IPv4') continue;
+      try {
+        socket.addMembership(group, a.address);
+        joined += 1;
+      } catch (e) {
+        log.debug('ssdp multicast join skipped', { interface: a.address, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+  if (joined === 0) socket.addMembership(group);
 }

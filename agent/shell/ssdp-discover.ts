@@ -5,6 +5,8 @@
  * USN. The caller then GETs each LOCATION's JSON description.
  */
 import dgram from 'node:dgram';
+import os from 'node:os';
+import { HotdeskError } from '../core/errors.js';
 import { buildSsdpMSearch, parseSsdpMessage, SSDP_GROUP, SSDP_PORT, SSDP_SERVICE_TYPE } from '../protocols/ssdp-message.js';
 
 /** One agent that answered. */
@@ -24,21 +26,40 @@ export interface DiscoverOptions {
   readonly port?: number;
   /** Multicast group (default 239.255.255.250). */
   readonly group?: string;
-  /** IPv4 address of the interface to search on (default: the kernel's choice). */
+  /** IPv4 address of the interface to search on (default: every IPv4 interface). */
   readonly interfaceAddress?: string;
   /** Multicast TTL (default 2). */
   readonly ttl?: number;
 }
 
+/** True for an IPv4 multicast address (224.0.0.0/4). */
+function isMulticast(addr: string): boolean {
+  const first = Number(addr.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
+
+/** Every local IPv4 address (loopback included): the interfaces a search goes out on by default. */
+function localIPv4Addresses(): string[] {
+  const out: string[] = [];
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !out.includes(a.address)) out.push(a.address);
+  }
+  return out;
+}
+
 /**
  * Searches and resolves with the agents heard (possibly none). The M-SEARCH
  * is sent twice (at start and a third of the way through) because UDP may
- * drop one (UDA 1.1 §1.3.2 recommends repeating).
+ * drop one (UDA 1.1 §1.3.2 recommends repeating). Without `interfaceAddress`
+ * a multicast search goes out on every IPv4 interface, loopback included
+ * (one socket each), so agents on any attached segment or on this host answer.
+ * Rejects with `bad-request` when `interfaceAddress` is not a local address.
  */
 export async function discoverAgents(opts: DiscoverOptions): Promise<DiscoveredAgent[]> {
-  const socket = dgram.createSocket({ type: 'udp4' });
+  const group = opts.group ?? SSDP_GROUP;
+  const port = opts.port ?? SSDP_PORT;
   const found = new Map<string, DiscoveredAgent>();
-  socket.on('message', (msg, rinfo) => {
+  const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     const m = parseSsdpMessage(msg);
     if (!m || m.kind !== 'response' || m.status !== 200) return;
     const st = m.headers.get('ST') ?? '';
@@ -46,31 +67,56 @@ export async function discoverAgents(opts: DiscoverOptions): Promise<DiscoveredA
     const location = m.headers.get('LOCATION') ?? '';
     if (st !== SSDP_SERVICE_TYPE || !usn || !location) return;
     if (!found.has(usn)) found.set(usn, { location, usn, server: m.headers.get('SERVER') ?? '', address: rinfo.address });
-  });
-  socket.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ port: 0, address: '0.0.0.0' }, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-  const group = opts.group ?? SSDP_GROUP;
-  const port = opts.port ?? SSDP_PORT;
+  };
+  // undefined = the kernel's choice of interface.
+  const interfaces: (string | undefined)[] = opts.interfaceAddress
+    ? [opts.interfaceAddress]
+    : isMulticast(group)
+      ? localIPv4Addresses()
+      : [undefined];
+  if (interfaces.length === 0) interfaces.push(undefined);
+  const sockets: dgram.Socket[] = [];
   const timers: NodeJS.Timeout[] = [];
   try {
-    if (opts.interfaceAddress) socket.setMulticastInterface(opts.interfaceAddress);
-    socket.setMulticastTTL(opts.ttl ?? 2);
-    socket.setMulticastLoopback(true);
+    for (const iface of interfaces) {
+      const socket = dgram.createSocket({ type: 'udp4' });
+      sockets.push(socket);
+      socket.on('message', onMessage);
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind({ port: 0, address: '0.0.0.0' }, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      if (iface !== undefined) {
+        try {
+          socket.setMulticastInterface(iface);
+        } catch (e) {
+          if (opts.interfaceAddress === undefined) {
+            // An interface that went away since it was listed: search on the others.
+            sockets.pop();
+            socket.close();
+            continue;
+          }
+          throw new HotdeskError('bad-request', `cannot search on interface ${iface}: not an address of this host`, { interface: iface }, { cause: e });
+        }
+      }
+      socket.setMulticastTTL(opts.ttl ?? 2);
+      socket.setMulticastLoopback(true);
+    }
     const mx = Math.min(5, Math.max(1, Math.floor(opts.timeoutMs / 1000)));
     const search = Buffer.from(buildSsdpMSearch({ st: SSDP_SERVICE_TYPE, mx, group, port }), 'utf8');
-    const send = (): void => socket.send(search, port, group, () => undefined);
+    const send = (): void => {
+      for (const socket of sockets) socket.send(search, port, group, () => undefined);
+    };
     send();
     timers.push(setTimeout(send, Math.floor(opts.timeoutMs / 3)));
     await new Promise<void>((resolve) => timers.push(setTimeout(resolve, opts.timeoutMs)));
   } finally {
     timers.forEach((t) => clearTimeout(t));
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
   }
   return [...found.values()];
 }

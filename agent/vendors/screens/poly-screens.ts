@@ -10,7 +10,7 @@ import type { DeskOutcome } from '../../core/model.js';
 import type { Screen, ScreenContext, ScreenRenderer } from '../driver.js';
 import { xmlEscape as x } from '../xml-escape.js';
 import { screenUrls } from './screen-urls.js';
-import { identityText, logoutText, menuTitle, SCREEN_TEXT } from './screen-text.js';
+import { identityText, logoutText, menuTitle, screenOutcome, SCREEN_TEXT } from './screen-text.js';
 
 const CT = 'text/html; charset=utf-8';
 
@@ -54,7 +54,7 @@ export const polyScreens: ScreenRenderer = Object.freeze({
     return { contentType: CT, body: page(SCREEN_TEXT.title, body) };
   },
   renderResult(ctx: ScreenContext, outcome: DeskOutcome): Screen {
-    const text = promptText(outcome, ctx.timezone !== undefined ? { timezone: ctx.timezone } : {});
+    const text = promptText(screenOutcome(outcome), ctx.timezone !== undefined ? { timezone: ctx.timezone } : {});
     const body = `<h1>${x(SCREEN_TEXT.title)}</h1>\n<p>${x(text)}</p>\n` + link(SCREEN_TEXT.back, screenUrls(ctx.baseUrl).menu);
     return { contentType: CT, body: page(SCREEN_TEXT.title, body) };
   },

@@ -12,7 +12,7 @@ import type { DeskOutcome } from '../../core/model.js';
 import type { Screen, ScreenContext, ScreenRenderer } from '../driver.js';
 import { xmlEscape as x } from '../xml-escape.js';
 import { screenUrls } from './screen-urls.js';
-import { identityText, logoutText, menuTitle, SCREEN_TEXT } from './screen-text.js';
+import { identityText, logoutText, menuTitle, screenOutcome, SCREEN_TEXT } from './screen-text.js';
 
 const CT = 'text/xml; charset=utf-8';
 const HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -46,7 +46,9 @@ export const snomScreens: ScreenRenderer = Object.freeze({
     return { contentType: CT, body: input(`${SCREEN_TEXT.login} ${ext}`, SCREEN_TEXT.pin, u.submitFor(ext), 'pin', 'pn') };
   },
   renderResult(ctx: ScreenContext, outcome: DeskOutcome): Screen {
-    const text = promptText(outcome, ctx.timezone !== undefined ? { timezone: ctx.timezone } : {});
-    return { contentType: CT, body: `${HEAD}<SnomIPPhoneText>\n  <Title>${x(SCREEN_TEXT.title)}</Title>\n  <Text>${x(text)}</Text>\n</SnomIPPhoneText>\n` };
+    const text = promptText(screenOutcome(outcome), ctx.timezone !== undefined ? { timezone: ctx.timezone } : {});
+    // Context key F1 leads back to the menu (minibrowser main subtag `SoftKeyItem`: Name, Label, URL).
+    const back = `  <SoftKeyItem>\n    <Name>F1</Name>\n    <Label>${x(SCREEN_TEXT.back)}</Label>\n    <URL>${x(screenUrls(ctx.baseUrl).menu)}</URL>\n  </SoftKeyItem>\n`;
+    return { contentType: CT, body: `${HEAD}<SnomIPPhoneText>\n  <Title>${x(SCREEN_TEXT.title)}</Title>\n  <Text>${x(text)}</Text>\n${back}</SnomIPPhoneText>\n` };
   },
 });

@@ -12,7 +12,7 @@ import type { DeskOutcome } from '../../core/model.js';
 import type { Screen, ScreenContext, ScreenRenderer } from '../driver.js';
 import { xmlEscape as x } from '../xml-escape.js';
 import { screenUrls } from './screen-urls.js';
-import { fitItems, identityText, logoutText, menuTitle, SCREEN_TEXT } from './screen-text.js';
+import { fitItems, identityText, logoutText, menuTitle, screenOutcome, SCREEN_TEXT } from './screen-text.js';
 
 /** Maximum size of one Yealink XML object. */
 export const YEALINK_MAX_XML_BYTES = 10_000;
@@ -25,6 +25,15 @@ function item(prompt: string, uri: string): string {
 
 function field(prompt: string, param: string, password: boolean): string {
   return `  <InputField type="number"${password ? ' password="yes"' : ''}>\n    <Prompt>${x(prompt)}</Prompt>\n    <Parameter>${param}</Parameter>\n    <Default></Default>\n  </InputField>\n`;
+}
+
+/**
+ * A custom soft key (Yealink XML Browser Developer's Guide, "Customizable Soft
+ * Keys"): once an object defines soft keys the defaults are gone, so result
+ * screens define both "back to menu" and the phone's own `SoftKey:Exit`.
+ */
+function softKey(index: number, label: string, uri: string): string {
+  return `  <SoftKey index="${index}">\n    <Label>${x(label)}</Label>\n    <URI>${x(uri)}</URI>\n  </SoftKey>\n`;
 }
 
 function inputScreen(title: string, url: string, fields: string): string {
@@ -51,10 +60,14 @@ export const yealinkScreens: ScreenRenderer = Object.freeze({
     return { contentType: CT, body: inputScreen(`${SCREEN_TEXT.login} ${ext}`, u.submitFor(ext), field(SCREEN_TEXT.pin, 'pin', true)) };
   },
   renderResult(ctx: ScreenContext, outcome: DeskOutcome): Screen {
-    const text = promptText(outcome, ctx.timezone !== undefined ? { timezone: ctx.timezone } : {});
+    const text = promptText(screenOutcome(outcome), ctx.timezone !== undefined ? { timezone: ctx.timezone } : {});
     return {
       contentType: CT,
-      body: `${HEAD}<YealinkIPPhoneTextScreen destroyOnExit="yes" Timeout="10">\n  <Title>${x(SCREEN_TEXT.title)}</Title>\n  <Text>${x(text)}</Text>\n</YealinkIPPhoneTextScreen>\n`,
+      body:
+        `${HEAD}<YealinkIPPhoneTextScreen destroyOnExit="yes" Timeout="10">\n  <Title>${x(SCREEN_TEXT.title)}</Title>\n  <Text>${x(text)}</Text>\n` +
+        softKey(1, SCREEN_TEXT.back, screenUrls(ctx.baseUrl).menu) +
+        softKey(4, SCREEN_TEXT.exit, 'SoftKey:Exit') +
+        '</YealinkIPPhoneTextScreen>\n',
     };
   },
 });
