@@ -159,20 +159,8 @@ export type PromptId =
   | 'already-logged-in'
   | 'not-hotdesk-code';
 
-/** What happened, one per decision. */
-export type OutcomeCode =
-  | 'ask-extension'
-  | 'ask-pin'
-  | 'logged-in'
-  | 'logged-out'
-  | 'switched'
-  | 'wrong-pin'
-  | 'locked'
-  | 'not-allowed'
-  | 'unknown-user'
-  | 'already-logged-in'
-  | 'not-hotdesk-code'
-  | 'no-change';
+/** What happened, one per decision: a prompt's outcome, or nothing changed. */
+export type OutcomeCode = PromptId | 'no-change';
 
 /** Result of parsing dialled digits (core/feature-code.ts). */
 export type FeatureCode =

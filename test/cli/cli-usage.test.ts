@@ -2,7 +2,7 @@
  * `hotdesk` command line surface: help texts, version, usage errors (exit 2).
  * Runs the built CLI as a real process.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, ensureBuilt, runCli, tempDir } from './cli-harness.js';
@@ -32,7 +32,7 @@ describe('hotdesk help', () => {
     expect(r.stderr).toBe('');
   });
 
-  it.each(COMMANDS.filter((c) => c !== 'serve'))('help %s equals %s -h', async (cmd) => {
+  it.each(COMMANDS.filter((c) => c !== 'serve'))('help %s equals its -h', async (cmd) => {
     const a = await runCli(['help', cmd]);
     const b = await runCli([cmd, '-h']);
     expect(a.code).toBe(0);
@@ -87,6 +87,7 @@ describe('data directory', () => {
     const r = await runCli(['users', '--data', missing]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not-found: .*does not exist.*hotdesk import/);
+    expect(existsSync(missing)).toBe(false);
     const again = await runCli(['users'], { cwd: dir, env: { HOTDESK_DATA: missing } });
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(missing);

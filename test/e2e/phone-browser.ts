@@ -226,6 +226,9 @@ export function polyHomeUrl(file: string): string | undefined {
   return v === undefined ? undefined : decodeXmlText(v);
 }
 
+/** A parsed screen with the response it came from. */
+export type Opened = Screen & { readonly fetched: Fetched };
+
 /** The phone's XML browser: GETs with the phone's User-Agent. */
 export class PhoneBrowser {
   constructor(
@@ -241,21 +244,21 @@ export class PhoneBrowser {
   }
 
   /** Fetches and parses `url`; throws unless 200 with a parseable screen. */
-  async open(url: string): Promise<Screen & { readonly fetched: Fetched }> {
+  async open(url: string): Promise<Opened> {
     const f = await this.get(url);
     if (f.status !== 200) throw new Error(`${url} answered ${f.status}: ${f.body.slice(0, 200)}`);
     return { ...parseScreen(this.vendor, f.body), fetched: f };
   }
 
   /** Follows the link whose text matches `text`. */
-  async follow(screen: Screen, text: RegExp): Promise<Screen & { readonly fetched: Fetched }> {
+  async follow(screen: Screen, text: RegExp): Promise<Opened> {
     const link = screen.links.find((l) => text.test(l.text));
     if (!link) throw new Error(`no link ${String(text)} on ${screen.root} (${screen.links.map((l) => l.text).join(' | ')})`);
     return this.open(link.url);
   }
 
   /** Submits `form` with `values`. */
-  async submit(form: Screen, values: Readonly<Record<string, string>>): Promise<Screen & { readonly fetched: Fetched }> {
+  async submit(form: Screen, values: Readonly<Record<string, string>>): Promise<Opened> {
     if (form.kind !== 'form') throw new Error(`not a form: ${form.root}`);
     return this.open(submitUrl(this.vendor, form, values));
   }

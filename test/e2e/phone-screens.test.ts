@@ -16,7 +16,7 @@ import { parseDirectory } from '../../agent/directory/parse-directory.js';
 import { EXAMPLES_DIR } from '../../agent/shell/paths.js';
 import { openStore } from '../../agent/store/store.js';
 import { DEMO_PHONES, startHarness, type DemoPhone, type Harness } from '../helpers/agent-harness.js';
-import { menuUrlFromConfig, PhoneBrowser, parseScreen, polyHomeUrl, submitUrl, type Screen } from './phone-browser.js';
+import { menuUrlFromConfig, PhoneBrowser, parseScreen, polyHomeUrl, submitUrl, type Opened, type Screen } from './phone-browser.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -86,7 +86,7 @@ function resultText(s: Screen): string {
 }
 
 /** Fills a login form (one screen or, on Snom, one screen per field) until a result. */
-async function fillForms(b: PhoneBrowser, start: Screen, values: Record<string, string>, fieldsPerScreen: number[]): Promise<Screen> {
+async function fillForms(b: PhoneBrowser, start: Opened, values: Record<string, string>, fieldsPerScreen: number[]): Promise<Opened> {
   let s = start;
   for (const n of fieldsPerScreen) {
     expect(s.kind).toBe('form');
@@ -359,7 +359,7 @@ describe('vendor limits and escaping', () => {
     const yealink = DEMO_PHONES.yealink;
     const b = new PhoneBrowser('yealink', yealink.userAgent);
     const menuUrl = await bootMenuUrl(h, yealink);
-    const check = async (url: string): Promise<Screen> => {
+    const check = async (url: string): Promise<Opened> => {
       const s = await b.open(url);
       expect(s.fetched.bytes, url).toBeLessThanOrEqual(10_000);
       return s;

@@ -68,7 +68,7 @@ describe('User-Agent forms of every vendor (reference/phones.md)', () => {
     const withDate = 'Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 (Feb 18 2020) 000413AABB02 SXM:0 UXM:0)';
     const noBuild = 'Mozilla/4.0 (compatible; snomD785-SIP 10.1.46.16 000413AABB02 SXM:0 UXM:0)';
     for (const ua of [withBuild, withDate, noBuild]) {
-      const model = await curl(`${h.base}/snomD785.htm`, { userAgent: ua });
+      const model = await curl(`${h.base}/snomD785.htm`, { userAgent: ua, digest: BOOT });
       expect(model.status, ua).toBe(200);
       expect(model.text).toContain('<settings');
       for (const name of ['snomD785-000413AABB02.htm', 'snomd785-000413aabb02.htm', 'SNOMD785-000413aabb02.HTM']) {
@@ -90,7 +90,7 @@ describe('User-Agent forms of every vendor (reference/phones.md)', () => {
       const master = await curl(`${h.base}/0004f2aabb03.cfg`, { userAgent: ua });
       expect(master.status, ua).toBe(200);
       expect(master.text).toContain('CONFIG_FILES="[PHONE_MAC_ADDRESS]-hotdesk.cfg');
-      expect((await curl(`${h.base}/0004f2aabb03-site.cfg`, { userAgent: ua })).status).toBe(200);
+      expect((await curl(`${h.base}/0004f2aabb03-site.cfg`, { userAgent: ua, digest: BOOT })).status).toBe(200);
       const secret = await curl(`${h.base}/0004f2aabb03-hotdesk.cfg`, { userAgent: ua, digest: BOOT });
       expect(secret.status, ua).toBe(200);
       expect(secret.text).toContain('device.prov.user=');

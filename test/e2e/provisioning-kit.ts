@@ -71,6 +71,7 @@ export interface CurlResult {
   readonly text: string;
 }
 
+/** What curl sends (all optional). */
 export interface CurlOptions {
   readonly userAgent?: string;
   /** `user:password` for HTTP digest. */

@@ -121,6 +121,27 @@ describe.each(Object.values(DEMO_PHONES))('digest credentials on $vendor', (phon
   });
 });
 
+describe('files carrying the phone\u2019s action-URL token', () => {
+  it('are served only to the phone itself (digest), like the files with SIP passwords', async () => {
+    const h = await harness();
+    const files: Array<[DemoPhone, string]> = [
+      [yealink, 'y000000000108.cfg'],
+      [snom, 'snomD785.htm'],
+      [poly, '0004f2aabb03-site.cfg'],
+    ];
+    for (const [phone, file] of files) {
+      const token = h.agent.store.phoneRuntime(phone.mac)?.screenToken ?? '';
+      expect(token.length).toBeGreaterThan(8);
+      const anon = await curl(`${h.base}/${file}`, { userAgent: phone.userAgent });
+      expect(anon.status, file).toBe(401);
+      expect(anon.text).not.toContain(token);
+      const ok = await curl(`${h.base}/${file}`, { userAgent: phone.userAgent, digest: BOOT });
+      expect(ok.status, file).toBe(200);
+      expect(ok.text).toContain(token);
+    }
+  });
+});
+
 describe('MAC in path vs User-Agent', () => {
   it('a disagreement is 403 mac-mismatch even with valid credentials; agreement in any spelling is served', async () => {
     const h = await harness();
@@ -183,7 +204,7 @@ describe('per-source rate limit', () => {
     const h = await harness();
     const names = ['0004f2aabb03-directory.xml', '0004f2aabb03-calls.xml', '0004f2aabb03-phone.cfg', '0004f2aabb03-web.cfg', '0004f2aabb03-app.log'];
     // Far more than the failure budget (20): several boots of one phone.
-    for (let boot = 0; boot < 6; boot++) {
+    for (let boot = 0; boot < 5; boot++) {
       expect((await curl(`${h.base}/0004f2aabb03.cfg`, { userAgent: poly.userAgent })).status).toBe(200);
       for (const name of names) {
         const r = await curl(`${h.base}/${name}`, { userAgent: poly.userAgent });
@@ -193,8 +214,11 @@ describe('per-source rate limit', () => {
       expect((await fetchSecret(h, poly, BOOT)).status).toBe(200);
     }
     // A Snom asking for a firmware file the site does not configure: the same rule.
-    for (let i = 0; i < 25; i++) expect((await curl(`${h.base}/snomD785-firmware.xml`, { userAgent: snom.userAgent })).status).toBe(404);
+    for (let i = 0; i < 21; i++) expect((await curl(`${h.base}/snomD785-firmware.xml`, { userAgent: snom.userAgent })).status).toBe(404);
     expect((await fetchSecret(h, snom, BOOT)).status).toBe(200);
+    // Generic names without any MAC (no User-Agent to tell the phone): 404, nothing guessed, not counted.
+    for (let i = 0; i < 21; i++) expect((await curl(`${h.base}/y000000000000.boot`)).status).toBe(404);
+    expect((await fetchSecret(h, yealink, BOOT)).status).toBe(200);
   });
 });
 
@@ -219,7 +243,9 @@ describe('secrets never logged', () => {
     const withLine = await fetchSecret(h, yealink, ownOf(h, yealink));
     expect(withLine.text).toContain('reception-secret');
     // The phone dials the hot-desk code itself: the Yealink action URL carries the PIN in `remote`.
-    const action = /^action_url\.outgoing_call = (\S+)$/m.exec(withLine.text)?.[1];
+    const common = await curl(`${h.base}/y000000000108.cfg`, { userAgent: yealink.userAgent, digest: ownOf(h, yealink) });
+    expect(common.status).toBe(200);
+    const action = /^action_url\.outgoing_call = (\S+)$/m.exec(common.text)?.[1];
     expect(action).toBeDefined();
     const actionUrl = (action ?? '').replace('$mac', yealink.mac).replace('$remote', encodeURIComponent('sip:*35*101*4321@127.0.0.1'));
     expect((await fetch(actionUrl)).status).toBe(200);
