@@ -163,11 +163,13 @@ describe('logged-in content', () => {
     expect(kv.get('linekey.27.type')).toBe('0');
     expect(kv.get('expansion_module.3.key.60.value')).toBe('%NULL%');
     expect(kv.get('static.auto_provision.server.username')).toBe('hd-001565aabb01');
+    // the action URL carries the phone's token: only in the phone's own (secret) file
+    expect(kv.get('action_url.outgoing_call')).toBe('http://10.0.0.5:8080/action/001565aabb01/tok123/outgoing?mac=$mac&remote=$remote');
     const common = renderPhoneFile(registry.driverFor('yealink'), inp, 'y000000000108.cfg');
     const ckv = parseKeyValue(common.body);
     expect(ckv.get('sip.notify_reboot_enable')).toBe('0');
     expect(ckv.get('static.auto_provision.repeat.minutes')).toBe('60');
-    expect(ckv.get('action_url.outgoing_call')).toBe('http://10.0.0.5:8080/action/outgoing?mac=$mac&remote=$remote');
+    expect(ckv.has('action_url.outgoing_call')).toBe(false);
     expect(ckv.has('static.firmware.url')).toBe(false);
   });
 

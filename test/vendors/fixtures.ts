@@ -81,8 +81,8 @@ export function input(p: Phone, user: User | null, revision = 7, identityKeys: r
     urls: {
       provisioning: 'http://10.0.0.5:8080',
       screens: `http://10.0.0.5:8080/xml/${p.mac}/tok123`,
-      actionUrl: 'http://10.0.0.5:8080/action/outgoing',
-      telNotification: 'http://10.0.0.5:8080/poly/notify',
+      actionUrl: `http://10.0.0.5:8080/action/${p.mac}/tok123/outgoing`,
+      telNotification: `http://10.0.0.5:8080/action/${p.mac}/tok123/poly`,
     },
   };
 }
