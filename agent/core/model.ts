@@ -67,6 +67,8 @@ export interface Phone {
   readonly identities: readonly string[];
   /** Extra keys IT configured, after the identity keys. */
   readonly keys: readonly KeySpec[];
+  /** UDP port the phone takes check-sync NOTIFYs on, when not 5060. */
+  readonly sipPort?: number;
 }
 
 /** A user logged in on a phone. At most one per phone. */

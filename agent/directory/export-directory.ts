@@ -41,6 +41,7 @@ function phoneOut(p: Phone, secret: (s: string) => string): Record<string, unkno
     ...(p.deviceAccount ? { deviceAccount: sipOut(p.deviceAccount, secret) } : {}),
     identities: [...p.identities],
     keys: p.keys.map(keyOut),
+    ...(p.sipPort !== undefined ? { sipPort: p.sipPort } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import type { Directory, DirectoryErrorEntry, DirectoryUser } from './directory-
 import { formatDirectoryError, SECRET_PLACEHOLDER } from './directory-types.js';
 import { readSite } from './parse-site.js';
 import { YamlReader, type At } from './yaml-reader.js';
+import { DEFAULT_SIP_PORT } from '../store/store-rows.js';
 
 /** Options of {@link parseDirectory}. */
 export interface ParseDirectoryOptions {
@@ -88,7 +89,7 @@ function readKey(r: YamlReader, at: At): KeySpec | null {
 }
 
 function readPhone(r: YamlReader, at: At): ReadPhone | null {
-  const f = r.map(at, ['mac', 'vendor', 'model', 'label', 'location', 'hotdesk', 'deviceAccount', 'identities', 'keys'], { required: true });
+  const f = r.map(at, ['mac', 'vendor', 'model', 'label', 'location', 'hotdesk', 'deviceAccount', 'identities', 'keys', 'sipPort'], { required: true });
   if (!f) return null;
   const macAt = f('mac');
   const rawMac = r.str(macAt, { required: true });
@@ -101,6 +102,7 @@ function readPhone(r: YamlReader, at: At): ReadPhone | null {
   const label = r.str(f('label'), { nonEmpty: true });
   const location = r.str(f('location'), { nonEmpty: true });
   const hotdesk = r.bool(f('hotdesk'), true);
+  const sipPort = r.int(f('sipPort'), { min: 1, max: 65_535 });
   const deviceAccount = readSip(r, f('deviceAccount'), { displayName: label ?? mac ?? '' }, false);
   const identities = r.seq(f('identities'));
   const identityExts: string[] = [];
@@ -126,6 +128,7 @@ function readPhone(r: YamlReader, at: At): ReadPhone | null {
     ...(deviceAccount ? { deviceAccount } : {}),
     identities: identityExts,
     keys: keys.map((k) => k.spec),
+    ...(sipPort !== undefined && sipPort !== DEFAULT_SIP_PORT ? { sipPort } : {}),
   };
   return { phone, at, mac: macAt, model: f('model'), identities, keys };
 }

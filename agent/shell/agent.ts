@@ -137,7 +137,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const tail = new AuditTail(auditReader(store), lastAuditId(store));
     closers.push(() => tail.stop());
 
-    const notifier = await SipNotifier.open({ host, port: o.sipPort ?? 0, ...(o.sipTimers ? { t1Ms: o.sipTimers.t1Ms, timeoutMs: o.sipTimers.timeoutMs } : {}), log });
+    // A check-sync that gets no answer within 8 s (T1 retransmissions at 0.5, 1, 2, 4 s) is
+    // retried later by the sync worker's backoff, so a dead phone holds a slot for 8 s, not
+    // for RFC 3261's full 32 s timer F.
+    const timers = o.sipTimers ?? { t1Ms: 500, timeoutMs: 8_000 };
+    const notifier = await SipNotifier.open({ host, port: o.sipPort ?? 0, t1Ms: timers.t1Ms, timeoutMs: timers.timeoutMs, log });
     closers.push(() => notifier.close());
     const eventFor = (vendor: Vendor): string => drivers.find((d) => d.vendor === vendor)?.checkSyncEvent ?? 'check-sync';
     const sync = new SyncWorker({

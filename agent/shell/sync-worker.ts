@@ -60,6 +60,7 @@ export interface SyncWorkerOptions {
   readonly policy?: SyncRetryPolicy;
   /** Poll interval for due retries (ms). */
   readonly tickMs?: number;
+  /** NOTIFY transactions in flight at once (default 512: UDP datagrams are cheap, silent phones must not starve the rest). */
   readonly concurrency?: number;
 }
 
@@ -116,8 +117,12 @@ export class SyncWorker {
     this.running = true;
     try {
       const now = this.o.clock();
-      const due = this.o.store.pendingSyncs(now).filter((p) => !this.inFlight.has(p.mac));
-      const limit = this.o.concurrency ?? 64;
+      // Fresh requests first: a new login's NOTIFY never waits behind retries to dead phones.
+      const due = this.o.store
+        .pendingSyncs(now)
+        .filter((p) => !this.inFlight.has(p.mac))
+        .sort((a, b) => a.attempts - b.attempts);
+      const limit = this.o.concurrency ?? 512;
       for (const p of due) {
         if (this.inFlight.size >= limit) break;
         this.startOne(p, now);

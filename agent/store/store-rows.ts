@@ -103,6 +103,9 @@ export function userFromRow(key: Buffer, r: UserRow): User {
   return { ext: r.ext, name: r.name, hotdesk: r.hotdesk === 1, sip };
 }
 
+/** The SIP port phones take NOTIFYs on unless the directory says otherwise. */
+export const DEFAULT_SIP_PORT = 5060;
+
 /** Domain phone from a row (device account password decrypted). */
 export function phoneFromRow(key: Buffer, r: PhoneRow): Phone {
   return {
@@ -115,6 +118,7 @@ export function phoneFromRow(key: Buffer, r: PhoneRow): Phone {
     ...(r.device_account_enc !== null ? { deviceAccount: JSON.parse(open(key, r.device_account_enc)) as SipAccount } : {}),
     identities: JSON.parse(r.identities) as string[],
     keys: JSON.parse(r.keys) as KeySpec[],
+    ...(r.sip_port !== DEFAULT_SIP_PORT ? { sipPort: r.sip_port } : {}),
   };
 }
 

@@ -29,7 +29,7 @@ import { applyMigrations } from './migrations.js';
 import { hashPin, verifyPinHash } from './pin-hash.js';
 import { open, seal } from './secret-box.js';
 import type { LockRow, PhoneRow, SessionRow, UserRow } from './store-rows.js';
-import { lockFromRow, phoneFromRow, runtimeFromRow, sessionFromRow, siteFromRow, siteToRow, userFromRow } from './store-rows.js';
+import { DEFAULT_SIP_PORT, lockFromRow, phoneFromRow, runtimeFromRow, sessionFromRow, siteFromRow, siteToRow, userFromRow } from './store-rows.js';
 import type {
   AuditQuery,
   ChangeListener,
@@ -85,6 +85,8 @@ const randomToken = (bytes: number): string => randomBytes(bytes).toString('base
 /** The store. Create it with {@link openStore}; all methods are synchronous. */
 export class Store {
   private readonly listeners = new Set<ChangeListener>();
+  /** Prepared statements by SQL text (preparing costs more than running a small query). */
+  private readonly statements = new Map<string, Database.Statement>();
   private depth = 0;
   private pending: Set<string> | null = null;
 
@@ -104,6 +106,16 @@ export class Store {
       const { settings, secrets } = siteToRow(key, defaultSite());
       db.prepare('INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(settings, secrets, Date.now());
     }
+  }
+
+  /** A prepared statement for `text`, prepared once per store. */
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (st === undefined) {
+      st = this.db.prepare(text);
+      if (this.statements.size < 500) this.statements.set(text, st);
+    }
+    return st;
   }
 
   /** Closes the database. */
@@ -166,7 +178,7 @@ export class Store {
 
   /** The site settings with secrets (bootstrap password, API tokens) decrypted. */
   getSite(): SiteSettings {
-    const r = this.db.prepare('SELECT settings, secrets_enc FROM site WHERE id = 1').get() as { settings: string; secrets_enc: string } | undefined;
+    const r = this.sql('SELECT settings, secrets_enc FROM site WHERE id = 1').get() as { settings: string; secrets_enc: string } | undefined;
     if (!r) throw new HotdeskError('storage-error', 'site settings are missing');
     return siteFromRow(this.key, r.settings, r.secrets_enc);
   }
@@ -174,8 +186,7 @@ export class Store {
   /** Replaces the site settings (secrets sealed). */
   putSite(site: SiteSettings, now: number): void {
     const { settings, secrets } = siteToRow(this.key, site);
-    this.db
-      .prepare('INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, secrets_enc = excluded.secrets_enc, updated_at = excluded.updated_at')
+    this.sql('INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, secrets_enc = excluded.secrets_enc, updated_at = excluded.updated_at')
       .run(settings, secrets, now);
   }
 
@@ -184,7 +195,7 @@ export class Store {
   // -------------------------------------------------------------------------
 
   private userRow(ext: string): UserRow | undefined {
-    return this.db.prepare('SELECT * FROM users WHERE ext = ?').get(ext) as UserRow | undefined;
+    return this.sql('SELECT * FROM users WHERE ext = ?').get(ext) as UserRow | undefined;
   }
 
   /** The user with short number `ext` (SIP password decrypted: the renderer needs it). */
@@ -195,7 +206,7 @@ export class Store {
 
   /** Every user, by short number. */
   listUsers(): User[] {
-    return (this.db.prepare('SELECT * FROM users ORDER BY ext').all() as UserRow[]).map((r) => userFromRow(this.key, r));
+    return (this.sql('SELECT * FROM users ORDER BY ext').all() as UserRow[]).map((r) => userFromRow(this.key, r));
   }
 
   /** True when `ext` has a PIN (hot-desk login possible). */
@@ -231,8 +242,7 @@ export class Store {
     }
     const s = user.sip;
     const passwordEnc = old && open(this.key, old.sip_password_enc) === s.password ? old.sip_password_enc : seal(this.key, s.password);
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO users (ext, name, hotdesk, sip_user, sip_auth_name, sip_password_enc, display_name, outbound_caller_id, voicemail_number, pin_hash, pin_enc, updated_at)
          VALUES (@ext, @name, @hotdesk, @sipUser, @authName, @password, @displayName, @outbound, @voicemail, @pinHash, @pinEnc, @now)
          ON CONFLICT (ext) DO UPDATE SET name = excluded.name, hotdesk = excluded.hotdesk, sip_user = excluded.sip_user,
@@ -258,7 +268,7 @@ export class Store {
 
   /** Deletes a user (their sessions go with them: end them first to audit and re-provision). */
   deleteUser(ext: string): void {
-    this.db.prepare('DELETE FROM users WHERE ext = ?').run(ext);
+    this.sql('DELETE FROM users WHERE ext = ?').run(ext);
   }
 
   // -------------------------------------------------------------------------
@@ -267,7 +277,7 @@ export class Store {
 
   private phoneRow(mac: string): PhoneRow | undefined {
     const m = normalizeMac(mac);
-    return m === null ? undefined : (this.db.prepare('SELECT * FROM phones WHERE mac = ?').get(m) as PhoneRow | undefined);
+    return m === null ? undefined : (this.sql('SELECT * FROM phones WHERE mac = ?').get(m) as PhoneRow | undefined);
   }
 
   /** The phone with this MAC (any notation); device-account password decrypted. */
@@ -278,7 +288,7 @@ export class Store {
 
   /** Every phone, by MAC. */
   listPhones(): Phone[] {
-    return (this.db.prepare('SELECT * FROM phones ORDER BY mac').all() as PhoneRow[]).map((r) => phoneFromRow(this.key, r));
+    return (this.sql('SELECT * FROM phones ORDER BY mac').all() as PhoneRow[]).map((r) => phoneFromRow(this.key, r));
   }
 
   /** Runtime facts of a phone (revision, provisioning credential, last fetch, sync state). */
@@ -289,17 +299,16 @@ export class Store {
 
   /** The phone whose own provisioning username is `username`. */
   findPhoneByProvUsername(username: string): Phone | undefined {
-    const r = this.db.prepare('SELECT * FROM phones WHERE prov_username = ?').get(username) as PhoneRow | undefined;
+    const r = this.sql('SELECT * FROM phones WHERE prov_username = ?').get(username) as PhoneRow | undefined;
     return r ? phoneFromRow(this.key, r) : undefined;
   }
 
   /** The phone carrying SIP user `sipUser`: the one a user with that SIP user is logged in on, else one whose device account it is. */
   findPhoneBySipUser(sipUser: string): Phone | undefined {
     const r =
-      (this.db
-        .prepare('SELECT p.* FROM phones p JOIN sessions s ON s.phone_mac = p.mac JOIN users u ON u.ext = s.user_ext WHERE u.sip_user = ? ORDER BY s.started_at DESC LIMIT 1')
+      (this.sql('SELECT p.* FROM phones p JOIN sessions s ON s.phone_mac = p.mac JOIN users u ON u.ext = s.user_ext WHERE u.sip_user = ? ORDER BY s.started_at DESC LIMIT 1')
         .get(sipUser) as PhoneRow | undefined) ??
-      (this.db.prepare('SELECT * FROM phones WHERE device_sip_user = ? ORDER BY mac LIMIT 1').get(sipUser) as PhoneRow | undefined);
+      (this.sql('SELECT * FROM phones WHERE device_sip_user = ? ORDER BY mac LIMIT 1').get(sipUser) as PhoneRow | undefined);
     return r ? phoneFromRow(this.key, r) : undefined;
   }
 
@@ -350,30 +359,30 @@ export class Store {
       identities: JSON.stringify(phone.identities),
       keys: JSON.stringify(phone.keys),
       via,
+      sipPort: phone.sipPort ?? DEFAULT_SIP_PORT,
     };
     if (old) {
-      this.db
-        .prepare(
+      this.sql(
           `UPDATE phones SET vendor = @vendor, model = @model, label = @label, location = @location, hotdesk = @hotdesk,
-             device_sip_user = @deviceUser, device_account_enc = @accountEnc, identities = @identities, keys = @keys, enrolled_via = @via
+             device_sip_user = @deviceUser, device_account_enc = @accountEnc, identities = @identities, keys = @keys, enrolled_via = @via,
+             sip_port = @sipPort
            WHERE mac = @mac`,
         )
         .run(fields);
       return;
     }
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO phones (mac, vendor, model, label, location, hotdesk, device_sip_user, device_account_enc, identities, keys, enrolled_via,
-           created_at, prov_username, prov_password_enc, screen_token, revision, sync_state, sync_revision, sync_requested_at, sync_next_at)
+           sip_port, created_at, prov_username, prov_password_enc, screen_token, revision, sync_state, sync_revision, sync_requested_at, sync_next_at)
          VALUES (@mac, @vendor, @model, @label, @location, @hotdesk, @deviceUser, @accountEnc, @identities, @keys, @via,
-           @now, @provUser, @provPass, @screen, 1, 'pending', 1, @now, @now)`,
+           @sipPort, @now, @provUser, @provPass, @screen, 1, 'pending', 1, @now, @now)`,
       )
       .run({ ...fields, now, provUser: `hd-${randomBytes(6).toString('hex')}`, provPass: seal(this.key, randomToken(18)), screen: randomToken(18) });
   }
 
   /** Deletes a phone (its session goes with it: end it first to audit). */
   deletePhone(mac: string): void {
-    this.db.prepare('DELETE FROM phones WHERE mac = ?').run(mac);
+    this.sql('DELETE FROM phones WHERE mac = ?').run(mac);
   }
 
   /**
@@ -404,8 +413,7 @@ export class Store {
     const m = normalizeMac(mac);
     if (m === null) return { confirmed: false };
     return this.transaction(() => {
-      this.db
-        .prepare(
+      this.sql(
           `UPDATE phones SET last_ip = ?, last_user_agent = COALESCE(?, last_user_agent), last_firmware = COALESCE(?, last_firmware),
              last_file = ?, last_seen = ? WHERE mac = ?`,
         )
@@ -414,8 +422,7 @@ export class Store {
       const r = this.phoneRow(m);
       if (!r || r.sync_state === 'synced' || r.sync_revision !== f.revision) return { confirmed: false };
       const elapsedMs = Math.max(0, f.now - (r.sync_requested_at ?? f.now));
-      this.db
-        .prepare("UPDATE phones SET sync_state = 'synced', sync_confirmed_at = ?, sync_elapsed_ms = ?, sync_next_at = NULL WHERE mac = ?")
+      this.sql("UPDATE phones SET sync_state = 'synced', sync_confirmed_at = ?, sync_elapsed_ms = ?, sync_next_at = NULL WHERE mac = ?")
         .run(f.now, elapsedMs, m);
       this.appendAudit({ kind: 'sync-confirmed', at: f.now, phone: m, detail: { revision: f.revision, elapsedMs, attempts: r.sync_attempts } });
       return { confirmed: true, elapsedMs };
@@ -424,7 +431,7 @@ export class Store {
 
   /** The phone authenticated with its own credential: from now on the bootstrap credential no longer unlocks its secret files. */
   markOwnCredentialUsed(mac: string): void {
-    this.db.prepare('UPDATE phones SET own_credential_used = 1 WHERE mac = ?').run(normalizeMac(mac) ?? '');
+    this.sql('UPDATE phones SET own_credential_used = 1 WHERE mac = ?').run(normalizeMac(mac) ?? '');
   }
 
   /**
@@ -434,14 +441,13 @@ export class Store {
    */
   resetEnrolment(mac: string): void {
     const m = normalizeMac(mac) ?? '';
-    this.db
-      .prepare('UPDATE phones SET prov_username = ?, prov_password_enc = ?, own_credential_used = 0 WHERE mac = ?')
+    this.sql('UPDATE phones SET prov_username = ?, prov_password_enc = ?, own_credential_used = 0 WHERE mac = ?')
       .run(`hd-${randomBytes(6).toString('hex')}`, seal(this.key, randomToken(18)), m);
   }
 
   /** Sets the SIP port a phone listens on for NOTIFY (learned from PnP or REGISTER). */
   setSipPort(mac: string, port: number): void {
-    this.db.prepare('UPDATE phones SET sip_port = ? WHERE mac = ?').run(port, normalizeMac(mac) ?? '');
+    this.sql('UPDATE phones SET sip_port = ? WHERE mac = ?').run(port, normalizeMac(mac) ?? '');
   }
 
   /**
@@ -451,8 +457,7 @@ export class Store {
    */
   bumpRevision(mac: string, now: number): number {
     const m = normalizeMac(mac) ?? '';
-    const r = this.db
-      .prepare(
+    const r = this.sql(
         `UPDATE phones SET revision = revision + 1, sync_state = 'pending', sync_revision = revision + 1, sync_requested_at = ?,
            sync_attempts = 0, sync_next_at = ? WHERE mac = ? RETURNING revision`,
       )
@@ -464,8 +469,7 @@ export class Store {
 
   /** Phones pending a re-sync whose next NOTIFY is due at `now` and whose address is known. */
   pendingSyncs(now: number): PendingSync[] {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
          WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL ORDER BY sync_next_at, mac`,
       )
@@ -484,15 +488,14 @@ export class Store {
 
   /** A NOTIFY was sent: attempts + 1, next one due at `nextAt`. No audit (the sender appends `sync-sent`). */
   markSyncAttempt(mac: string, a: { now: number; nextAt: number }): void {
-    this.db.prepare("UPDATE phones SET sync_attempts = sync_attempts + 1, sync_next_at = ? WHERE mac = ? AND sync_state = 'pending'").run(a.nextAt, normalizeMac(mac) ?? '');
+    this.sql("UPDATE phones SET sync_attempts = sync_attempts + 1, sync_next_at = ? WHERE mac = ? AND sync_state = 'pending'").run(a.nextAt, normalizeMac(mac) ?? '');
   }
 
   /** The phone never confirmed: state `unreachable`, no further NOTIFY, audit `sync-failed`. */
   markUnreachable(mac: string, now: number): void {
     const m = normalizeMac(mac) ?? '';
     this.transaction(() => {
-      const r = this.db
-        .prepare("UPDATE phones SET sync_state = 'unreachable', sync_next_at = NULL WHERE mac = ? AND sync_state = 'pending' RETURNING sync_revision, sync_attempts")
+      const r = this.sql("UPDATE phones SET sync_state = 'unreachable', sync_next_at = NULL WHERE mac = ? AND sync_state = 'pending' RETURNING sync_revision, sync_attempts")
         .get(m) as { sync_revision: number; sync_attempts: number } | undefined;
       if (r) this.appendAudit({ kind: 'sync-failed', at: now, phone: m, detail: { revision: r.sync_revision, attempts: r.sync_attempts } });
     });
@@ -504,18 +507,18 @@ export class Store {
 
   /** The session on a phone, if any. */
   sessionOf(mac: string): Session | undefined {
-    const r = this.db.prepare('SELECT phone_mac, user_ext, started_at FROM sessions WHERE phone_mac = ?').get(normalizeMac(mac) ?? '') as SessionRow | undefined;
+    const r = this.sql('SELECT phone_mac, user_ext, started_at FROM sessions WHERE phone_mac = ?').get(normalizeMac(mac) ?? '') as SessionRow | undefined;
     return r ? sessionFromRow(r) : undefined;
   }
 
   /** Every session of a user (several only under `multipleLogin: allow`). */
   sessionsOfUser(ext: string): Session[] {
-    return (this.db.prepare('SELECT phone_mac, user_ext, started_at FROM sessions WHERE user_ext = ? ORDER BY started_at, phone_mac').all(ext) as SessionRow[]).map(sessionFromRow);
+    return (this.sql('SELECT phone_mac, user_ext, started_at FROM sessions WHERE user_ext = ? ORDER BY started_at, phone_mac').all(ext) as SessionRow[]).map(sessionFromRow);
   }
 
   /** Every session. */
   listSessions(): Session[] {
-    return (this.db.prepare('SELECT phone_mac, user_ext, started_at FROM sessions ORDER BY started_at, phone_mac').all() as SessionRow[]).map(sessionFromRow);
+    return (this.sql('SELECT phone_mac, user_ext, started_at FROM sessions ORDER BY started_at, phone_mac').all() as SessionRow[]).map(sessionFromRow);
   }
 
   /**
@@ -525,19 +528,18 @@ export class Store {
    * Throws the SQLite constraint error on a violation.
    */
   startSession(s: Session, exclusive: boolean): void {
-    this.db
-      .prepare('INSERT INTO sessions (phone_mac, user_ext, started_at, exclusive_user) VALUES (?, ?, ?, ?)')
+    this.sql('INSERT INTO sessions (phone_mac, user_ext, started_at, exclusive_user) VALUES (?, ?, ?, ?)')
       .run(s.phoneMac, s.userExt, s.startedAt, exclusive ? s.userExt : null);
   }
 
   /** Deletes the session of `s.userExt` on `s.phoneMac`; false when no such session exists (anymore). */
   endSession(s: { phoneMac: string; userExt: string }): boolean {
-    return this.db.prepare('DELETE FROM sessions WHERE phone_mac = ? AND user_ext = ?').run(s.phoneMac, s.userExt).changes === 1;
+    return this.sql('DELETE FROM sessions WHERE phone_mac = ? AND user_ext = ?').run(s.phoneMac, s.userExt).changes === 1;
   }
 
   /** Sets `exclusive_user` on every session (true) or clears it (false), after a `multipleLogin` policy change. */
   setSessionsExclusive(exclusive: boolean): void {
-    this.db.prepare(exclusive ? 'UPDATE sessions SET exclusive_user = user_ext' : 'UPDATE sessions SET exclusive_user = NULL').run();
+    this.sql(exclusive ? 'UPDATE sessions SET exclusive_user = user_ext' : 'UPDATE sessions SET exclusive_user = NULL').run();
   }
 
   // -------------------------------------------------------------------------
@@ -546,18 +548,17 @@ export class Store {
 
   /** The lock counter of a user or phone ({@link EMPTY_LOCK} when none). */
   getLock(scope: 'user' | 'phone', subject: string): LockCounter {
-    const r = this.db.prepare('SELECT failures, window_start, lockouts, locked_until FROM lock_counters WHERE scope = ? AND subject = ?').get(scope, subject) as LockRow | undefined;
+    const r = this.sql('SELECT failures, window_start, lockouts, locked_until FROM lock_counters WHERE scope = ? AND subject = ?').get(scope, subject) as LockRow | undefined;
     return r ? lockFromRow(r) : EMPTY_LOCK;
   }
 
   /** Stores a lock counter (an all-zero counter deletes the row). */
   setLock(scope: 'user' | 'phone', subject: string, c: LockCounter): void {
     if (c.failures === 0 && c.windowStart === 0 && c.lockouts === 0 && c.lockedUntil === 0) {
-      this.db.prepare('DELETE FROM lock_counters WHERE scope = ? AND subject = ?').run(scope, subject);
+      this.sql('DELETE FROM lock_counters WHERE scope = ? AND subject = ?').run(scope, subject);
       return;
     }
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO lock_counters (scope, subject, failures, window_start, lockouts, locked_until) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (scope, subject) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
            lockouts = excluded.lockouts, locked_until = excluded.locked_until`,
