@@ -69,7 +69,7 @@ async function prepareData() {
     rmSync(cached, { recursive: true, force: true });
     const file = join(WORK, `directory-${N}.yaml`);
     writeFileSync(file, yaml);
-    log(`importing ${N} users and ${N} phones (PINs are hashed with scrypt: this takes a while)...`);
+    log(`importing ${N} users and ${N} phones ...`);
     const r = await run('node', [CLI, 'import', file, '--data', cached]);
     if (!r.ok) throw new Error(`hotdesk import failed (exit ${r.code}): ${(r.stderr || r.stdout).slice(0, 2000)}`);
     importMs = r.ms;

@@ -156,10 +156,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     });
     closers.push(() => sync.stop());
     const onCommitted = (): void => {
-      sync.poke();
       tail.drain();
     };
-    store.onChange(onCommitted);
+    // The commit names the phones it bumped: notify exactly those now; retries run on the timer.
+    store.onChange((macs) => {
+      sync.poke(macs);
+      tail.drain();
+    });
 
     const deps = { store, service, tail, clock, log, onCommitted, limiter };
     const events = createEventSocket(deps);

@@ -111,7 +111,10 @@ export async function discoverAgents(opts: DiscoverOptions): Promise<DiscoveredA
     const send = (): void => {
       for (const socket of sockets) socket.send(search, port, group, () => undefined);
     };
+    // UDP multicast is lossy: send the search three times within the first third of the
+    // window (UPnP Device Architecture 1.1 §1.3.2 advises repeating M-SEARCH).
     send();
+    timers.push(setTimeout(send, Math.floor(opts.timeoutMs / 6)));
     timers.push(setTimeout(send, Math.floor(opts.timeoutMs / 3)));
     await new Promise<void>((resolve) => timers.push(setTimeout(resolve, opts.timeoutMs)));
   } finally {

@@ -4,28 +4,44 @@
  */
 import type { Store } from '../store/store.js';
 import type { PendingSync as WorkerPending, SyncStore } from './sync-worker.js';
+import type { PendingSync as StorePending } from '../store/store-types.js';
 import type { AuditReader } from './event-stream.js';
 
 /** The sync worker's view of the store: adds the SIP identity NOTIFY uses. */
 export function syncStoreAdapter(store: Store): SyncStore {
+  /** Adds the SIP identity a NOTIFY uses (only for phones about to be notified: it decrypts). */
+  const enrich = (p: StorePending): WorkerPending => {
+    const session = store.sessionOf(p.mac);
+    const user = session ? store.getUser(session.userExt) : undefined;
+    const account = user?.sip ?? store.getPhone(p.mac)?.deviceAccount;
+    return {
+      mac: p.mac,
+      vendor: p.vendor,
+      lastIp: p.ip,
+      sipPort: p.sipPort,
+      revision: p.revision,
+      attempts: p.attempts,
+      requestedAt: p.requestedAt,
+      requestUser: account?.user ?? p.mac,
+      ...(account ? { credentials: { username: account.authName, password: account.password } } : {}),
+    };
+  };
   return {
-    pendingSyncs(now) {
-      return store.pendingSyncs(now).map((p): WorkerPending => {
-        const session = store.sessionOf(p.mac);
-        const user = session ? store.getUser(session.userExt) : undefined;
-        const account = user?.sip ?? store.getPhone(p.mac)?.deviceAccount;
-        return {
-          mac: p.mac,
-          vendor: p.vendor,
-          lastIp: p.ip,
-          sipPort: p.sipPort,
-          revision: p.revision,
-          attempts: p.attempts,
-          requestedAt: p.requestedAt,
-          requestUser: account?.user ?? p.mac,
-          ...(account ? { credentials: { username: account.authName, password: account.password } } : {}),
-        };
-      });
+    pendingSyncs(now, limit, skip) {
+      const due = store
+        .pendingSyncs(now, limit + skip.size)
+        .filter((p) => !skip.has(p.mac))
+        .slice(0, limit);
+      // Only the phones about to be notified pay for session/account lookups (decryption).
+      return due.map(enrich);
+    },
+    pendingFor(macs, now) {
+      const due: StorePending[] = [];
+      for (const mac of macs) {
+        const p = store.pendingSyncOf(mac, now);
+        if (p) due.push(p);
+      }
+      return due.map(enrich);
     },
     markSyncAttempt: (mac, a) => store.markSyncAttempt(mac, a),
     markUnreachable: (mac, now) => store.markUnreachable(mac, now),

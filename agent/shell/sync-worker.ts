@@ -31,7 +31,13 @@ export interface PendingSync {
 
 /** What the worker needs from the store. */
 export interface SyncStore {
-  pendingSyncs(now: number): readonly PendingSync[];
+  /**
+   * Phones due for a NOTIFY at `now`, fewest attempts first (fresh requests before
+   * retries), skipping `skip` (in flight), at most `limit`.
+   */
+  pendingSyncs(now: number, limit: number, skip: ReadonlySet<string>): readonly PendingSync[];
+  /** The given phones' pending syncs that are due now (after a commit that bumped them). */
+  pendingFor(macs: readonly string[], now: number): readonly PendingSync[];
   markSyncAttempt(mac: string, a: { now: number; nextAt: number }): void;
   /** Marks the phone unreachable and audits `sync-failed`. */
   markUnreachable(mac: string, now: number): void;
@@ -82,9 +88,25 @@ export class SyncWorker {
     this.schedule();
   }
 
-  /** Ask for an immediate pass (after a login/logout commit). */
-  poke(): void {
+  /**
+   * After a commit: notify the phones it bumped at once (`macs`), without scanning
+   * every pending phone; with no `macs`, run a full pass now.
+   */
+  poke(macs?: readonly string[]): void {
     if (this.stopped) return;
+    if (macs !== undefined) {
+      const now = this.o.clock();
+      const limit = this.o.concurrency ?? 512;
+      try {
+        for (const p of this.o.store.pendingFor(macs.filter((m) => !this.inFlight.has(m)), now)) {
+          if (this.inFlight.size >= limit) break;
+          this.startOne(p, now);
+        }
+      } catch (e) {
+        this.o.log.error('sync poke failed', { error: String(e) });
+      }
+      return;
+    }
     if (this.running) {
       this.again = true;
       return;
@@ -118,15 +140,9 @@ export class SyncWorker {
     try {
       const now = this.o.clock();
       // Fresh requests first: a new login's NOTIFY never waits behind retries to dead phones.
-      const due = this.o.store
-        .pendingSyncs(now)
-        .filter((p) => !this.inFlight.has(p.mac))
-        .sort((a, b) => a.attempts - b.attempts);
-      const limit = this.o.concurrency ?? 512;
-      for (const p of due) {
-        if (this.inFlight.size >= limit) break;
-        this.startOne(p, now);
-      }
+      const free = (this.o.concurrency ?? 512) - this.inFlight.size;
+      if (free <= 0) return;
+      for (const p of this.o.store.pendingSyncs(now, free, this.inFlight)) this.startOne(p, now);
     } catch (e) {
       this.o.log.error('sync pass failed', { error: String(e) });
     } finally {

@@ -125,6 +125,15 @@ CREATE INDEX audit_phone ON audit (phone_mac, id);
 CREATE INDEX audit_user ON audit (user_ext, id);
 `,
   },
+  {
+    version: 3,
+    name: 'pending-sync index',
+    // The sync worker asks for due pending phones after every login: without this
+    // index that is a scan of every phone (27% of CPU in a 10,000-phone login storm).
+    sql: `
+CREATE INDEX phones_sync_due ON phones (sync_state, sync_next_at) WHERE sync_state = 'pending';
+`,
+  },
 ];
 
 /** Highest version the database has, 0 for a fresh one. */

@@ -87,6 +87,7 @@ export class Store {
   private readonly listeners = new Set<ChangeListener>();
   /** Prepared statements by SQL text (preparing costs more than running a small query). */
   private readonly statements = new Map<string, Database.Statement>();
+  private siteMemo: { readonly settings: string; readonly secrets: string; readonly site: SiteSettings } | null = null;
   private depth = 0;
   private pending: Set<string> | null = null;
 
@@ -180,7 +181,13 @@ export class Store {
   getSite(): SiteSettings {
     const r = this.sql('SELECT settings, secrets_enc FROM site WHERE id = 1').get() as { settings: string; secrets_enc: string } | undefined;
     if (!r) throw new HotdeskError('storage-error', 'site settings are missing');
-    return siteFromRow(this.key, r.settings, r.secrets_enc);
+    // Decrypting and parsing costs more than the lookup: reuse the last result while the
+    // row's text is unchanged (right under rollbacks and writes by other processes alike).
+    const c = this.siteMemo;
+    if (c && c.settings === r.settings && c.secrets === r.secrets_enc) return c.site;
+    const site = siteFromRow(this.key, r.settings, r.secrets_enc);
+    this.siteMemo = { settings: r.settings, secrets: r.secrets_enc, site };
+    return site;
   }
 
   /** Replaces the site settings (secrets sealed). */
@@ -467,13 +474,27 @@ export class Store {
     return r.revision;
   }
 
-  /** Phones pending a re-sync whose next NOTIFY is due at `now` and whose address is known. */
-  pendingSyncs(now: number): PendingSync[] {
+  /** The phone's pending re-sync when it is due at `now` and its address is known, else undefined. */
+  pendingSyncOf(mac: string, now: number): PendingSync | undefined {
+    const r = this.sql(
+      `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
+       WHERE mac = ? AND sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL`,
+    ).get(normalizeMac(mac) ?? '', now) as { mac: string; vendor: Vendor; model: string; last_ip: string; sip_port: number; sync_revision: number; sync_requested_at: number | null; sync_attempts: number } | undefined;
+    if (!r) return undefined;
+    return { mac: r.mac, vendor: r.vendor, model: r.model, ip: r.last_ip, sipPort: r.sip_port, revision: r.sync_revision, requestedAt: r.sync_requested_at ?? now, attempts: r.sync_attempts };
+  }
+
+  /**
+   * Phones pending a re-sync whose next NOTIFY is due at `now` and whose address is known,
+   * fewest attempts first (fresh requests before retries), then oldest due; at most `limit`.
+   */
+  pendingSyncs(now: number, limit = 10_000): PendingSync[] {
     const rows = this.sql(
         `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
-         WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL ORDER BY sync_next_at, mac`,
+         WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL
+         ORDER BY sync_attempts, sync_next_at, mac LIMIT ?`,
       )
-      .all(now) as { mac: string; vendor: Vendor; model: string; last_ip: string; sip_port: number; sync_revision: number; sync_requested_at: number | null; sync_attempts: number }[];
+      .all(now, Math.max(0, Math.floor(limit))) as { mac: string; vendor: Vendor; model: string; last_ip: string; sip_port: number; sync_revision: number; sync_requested_at: number | null; sync_attempts: number }[];
     return rows.map((r) => ({
       mac: r.mac,
       vendor: r.vendor,

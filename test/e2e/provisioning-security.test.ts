@@ -121,8 +121,8 @@ describe.each(Object.values(DEMO_PHONES))('digest credentials on $vendor', (phon
   });
 });
 
-describe('files carrying the phone\u2019s action-URL token', () => {
-  it('are served only to the phone itself (digest), like the files with SIP passwords', async () => {
+describe('the phone\u2019s action-URL token', () => {
+  it('is only in the phone\u2019s own secret file: shared files are served without credentials and never carry it', async () => {
     const h = await harness();
     const files: Array<[DemoPhone, string]> = [
       [yealink, 'y000000000108.cfg'],
@@ -133,11 +133,12 @@ describe('files carrying the phone\u2019s action-URL token', () => {
       const token = h.agent.store.phoneRuntime(phone.mac)?.screenToken ?? '';
       expect(token.length).toBeGreaterThan(8);
       const anon = await curl(`${h.base}/${file}`, { userAgent: phone.userAgent });
-      expect(anon.status, file).toBe(401);
-      expect(anon.text).not.toContain(token);
-      const ok = await curl(`${h.base}/${file}`, { userAgent: phone.userAgent, digest: BOOT });
-      expect(ok.status, file).toBe(200);
-      expect(ok.text).toContain(token);
+      expect(anon.status, file).toBe(200);
+      expect(anon.text, file).not.toContain(token);
+      expect(secretsIn(anon.text)).toEqual([]);
+      const own = await curl(`${h.base}/${phone.secretFile}`, { userAgent: phone.userAgent, digest: BOOT });
+      expect(own.status, phone.secretFile).toBe(200);
+      expect(own.text, phone.secretFile).toContain(token);
     }
   });
 });
@@ -242,10 +243,8 @@ describe('secrets never logged', () => {
     expect((await h.api('POST', '/api/v1/pbx/dial', { mac: snom.mac, digits: '*35*101*9999' })).json).toMatchObject({ outcome: 'wrong-pin' });
     const withLine = await fetchSecret(h, yealink, ownOf(h, yealink));
     expect(withLine.text).toContain('reception-secret');
-    // The phone dials the hot-desk code itself: the Yealink action URL carries the PIN in `remote`.
-    const common = await curl(`${h.base}/y000000000108.cfg`, { userAgent: yealink.userAgent, digest: ownOf(h, yealink) });
-    expect(common.status).toBe(200);
-    const action = /^action_url\.outgoing_call = (\S+)$/m.exec(common.text)?.[1];
+    // The phone dials the hot-desk code itself: the Yealink action URL (in its own file) carries the PIN in `remote`.
+    const action = /^action_url\.outgoing_call = (\S+)$/m.exec(withLine.text)?.[1];
     expect(action).toBeDefined();
     const actionUrl = (action ?? '').replace('$mac', yealink.mac).replace('$remote', encodeURIComponent('sip:*35*101*4321@127.0.0.1'));
     expect((await fetch(actionUrl)).status).toBe(200);

@@ -63,7 +63,7 @@ describe('phone files over TFTP', () => {
 
   it('refuses files with secrets (and the action-URL token) with ERROR 2 and writes nothing', async () => {
     const { port, dir } = await harness();
-    const refused = [yealink.secretFile, snom.secretFile, 'snomd785-000413aabb02.htm', poly.secretFile, '0004f2aabb03-site.cfg', '001565aabb09.cfg'];
+    const refused = [yealink.secretFile, snom.secretFile, 'snomd785-000413aabb02.htm', poly.secretFile, '001565aabb09.cfg'];
     for (const file of refused) {
       const hpaOut = path.join(dir, `${file}.hpa`);
       const hpa = await tftpHpaGet(port, file, hpaOut);
@@ -75,6 +75,12 @@ describe('phone files over TFTP', () => {
       expect(written(atOut), file).toBeNull();
       expect(secretsIn(hpa.out + at.out)).toEqual([]);
     }
+    // Poly's site file holds no secret and no token: legacy TFTP phones get it (re-sync without reboot).
+    const siteOut = path.join(dir, 'site.cfg.hpa');
+    await tftpHpaGet(port, '0004f2aabb03-site.cfg', siteOut);
+    const site = written(siteOut);
+    expect(site?.toString('utf8')).toContain('checkSync.alwaysReboot="0"');
+    expect(secretsIn(site?.toString('utf8') ?? '')).toEqual([]);
     // Unknown names and unknown phones: ERROR 1, nothing written.
     for (const file of ['nothing.cfg', '001565aabb01.xyz', 'y000000000000.boot', '0004f2aabb03-directory.xml']) {
       const out = path.join(dir, `${file}.none`);

@@ -14,7 +14,12 @@ function memoryStore(rows: Row[]): SyncStore & { audit: AuditEvent[]; rows: Row[
   return {
     rows,
     audit,
-    pendingSyncs: (now) => rows.filter((r) => r.state === 'pending' && r.nextAt <= now),
+    pendingSyncs: (now, limit, skip) =>
+      rows
+        .filter((r) => r.state === 'pending' && r.nextAt <= now && !skip.has(r.mac))
+        .sort((a, b) => a.attempts - b.attempts)
+        .slice(0, limit),
+    pendingFor: (macs, now) => rows.filter((r) => macs.includes(r.mac) && r.state === 'pending' && r.nextAt <= now),
     markSyncAttempt: (mac, a) => {
       const r = rows.find((x) => x.mac === mac)!;
       Object.assign(r, { attempts: r.attempts + 1, nextAt: a.nextAt });
@@ -95,5 +100,22 @@ describe('SyncWorker', () => {
     expect(seen[0]).toMatchObject({ event: 'check-sync;reboot=false', credentials: { username: 'u', password: 'p' } });
     expect(fallback).toBe(1);
     expect(store.audit.map((e) => e.detail?.['via'])).toEqual(['sip', 'http']);
+  });
+
+  it('a poke with the committed MACs notifies exactly those phones, without a full pass', async () => {
+    const store = memoryStore([row('old', { attempts: 0 }), row('new1'), row('new2')]);
+    let fullPasses = 0;
+    const scan = store.pendingSyncs;
+    store.pendingSyncs = (...args) => {
+      fullPasses += 1;
+      return scan(...args);
+    };
+    const sent: string[] = [];
+    const w = new SyncWorker({ store, notify: async (n) => (sent.push(n.requestUser), { status: 200, attempts: 1, elapsedMs: 1 }), eventFor: () => 'check-sync', clock: () => 0, log: silentLogger });
+    w.poke(['new1', 'new2', 'unknown']);
+    await flush();
+    w.stop();
+    expect(sent.sort()).toEqual(['new1', 'new2']);
+    expect(fullPasses).toBe(0);
   });
 });

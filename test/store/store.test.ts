@@ -61,8 +61,13 @@ describe('opening and migrations', () => {
     db.close();
     const store = openStore(dir);
     cleanups.push(() => store.close());
-    expect(schemaVersion(store.db)).toBe(2);
+    expect(schemaVersion(store.db)).toBe(MIGRATIONS.at(-1)?.version);
     expect(store.queryAudit().map((e) => e.at)).toEqual([5]);
+    // the due-sync query uses its index instead of scanning every phone
+    const plan = store.db
+      .prepare("EXPLAIN QUERY PLAN SELECT mac FROM phones WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL")
+      .all(0) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX phones_sync_due/);
     store.recordSighting({ mac: '00:15:65:11:22:33', ip: '10.0.0.9', vendor: 'yealink', at: 7 });
     store.recordSighting({ mac: '001565112233', ip: '10.0.0.10', at: 8 });
     expect(store.listSightings()).toEqual([{ mac: '001565112233', firstAt: 7, at: 8, ip: '10.0.0.10', vendor: 'yealink', model: null, count: 2 }]);
