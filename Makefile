@@ -36,7 +36,10 @@ run: build
 	node dist/agent/cli/main.js serve --data $(DATA) --demo $(DEMO)
 
 test: build typecheck
-	npx vitest run
+	@rm -f .vitest-report.json
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-report.json; status=$$?; \
+	  node -e 'const r=require("./.vitest-report.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests+r.numTodoTests} skipped`)' || true; \
+	  exit $$status
 
 bench: build
 	bash bench/run.sh
