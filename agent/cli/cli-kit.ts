@@ -221,6 +221,35 @@ export async function runGuarded(command: Command, argv: readonly string[], io: 
   }
 }
 
+/** Name, help text and accepted arguments of a sub-command, for {@link defineCommand}. */
+export interface CommandSpec {
+  readonly name: string;
+  /** Full `--help` text. */
+  readonly help: string;
+  /** The command's own options (the common ones are always accepted). */
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  /** Positional arguments accepted (default: none). */
+  readonly positionals?: { readonly min: number; readonly max: number; readonly what?: string };
+}
+
+/**
+ * A sub-command with the uniform skeleton: parses `argv` against the spec,
+ * prints the help text on `--help`, else runs `body` with the parsed
+ * arguments, all under {@link runGuarded} (usage errors exit 2, HotdeskErrors 1 or 3).
+ */
+export function defineCommand(spec: CommandSpec, body: (p: Parsed, io: Io) => Promise<number> | number): Command {
+  const command: Command = {
+    name: spec.name,
+    help: spec.help,
+    run: (argv, io) =>
+      runGuarded(command, argv, io, () => {
+        const p = parseCommand(argv, spec.options, spec.positionals);
+        return optFlag(p, 'help') ? showHelp(io, spec.help) : body(p, io);
+      }),
+  };
+  return command;
+}
+
 /** Prints a command's help text; exit 0. */
 export function showHelp(io: Io, text: string): number {
   io.out(text);

@@ -208,6 +208,16 @@ function requireSession(store: Store, mac: string): void {
   if (!store.sessionOf(mac)) throw new HotdeskError('not-logged-in');
 }
 
+/** Ends the session on the phone named by `{mac}` as an administrator (shared by POST …/logout and DELETE /sessions/{mac}). */
+function adminLogout({ deps, req, res, params }: Ctx): void {
+  req.resume();
+  const mac = macParam(params);
+  requireSession(deps.store, mac);
+  const o = deps.service.logout(mac, 'admin');
+  committed(deps);
+  sendOutcome(deps, res, o);
+}
+
 /** The endpoint table (static: handlers get the deps in their context). */
 const ENDPOINTS: readonly Endpoint[] = [
   {
@@ -257,14 +267,7 @@ const ENDPOINTS: readonly Endpoint[] = [
     method: 'POST',
     path: '/api/v1/phones/{mac}/logout',
     auth: true,
-    run: ({ deps, req, res, params }) => {
-      req.resume();
-      const mac = macParam(params);
-      requireSession(deps.store, mac);
-      const o = deps.service.logout(mac, 'admin');
-      committed(deps);
-      sendOutcome(deps, res, o);
-    },
+    run: adminLogout,
   },
   {
     method: 'POST',
@@ -303,14 +306,7 @@ const ENDPOINTS: readonly Endpoint[] = [
     method: 'DELETE',
     path: '/api/v1/sessions/{mac}',
     auth: true,
-    run: ({ deps, req, res, params }) => {
-      req.resume();
-      const mac = macParam(params);
-      requireSession(deps.store, mac);
-      const o = deps.service.logout(mac, 'admin');
-      committed(deps);
-      sendOutcome(deps, res, o);
-    },
+    run: adminLogout,
   },
   {
     method: 'GET',

@@ -35,20 +35,6 @@ export function isAuditKind(k: string): k is AuditKind {
   return Object.prototype.hasOwnProperty.call(KIND_SET, k);
 }
 
-const OUTCOME_SET: Record<OutcomeCode, true> = {
-  'ask-extension': true,
-  'ask-pin': true,
-  'logged-in': true,
-  'logged-out': true,
-  switched: true,
-  'wrong-pin': true,
-  locked: true,
-  'not-allowed': true,
-  'unknown-user': true,
-  'already-logged-in': true,
-  'not-hotdesk-code': true,
-  'no-change': true,
-};
 const PROMPT_SET: Record<PromptId, true> = {
   'ask-extension': true,
   'ask-pin': true,
@@ -62,6 +48,8 @@ const PROMPT_SET: Record<PromptId, true> = {
   'already-logged-in': true,
   'not-hotdesk-code': true,
 };
+/** Every outcome code: each prompt, plus `no-change` (OutcomeCode = PromptId | 'no-change'). */
+const OUTCOME_SET: Record<OutcomeCode, true> = { ...PROMPT_SET, 'no-change': true };
 
 type Json = Record<string, unknown>;
 

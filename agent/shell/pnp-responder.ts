@@ -11,12 +11,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import os from 'node:os';
 import { HotdeskError } from '../core/errors.js';
 import type { Vendor } from '../core/model.js';
 import { buildPnpNotify, buildPnpOk, PNP_MULTICAST_GROUP, pnpNotifyTarget, recognisePnpSubscribe, type PnpRequest } from '../protocols/pnp.js';
 import { getHeader, getHeaders, parseCSeq, parseNameAddr, parseSipMessage, parseVia, toBranch, type SipRequest } from '../protocols/sip-message.js';
 import { silentLogger, type Logger } from './logger.js';
+import { joinMulticastOnEveryInterface } from './multicast-join.js';
 import { localAddressFor } from './sip-notifier.js';
 
 /** A phone seen asking for its provisioning URL. */
@@ -288,17 +288,5 @@ function joinGroup(socket: dgram.Socket, group: string, iface: string | undefine
     socket.addMembership(group, iface);
     return;
   }
-  let joined = 0;
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      if (a.family !== 'IPv4') continue;
-      try {
-        socket.addMembership(group, a.address);
-        joined += 1;
-      } catch (e) {
-        log.debug('pnp multicast join skipped', { interface: a.address, error: e instanceof Error ? e.message : String(e) });
-      }
-    }
-  }
-  if (joined === 0) socket.addMembership(group);
+  joinMulticastOnEveryInterface(socket, group, log, 'pnp');
 }

@@ -5,7 +5,6 @@
  * service type or `ssdp:all`, after a random delay within the searcher's MX.
  */
 import dgram from 'node:dgram';
-import os from 'node:os';
 import { HotdeskError } from '../core/errors.js';
 import {
   buildSsdpAlive,
@@ -20,6 +19,7 @@ import {
   type SsdpAdvert,
 } from '../protocols/ssdp-message.js';
 import { silentLogger, type Logger } from './logger.js';
+import { joinMulticastOnEveryInterface } from './multicast-join.js';
 
 /** Options of {@link startSsdpAdvertiser}. */
 export interface SsdpAdvertiserOptions {
@@ -93,7 +93,7 @@ export async function startSsdpAdvertiser(opts: SsdpAdvertiserOptions): Promise<
       socket.setMulticastInterface(opts.interfaceAddress);
       socket.addMembership(group, opts.interfaceAddress);
     } else {
-      joinEveryInterface(socket, group, log);
+      joinMulticastOnEveryInterface(socket, group, log, 'ssdp');
     }
     socket.setMulticastTTL(opts.ttl ?? 2);
     socket.setMulticastLoopback(true);
@@ -150,21 +150,4 @@ export async function startSsdpAdvertiser(opts: SsdpAdvertiserOptions): Promise<
       await new Promise<void>((resolve) => socket.close(() => resolve()));
     },
   };
-}
-
-/** Joins `group` on every IPv4 interface so M-SEARCHes from any attached segment are heard (else the kernel's choice). */
-function joinEveryInterface(socket: dgram.Socket, group: string, log: Logger): void {
-  let joined = 0;
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      if (a.family !== 'IPv4') continue;
-      try {
-        socket.addMembership(group, a.address);
-        joined += 1;
-      } catch (e) {
-        log.debug('ssdp multicast join skipped', { interface: a.address, error: e instanceof Error ? e.message : String(e) });
-      }
-    }
-  }
-  if (joined === 0) socket.addMembership(group);
 }

@@ -7,6 +7,7 @@ import { decide, type DecidePolicy } from '../../agent/core/hotdesk-machine.js';
 import { parseFeatureCode } from '../../agent/core/feature-code.js';
 import { DEFAULT_PIN_LOCKOUT } from '../../agent/core/pin-guard.js';
 import { EMPTY_LOCK, type DeskCommand, type DeskState, type LockCounter, type Session } from '../../agent/core/model.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const PHONES = [
   { mac: '001565000001', hotdesk: true },
@@ -20,17 +21,6 @@ const USERS = [
 ];
 const EXTS = ['101', '102', '007', '999'];
 const PIN = '864209';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface World {
   sessions: Session[];

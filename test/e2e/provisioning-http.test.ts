@@ -9,24 +9,14 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_PHONES, startHarness, type Harness } from '../helpers/agent-harness.js';
-import { curl, demoDataDirWith, ownCredentialIn, rawHttp, removeTempDirs, secretsIn, tempDir } from './provisioning-kit.js';
+import { describe, expect, it } from 'vitest';
+import { DEMO_PHONES } from '../helpers/agent-harness.js';
+import { curl, demoDataDirWith, ownCredentialIn, rawHttp, secretsIn, tempDir, useHarness } from './provisioning-kit.js';
 
 const BOOT = 'bootstrap:hotdesk-demo';
 const { yealink, snom, poly } = DEMO_PHONES;
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-  removeTempDirs();
-});
-
-async function harness(opts: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
-  const h = await startHarness(opts);
-  cleanups.push(() => h.stop());
-  return h;
-}
+const harness = useHarness();
 
 interface PhoneJson {
   mac: string;

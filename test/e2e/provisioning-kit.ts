@@ -13,7 +13,8 @@ import { importDirectory } from '../../agent/directory/import-directory.js';
 import { loadDirectoryFile } from '../../agent/directory/load-directory.js';
 import { EXAMPLES_DIR } from '../../agent/shell/paths.js';
 import { openStore } from '../../agent/store/store.js';
-import type { DemoPhone } from '../helpers/agent-harness.js';
+import { afterEach } from 'vitest';
+import { startHarness, type DemoPhone, type Harness } from '../helpers/agent-harness.js';
 
 /** Secrets of the demo office (SIP passwords, the bootstrap password). */
 export const DEMO_SECRETS = ['reception-secret', 'alex-sales-secret', 'alex-support-secret', 'sam-secret', 'lift-secret', 'hotdesk-demo'];
@@ -40,6 +41,25 @@ export function tempDir(prefix = 'hotdesk-prov-'): string {
 /** Removes every temp dir made so far. */
 export function removeTempDirs(): void {
   while (tempDirs.length) fs.rmSync(tempDirs.pop() ?? '', { recursive: true, force: true });
+}
+
+/**
+ * Starts agents for the tests of the calling file: registers an `afterEach`
+ * that stops every agent started during the test (last first) and then
+ * removes the temp dirs; returns the starter (same options as `startHarness`).
+ * Call once, at the top level of a test file.
+ */
+export function useHarness(): (opts?: Parameters<typeof startHarness>[0]) => Promise<Harness> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()?.();
+    removeTempDirs();
+  });
+  return async (opts = {}) => {
+    const h = await startHarness(opts);
+    cleanups.push(() => h.stop());
+    return h;
+  };
 }
 
 /**

@@ -8,27 +8,17 @@
  * the limiter is per source address); secrets never in a refusal or a log.
  */
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/shell/logger.js';
-import { DEMO_PHONES, startHarness, type DemoPhone, type Harness } from '../helpers/agent-harness.js';
-import { curl, demoDataDirWith, ownCredentialIn, removeTempDirs, secretsIn, tempDir, tftpHpaGet, written, type CurlResult } from './provisioning-kit.js';
+import { DEMO_PHONES, type DemoPhone, type Harness } from '../helpers/agent-harness.js';
+import { curl, demoDataDirWith, ownCredentialIn, secretsIn, tempDir, tftpHpaGet, useHarness, written, type CurlResult } from './provisioning-kit.js';
 
 const BOOT = 'bootstrap:hotdesk-demo';
 const { yealink, snom, poly } = DEMO_PHONES;
 /** The lift phone (Yealink T31G, a device account, no hot-desking). */
 const LIFT_UA = 'Yealink SIP-T31G 124.86.0.40 00:15:65:aa:bb:09';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-  removeTempDirs();
-});
-
-async function harness(opts: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
-  const h = await startHarness(opts);
-  cleanups.push(() => h.stop());
-  return h;
-}
+const harness = useHarness();
 
 function fetchSecret(h: Harness, phone: DemoPhone, creds?: string, file = phone.secretFile): Promise<CurlResult> {
   return curl(`${h.base}/${file}`, { userAgent: phone.userAgent, ...(creds !== undefined ? { digest: creds } : {}) });

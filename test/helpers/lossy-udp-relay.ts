@@ -14,6 +14,7 @@
  * which datagrams (by order of arrival) are lost.
  */
 import dgram from 'node:dgram';
+import { mulberry32 } from './prng.js';
 
 /** Options of {@link startLossyUdpRelay}. */
 export interface LossyRelayOptions {
@@ -34,18 +35,6 @@ export interface LossyRelay {
   readonly port: number;
   stats(): { forwarded: number; dropped: number; flows: number };
   close(): Promise<void>;
-}
-
-/** Seeded PRNG in [0, 1) (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Flow {
