@@ -185,6 +185,7 @@ export class SyncWorker {
       });
       if (r.status >= 200 && r.status < 300) return;
     } catch (e) {
+      if (this.stopped) return; // shutting down: the notifier cancelled the transaction
       if (!isHotdeskError(e, 'sip-timeout')) this.o.log.warn('notify failed', { mac: p.mac, error: String(e) });
       this.o.store.appendAudit({ kind: 'sync-sent', at: this.o.clock(), phone: p.mac, detail: { revision: p.revision, via: 'sip', status: 'timeout' } });
     }

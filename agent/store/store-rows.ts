@@ -2,9 +2,13 @@
  * Row shapes of the SQLite tables and their mapping to domain objects.
  * Decryption happens here, with the data key handed in.
  */
+import type Database from 'better-sqlite3';
 import type { KeySpec, LockCounter, Phone, Session, SipAccount, SiteSettings, User, Vendor } from '../core/model.js';
 import { open, seal } from './secret-box.js';
 import type { EnrolledVia, PhoneRuntime, SyncState } from './store-types.js';
+
+/** The prepared statement for an SQL text, from Store's statement cache (handed to the query helpers). */
+export type SqlFn = (text: string) => Database.Statement;
 
 export interface UserRow {
   ext: string;

@@ -16,20 +16,20 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { HotdeskError } from '../core/errors.js';
 import type { AuditEvent, LockCounter, Phone, Session, SiteSettings, User, Vendor } from '../core/model.js';
-import { EMPTY_LOCK, normalizeMac } from '../core/model.js';
+import { normalizeMac } from '../core/model.js';
 import type { IdentityKey } from '../vendors/driver.js';
 import { loadOrCreateDataKey } from './data-key.js';
 import { defaultSite } from './default-site.js';
 import { appendAuditRow, listSightingRows, queryAuditRows, recordSightingRow } from './audit-log.js';
 import { applyMigrations } from './migrations.js';
-import { hashPin, verifyPinHash } from './pin-hash.js';
-import { open, seal } from './secret-box.js';
-import type { LockRow, PhoneRow, SessionRow, UserRow } from './store-rows.js';
-import { DEFAULT_SIP_PORT, lockFromRow, phoneFromRow, runtimeFromRow, sessionFromRow, siteFromRow, siteToRow, userFromRow } from './store-rows.js';
+import { phoneRow, putPhoneRow, resetEnrolmentRow } from './phone-queries.js';
+import type { PhoneRow, SessionRow } from './store-rows.js';
+import { phoneFromRow, runtimeFromRow, sessionFromRow, siteFromRow, siteToRow } from './store-rows.js';
+import { bumpRevisionRow, markSyncAttemptRow, markUnreachableRow, pendingSyncRow, pendingSyncRows, recordFetchRows } from './sync-queries.js';
+import { getLockRow, getUserRow, identityKeysOf, listUserRows, putUserRow, setLockRow, userPinOf, userRow, verifyUserPin } from './user-queries.js';
 import type {
   AuditQuery,
   ChangeListener,
@@ -80,8 +80,6 @@ export function openStore(dataDir: string): Store {
   return new Store(db, key, warnings);
 }
 
-const randomToken = (bytes: number): string => randomBytes(bytes).toString('base64url');
-
 /** The store. Create it with {@link openStore}; all methods are synchronous. */
 export class Store {
   private readonly listeners = new Set<ChangeListener>();
@@ -109,15 +107,15 @@ export class Store {
     }
   }
 
-  /** A prepared statement for `text`, prepared once per store. */
-  private sql(text: string): Database.Statement {
+  /** A prepared statement for `text`, prepared once per store (an arrow, so it can be handed to the query helpers). */
+  private readonly sql = (text: string): Database.Statement => {
     let st = this.statements.get(text);
     if (st === undefined) {
       st = this.db.prepare(text);
       if (this.statements.size < 500) this.statements.set(text, st);
     }
     return st;
-  }
+  };
 
   /** Closes the database. */
   close(): void {
@@ -201,37 +199,29 @@ export class Store {
   // users
   // -------------------------------------------------------------------------
 
-  private userRow(ext: string): UserRow | undefined {
-    return this.sql('SELECT * FROM users WHERE ext = ?').get(ext) as UserRow | undefined;
-  }
-
   /** The user with short number `ext` (SIP password decrypted: the renderer needs it). */
   getUser(ext: string): User | undefined {
-    const r = this.userRow(ext);
-    return r ? userFromRow(this.key, r) : undefined;
+    return getUserRow(this.sql, this.key, ext);
   }
 
   /** Every user, by short number. */
   listUsers(): User[] {
-    return (this.sql('SELECT * FROM users ORDER BY ext').all() as UserRow[]).map((r) => userFromRow(this.key, r));
+    return listUserRows(this.sql, this.key);
   }
 
   /** True when `ext` has a PIN (hot-desk login possible). */
   userHasPin(ext: string): boolean {
-    return this.userRow(ext)?.pin_hash != null;
+    return userRow(this.sql, ext)?.pin_hash != null;
   }
 
   /** The user's clear PIN (for one-touch keys and export with secrets); undefined when none. */
   userPin(ext: string): string | undefined {
-    const r = this.userRow(ext);
-    return r?.pin_enc ? open(this.key, r.pin_enc) : undefined;
+    return userPinOf(this.sql, this.key, ext);
   }
 
   /** Checks `pin` against the user's scrypt hash (constant-time). False for an unknown user or no PIN. */
   verifyPin(ext: string, pin: string): boolean {
-    const r = this.userRow(ext);
-    if (!r?.pin_hash) return false;
-    return verifyPinHash(pin, r.pin_hash, this.key);
+    return verifyUserPin(this.sql, this.key, ext, pin);
   }
 
   /**
@@ -239,38 +229,7 @@ export class Store {
    * keeps its hash (no re-hash, so re-importing the same file is cheap).
    */
   putUser(user: User, pin: string | null, now: number): void {
-    const old = this.userRow(user.ext);
-    let pinHash: string | null = null;
-    let pinEnc: string | null = null;
-    if (pin !== null) {
-      const same = old?.pin_enc != null && old.pin_hash != null && open(this.key, old.pin_enc) === pin;
-      pinHash = same && old?.pin_hash ? old.pin_hash : hashPin(pin, this.key);
-      pinEnc = same && old?.pin_enc ? old.pin_enc : seal(this.key, pin);
-    }
-    const s = user.sip;
-    const passwordEnc = old && open(this.key, old.sip_password_enc) === s.password ? old.sip_password_enc : seal(this.key, s.password);
-    this.sql(
-        `INSERT INTO users (ext, name, hotdesk, sip_user, sip_auth_name, sip_password_enc, display_name, outbound_caller_id, voicemail_number, pin_hash, pin_enc, updated_at)
-         VALUES (@ext, @name, @hotdesk, @sipUser, @authName, @password, @displayName, @outbound, @voicemail, @pinHash, @pinEnc, @now)
-         ON CONFLICT (ext) DO UPDATE SET name = excluded.name, hotdesk = excluded.hotdesk, sip_user = excluded.sip_user,
-           sip_auth_name = excluded.sip_auth_name, sip_password_enc = excluded.sip_password_enc, display_name = excluded.display_name,
-           outbound_caller_id = excluded.outbound_caller_id, voicemail_number = excluded.voicemail_number,
-           pin_hash = excluded.pin_hash, pin_enc = excluded.pin_enc, updated_at = excluded.updated_at`,
-      )
-      .run({
-        ext: user.ext,
-        name: user.name,
-        hotdesk: user.hotdesk ? 1 : 0,
-        sipUser: s.user,
-        authName: s.authName,
-        password: passwordEnc,
-        displayName: s.displayName,
-        outbound: s.outboundCallerId ?? null,
-        voicemail: s.voicemailNumber ?? null,
-        pinHash,
-        pinEnc,
-        now,
-      });
+    putUserRow(this.sql, this.key, user, pin, now);
   }
 
   /** Deletes a user (their sessions go with them: end them first to audit and re-provision). */
@@ -282,14 +241,9 @@ export class Store {
   // phones
   // -------------------------------------------------------------------------
 
-  private phoneRow(mac: string): PhoneRow | undefined {
-    const m = normalizeMac(mac);
-    return m === null ? undefined : (this.sql('SELECT * FROM phones WHERE mac = ?').get(m) as PhoneRow | undefined);
-  }
-
   /** The phone with this MAC (any notation); device-account password decrypted. */
   getPhone(mac: string): Phone | undefined {
-    const r = this.phoneRow(mac);
+    const r = phoneRow(this.sql, mac);
     return r ? phoneFromRow(this.key, r) : undefined;
   }
 
@@ -300,7 +254,7 @@ export class Store {
 
   /** Runtime facts of a phone (revision, provisioning credential, last fetch, sync state). */
   phoneRuntime(mac: string): PhoneRuntime | undefined {
-    const r = this.phoneRow(mac);
+    const r = phoneRow(this.sql, mac);
     return r ? runtimeFromRow(this.key, r) : undefined;
   }
 
@@ -326,19 +280,7 @@ export class Store {
    */
   identityKeysFor(mac: string): IdentityKey[] {
     const phone = this.getPhone(mac);
-    if (!phone) return [];
-    const keys: IdentityKey[] = [];
-    for (const ext of phone.identities) {
-      const r = this.userRow(ext);
-      if (!r?.pin_enc) continue;
-      keys.push({
-        ext,
-        label: r.name,
-        pin: open(this.key, r.pin_enc),
-        ...(r.outbound_caller_id !== null ? { outboundCallerId: r.outbound_caller_id } : {}),
-      });
-    }
-    return keys;
+    return phone ? identityKeysOf(this.sql, this.key, phone.identities) : [];
   }
 
   /**
@@ -347,44 +289,7 @@ export class Store {
    * existing phone keeps its runtime (credential, revision, sync state).
    */
   putPhone(phone: Phone, via: EnrolledVia, now: number): void {
-    const mac = normalizeMac(phone.mac);
-    if (mac === null) throw new HotdeskError('bad-request', 'invalid MAC address');
-    const old = this.phoneRow(mac);
-    const account = phone.deviceAccount;
-    const accountJson = account ? JSON.stringify(account) : null;
-    const accountEnc =
-      accountJson === null ? null : old?.device_account_enc && open(this.key, old.device_account_enc) === accountJson ? old.device_account_enc : seal(this.key, accountJson);
-    const fields = {
-      mac,
-      vendor: phone.vendor,
-      model: phone.model,
-      label: phone.label,
-      location: phone.location ?? null,
-      hotdesk: phone.hotdesk ? 1 : 0,
-      deviceUser: account?.user ?? null,
-      accountEnc,
-      identities: JSON.stringify(phone.identities),
-      keys: JSON.stringify(phone.keys),
-      via,
-      sipPort: phone.sipPort ?? DEFAULT_SIP_PORT,
-    };
-    if (old) {
-      this.sql(
-          `UPDATE phones SET vendor = @vendor, model = @model, label = @label, location = @location, hotdesk = @hotdesk,
-             device_sip_user = @deviceUser, device_account_enc = @accountEnc, identities = @identities, keys = @keys, enrolled_via = @via,
-             sip_port = @sipPort
-           WHERE mac = @mac`,
-        )
-        .run(fields);
-      return;
-    }
-    this.sql(
-        `INSERT INTO phones (mac, vendor, model, label, location, hotdesk, device_sip_user, device_account_enc, identities, keys, enrolled_via,
-           sip_port, created_at, prov_username, prov_password_enc, screen_token, revision, sync_state, sync_revision, sync_requested_at, sync_next_at)
-         VALUES (@mac, @vendor, @model, @label, @location, @hotdesk, @deviceUser, @accountEnc, @identities, @keys, @via,
-           @sipPort, @now, @provUser, @provPass, @screen, 1, 'pending', 1, @now, @now)`,
-      )
-      .run({ ...fields, now, provUser: `hd-${randomBytes(6).toString('hex')}`, provPass: seal(this.key, randomToken(18)), screen: randomToken(18) });
+    putPhoneRow(this.sql, this.key, phone, via, now);
   }
 
   /** Deletes a phone (its session goes with it: end it first to audit). */
@@ -419,22 +324,9 @@ export class Store {
   recordFetch(mac: string, f: FetchRecord): FetchResult {
     const m = normalizeMac(mac);
     if (m === null) return { confirmed: false };
-    return this.transaction(() => {
-      this.sql(
-          `UPDATE phones SET last_ip = ?, last_user_agent = COALESCE(?, last_user_agent), last_firmware = COALESCE(?, last_firmware),
-             last_file = ?, last_seen = ? WHERE mac = ?`,
-        )
-        .run(f.ip, f.userAgent ?? null, f.firmware ?? null, f.file, f.now, m);
-      if (f.revision === undefined) return { confirmed: false };
-      const r = this.phoneRow(m);
-      if (!r || r.sync_state === 'synced' || r.sync_revision !== f.revision) return { confirmed: false };
-      const elapsedMs = Math.max(0, f.now - (r.sync_requested_at ?? f.now));
-      this.sql("UPDATE phones SET sync_state = 'synced', sync_confirmed_at = ?, sync_elapsed_ms = ?, sync_next_at = NULL WHERE mac = ?")
-        .run(f.now, elapsedMs, m);
-      this.appendAudit({ kind: 'sync-confirmed', at: f.now, phone: m, detail: { revision: f.revision, elapsedMs, attempts: r.sync_attempts } });
-      return { confirmed: true, elapsedMs };
-    });
+    return this.transaction(() => recordFetchRows(this.sql, m, f, (e) => this.appendAudit(e)));
   }
+
 
   /** The phone authenticated with its own credential: from now on the bootstrap credential no longer unlocks its secret files. */
   markOwnCredentialUsed(mac: string): void {
@@ -447,10 +339,9 @@ export class Store {
    * unlocks the phone's files again until the new one is used.
    */
   resetEnrolment(mac: string): void {
-    const m = normalizeMac(mac) ?? '';
-    this.sql('UPDATE phones SET prov_username = ?, prov_password_enc = ?, own_credential_used = 0 WHERE mac = ?')
-      .run(`hd-${randomBytes(6).toString('hex')}`, seal(this.key, randomToken(18)), m);
+    resetEnrolmentRow(this.sql, this.key, mac);
   }
+
 
   /** Sets the SIP port a phone listens on for NOTIFY (learned from PnP or REGISTER). */
   setSipPort(mac: string, port: number): void {
@@ -464,24 +355,14 @@ export class Store {
    */
   bumpRevision(mac: string, now: number): number {
     const m = normalizeMac(mac) ?? '';
-    const r = this.sql(
-        `UPDATE phones SET revision = revision + 1, sync_state = 'pending', sync_revision = revision + 1, sync_requested_at = ?,
-           sync_attempts = 0, sync_next_at = ? WHERE mac = ? RETURNING revision`,
-      )
-      .get(now, now, m) as { revision: number } | undefined;
-    if (!r) throw new HotdeskError('unknown-phone', 'unknown phone', { mac: m });
+    const revision = bumpRevisionRow(this.sql, m, now);
     this.noteChange(m);
-    return r.revision;
+    return revision;
   }
 
   /** The phone's pending re-sync when it is due at `now` and its address is known, else undefined. */
   pendingSyncOf(mac: string, now: number): PendingSync | undefined {
-    const r = this.sql(
-      `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
-       WHERE mac = ? AND sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL`,
-    ).get(normalizeMac(mac) ?? '', now) as { mac: string; vendor: Vendor; model: string; last_ip: string; sip_port: number; sync_revision: number; sync_requested_at: number | null; sync_attempts: number } | undefined;
-    if (!r) return undefined;
-    return { mac: r.mac, vendor: r.vendor, model: r.model, ip: r.last_ip, sipPort: r.sip_port, revision: r.sync_revision, requestedAt: r.sync_requested_at ?? now, attempts: r.sync_attempts };
+    return pendingSyncRow(this.sql, mac, now);
   }
 
   /**
@@ -489,38 +370,20 @@ export class Store {
    * fewest attempts first (fresh requests before retries), then oldest due; at most `limit`.
    */
   pendingSyncs(now: number, limit = 10_000): PendingSync[] {
-    const rows = this.sql(
-        `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
-         WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL
-         ORDER BY sync_attempts, sync_next_at, mac LIMIT ?`,
-      )
-      .all(now, Math.max(0, Math.floor(limit))) as { mac: string; vendor: Vendor; model: string; last_ip: string; sip_port: number; sync_revision: number; sync_requested_at: number | null; sync_attempts: number }[];
-    return rows.map((r) => ({
-      mac: r.mac,
-      vendor: r.vendor,
-      model: r.model,
-      ip: r.last_ip,
-      sipPort: r.sip_port,
-      revision: r.sync_revision,
-      requestedAt: r.sync_requested_at ?? now,
-      attempts: r.sync_attempts,
-    }));
+    return pendingSyncRows(this.sql, now, limit);
   }
 
   /** A NOTIFY was sent: attempts + 1, next one due at `nextAt`. No audit (the sender appends `sync-sent`). */
   markSyncAttempt(mac: string, a: { now: number; nextAt: number }): void {
-    this.sql("UPDATE phones SET sync_attempts = sync_attempts + 1, sync_next_at = ? WHERE mac = ? AND sync_state = 'pending'").run(a.nextAt, normalizeMac(mac) ?? '');
+    markSyncAttemptRow(this.sql, mac, a);
   }
 
   /** The phone never confirmed: state `unreachable`, no further NOTIFY, audit `sync-failed`. */
   markUnreachable(mac: string, now: number): void {
     const m = normalizeMac(mac) ?? '';
-    this.transaction(() => {
-      const r = this.sql("UPDATE phones SET sync_state = 'unreachable', sync_next_at = NULL WHERE mac = ? AND sync_state = 'pending' RETURNING sync_revision, sync_attempts")
-        .get(m) as { sync_revision: number; sync_attempts: number } | undefined;
-      if (r) this.appendAudit({ kind: 'sync-failed', at: now, phone: m, detail: { revision: r.sync_revision, attempts: r.sync_attempts } });
-    });
+    this.transaction(() => markUnreachableRow(this.sql, m, now, (e) => this.appendAudit(e)));
   }
+
 
   // -------------------------------------------------------------------------
   // sessions
@@ -569,23 +432,14 @@ export class Store {
 
   /** The lock counter of a user or phone ({@link EMPTY_LOCK} when none). */
   getLock(scope: 'user' | 'phone', subject: string): LockCounter {
-    const r = this.sql('SELECT failures, window_start, lockouts, locked_until FROM lock_counters WHERE scope = ? AND subject = ?').get(scope, subject) as LockRow | undefined;
-    return r ? lockFromRow(r) : EMPTY_LOCK;
+    return getLockRow(this.sql, scope, subject);
   }
 
   /** Stores a lock counter (an all-zero counter deletes the row). */
   setLock(scope: 'user' | 'phone', subject: string, c: LockCounter): void {
-    if (c.failures === 0 && c.windowStart === 0 && c.lockouts === 0 && c.lockedUntil === 0) {
-      this.sql('DELETE FROM lock_counters WHERE scope = ? AND subject = ?').run(scope, subject);
-      return;
-    }
-    this.sql(
-        `INSERT INTO lock_counters (scope, subject, failures, window_start, lockouts, locked_until) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (scope, subject) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
-           lockouts = excluded.lockouts, locked_until = excluded.locked_until`,
-      )
-      .run(scope, subject, c.failures, c.windowStart, c.lockouts, c.lockedUntil);
+    setLockRow(this.sql, scope, subject, c);
   }
+
 
   // -------------------------------------------------------------------------
   // audit and PnP sightings

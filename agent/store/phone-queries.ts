@@ -1,0 +1,74 @@
+/**
+ * Writes of a phone's directory fields and provisioning credential in
+ * SQLite (used by Store). A new phone gets a random provisioning credential
+ * (sealed with the data key) and screen token; secrets never leave as text.
+ */
+import { randomBytes } from 'node:crypto';
+import { HotdeskError } from '../core/errors.js';
+import type { Phone } from '../core/model.js';
+import { normalizeMac } from '../core/model.js';
+import { open, seal } from './secret-box.js';
+import type { PhoneRow, SqlFn } from './store-rows.js';
+import { DEFAULT_SIP_PORT } from './store-rows.js';
+import type { EnrolledVia } from './store-types.js';
+
+const randomToken = (bytes: number): string => randomBytes(bytes).toString('base64url');
+
+/** A fresh provisioning username (`hd-` and 12 hex digits). */
+const newProvUsername = (): string => `hd-${randomBytes(6).toString('hex')}`;
+
+/** The raw row of the phone with this MAC (any notation). */
+export function phoneRow(sql: SqlFn, mac: string): PhoneRow | undefined {
+  const m = normalizeMac(mac);
+  return m === null ? undefined : (sql('SELECT * FROM phones WHERE mac = ?').get(m) as PhoneRow | undefined);
+}
+
+/**
+ * Inserts or updates a phone's directory fields. A new phone gets a random
+ * provisioning credential and screen token, revision 1, pending sync. An
+ * existing phone keeps its runtime (credential, revision, sync state).
+ */
+export function putPhoneRow(sql: SqlFn, key: Buffer, phone: Phone, via: EnrolledVia, now: number): void {
+  const mac = normalizeMac(phone.mac);
+  if (mac === null) throw new HotdeskError('bad-request', 'invalid MAC address');
+  const old = phoneRow(sql, mac);
+  const account = phone.deviceAccount;
+  const accountJson = account ? JSON.stringify(account) : null;
+  const accountEnc =
+    accountJson === null ? null : old?.device_account_enc && open(key, old.device_account_enc) === accountJson ? old.device_account_enc : seal(key, accountJson);
+  const fields = {
+    mac,
+    vendor: phone.vendor,
+    model: phone.model,
+    label: phone.label,
+    location: phone.location ?? null,
+    hotdesk: phone.hotdesk ? 1 : 0,
+    deviceUser: account?.user ?? null,
+    accountEnc,
+    identities: JSON.stringify(phone.identities),
+    keys: JSON.stringify(phone.keys),
+    via,
+    sipPort: phone.sipPort ?? DEFAULT_SIP_PORT,
+  };
+  if (old) {
+    sql(
+      `UPDATE phones SET vendor = @vendor, model = @model, label = @label, location = @location, hotdesk = @hotdesk,
+             device_sip_user = @deviceUser, device_account_enc = @accountEnc, identities = @identities, keys = @keys, enrolled_via = @via,
+             sip_port = @sipPort
+           WHERE mac = @mac`,
+    ).run(fields);
+    return;
+  }
+  sql(
+    `INSERT INTO phones (mac, vendor, model, label, location, hotdesk, device_sip_user, device_account_enc, identities, keys, enrolled_via,
+           sip_port, created_at, prov_username, prov_password_enc, screen_token, revision, sync_state, sync_revision, sync_requested_at, sync_next_at)
+         VALUES (@mac, @vendor, @model, @label, @location, @hotdesk, @deviceUser, @accountEnc, @identities, @keys, @via,
+           @sipPort, @now, @provUser, @provPass, @screen, 1, 'pending', 1, @now, @now)`,
+  ).run({ ...fields, now, provUser: newProvUsername(), provPass: seal(key, randomToken(18)), screen: randomToken(18) });
+}
+
+/** Replaces the phone's own provisioning credential with a new random one, marked unused. */
+export function resetEnrolmentRow(sql: SqlFn, key: Buffer, mac: string): void {
+  const m = normalizeMac(mac) ?? '';
+  sql('UPDATE phones SET prov_username = ?, prov_password_enc = ?, own_credential_used = 0 WHERE mac = ?').run(newProvUsername(), seal(key, randomToken(18)), m);
+}

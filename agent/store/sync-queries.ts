@@ -1,0 +1,97 @@
+/**
+ * Re-sync bookkeeping of phones in SQLite (used by Store): the revision a
+ * phone must fetch, its sync state (`pending` / `synced` / `unreachable`),
+ * NOTIFY attempts and the last file fetch that confirms a sync.
+ *
+ * The helpers run their statements only; Store wraps them in its
+ * transactions and change notification.
+ */
+import { HotdeskError } from '../core/errors.js';
+import type { AuditEvent, Vendor } from '../core/model.js';
+import { normalizeMac } from '../core/model.js';
+import type { PhoneRow, SqlFn } from './store-rows.js';
+import type { FetchRecord, FetchResult, PendingSync } from './store-types.js';
+
+/** Appends an audit event (Store.appendAudit). */
+export type AuditFn = (e: AuditEvent) => unknown;
+
+interface PendingRow {
+  mac: string;
+  vendor: Vendor;
+  model: string;
+  last_ip: string;
+  sip_port: number;
+  sync_revision: number;
+  sync_requested_at: number | null;
+  sync_attempts: number;
+}
+
+const pendingFromRow = (r: PendingRow, now: number): PendingSync => ({
+  mac: r.mac,
+  vendor: r.vendor,
+  model: r.model,
+  ip: r.last_ip,
+  sipPort: r.sip_port,
+  revision: r.sync_revision,
+  requestedAt: r.sync_requested_at ?? now,
+  attempts: r.sync_attempts,
+});
+
+/**
+ * Records a file fetch of phone `m` (normalized MAC) and confirms its sync
+ * when `f.revision` is the pending one (audit `sync-confirmed`). Run inside a transaction.
+ */
+export function recordFetchRows(sql: SqlFn, m: string, f: FetchRecord, audit: AuditFn): FetchResult {
+  sql(
+    `UPDATE phones SET last_ip = ?, last_user_agent = COALESCE(?, last_user_agent), last_firmware = COALESCE(?, last_firmware),
+             last_file = ?, last_seen = ? WHERE mac = ?`,
+  ).run(f.ip, f.userAgent ?? null, f.firmware ?? null, f.file, f.now, m);
+  if (f.revision === undefined) return { confirmed: false };
+  const r = sql('SELECT * FROM phones WHERE mac = ?').get(m) as PhoneRow | undefined;
+  if (!r || r.sync_state === 'synced' || r.sync_revision !== f.revision) return { confirmed: false };
+  const elapsedMs = Math.max(0, f.now - (r.sync_requested_at ?? f.now));
+  sql("UPDATE phones SET sync_state = 'synced', sync_confirmed_at = ?, sync_elapsed_ms = ?, sync_next_at = NULL WHERE mac = ?").run(f.now, elapsedMs, m);
+  audit({ kind: 'sync-confirmed', at: f.now, phone: m, detail: { revision: f.revision, elapsedMs, attempts: r.sync_attempts } });
+  return { confirmed: true, elapsedMs };
+}
+
+/** Revision + 1 and a fresh pending sync for phone `m`; returns the new revision. Throws `unknown-phone`. */
+export function bumpRevisionRow(sql: SqlFn, m: string, now: number): number {
+  const r = sql(
+    `UPDATE phones SET revision = revision + 1, sync_state = 'pending', sync_revision = revision + 1, sync_requested_at = ?,
+           sync_attempts = 0, sync_next_at = ? WHERE mac = ? RETURNING revision`,
+  ).get(now, now, m) as { revision: number } | undefined;
+  if (!r) throw new HotdeskError('unknown-phone', 'unknown phone', { mac: m });
+  return r.revision;
+}
+
+/** The phone's pending re-sync when it is due at `now` and its address is known, else undefined. */
+export function pendingSyncRow(sql: SqlFn, mac: string, now: number): PendingSync | undefined {
+  const r = sql(
+    `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
+       WHERE mac = ? AND sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL`,
+  ).get(normalizeMac(mac) ?? '', now) as PendingRow | undefined;
+  return r ? pendingFromRow(r, now) : undefined;
+}
+
+/** Due pending re-syncs with a known address, fewest attempts first, then oldest due; at most `limit`. */
+export function pendingSyncRows(sql: SqlFn, now: number, limit: number): PendingSync[] {
+  const rows = sql(
+    `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
+         WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL
+         ORDER BY sync_attempts, sync_next_at, mac LIMIT ?`,
+  ).all(now, Math.max(0, Math.floor(limit))) as PendingRow[];
+  return rows.map((r) => pendingFromRow(r, now));
+}
+
+/** A NOTIFY was sent: attempts + 1, next one due at `a.nextAt`. */
+export function markSyncAttemptRow(sql: SqlFn, mac: string, a: { now: number; nextAt: number }): void {
+  sql("UPDATE phones SET sync_attempts = sync_attempts + 1, sync_next_at = ? WHERE mac = ? AND sync_state = 'pending'").run(a.nextAt, normalizeMac(mac) ?? '');
+}
+
+/** Pending phone `m` never confirmed: state `unreachable`, audit `sync-failed`. Run inside a transaction. */
+export function markUnreachableRow(sql: SqlFn, m: string, now: number, audit: AuditFn): void {
+  const r = sql("UPDATE phones SET sync_state = 'unreachable', sync_next_at = NULL WHERE mac = ? AND sync_state = 'pending' RETURNING sync_revision, sync_attempts")
+    .get(m) as { sync_revision: number; sync_attempts: number } | undefined;
+  if (r) audit({ kind: 'sync-failed', at: now, phone: m, detail: { revision: r.sync_revision, attempts: r.sync_attempts } });
+}
