@@ -13,6 +13,7 @@ import { openStore } from '../store/store.js';
 import { loadDirectoryFile } from '../directory/load-directory.js';
 import { importDirectory } from '../directory/import-directory.js';
 import { advertisedAddress } from '../shell/lan-address.js';
+import { defaultRenderWorkers } from '../shell/render-pool.js';
 import type { NetworkSettings } from '../core/model.js';
 
 export const SERVE_HELP = `Usage: hotdesk serve [options]
@@ -45,6 +46,8 @@ Options:
                       (default: --host, or the kernel's choice; implies --ssdp)
   --tls-cert FILE     serve HTTPS with this certificate (PEM) ...
   --tls-key FILE      ... and this key
+  --render-workers N  render phone files on N worker threads (default: cores
+                      minus one; 0 = on the main thread)
   --log-level LEVEL   debug | info | warn | error (default info)
   --json-logs         one JSON object per log line
   -h, --help          show this help
@@ -68,6 +71,7 @@ const OPTIONS = {
   'ssdp-interface': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'render-workers': { type: 'string' },
   'log-level': { type: 'string' },
   'json-logs': { type: 'boolean' },
 } as const;
@@ -200,6 +204,7 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
       ...(pnpInterface !== undefined ? { pnpInterface } : {}),
       ssdpPort,
       ...(ssdpInterface !== undefined ? { ssdpInterface } : {}),
+      renderWorkers: optInt(p, 'render-workers') ?? defaultRenderWorkers(),
       ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(io.cwd, tlsCert), keyFile: resolve(io.cwd, tlsKey) } } : {}),
       log,
     });

@@ -16,6 +16,7 @@ import { loadFirmwareProfiles } from '../vendors/firmware-profile.js';
 import { createDrivers } from '../vendors/registry.js';
 import { agentUrls, trimBase } from './agent-urls.js';
 import { ProvisioningPipeline } from './provisioning-pipeline.js';
+import { RenderPool, renderWorkerAvailable } from './render-pool.js';
 import { createProvisioningHandler } from './provisioning-http.js';
 import { DigestAuthority } from './http-digest-auth.js';
 import { FailureLimiter } from './rate-limiter.js';
@@ -65,6 +66,12 @@ export interface AgentOptions {
   /** Enable the vendor HTTP re-sync fallback (default true). */
   readonly httpResyncFallback?: boolean;
   readonly syncTickMs?: number;
+  /**
+   * Render phone files on this many worker threads (0 or absent = in this
+   * thread). Needs the compiled `render-worker.js` (dist/); without it the
+   * agent logs at debug level and renders in-thread.
+   */
+  readonly renderWorkers?: number;
 }
 
 export interface RunningAgent {
@@ -123,7 +130,18 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const limiter = new FailureLimiter();
     const digest = new DigestAuthority('hotdesk');
     let baseUrl = '';
+    let renderer: RenderPool | undefined;
+    if (o.renderWorkers !== undefined && o.renderWorkers > 0) {
+      if (renderWorkerAvailable()) {
+        const pool = new RenderPool({ size: o.renderWorkers, siteTemplateDir: join(o.dataDir, 'templates') });
+        closers.push(() => pool.close());
+        renderer = pool;
+      } else {
+        log.debug('render workers unavailable (no compiled render-worker.js): rendering in-thread', { requested: o.renderWorkers });
+      }
+    }
     const pipeline = new ProvisioningPipeline({
+      ...(renderer ? { renderer } : {}),
       store: store,
       drivers,
       profiles,
@@ -216,7 +234,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
           try {
             const fw = FirmwareFiles.isFirmwarePath(req.path);
             if (fw !== null) return { data: firmware.read(fw) };
-            const served = pipeline.serve({ protocol: 'tftp', path: req.path, remoteAddress: req.remote.address });
+            const fileReq = { protocol: 'tftp', path: req.path, remoteAddress: req.remote.address } as const;
+            const served = pipeline.rendersOffThread ? await pipeline.serveAsync(fileReq) : pipeline.serve(fileReq);
             return { data: Buffer.from(served.file.body, 'utf8') };
           } catch (e) {
             return { error: isHotdeskError(e) ? e : new HotdeskError('internal', 'internal error', {}, { cause: e }) };

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { HotdeskError } from '../core/errors.js';
 import { normalizeMac } from '../core/model.js';
-import type { AcceptedCredential, AuthCheck, PipelineStore, ProvisioningPipeline } from './provisioning-pipeline.js';
+import type { AcceptedCredential, AuthCheck, FileRequest, PipelineStore, ProvisioningPipeline, ServedFile } from './provisioning-pipeline.js';
 import { sanitizeFileName } from './provisioning-pipeline.js';
 import { DigestAuthority, parseDigestAuthorization } from './http-digest-auth.js';
 import { FailureLimiter } from './rate-limiter.js';
@@ -77,14 +77,14 @@ export function createProvisioningHandler(o: ProvisioningHttpOptions): (req: Inc
   const get = (req: IncomingMessage, res: ServerResponse): void => {
     const now = o.clock();
     const { path } = requestTarget(req);
-    try {
-      const served = o.pipeline.serve({
-        protocol: 'http',
-        path,
-        ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
-        remoteAddress: remoteAddressOf(req),
-        authenticate: digestCheck(req, o.digest, now),
-      });
+    const fileReq: FileRequest = {
+      protocol: 'http',
+      path,
+      ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
+      remoteAddress: remoteAddressOf(req),
+      authenticate: digestCheck(req, o.digest, now),
+    };
+    const send = (served: ServedFile): void => {
       const body = Buffer.from(served.file.body, 'utf8');
       res.writeHead(200, {
         'Content-Type': served.file.contentType,
@@ -93,9 +93,20 @@ export function createProvisioningHandler(o: ProvisioningHttpOptions): (req: Inc
       });
       res.end(req.method === 'HEAD' ? undefined : body);
       o.log.debug('file served', { mac: served.mac, file: served.file.name, secret: served.file.secret, ip: remoteAddressOf(req) });
-    } catch (e) {
+    };
+    const failed = (e: unknown): void => {
       refuse(req, res, e instanceof HotdeskError ? e : new HotdeskError('internal', 'internal error', {}, { cause: e }), now);
       if (!(e instanceof HotdeskError)) o.log.error('provisioning failed', { error: String(e) });
+    };
+    // With a render pool, cache misses render on a worker and the main thread keeps serving.
+    if (o.pipeline.rendersOffThread) {
+      o.pipeline.serveAsync(fileReq).then(send, failed);
+      return;
+    }
+    try {
+      send(o.pipeline.serve(fileReq));
+    } catch (e) {
+      failed(e);
     }
   };
 

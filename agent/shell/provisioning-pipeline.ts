@@ -14,6 +14,7 @@ import type { AuditEvent, Phone, Session, SiteSettings, User, Vendor } from '../
 import type { AgentUrls, Credential, Identification, IdentityKey, PhoneFile, RenderInput, VendorDriver } from '../vendors/driver.js';
 import { AllowList } from './cidr.js';
 import { FailureLimiter } from './rate-limiter.js';
+import type { AsyncRenderer } from './render-pool.js';
 
 /** What the pipeline needs from the store (a subset of `Store`). */
 export interface PipelineStore {
@@ -82,6 +83,24 @@ export interface PipelineOptions {
   readonly limiter?: FailureLimiter;
   /** Max cached rendered files. */
   readonly cacheSize?: number;
+  /** Renders cache misses off the main thread in {@link ProvisioningPipeline.serveAsync} (a RenderPool). */
+  readonly renderer?: AsyncRenderer;
+}
+
+/** What {@link ProvisioningPipeline} knows about a request once the phone is identified. */
+interface ServeContext {
+  readonly now: number;
+  readonly site: SiteSettings;
+  readonly name: string;
+  readonly id: Identification;
+  readonly driver: VendorDriver;
+  readonly phone: Phone;
+  readonly runtime: PhoneRuntimeView;
+  readonly profile: unknown;
+  /** Render-cache key (generation, MAC, revision, provisioning username, lower-cased name). */
+  readonly key: string;
+  /** The cached file, when there is one. */
+  readonly hit?: PhoneFile;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -156,8 +175,31 @@ export class ProvisioningPipeline {
     throw err;
   }
 
-  /** Serves one request or throws a coded HotdeskError. */
+  /** True when cache misses render on a worker pool ({@link serveAsync} then keeps the main thread free). */
+  get rendersOffThread(): boolean {
+    return this.o.renderer !== undefined;
+  }
+
+  /** Serves one request or throws a coded HotdeskError (renders in this thread). */
   serve(req: FileRequest): ServedFile {
+    const ctx = this.prepare(req);
+    return this.finish(req, ctx, ctx.hit !== undefined ? ctx.hit : this.remember(ctx.key, ctx.driver.render(this.renderInput(ctx), ctx.name)));
+  }
+
+  /**
+   * Same as {@link serve}, but a cache miss renders on the configured worker
+   * pool (in this thread when none is configured). The cache stays here.
+   */
+  async serveAsync(req: FileRequest): Promise<ServedFile> {
+    const ctx = this.prepare(req);
+    if (ctx.hit !== undefined) return this.finish(req, ctx, ctx.hit);
+    const input = this.renderInput(ctx);
+    const rendered = this.o.renderer ? await this.o.renderer.render(ctx.driver.vendor, input, ctx.name) : ctx.driver.render(input, ctx.name);
+    return this.finish(req, ctx, this.remember(ctx.key, rendered));
+  }
+
+  /** Everything before rendering: source checks, name, identification, phone (auto-enrol), cache lookup. */
+  private prepare(req: FileRequest): ServeContext {
     const now = this.o.clock();
     const { store } = this.o;
     const site = store.getSite();
@@ -193,8 +235,18 @@ export class ProvisioningPipeline {
     const runtime = store.phoneRuntime(mac);
     const profile = this.o.profiles.find(phone.vendor, phone.model);
     if (!runtime || !profile) throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`);
+    // The provisioning username is in the key: an admin reset of the enrolment changes the credential
+    // the files install without bumping the revision.
+    const key = `${this.generation}/${phone.mac}/${runtime.revision}/${runtime.provUsername}/${name.toLowerCase()}`;
+    const hit = this.cache.get(key);
+    return { now, site, name, id, driver, phone, runtime, profile, key, ...(hit !== undefined ? { hit } : {}) };
+  }
 
-    const rendered = this.render(driver, site, phone, profile, runtime, name);
+  /** Everything after rendering: refusal of unknown names, authorisation (secrets only), fetch record, audit. */
+  private finish(req: FileRequest, ctx: ServeContext, rendered: PhoneFile | null): ServedFile {
+    const { store } = this.o;
+    const { now, site, id, phone, runtime } = ctx;
+    const mac = phone.mac;
     // A known phone asking for one of its vendor's names that we do not render (Poly `<mac>-directory.xml`,
     // `<mac>-calls.xml` at every boot): a plain 404 that does not count towards the failure limit.
     if (!rendered) throw new HotdeskError('unknown-file', 'not one of this phone\u2019s files');
@@ -241,25 +293,25 @@ export class ProvisioningPipeline {
     }
   }
 
-  private render(driver: VendorDriver, site: SiteSettings, phone: Phone, profile: unknown, runtime: PhoneRuntimeView, name: string): PhoneFile | null {
-    // The provisioning username is in the key: an admin reset of the enrolment changes the credential
-    // the files install without bumping the revision.
-    const key = `${this.generation}/${phone.mac}/${runtime.revision}/${runtime.provUsername}/${name.toLowerCase()}`;
-    const hit = this.cache.get(key);
-    if (hit) return hit;
+  /** The render input of the phone in `ctx`, read from the store now. */
+  private renderInput(ctx: ServeContext): RenderInput {
+    const { phone, runtime } = ctx;
     const session = this.o.store.sessionOf(phone.mac);
     const user = session ? (this.o.store.getUser(session.userExt) ?? null) : null;
-    const input: RenderInput = {
-      site,
+    return {
+      site: ctx.site,
       phone,
-      profile,
+      profile: ctx.profile,
       user,
       identityKeys: this.o.store.identityKeysFor(phone.mac),
       revision: runtime.revision,
       credential: { username: runtime.provUsername, password: runtime.provPassword },
       urls: this.o.urls(phone, runtime.screenToken),
     };
-    const file = driver.render(input, name);
+  }
+
+  /** Caches a rendered file under `key` (oldest entry evicted first); passes the file through. */
+  private remember(key: string, file: PhoneFile | null): PhoneFile | null {
     if (file) {
       if (this.cache.size >= this.cacheSize) {
         const first = this.cache.keys().next();
