@@ -97,7 +97,7 @@ interface ServeContext {
   readonly phone: Phone;
   readonly runtime: PhoneRuntimeView;
   readonly profile: unknown;
-  /** Render-cache key (generation, MAC, revision, provisioning username, lower-cased name). */
+  /** Render-cache key (MAC, revision, provisioning username, lower-cased name; an import bumps the revision of every phone whose inputs changed, templates load at start-up). */
   readonly key: string;
   /** The cached file, when there is one. */
   readonly hit?: PhoneFile;
@@ -150,18 +150,10 @@ export class ProvisioningPipeline {
   private readonly cache = new Map<string, PhoneFile>();
   private readonly cacheSize: number;
   private allow: { cidrs: string; list: AllowList } | null = null;
-  /** Bumped when anything outside per-phone revisions changes (import, templates). */
-  private generation = 0;
 
   constructor(private readonly o: PipelineOptions) {
     this.limiter = o.limiter ?? new FailureLimiter();
     this.cacheSize = o.cacheSize ?? 20_000;
-  }
-
-  /** Drops every cached file (after an import or a template change). */
-  invalidate(): void {
-    this.generation += 1;
-    this.cache.clear();
   }
 
   private allowList(site: SiteSettings): AllowList {
@@ -237,7 +229,7 @@ export class ProvisioningPipeline {
     if (!runtime || !profile) throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`);
     // The provisioning username is in the key: an admin reset of the enrolment changes the credential
     // the files install without bumping the revision.
-    const key = `${this.generation}/${phone.mac}/${runtime.revision}/${runtime.provUsername}/${name.toLowerCase()}`;
+    const key = `${phone.mac}/${runtime.revision}/${runtime.provUsername}/${name.toLowerCase()}`;
     const hit = this.cache.get(key);
     return { now, site, name, id, driver, phone, runtime, profile, key, ...(hit !== undefined ? { hit } : {}) };
   }

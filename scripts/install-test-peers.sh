@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the real peers the test suite talks to, from Debian, when any is missing:
+# tftp-hpa/atftp (TFTP clients), tftpd-hpa (reference server), sip-tester (sipp plays a
+# phone's SIP side), curl, iproute2 (network namespaces), kamailio + utils modules + lua
+# (runs the docs/pbx.md routing block). Used by `make test` and `.ci/run`.
+set -euo pipefail
+PACKAGES="tftp-hpa atftp tftpd-hpa sip-tester curl iproute2 kamailio kamailio-utils-modules lua5.1"
+missing=""
+for p in $PACKAGES; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "missing Debian packages:$missing (install them as root: apt-get install$missing)" >&2
+    exit 1
+  fi
+fi
+echo "installing test peers from Debian:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
