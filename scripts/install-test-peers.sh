@@ -9,6 +9,8 @@ missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
+# systemd-analyze verifies packaging/hotdesk.service (containers often lack systemd).
+command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 [ -z "$missing" ] && exit 0
 SUDO=""
 if [ "$(id -u)" != 0 ]; then

@@ -163,9 +163,21 @@ export function optInt(p: Parsed, name: string, min = 0): number | undefined {
   return Number(v);
 }
 
-/** The data directory: `--data`, else `$HOTDESK_DATA`, else `./data` (absolute). */
+/** Data directory of the agent run as a service (systemd `StateDirectory=hotdesk`). */
+export const SERVICE_DATA_DIR = '/var/lib/hotdesk';
+
+/** True when running as a service: `--service`, or started by systemd (`INVOCATION_ID` set). */
+export function serviceMode(p: Parsed, io: Io): boolean {
+  return p.values['service'] === true || (io.env['INVOCATION_ID'] ?? '') !== '';
+}
+
+/**
+ * The data directory: `--data`, else `$HOTDESK_DATA`, else as a service
+ * `$STATE_DIRECTORY` (set by systemd) or {@link SERVICE_DATA_DIR}, else `./data` (absolute).
+ */
 export function dataDir(p: Parsed, io: Io): string {
-  const d = optString(p, 'data') ?? io.env['HOTDESK_DATA'] ?? 'data';
+  const service = serviceMode(p, io) ? (io.env['STATE_DIRECTORY']?.split(':')[0] || SERVICE_DATA_DIR) : undefined;
+  const d = optString(p, 'data') ?? io.env['HOTDESK_DATA'] ?? service ?? 'data';
   if (d === '') throw new UsageError('--data must not be empty');
   return resolve(io.cwd, d);
 }

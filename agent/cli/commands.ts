@@ -14,7 +14,7 @@ export interface CommandEntry {
   load(): Promise<Command>;
 }
 
-/** `serve`: the lead's serve-command.ts parses its own options and prints its own help. */
+/** `serve`: serve-command.ts parses its own options and prints its own help. */
 async function loadServe(): Promise<Command> {
   const { runServe } = await import('./serve-command.js');
   return {
@@ -37,7 +37,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'dial', summary: "feed digits as a phone would (e.g. '*35*001*1234'); prints the outcome", load: async () => (await import('./desk-commands.js')).dialCommand },
   { name: 'audit', summary: 'show audit events (filter by phone, user, kind; page with --since)', load: async () => (await import('./audit-command.js')).auditCommand },
   { name: 'render', summary: "list a phone's files, or print one as the phone would receive it", load: async () => (await import('./render-command.js')).renderCommand },
+  { name: 'sightings', summary: 'unknown phones in quarantine (PnP, anonymous first contact): list, accept, dismiss', load: async () => (await import('./sightings-command.js')).sightingsCommand },
   { name: 'discover', summary: 'find hotdesk agents on the LAN (SSDP) and print their URLs', load: async () => (await import('./discover-command.js')).discoverCommand },
+  { name: 'doctor', summary: 'check a running site: ports, PBX, phones never seen or not synced, templates', load: async () => (await import('./doctor-command.js')).doctorCommand },
+  { name: 'backup', summary: 'write a consistent backup of the data directory (online, while serving)', load: async () => (await import('./backup-commands.js')).backupCommand },
+  { name: 'restore', summary: 'restore a backup into an empty data directory', load: async () => (await import('./backup-commands.js')).restoreCommand },
 ];
 
 /** The command entry named `name`, if any. */

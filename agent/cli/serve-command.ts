@@ -15,6 +15,9 @@ import { importDirectory } from '../directory/import-directory.js';
 import { advertisedAddress } from '../shell/lan-address.js';
 import { defaultRenderWorkers } from '../shell/render-pool.js';
 import type { NetworkSettings } from '../core/model.js';
+import { HotdeskError } from '../core/errors.js';
+import { openLogSink } from '../shell/log-file.js';
+import { reloadDirectory, serveUntilStopped } from './serve-lifecycle.js';
 
 export const SERVE_HELP = `Usage: hotdesk serve [options]
 
@@ -31,6 +34,8 @@ Options:
   --http-port N       HTTP port (default 8080; 0 = any free port)
   --tftp-port N       TFTP port (default 6969; port 69 needs privileges, see docs/tftp.md)
   --no-tftp           do not serve TFTP
+  --tftp-per-source N  TFTP transfers at once per source address (default 4;
+                      raise it when many phones behind one NAT boot together)
   --sip-port N        local UDP port check-sync NOTIFYs are sent from (default 5070)
   --pnp               answer SIP PnP (multicast 224.0.1.75, UDP 5060) so phones
                       find the agent; exits 1 with port-in-use when the port is
@@ -38,8 +43,9 @@ Options:
   --pnp-port N        SIP PnP UDP port (default 5060; implies --pnp). Phones
                       always multicast to 5060: other ports are for tests and
                       forwarders
-  --pnp-interface ADDR  IPv4 address of the interface PnP listens and joins the
-                      group on (default: --host, or every interface; implies --pnp)
+  --pnp-interface ADDR  IPv4 address of the interface PnP joins the group on
+                      (default: --host, or every interface; implies --pnp); PnP
+                      answers from --host when one is given
   --ssdp              advertise the agent on the LAN for 'hotdesk discover'
   --ssdp-port N       SSDP UDP port (default 1900; implies --ssdp)
   --ssdp-interface ADDR  IPv4 address of the interface SSDP announces on
@@ -48,12 +54,29 @@ Options:
   --tls-key FILE      ... and this key
   --render-workers N  render phone files on N worker threads (default: cores
                       minus one; 0 = on the main thread)
+  --render-cache-mb N  memory budget of the rendered-file cache in MiB
+                      (default 64; least recently used files go first)
   --log-level LEVEL   debug | info | warn | error (default info)
   --json-logs         one JSON object per log line
+  --log-file FILE     append log lines to FILE (default: standard error, which
+                      systemd sends to the journal); SIGHUP reopens it
+  --directory FILE    import this directory file at start (all or nothing) and
+                      re-read it on SIGHUP: an invalid file is logged and
+                      nothing is applied
+  --metrics-host ADDR  also serve /metrics without token on this address ...
+  --metrics-port N    ... and port (default 9464 when --metrics-host is given);
+                      /metrics on the main HTTP port always needs the API token
+  --shutdown-timeout S  on SIGTERM, let requests and check-sync transactions in
+                      flight finish for at most S seconds (default 10)
+  --service           run as a service: data directory $STATE_DIRECTORY or
+                      /var/lib/hotdesk unless --data/HOTDESK_DATA say otherwise
+                      (implied when systemd starts it: INVOCATION_ID is set)
   -h, --help          show this help
 
-Stop with Ctrl-C (SIGINT) or SIGTERM. Exit codes: 0 stopped cleanly,
-1 could not start (e.g. a port is in use), 2 usage error.
+Health: GET /healthz (up), /readyz (store and listeners ready; 503 while
+stopping). Stop with Ctrl-C (SIGINT) or SIGTERM; SIGHUP re-reads --directory
+and reopens --log-file. Exit codes: 0 stopped cleanly, 1 could not start
+(e.g. a port is in use), 2 usage error.
 `;
 
 const OPTIONS = {
@@ -62,6 +85,7 @@ const OPTIONS = {
   'http-port': { type: 'string' },
   'tftp-port': { type: 'string' },
   'no-tftp': { type: 'boolean' },
+  'tftp-per-source': { type: 'string' },
   'sip-port': { type: 'string' },
   pnp: { type: 'boolean' },
   'pnp-port': { type: 'string' },
@@ -72,8 +96,15 @@ const OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'render-workers': { type: 'string' },
+  'render-cache-mb': { type: 'string' },
   'log-level': { type: 'string' },
   'json-logs': { type: 'boolean' },
+  'log-file': { type: 'string' },
+  directory: { type: 'string' },
+  'metrics-host': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+  service: { type: 'boolean' },
 } as const;
 
 /** A UDP/TCP port option (0..65535), or undefined when absent. */
@@ -154,6 +185,7 @@ function printListening(io: Io, a: RunningAgent, host: string): void {
   if (a.pnpPort !== null) lines.push(`  PnP    udp ${host}:${a.pnpPort}    SIP PnP responder (224.0.1.75)`);
   if (a.ssdpPort !== null) lines.push(`  SSDP   udp 0.0.0.0:${a.ssdpPort}    advertised for 'hotdesk discover' (239.255.255.250)`);
   lines.push(`  API    ${a.baseUrl}/api/v1/    events ${a.baseUrl.replace(/^http/, 'ws')}/api/v1/events    (token required)`);
+  lines.push(`  Ops    ${a.baseUrl}/readyz  ${a.baseUrl}/healthz  ${a.baseUrl}/metrics (token)${a.metricsPort !== null ? `    metrics without token: port ${a.metricsPort}` : ''}`);
   io.out(`${lines.join('\n')}\n`);
 }
 
@@ -193,7 +225,17 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
     setOpt('pnpPort', optInt(p, 'pnp-port'));
     const listen = resolveListeners(flags, siteNetwork(dir));
     const host = listen.host;
-    const log = createLogger({ level, json: optFlag(p, 'json-logs') });
+    const logFile = optString(p, 'log-file');
+    const sink = openLogSink(logFile !== undefined ? resolve(io.cwd, logFile) : undefined);
+    const log = createLogger({ level, json: optFlag(p, 'json-logs'), write: sink.write });
+    const directoryOpt = optString(p, 'directory');
+    const directoryFile = directoryOpt !== undefined ? resolve(io.cwd, directoryOpt) : undefined;
+    if (directoryFile !== undefined && !existsSync(directoryFile)) throw new UsageError(`--directory: no such file ${directoryFile}`);
+    const metricsHost = optString(p, 'metrics-host');
+    const metricsPort = optPort(p, 'metrics-port');
+    const shutdownMs = (optInt(p, 'shutdown-timeout', 1) ?? 10) * 1000;
+    const cacheMb = optInt(p, 'render-cache-mb');
+    const tftpPerSource = optInt(p, 'tftp-per-source', 1);
     agent = await startAgent({
       dataDir: dir,
       host,
@@ -202,23 +244,19 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
       sipPort: listen.sipPort,
       pnpPort: listen.pnpPort,
       ...(pnpInterface !== undefined ? { pnpInterface } : {}),
+      ...(tftpPerSource !== undefined ? { tftpLimits: { maxPerSource: tftpPerSource } } : {}),
       ssdpPort,
       ...(ssdpInterface !== undefined ? { ssdpInterface } : {}),
       renderWorkers: optInt(p, 'render-workers') ?? defaultRenderWorkers(),
+      ...(cacheMb !== undefined ? { renderCacheBytes: cacheMb * 1024 * 1024 } : {}),
       ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(io.cwd, tlsCert), keyFile: resolve(io.cwd, tlsKey) } } : {}),
+      ...(metricsHost !== undefined || metricsPort !== undefined ? { metricsListen: { host: metricsHost ?? '127.0.0.1', port: metricsPort ?? 9464 } } : {}),
       log,
     });
+    // The directory file is the source of truth when given: apply it before announcing readiness.
+    if (directoryFile !== undefined && reloadDirectory(agent, directoryFile, log) === null) throw new HotdeskError('directory-invalid', `--directory ${directoryFile} is invalid (see the log); nothing was applied`);
     printListening(io, agent, host);
-    const running = agent;
-    await new Promise<void>((done) => {
-      const stop = (sig: string): void => {
-        io.out(`\n${sig}: stopping\n`);
-        done();
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
-    await running.close();
+    await serveUntilStopped(agent, { log, shutdownMs, say: (t) => io.out(t), reopenLogs: () => sink.reopen(), ...(directoryFile !== undefined ? { directoryFile } : {}) });
     return EXIT.ok;
   } catch (e) {
     if (agent) await agent.close();

@@ -54,6 +54,10 @@ export const ERROR_CATALOG = {
   'sip-rejected': 'The phone answered the SIP request with a failure status.',
   'storage-error': 'The database failed.',
   'internal': 'An unexpected internal error.',
+  'busy': 'Too many requests are in progress (from this address or overall); retry shortly.',
+  // operations
+  'backup-invalid': 'The file is not a hotdesk backup, or the data key does not open it.',
+  'data-dir-not-empty': 'The target data directory already holds data; nothing was changed.',
 } as const;
 
 /** A stable, documented error code. */

@@ -1,5 +1,5 @@
 /**
- * Feature-code parser: dialled digits -> hot-desk command (DESIGN.md §2).
+ * Feature-code parser: dialled digits -> hot-desk command (docs/behaviour.md §2).
  *
  * Grammar, with the default prefix `*35` (the prefix is configurable):
  *
@@ -13,7 +13,7 @@
  * leading zeros (`001` is not `1`). Digits reach the agent from the PBX, from
  * the CLI, or from a phone's outgoing-call action URL, where `$remote` is a SIP
  * URI that may be URL-encoded (`sip:%2A35%2A101%2A1234%40pbx`, see
- * reference/phones.md "outgoing-call hook"); the URI scheme (RFC 3261 §19.1
+ * docs/vendors.md "Action URLs"); the URI scheme (RFC 3261 §19.1
  * `sip:`/`sips:`, RFC 3966 `tel:`), the `@host` part and any URI parameters
  * are stripped before parsing.
  *
@@ -23,7 +23,7 @@
 import { HotdeskError } from './errors.js';
 import type { FeatureCode } from './model.js';
 
-/** The default feature-code prefix (DESIGN.md §2). */
+/** The default feature-code prefix (docs/behaviour.md §2). */
 export const DEFAULT_FEATURE_PREFIX = '*35';
 
 /** Short numbers: 1..15 digits (E.164 length bound), leading zeros kept. */

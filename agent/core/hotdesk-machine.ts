@@ -1,5 +1,5 @@
 /**
- * The hot-desk state machine (DESIGN.md §2) as one pure, total function:
+ * The hot-desk state machine as one pure, total function:
  * `decide(state, command, now, policy) -> { outcome, effects }`.
  *
  * The shell loads a {@link DeskState} inside one store transaction, calls
@@ -10,16 +10,18 @@
  * start, so a store enforcing "one session per phone / per user" never sees
  * an intermediate violation.
  *
- * Choices this module makes where DESIGN.md leaves room (tested):
+ * Choices this module makes (tested):
  * - `*35*<ext>` on a free phone always answers `ask-pin`, whether or not the
- *   user exists, so the short-number step does not enumerate users; the
- *   check happens at the PIN step.
- * - Login checks run in this order: phone locked, unknown user (counts a
- *   failure on the phone counter only: guessing short numbers is guessing
- *   too), user locked, user not enabled / no PIN, wrong PIN (counts on both
- *   counters), success (resets both). The phone lock is checked first so that
- *   a locked phone answers every attempt the same way (no enumeration while
- *   locked, and no failure counted against it).
+ *   user exists, so the short-number step does not enumerate users.
+ * - The PIN step does not enumerate users either: an unknown short number, a
+ *   user without a PIN and a wrong PIN get the same `wrong-pin` answer and
+ *   count the same failures (on the short number and on the phone); a user
+ *   with hot-desking off is told `not-allowed` only after a correct PIN.
+ *   Checks run in this order: phone locked, short number locked, PIN, user
+ *   allowed. A locked phone or number answers `locked` before any PIN check,
+ *   so locked attempts neither count nor reveal anything.
+ * - Failures are counted in a sliding window (core/pin-guard.ts) that no
+ *   lock and no success resets.
  * - A screen login is the dialled `*35*<ext>*<pin>`, including "same user:
  *   log out" and the identity-switch policy.
  * - An admin login needs no PIN, ignores locks, always switches directly,
@@ -27,8 +29,7 @@
  *   `multipleLogin`.
  * - A phone with hot-desking off refuses dial, screen and admin logins with
  *   `not-allowed`; `logout` and `expire` still end an existing session.
- * - Under `multipleLogin: refuse` a correct PIN still resets the counters
- *   (the PIN was verified), but no session changes.
+ * - Under `multipleLogin: refuse` a correct PIN changes no session.
  *
  * No PIN ever appears in an outcome, effect or audit event: the PIN digits in
  * a `dial` command are never copied (the shell verified them into `pinValid`).
@@ -51,7 +52,7 @@ import type {
   Session,
 } from './model.js';
 import { isValidExt } from './feature-code.js';
-import { DEFAULT_PIN_LOCKOUT, isLocked, recordFailure, recordSuccess, sameCounter } from './pin-guard.js';
+import { DEFAULT_PIN_LOCKOUT, lockedUntilOf, recordFailure, sameCounter } from './pin-guard.js';
 
 /** The policies one decision needs (from the site settings). */
 export interface DecidePolicy {
@@ -60,7 +61,7 @@ export interface DecidePolicy {
   readonly pinLockout: PinLockoutPolicy;
 }
 
-/** DESIGN.md defaults: direct identity switch, a user moves between phones, 5 PIN failures lock. */
+/** Defaults: direct identity switch, a user moves between phones, 5 PIN failures lock. */
 export const DEFAULT_DECIDE_POLICY: DecidePolicy = Object.freeze({
   identitySwitch: 'direct',
   multipleLogin: 'move',
@@ -149,61 +150,72 @@ function refusePhone(d: Draft, ext: string | undefined): DeskDecision {
 }
 
 /**
- * PIN checks for a login as `ext`. Returns the failure decision, or the
- * verified user (with counter resets recorded in `d`).
+ * True for the answers to a refused PIN attempt (`wrong-pin`, `locked`): the
+ * phone-facing routes also count these against the requesting address.
+ */
+export function isPinRefusal(o: DeskOutcome): boolean {
+  return o.code === 'wrong-pin' || o.code === 'locked';
+}
+
+/** The locked answer: the same for a locked phone and a locked short number, known or not. */
+function lockedAnswer(d: Draft, lockedUntil: number): DeskDecision {
+  return d.finish('locked', 'locked', 'too many wrong PINs: locked', { lockedUntil });
+}
+
+/**
+ * PIN checks for a login as `ext`. Returns the refusal, or the verified user.
+ *
+ * Every refusal before the PIN is proven gives one of two answers, `locked`
+ * or `wrong-pin` (with attempts left), built from the same counters whether
+ * or not `ext` belongs to a user, whether that user has a PIN or may
+ * hot-desk: a guesser learns nothing about which short numbers exist. Only
+ * the audit log records the real reason. Failures count on the short
+ * number's counter (kept for unknown numbers too) and on the phone's; a
+ * success changes no counter (see core/pin-guard.ts).
  */
 function checkPin(state: DeskState, d: Draft, ext: string, pinValid: boolean, now: number, policy: PinLockoutPolicy): DeskDecision | KnownUser {
   const mac = state.phone.mac;
   const pl = state.phoneLock;
   const ul = state.userLock;
-  if (isLocked(pl, now)) {
+  const user = state.user !== null && state.user.ext === ext ? state.user : null;
+  const phoneUntil = lockedUntilOf(pl, policy, now);
+  if (phoneUntil > 0) {
     d.audit('refused', ext, { reason: 'locked', scope: 'phone' });
-    return d.finish('locked', 'locked', 'this phone is locked after too many wrong PINs', { lockedUntil: pl.lockedUntil });
+    return lockedAnswer(d, phoneUntil);
   }
-  const user = state.user;
-  if (user === null || user.ext !== ext) {
-    const r = recordFailure(pl, policy, now);
-    d.lock('phone', mac, pl, r.counter);
-    d.audit('refused', ext, { reason: 'unknown-user' });
-    if (r.lockedNow) {
-      d.audit('lockout', undefined, { scope: 'phone', until: r.counter.lockedUntil, lockouts: r.counter.lockouts });
-      return d.finish('locked', 'locked', 'this phone is locked after too many failed attempts', { lockedUntil: r.counter.lockedUntil });
+  // A malformed short number (screens) cannot be anybody: it counts on the phone only.
+  const countsExt = isValidExt(ext);
+  const userUntil = countsExt ? lockedUntilOf(ul, policy, now) : 0;
+  if (userUntil > 0) {
+    d.audit('refused', ext, { reason: 'locked', scope: 'user' });
+    return lockedAnswer(d, userUntil);
+  }
+  if (user !== null && user.hasPin && pinValid) {
+    if (!user.hotdesk) {
+      d.audit('refused', user.ext, { reason: 'user-disabled' });
+      return d.finish('not-allowed', 'not-allowed', `hot-desking is not enabled for ${label(user.ext, user.name)}`, { user: user.ext, userName: user.name });
     }
-    return d.finish('unknown-user', 'unknown-user', 'unknown short number');
+    return user;
   }
-  const who = { user: user.ext, userName: user.name };
-  if (isLocked(ul, now)) {
-    d.audit('refused', user.ext, { reason: 'locked', scope: 'user' });
-    return d.finish('locked', 'locked', `${label(user.ext, user.name)} is locked after too many wrong PINs`, { ...who, lockedUntil: ul.lockedUntil });
+  const ru = countsExt ? recordFailure(ul, policy, now) : null;
+  const rp = recordFailure(pl, policy, now);
+  if (ru !== null) d.lock('user', ext, ul, ru.counter);
+  d.lock('phone', mac, pl, rp.counter);
+  const attemptsLeft = Math.min(ru?.attemptsLeft ?? rp.attemptsLeft, rp.attemptsLeft);
+  if (user === null) d.audit('refused', ext, { reason: 'unknown-user', attemptsLeft });
+  else if (!user.hasPin) d.audit('refused', ext, { reason: 'no-pin', attemptsLeft });
+  else d.audit('wrong-pin', ext, { attemptsLeft });
+  const until: number[] = [];
+  if (ru?.lockedNow === true) {
+    d.audit('lockout', ext, { scope: 'user', until: ru.counter.lockedUntil, lockouts: ru.counter.lockouts });
+    until.push(ru.counter.lockedUntil);
   }
-  if (!user.hotdesk || !user.hasPin) {
-    d.audit('refused', user.ext, { reason: user.hotdesk ? 'no-pin' : 'user-disabled' });
-    return d.finish('not-allowed', 'not-allowed', `hot-desking is not enabled for ${label(user.ext, user.name)}`, who);
+  if (rp.lockedNow) {
+    d.audit('lockout', undefined, { scope: 'phone', until: rp.counter.lockedUntil, lockouts: rp.counter.lockouts });
+    until.push(rp.counter.lockedUntil);
   }
-  if (!pinValid) {
-    const ru = recordFailure(ul, policy, now);
-    const rp = recordFailure(pl, policy, now);
-    d.lock('user', user.ext, ul, ru.counter);
-    d.lock('phone', mac, pl, rp.counter);
-    const attemptsLeft = Math.min(ru.attemptsLeft, rp.attemptsLeft);
-    d.audit('wrong-pin', user.ext, { attemptsLeft });
-    const until: number[] = [];
-    if (ru.lockedNow) {
-      d.audit('lockout', user.ext, { scope: 'user', until: ru.counter.lockedUntil, lockouts: ru.counter.lockouts });
-      until.push(ru.counter.lockedUntil);
-    }
-    if (rp.lockedNow) {
-      d.audit('lockout', undefined, { scope: 'phone', until: rp.counter.lockedUntil, lockouts: rp.counter.lockouts });
-      until.push(rp.counter.lockedUntil);
-    }
-    if (until.length > 0) {
-      return d.finish('locked', 'locked', 'wrong PIN: locked after too many attempts', { ...who, lockedUntil: Math.max(...until) });
-    }
-    return d.finish('wrong-pin', 'wrong-pin', `wrong PIN, ${attemptsLeft} attempts left`, { ...who, attemptsLeft });
-  }
-  d.lock('user', user.ext, ul, recordSuccess(ul));
-  d.lock('phone', mac, pl, recordSuccess(pl));
-  return user;
+  if (until.length > 0) return lockedAnswer(d, Math.max(...until));
+  return d.finish('wrong-pin', 'wrong-pin', `wrong PIN, ${attemptsLeft} attempts left`, { attemptsLeft });
 }
 
 /** Puts `user` on this phone (login or switch), applying `multipleLogin`. */
@@ -264,7 +276,7 @@ function adminLogin(state: DeskState, d: Draft, ext: string, now: number, policy
 }
 
 /**
- * Decides what one command does to one phone (DESIGN.md §2 table and rules).
+ * Decides what one command does to one phone (the hot-desk table and rules).
  * Pure, deterministic and total: never throws, for any state and command.
  *
  * @param state  the slice of the world loaded by the shell for this phone and named user

@@ -11,9 +11,9 @@ export const VENDORS: readonly Vendor[] = ['yealink', 'snom', 'poly'];
 
 export type Transport = 'udp' | 'tcp' | 'tls';
 
-/** DESIGN.md §2: what `*35*<ext>*<pin>` does when another user is logged in. */
+/** docs/behaviour.md §3: what `*35*<ext>*<pin>` does when another user is logged in. */
 export type IdentitySwitchPolicy = 'direct' | 'strict';
-/** DESIGN.md §2: may a user be logged in on several phones. */
+/** docs/behaviour.md §3: may a user be logged in on several phones. */
 export type MultipleLoginPolicy = 'move' | 'refuse' | 'allow';
 
 /** A SIP account kept by the PBX. `password` is clear text only in memory. */
@@ -84,7 +84,7 @@ export interface SiteSettings {
   readonly name: string;
   /** IANA time zone for the daily logout time, e.g. `Europe/Berlin`. */
   readonly timezone: string;
-  readonly pbx: { readonly host: string; readonly port: number; readonly transport: Transport };
+  readonly pbx: PbxSettings;
   /** Feature-code prefix, `*35` by default. */
   readonly featurePrefix: string;
   readonly policies: {
@@ -98,6 +98,19 @@ export interface SiteSettings {
   readonly apiTokens: readonly string[];
   /** Where `hotdesk serve` listens when no command-line flag says otherwise. */
   readonly network?: NetworkSettings;
+}
+
+/** The site's PBX (SIP registrar of the users' lines). */
+export interface PbxSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly transport: Transport;
+  /**
+   * Digest realm of the PBX. A check-sync NOTIFY challenged with 401/407 is
+   * answered with line credentials only when the challenge names this realm;
+   * absent = never answer a challenge.
+   */
+  readonly realm?: string;
 }
 
 /** Listener settings a site may pin in its directory file (flags win). */
@@ -131,8 +144,17 @@ export interface SessionEndPolicy {
 export interface ProvisioningSettings {
   /** Site bootstrap HTTP digest credential (before a phone has its own). */
   readonly bootstrap: { readonly username: string; readonly password: string };
-  /** Enrol unknown phones of a known model on first contact (hot-desk on, logged out). */
+  /**
+   * Enrol an unknown phone of a known model when it fetches its own secret file
+   * authenticated with the bootstrap credential (hot-desk on, logged out).
+   */
   readonly autoEnrol: boolean;
+  /**
+   * Record unauthenticated first contacts of unknown phones (HTTP, TFTP, PnP) as
+   * quarantined sightings, capped per source and in total, that an admin accepts
+   * (`hotdesk phones accept`). Off: such contacts are refused and only counted.
+   */
+  readonly anonymousEnrolment: boolean;
   /** Serve files holding secrets over TFTP (legacy phones only). */
   readonly allowTftpSecrets: boolean;
   /** CIDR allow-list for phone-facing requests; empty = everyone. */
@@ -171,19 +193,24 @@ export type FeatureCode =
   | { readonly kind: 'ext-pin'; readonly ext: string; readonly pin: string } // *35*<ext>*<pin>
   | { readonly kind: 'not-hotdesk'; readonly reason: string };
 
-/** Failure counter for PIN guessing, per user and per phone. */
+/**
+ * Failure record for PIN guessing, per short number and per phone
+ * (core/pin-guard.ts): the times of recent failures (a sliding window) and
+ * the lock they caused.
+ */
 export interface LockCounter {
-  /** Failures in the current window. */
-  readonly failures: number;
-  /** Epoch ms of the first failure of the current window (0 = none). */
-  readonly windowStart: number;
+  /**
+   * Epoch ms of recorded failures, oldest first. Only those younger than the
+   * policy window count; the guard keeps at most `maxAttempts` of them.
+   */
+  readonly failures: readonly number[];
   /** How many times this subject was locked (drives the growing lock time). */
   readonly lockouts: number;
-  /** Epoch ms until which the subject is locked (0 = not locked). */
+  /** Epoch ms until which the subject is locked (0 = never locked). */
   readonly lockedUntil: number;
 }
 
-export const EMPTY_LOCK: LockCounter = Object.freeze({ failures: 0, windowStart: 0, lockouts: 0, lockedUntil: 0 });
+export const EMPTY_LOCK: LockCounter = Object.freeze({ failures: Object.freeze([]) as readonly number[], lockouts: 0, lockedUntil: 0 });
 
 /** The slice of the world one decision needs; loaded by the shell inside one transaction. */
 export interface DeskState {
@@ -194,6 +221,7 @@ export interface DeskState {
   readonly user: { readonly ext: string; readonly name: string; readonly hotdesk: boolean; readonly hasPin: boolean } | null;
   /** Every session of `user` (on any phone). */
   readonly userSessions: readonly Session[];
+  /** Failure record of the short number the command names, whether or not a user has it. */
   readonly userLock: LockCounter;
   readonly phoneLock: LockCounter;
 }

@@ -1,33 +1,45 @@
 /**
- * Bounded PIN guessing (DESIGN.md §2): failed attempts are counted per user
- * and per phone in a {@link LockCounter}; after `maxAttempts` failures within
- * a window the subject is locked for a growing interval.
+ * Bounded PIN guessing: failed attempts are recorded per short number and per
+ * phone in a {@link LockCounter}, and counted in a **sliding window**.
+ *
+ * Guarantee: within any `windowSeconds` interval a subject accumulates at
+ * most `maxAttempts` failures, whatever the spacing of the attempts, and
+ * whatever locks happen in between.
  *
  * Rules:
- * - A window of `windowSeconds` opens at the first failure; a failure after
- *   the window has expired opens a new window (the count restarts at 1).
- * - When the failures in the window reach `maxAttempts` the subject is locked
- *   for `min(baseLockSeconds * 2^lockouts, maxLockSeconds)`; `lockouts` grows
- *   by one and the failure count and window restart.
- * - Failures recorded while the subject is locked are ignored (the state
- *   machine refuses a locked subject before a PIN is checked, so this only
- *   guards against misuse; a lock is never extended by further guesses).
- * - A success resets everything, including `lockouts`: the growing lock time
- *   punishes a run of failures, not a user who mistyped on three separate
- *   days weeks apart.
+ * - A failure counts while it is younger than `windowSeconds` (it expires at
+ *   `at + windowSeconds`). A lock never resets the record: the failures stay
+ *   and keep counting until they age out.
+ * - A subject is locked while `maxAttempts` failures are inside the window,
+ *   and while an explicit lock runs. The failure that reaches `maxAttempts`
+ *   sets a lock until the later of the window freeing a slot and
+ *   `now + min(baseLockSeconds * 2^lockouts, maxLockSeconds)` (the growing
+ *   lock, which may only lengthen the wait); `lockouts` grows by one.
+ * - Failures are refused while the subject is locked (the state machine
+ *   refuses a locked subject before a PIN is checked; this only guards
+ *   against misuse): a lock is never extended by further guesses.
+ * - A success changes nothing. Clearing failures on a success would hand a
+ *   guesser a fresh budget whenever the real person logs in (or, for a
+ *   phone, whenever the guesser logs in as themselves between rounds), so
+ *   failures only ever expire with time.
+ * - `lockouts` is forgotten {@link LOCKOUT_MEMORY_SECONDS} after the last
+ *   lock ended: the growing lock punishes a run of failures, not a person
+ *   who mistyped on separate days.
  *
  * Pure module: `now` is epoch ms passed in by the caller.
  */
 import type { LockCounter, PinLockoutPolicy } from './model.js';
-import { EMPTY_LOCK } from './model.js';
 
-/** Site default: 5 failures in 15 minutes lock for 1 minute, doubling up to 1 hour. */
+/** Site default: 5 failures in 15 minutes lock for at least 1 minute, doubling up to 1 hour. */
 export const DEFAULT_PIN_LOCKOUT: PinLockoutPolicy = Object.freeze({
   maxAttempts: 5,
   windowSeconds: 900,
   baseLockSeconds: 60,
   maxLockSeconds: 3600,
 });
+
+/** A lock that ended this long ago no longer makes the next one longer (one day). */
+export const LOCKOUT_MEMORY_SECONDS = 86_400;
 
 /** Result of {@link recordFailure}. */
 export interface FailureResult {
@@ -38,14 +50,41 @@ export interface FailureResult {
   readonly attemptsLeft: number;
 }
 
-/** True while `c` is locked at `now`. */
-export function isLocked(c: LockCounter, now: number): boolean {
-  return c.lockedUntil > now;
-}
-
 /** Non-negative finite number or `fallback`. */
 function sane(n: number, fallback: number): number {
   return Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+function maxAttemptsOf(policy: PinLockoutPolicy): number {
+  return Math.max(1, Math.floor(sane(policy.maxAttempts, DEFAULT_PIN_LOCKOUT.maxAttempts)));
+}
+
+/** The policy window in ms. */
+export function windowMsOf(policy: PinLockoutPolicy): number {
+  return sane(policy.windowSeconds, DEFAULT_PIN_LOCKOUT.windowSeconds) * 1000;
+}
+
+/** Failures of `c` still inside the window at `now`, oldest first. */
+export function recentFailures(c: LockCounter, policy: PinLockoutPolicy, now: number): number[] {
+  const windowMs = windowMsOf(policy);
+  return c.failures.filter((t) => Number.isFinite(t) && now - t < windowMs).sort((a, b) => a - b);
+}
+
+/**
+ * Epoch ms until which `c` is locked at `now`, or 0 when it is not: the later
+ * of the explicit lock and the moment the window frees a slot.
+ */
+export function lockedUntilOf(c: LockCounter, policy: PinLockoutPolicy, now: number): number {
+  const recent = recentFailures(c, policy, now);
+  const max = maxAttemptsOf(policy);
+  const byWindow = recent.length >= max ? (recent[recent.length - max] ?? now) + windowMsOf(policy) : 0;
+  const until = Math.max(c.lockedUntil, byWindow);
+  return until > now ? until : 0;
+}
+
+/** True while `c` is locked at `now`. */
+export function isLocked(c: LockCounter, policy: PinLockoutPolicy, now: number): boolean {
+  return lockedUntilOf(c, policy, now) > 0;
 }
 
 /**
@@ -62,40 +101,33 @@ export function lockSecondsFor(policy: PinLockoutPolicy, lockouts: number): numb
 /**
  * Records one failed PIN attempt at `now` and returns the new counter, whether
  * this failure locked the subject, and the attempts left before a lock.
+ * Failures outside the window are dropped from the returned counter (at most
+ * `maxAttempts` are kept), so the record stays bounded.
  */
 export function recordFailure(c: LockCounter, policy: PinLockoutPolicy, now: number): FailureResult {
-  if (isLocked(c, now)) return { counter: c, lockedNow: false, attemptsLeft: 0 };
-  const maxAttempts = Math.max(1, Math.floor(sane(policy.maxAttempts, DEFAULT_PIN_LOCKOUT.maxAttempts)));
-  const windowMs = sane(policy.windowSeconds, DEFAULT_PIN_LOCKOUT.windowSeconds) * 1000;
-  const windowOpen = c.failures > 0 && c.windowStart > 0 && now - c.windowStart < windowMs;
-  const failures = windowOpen ? c.failures + 1 : 1;
-  const windowStart = windowOpen ? c.windowStart : now;
-  if (failures >= maxAttempts) {
-    const lockedUntil = now + lockSecondsFor(policy, c.lockouts) * 1000;
-    return {
-      counter: { failures: 0, windowStart: 0, lockouts: c.lockouts + 1, lockedUntil },
-      lockedNow: true,
-      attemptsLeft: 0,
-    };
+  if (isLocked(c, policy, now)) return { counter: c, lockedNow: false, attemptsLeft: 0 };
+  const max = maxAttemptsOf(policy);
+  const forgotten = c.lockedUntil > 0 && now - c.lockedUntil >= LOCKOUT_MEMORY_SECONDS * 1000;
+  const lockouts = forgotten ? 0 : c.lockouts;
+  const failures = [...recentFailures(c, policy, now), now].slice(-max);
+  if (failures.length >= max) {
+    const byWindow = (failures[0] ?? now) + windowMsOf(policy);
+    const lockedUntil = Math.max(now + lockSecondsFor(policy, lockouts) * 1000, byWindow);
+    return { counter: { failures, lockouts: lockouts + 1, lockedUntil }, lockedNow: true, attemptsLeft: 0 };
   }
   return {
-    counter: { failures, windowStart, lockouts: c.lockouts, lockedUntil: c.lockedUntil },
+    counter: { failures, lockouts, lockedUntil: forgotten ? 0 : c.lockedUntil },
     lockedNow: false,
-    attemptsLeft: maxAttempts - failures,
+    attemptsLeft: max - failures.length,
   };
-}
-
-/** A successful PIN resets failures, window, lockouts and any lock. */
-export function recordSuccess(_c: LockCounter): LockCounter {
-  return EMPTY_LOCK;
 }
 
 /** True when two counters hold the same values. */
 export function sameCounter(a: LockCounter, b: LockCounter): boolean {
   return (
-    a.failures === b.failures &&
-    a.windowStart === b.windowStart &&
     a.lockouts === b.lockouts &&
-    a.lockedUntil === b.lockedUntil
+    a.lockedUntil === b.lockedUntil &&
+    a.failures.length === b.failures.length &&
+    a.failures.every((t, i) => t === b.failures[i])
   );
 }

@@ -1,5 +1,5 @@
 /**
- * What the person at the phone is told (DESIGN.md §2: every login and logout
+ * What the person at the phone is told (docs/behaviour.md §8: every login and logout
  * is confirmed by voice where the call path plays prompts, on the screen
  * where the XML browser is used).
  *

@@ -1,5 +1,5 @@
 /**
- * Sessions that end by themselves (DESIGN.md §2): a maximum duration and a
+ * Sessions that end by themselves (docs/behaviour.md §7): a maximum duration and a
  * daily logout time in the site's IANA time zone. A session is never ended in
  * the middle of a call the agent knows about: the shell passes `inCall`.
  *
@@ -124,7 +124,7 @@ function endInstants(session: Session, policy: SessionEndPolicy, timezone: strin
  * `maxDurationMinutes` since `startedAt`. `daily-logout`: a daily-logout
  * instant (local `HH:MM` in `timezone`) fell after `startedAt` and at or
  * before `now`. When both apply, the one that fell first wins. Returns null
- * while `inCall` is true (DESIGN.md §2: never end a session mid-call).
+ * while `inCall` is true (docs/behaviour.md §7: never end a session mid-call).
  *
  * Throws `directory-invalid` for an unknown time zone or a malformed
  * `dailyLogoutTime` (the directory loader should have refused them).

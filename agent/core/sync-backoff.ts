@@ -1,5 +1,5 @@
 /**
- * Re-sync retry policy (DESIGN.md §3): when to send the next check-sync to a
+ * Re-sync retry policy (docs/behaviour.md §9): when to send the next check-sync to a
  * pending phone, and when to give up and call it unreachable. Pure.
  */
 

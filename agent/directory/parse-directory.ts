@@ -11,7 +11,7 @@ import { isValidExt } from '../core/feature-code.js';
 import type { KeyKind, KeySpec, Phone, SipAccount, Vendor } from '../core/model.js';
 import { normalizeMac, VENDORS } from '../core/model.js';
 import { loadFirmwareProfiles, type FirmwareProfiles } from '../vendors/firmware-profile.js';
-import { keyLayout } from '../vendors/key-layout.js';
+import { deadKeyKinds, keyLayout } from '../vendors/key-layout.js';
 import type { Directory, DirectoryErrorEntry, DirectoryUser } from './directory-types.js';
 import { formatDirectoryError, SECRET_PLACEHOLDER } from './directory-types.js';
 import { readSite } from './parse-site.js';
@@ -133,6 +133,13 @@ function readPhone(r: YamlReader, at: At): ReadPhone | null {
   return { phone, at, mac: macAt, model: f('model'), identities, keys };
 }
 
+/** Why a key kind is refused on a model (see deadKeyKinds). */
+function deadKeyMessage(kind: KeyKind, model: string): string {
+  return kind === 'hotdesk-menu' || kind === 'url'
+    ? `${kind} key: ${model} has no XML browser (hot-desk there with identity keys and the feature code)`
+    : `${kind} key: ${model} has no one-touch (EFK) line keys (hot-desk there with the feature code)`;
+}
+
 function checkReferences(r: YamlReader, users: readonly ReadUser[], phones: ReadPhone[], profiles: FirmwareProfiles): void {
   const byExt = new Map<string, ReadUser>();
   for (const u of users) {
@@ -172,9 +179,12 @@ function checkReferences(r: YamlReader, users: readonly ReadUser[], phones: Read
     }
     const phone: Phone = { ...p.phone, model: profile.model };
     phones[i] = { ...p, phone };
+    const dead = deadKeyKinds(profile);
     for (const k of p.keys) {
       if (k.spec.line !== undefined && k.spec.line > profile.accounts) r.fail(k.at, `line ${k.spec.line} does not exist: ${profile.model} has ${profile.accounts} accounts`);
+      if (dead.includes(k.spec.kind)) r.fail(k.at, deadKeyMessage(k.spec.kind, profile.model));
     }
+    if (dead.includes('identity') && p.phone.identities.length > 0) r.fail(p.identities[0] ?? p.at, deadKeyMessage('identity', profile.model));
     try {
       keyLayout(phone, profile, { hotdeskMenu: phone.hotdesk });
     } catch (e) {

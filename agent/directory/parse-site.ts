@@ -43,11 +43,11 @@ function readSessions(r: YamlReader, at: At): SessionEndPolicy {
 }
 
 function readProvisioning(r: YamlReader, at: At): SiteSettings['provisioning'] {
-  const f = r.map(at, ['bootstrap', 'autoEnrol', 'allowTftpSecrets', 'allowedNetworks', 'baseUrl', 'pollMinutes'], { required: true });
+  const f = r.map(at, ['bootstrap', 'autoEnrol', 'anonymousEnrolment', 'allowTftpSecrets', 'allowedNetworks', 'baseUrl', 'pollMinutes'], { required: true });
   const b = f ? r.map(f('bootstrap'), ['username', 'password'], { required: true }) : null;
   const username = b ? (r.str(b('username'), { required: true, nonEmpty: true }) ?? '') : '';
   const password = b ? (r.str(b('password'), { required: true, nonEmpty: true, secret: true }) ?? '') : '';
-  if (!f) return { bootstrap: { username, password }, autoEnrol: false, allowTftpSecrets: false, allowedNetworks: [], pollMinutes: DEFAULT_POLL_MINUTES };
+  if (!f) return { bootstrap: { username, password }, autoEnrol: false, anonymousEnrolment: false, allowTftpSecrets: false, allowedNetworks: [], pollMinutes: DEFAULT_POLL_MINUTES };
   const networks: string[] = [];
   for (const item of r.seq(f('allowedNetworks'))) {
     const v = r.str(item, { required: true });
@@ -74,6 +74,7 @@ function readProvisioning(r: YamlReader, at: At): SiteSettings['provisioning'] {
   return {
     bootstrap: { username, password },
     autoEnrol: r.bool(f('autoEnrol'), false),
+    anonymousEnrolment: r.bool(f('anonymousEnrolment'), false),
     allowTftpSecrets: r.bool(f('allowTftpSecrets'), false),
     allowedNetworks: networks,
     ...(baseUrl !== undefined ? { baseUrl } : {}),
@@ -89,11 +90,14 @@ export function readSite(r: YamlReader, at: At): SiteSettings {
   const name = r.str(get('name'), { required: true, nonEmpty: true }) ?? '';
   const timezone = r.str(get('timezone')) ?? 'UTC';
   if (!isValidTimeZone(timezone)) r.fail(get('timezone'), 'is not an IANA time zone this system knows, e.g. "Europe/Berlin"');
-  const pbxF = r.map(get('pbx'), ['host', 'port', 'transport'], { required: true });
+  const pbxF = r.map(get('pbx'), ['host', 'port', 'transport', 'realm'], { required: true });
+  const realm = pbxF ? r.str(pbxF('realm'), { nonEmpty: true }) : undefined;
+  if (pbxF && realm !== undefined && /[\x00-\x1f"\\]/.test(realm)) r.fail(pbxF('realm'), 'must not contain quotes, backslashes or control characters');
   const pbx = {
     host: pbxF ? (r.str(pbxF('host'), { required: true, nonEmpty: true }) ?? '') : '',
     port: pbxF ? (r.int(pbxF('port'), { min: 1, max: 65_535 }) ?? 5060) : 5060,
     transport: pbxF ? r.choice<Transport>(pbxF('transport'), ['udp', 'tcp', 'tls'], 'udp') : ('udp' as Transport),
+    ...(realm !== undefined ? { realm } : {}),
   };
   const featurePrefix = r.str(get('featurePrefix')) ?? '*35';
   if (!isValidFeaturePrefix(featurePrefix)) r.fail(get('featurePrefix'), 'must be keypad symbols (*, #, digits), e.g. "*35" (quoted)');

@@ -1,11 +1,14 @@
 /**
- * SIP plug-and-play provisioning discovery (reference/phones.md "SIP PnP";
+ * SIP plug-and-play provisioning discovery (docs/vendors.md "SIP PnP";
  * the ua-profile event package of RFC 6080 §4.1 as Yealink and Snom phones
  * use it): a booting phone multicasts `SUBSCRIBE sip:MAC%3a<mac>@<domain>`
  * to 224.0.1.75:5060 with `Event: ua-profile;profile-type="device";
  * vendor=..;model=..;version=..`; a provisioning server answers 200 OK and then
- * sends a NOTIFY to the phone's Contact whose `application/url` body is the
- * provisioning URL.
+ * sends a NOTIFY whose `application/url` body is the provisioning URL. The
+ * Contact is the NOTIFY's Request-URI (text only): where the datagrams go is
+ * the shell's choice, and the agent's responder answers only the SUBSCRIBE's
+ * source address and port, never a Contact host (which may name a third
+ * party, or a name to resolve).
  *
  * Pure module: recognise the SUBSCRIBE and build the two answers. Tags,
  * branches and addresses are parameters.
@@ -42,7 +45,7 @@ export interface PnpRequest {
   readonly profileType: string;
   /** The Event header value, echoed in the NOTIFY. */
   readonly event: string;
-  /** Where the NOTIFY goes: the Contact URI (else the From URI). */
+  /** The NOTIFY's Request-URI: the Contact URI (else the From URI). Not a destination (see the module comment). */
   readonly contactUri: string;
   /** Requested subscription duration (Expires header), when given. */
   readonly expires?: number;
@@ -170,12 +173,4 @@ export function buildPnpNotify(n: PnpNotifyInput): string {
     { name: 'Content-Type', value: 'application/url' },
   ];
   return buildRequest({ method: 'NOTIFY', uri: n.pnp.contactUri, headers, body: n.url });
-}
-
-/** Where to send the NOTIFY: the Contact's host and port (5060 when absent), else null. */
-export function pnpNotifyTarget(pnp: PnpRequest): { host: string; port: number } | null {
-  const u = parseSipUri(pnp.contactUri);
-  if (!u) return null;
-  const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
-  return { host, port: u.port ?? 5060 };
 }

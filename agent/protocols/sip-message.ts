@@ -299,7 +299,7 @@ export function checkSyncRequestUri(target: { readonly host: string; readonly po
 
 /**
  * Builds the out-of-dialog NOTIFY that makes a phone re-fetch its
- * configuration (reference/phones.md "SIP NOTIFY check-sync"; RFC 3265 §3.2
+ * configuration (docs/vendors.md "Check-sync"; RFC 3265 §3.2
  * with `Subscription-State: terminated`; Via with rport per RFC 3581 so the
  * answer comes back to our socket's address and port).
  */

@@ -20,6 +20,13 @@
  * - Duplicate and stale ACKs are ignored, never answered with a resend: only
  *   the retransmission timer resends. This avoids the Sorcerer's Apprentice
  *   syndrome (RFC 1123 §4.2.3.1).
+ * - First-ACK deadline: a transfer the client has not started yet (no ACK 0
+ *   for the OACK, no ACK for the first DATA window) fails once
+ *   `firstAckTimeoutMs` has passed since it was created, however many resends
+ *   remain. A client that never answers (a stalled or spoofed request) thus
+ *   holds its slot for seconds, not for the full backoff of a transfer in
+ *   progress. A real client that lost every answer times out and resends its
+ *   RRQ (RFC 1350 §2), which gets a fresh transfer once this one is gone.
  * - On timeout the outstanding OACK or window is resent, up to `maxRetries`
  *   times, with the wait doubling on each resend up to `maxTimeoutMs`
  *   (exponential backoff, RFC 1123 §4.2.3.2); then the transfer fails. The
@@ -52,6 +59,8 @@ export interface TftpTransferLimits {
   readonly maxTimeoutMs: number;
   /** Resends of one OACK/window before giving up. Default 6 (about 40 s with the defaults). */
   readonly maxRetries: number;
+  /** How long a transfer waits for the client's first ACK (of the OACK or the first DATA window) in all (ms). Default 8000. */
+  readonly firstAckTimeoutMs: number;
 }
 
 /** Defaults for {@link TftpTransferLimits}. */
@@ -61,6 +70,7 @@ export const DEFAULT_TFTP_TRANSFER_LIMITS: TftpTransferLimits = {
   timeoutMs: 1000,
   maxTimeoutMs: 8000,
   maxRetries: 6,
+  firstAckTimeoutMs: 8000,
 };
 
 /** Where a transfer stands: waiting for ACK 0 of an OACK, sending data, or finished. */
@@ -89,6 +99,10 @@ export interface TftpTransferState {
   readonly sent: number;
   /** Resends since the last progress. */
   readonly retries: number;
+  /** True once the client acknowledged something (ACK 0 of the OACK, or a DATA block). */
+  readonly started: boolean;
+  /** Until the transfer is started: when it fails for want of a first ACK (ms, same clock as `now`). */
+  readonly firstAckDeadline: number;
   /** When {@link onTimeout} should be called (ms, same clock as `now`). */
   readonly deadline: number;
   /** DATA payload bytes put on the wire, resends included. */
@@ -120,6 +134,11 @@ function waitMs(state: TftpTransferState, retries: number): number {
   return Math.min(state.timeoutMs * 2 ** Math.min(retries, 30), Math.max(state.timeoutMs, state.maxTimeoutMs));
 }
 
+/** The next timer: the resend time, or the first-ACK deadline when that comes first. */
+function nextDeadline(state: TftpTransferState, resendAt: number): number {
+  return state.started ? resendAt : Math.min(resendAt, state.firstAckDeadline);
+}
+
 function step(state: TftpTransferState, send: readonly Buffer[] = []): TftpStep {
   return { state, send, done: state.phase === 'done', failed: state.phase === 'failed' };
 }
@@ -146,7 +165,7 @@ function sendWindow(state: TftpTransferState, from: number, now: number, retries
     phase: 'data',
     sent: Math.max(last, from - 1),
     retries,
-    deadline: now + waitMs(state, retries),
+    deadline: nextDeadline(state, now + waitMs(state, retries)),
     bytesSent: state.bytesSent + bytes,
   };
   return step(next, send);
@@ -192,7 +211,9 @@ export function createTransfer(input: CreateTransferInput): TftpStep {
     acked: 0,
     sent: 0,
     retries: 0,
-    deadline: input.now + timeoutMs,
+    started: false,
+    firstAckDeadline: input.now + Math.max(0, limits.firstAckTimeoutMs),
+    deadline: input.now + Math.min(timeoutMs, Math.max(0, limits.firstAckTimeoutMs)),
     bytesSent: 0,
     failure: null,
   };
@@ -208,28 +229,31 @@ export function createTransfer(input: CreateTransferInput): TftpStep {
 export function onAck(state: TftpTransferState, block: number, now: number): TftpStep {
   if (state.phase === 'oack') {
     if (block !== 0) return step(state);
-    return sendWindow({ ...state, acked: 0 }, 1, now, 0);
+    return sendWindow({ ...state, acked: 0, started: true }, 1, now, 0);
   }
   if (state.phase !== 'data') return step(state);
   // Map the 16-bit number onto the highest absolute block <= sent with the same low bits.
   const diff = ((state.sent & 0xffff) - (block & 0xffff)) & 0xffff;
   const abs = state.sent - diff;
   if (abs <= state.acked) return step(state); // duplicate or stale: ignore (no Sorcerer's Apprentice)
-  if (abs >= state.totalBlocks) return step({ ...state, acked: abs, phase: 'done', retries: 0 });
-  return sendWindow({ ...state, acked: abs }, abs + 1, now, 0);
+  if (abs >= state.totalBlocks) return step({ ...state, acked: abs, phase: 'done', retries: 0, started: true });
+  return sendWindow({ ...state, acked: abs, started: true }, abs + 1, now, 0);
 }
 
 /**
  * Handles the retransmission timer. Before `state.deadline` nothing happens;
  * after it the outstanding OACK or window is resent, or the transfer fails
- * once `maxRetries` resends went unanswered.
+ * once `maxRetries` resends went unanswered, or (not started yet) once the
+ * first-ACK deadline has passed (`failure: 'no first ack'`).
  */
 export function onTimeout(state: TftpTransferState, now: number): TftpStep {
   if (state.phase !== 'oack' && state.phase !== 'data') return step(state);
   if (now < state.deadline) return step(state);
+  if (!state.started && now >= state.firstAckDeadline) return step({ ...state, phase: 'failed', failure: 'no first ack' });
   if (state.retries >= state.maxRetries) return step({ ...state, phase: 'failed', failure: 'timeout' });
   if (state.phase === 'oack') {
-    return step({ ...state, retries: state.retries + 1, deadline: now + waitMs(state, state.retries + 1) }, [encodeTftpPacket({ op: 'oack', options: state.oack ?? {} })]);
+    const deadline = nextDeadline(state, now + waitMs(state, state.retries + 1));
+    return step({ ...state, retries: state.retries + 1, deadline }, [encodeTftpPacket({ op: 'oack', options: state.oack ?? {} })]);
   }
   return sendWindow(state, state.acked + 1, now, state.retries + 1);
 }

@@ -1,5 +1,5 @@
 /**
- * Phone outgoing-call callbacks (reference/phones.md "outgoing-call hook"):
+ * Phone outgoing-call callbacks (docs/vendors.md "Action URLs"):
  *
  * - Yealink `action_url.outgoing_call` and Snom `action_outgoing_url`:
  *   `GET <base>/action/<mac>/<token>/outgoing?mac=$mac&remote=$remote`, where
@@ -18,12 +18,14 @@
  * Ordinary outgoing calls are not our business: 204, nothing done. Hot-desk
  * codes go through the dial dedupe (the PBX may report the same dial) and the
  * hot-desk service; the answer is 200 with the outcome code as a tiny text
- * body (phones ignore it).
+ * body (phones ignore it): `wrong-pin` for an unknown short number as for a
+ * wrong PIN. A refused PIN also counts against the requesting address.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { HotdeskError } from '../core/errors.js';
 import { parseFeatureCode } from '../core/feature-code.js';
+import { isPinRefusal } from '../core/hotdesk-machine.js';
 import { normalizeMac } from '../core/model.js';
 import { constantTimeEqual } from './api-auth.js';
 import type { ApiDeps } from './api-routes.js';
@@ -104,7 +106,7 @@ export function createActionRoutes(deps: ApiDeps): HttpRoute[] {
     return mac;
   };
 
-  const act = (res: ServerResponse, mac: string, digits: string, source: string): void => {
+  const act = (res: ServerResponse, mac: string, digits: string, source: string, ip: string, now: number): void => {
     const code = parseFeatureCode(digits, deps.store.getSite().featurePrefix);
     if (code.kind === 'not-hotdesk') {
       res.writeHead(204, { 'Cache-Control': 'no-store' });
@@ -112,6 +114,8 @@ export function createActionRoutes(deps: ApiDeps): HttpRoute[] {
       return;
     }
     const r = dialOnce(deps, mac, digits);
+    // A refused PIN also counts against the requesting address (a repeated report acted on nothing).
+    if (!r.duplicate && isPinRefusal(r.value)) deps.limiter?.fail(ip, now);
     deps.log.info('phone dial', { phone: mac, source, outcome: r.value.code, duplicate: r.duplicate });
     sendText(res, 200, `${r.value.code}\n`);
   };
@@ -146,7 +150,7 @@ export function createActionRoutes(deps: ApiDeps): HttpRoute[] {
           const mac = verify(rawMac, token, [url.searchParams.get('mac') ?? undefined]);
           const remote = url.searchParams.get('remote');
           if (remote === null || remote === '') throw new HotdeskError('bad-request', '"remote" is required');
-          return act(res, mac, remote, 'action-url');
+          return act(res, mac, remote, 'action-url', ip, now);
         }
         if (req.method !== 'POST') {
           req.resume();
@@ -162,7 +166,7 @@ export function createActionRoutes(deps: ApiDeps): HttpRoute[] {
         }
         const mac = verify(rawMac, token, [call.mac]);
         if (mac !== pathMac) throw new HotdeskError('screen-token-invalid');
-        return act(res, mac, call.called, 'poly-notification');
+        return act(res, mac, call.called, 'poly-notification', ip, now);
       } catch (e) {
         if (e instanceof HotdeskError && e.code === 'screen-token-invalid') {
           deps.limiter?.fail(ip, now);

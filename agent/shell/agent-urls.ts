@@ -5,8 +5,8 @@
  * so what the CLI shows is what a phone receives.
  *
  * Layout (fixed path segments rather than query parameters, because Yealink
- * appends `?param=value` to screen URLs on submit; see reference/phones.md
- * "XML browser"):
+ * appends `?param=value` to screen URLs on submit; see docs/vendors.md
+ * "XML browser dialects"):
  *
  * | URL | path |
  * |---|---|

@@ -21,11 +21,12 @@ import { createProvisioningHandler } from './provisioning-http.js';
 import { DigestAuthority } from './http-digest-auth.js';
 import { FailureLimiter } from './rate-limiter.js';
 import { startHttpServer, type HttpRoute, type RunningHttpServer } from './http-server.js';
-import { startTftpServer } from './tftp-server.js';
+import { startTftpServer, type TftpServerLimits, type TftpServerStats } from './tftp-server.js';
 import { SipNotifier } from './sip-notifier.js';
 import { SyncWorker } from './sync-worker.js';
 import { AuditTail } from './event-stream.js';
 import { createApiRoutes } from './api-routes.js';
+import { knownModelOf } from './sightings.js';
 import { createPbxRoutes } from './pbx-routes.js';
 import { createActionRoutes } from './action-routes.js';
 import { createEventSocket } from './event-socket.js';
@@ -33,12 +34,14 @@ import { createScreenRoutes } from './screen-routes.js';
 import { FirmwareFiles } from './firmware-files.js';
 import { httpResync } from './http-resync.js';
 import { advertisedAddress, httpBase } from './lan-address.js';
-import { startPnpResponder } from './pnp-responder.js';
+import { startPnpResponder, type PnpLimits } from './pnp-responder.js';
 import { createPnpProvisioning } from './pnp-provisioning.js';
 import { startSsdpAdvertiser } from './ssdp-advertiser.js';
 import { sendJson, sendError } from './http-respond.js';
 import type { Logger } from './logger.js';
 import { auditReader, lastAuditId, syncStoreAdapter } from './store-adapters.js';
+import { createOpsRoutes, startMetricsServer } from './ops-routes.js';
+import { enableProcessMetrics, observeAuditEvent, recordFetch, recordRefusal, setMetricSources, since } from './metrics.js';
 
 export interface AgentOptions {
   readonly dataDir: string;
@@ -54,6 +57,10 @@ export interface AgentOptions {
   readonly pnpMulticast?: boolean;
   /** IPv4 address of the interface PnP listens and joins 224.0.1.75 on (default: `host` when not 0.0.0.0, else every interface). */
   readonly pnpInterface?: string;
+  /** TFTP slot limits (`--tftp-per-source`; defaults in docs/tftp.md "Limits"). */
+  readonly tftpLimits?: TftpServerLimits;
+  /** PnP answer budgets (default `DEFAULT_PNP_LIMITS`: 6 answers at once per source address, one more per 10 s). */
+  readonly pnpLimits?: Partial<PnpLimits>;
   /** SSDP advertisement (null = off). */
   readonly ssdpPort?: number | null;
   /** IPv4 address of the interface SSDP announces on (default: `host` when not 0.0.0.0, else the kernel's choice). */
@@ -72,6 +79,10 @@ export interface AgentOptions {
    * agent logs at debug level and renders in-thread.
    */
   readonly renderWorkers?: number;
+  /** Render-cache budget in bytes (`--render-cache-mb`; default 64 MiB). */
+  readonly renderCacheBytes?: number;
+  /** Serve `/metrics` without token on this address too (`--metrics-host/--metrics-port`). */
+  readonly metricsListen?: { readonly host: string; readonly port: number };
 }
 
 export interface RunningAgent {
@@ -87,6 +98,14 @@ export interface RunningAgent {
   readonly tail: AuditTail;
   readonly sync: SyncWorker;
   readonly pipeline: ProvisioningPipeline;
+  /** Port of the token-free metrics listener (null = none). */
+  readonly metricsPort: number | null;
+  /**
+   * Graceful stop, bounded by `timeoutMs`: `/readyz` turns 503, no new HTTP
+   * connections, requests, TFTP transfers and check-sync NOTIFYs in flight finish. Resolves true
+   * when all finished in time. Call {@link close} afterwards.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -142,6 +161,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     }
     const pipeline = new ProvisioningPipeline({
       ...(renderer ? { renderer } : {}),
+      ...(o.renderCacheBytes !== undefined ? { cacheBytes: o.renderCacheBytes } : {}),
       store: store,
       drivers,
       profiles,
@@ -154,6 +174,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     });
     const tail = new AuditTail(auditReader(store), lastAuditId(store));
     closers.push(() => tail.stop());
+    tail.subscribe(observeAuditEvent);
+    enableProcessMetrics();
+    let draining = false;
+    const bound: Record<string, number | null> = { http: null, sip: null };
 
     // A check-sync that gets no answer within 8 s (T1 retransmissions at 0.5, 1, 2, 4 s) is
     // retried later by the sync worker's backoff, so a dead phone holds a slot for 8 s, not
@@ -166,7 +190,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       store: syncStoreAdapter(store),
       notify: (n) => notifier.notify(n),
       eventFor,
-      ...(o.httpResyncFallback === false ? {} : { httpFallback: (p) => (p.lastIp ? httpResync(p.vendor, p.lastIp) : Promise.resolve(false)) }),
+      ...(o.httpResyncFallback === false ? {} : { httpFallback: (p) => (p.notifyIp ? httpResync(p.vendor, p.notifyIp) : Promise.resolve(false)) }),
       clock,
       log,
       ...(o.syncRetry ? { policy: o.syncRetry } : {}),
@@ -182,7 +206,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       tail.drain();
     });
 
-    const deps = { store, service, tail, clock, log, onCommitted, limiter };
+    const deps = { store, service, tail, clock, log, onCommitted, limiter, knownModel: knownModelOf(profiles) };
     const events = createEventSocket(deps);
     closers.push(() => events.close());
     const description: HttpRoute = {
@@ -211,7 +235,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       },
     };
     const provisioning = createProvisioningHandler({ pipeline, store: store, digest, dataDir: o.dataDir, clock, log, limiter });
+    const ops = createOpsRoutes({
+      store,
+      clock,
+      limiter,
+      readiness: { pingStore: () => void store.db.prepare('SELECT 1').get(), listeners: () => bound, draining: () => draining },
+    });
     const routes: HttpRoute[] = [
+      ...ops,
       description,
       ...createPbxRoutes(deps),
       ...createApiRoutes(deps),
@@ -221,29 +252,43 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       { name: 'provisioning', match: () => true, handle: (req, res) => provisioning(req, res) },
     ];
     const http = await startHttpServer({ host, port: o.httpPort ?? 8080, routes, log, ...(o.tls ? { tls: o.tls } : {}), onUpgrade: events.upgrade });
-    closers.push(() => http.close());
+    closers.push(() => {
+      bound['http'] = null;
+      return http.close();
+    });
+    bound['http'] = http.port;
+    bound['sip'] = notifier.port;
     baseUrl = httpBase(o.tls ? 'https' : 'http', advertisedAddress(host), http.port);
 
     let tftpPort: number | null = null;
+    let tftpStats: (() => TftpServerStats) | undefined;
     if (o.tftpPort !== null) {
       const tftp = await startTftpServer({
         host,
         port: o.tftpPort ?? 6969,
+        ...(o.tftpLimits ? { limits: o.tftpLimits } : {}),
         log: (level, msg, fields) => log[level](msg, fields),
         resolve: async (req) => {
+          const started = performance.now();
           try {
             const fw = FirmwareFiles.isFirmwarePath(req.path);
             if (fw !== null) return { data: firmware.read(fw) };
             const fileReq = { protocol: 'tftp', path: req.path, remoteAddress: req.remote.address } as const;
             const served = pipeline.rendersOffThread ? await pipeline.serveAsync(fileReq) : pipeline.serve(fileReq);
+            recordFetch('tftp', served.vendor, 'ok', since(started));
             return { data: Buffer.from(served.file.body, 'utf8') };
           } catch (e) {
-            return { error: isHotdeskError(e) ? e : new HotdeskError('internal', 'internal error', {}, { cause: e }) };
+            const error = isHotdeskError(e) ? e : new HotdeskError('internal', 'internal error', {}, { cause: e });
+            recordFetch('tftp', null, error.code, since(started));
+            recordRefusal('tftp', error.code);
+            return { error };
           }
         },
       });
       closers.push(() => tftp.close());
       tftpPort = tftp.port;
+      bound['tftp'] = tftp.port;
+      tftpStats = () => tftp.stats();
     }
 
     let pnpPort: number | null = null;
@@ -253,13 +298,17 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       const pnp = await startPnpResponder({
         port: o.pnpPort,
         multicast: o.pnpMulticast ?? true,
+        // Unicast on --host when given; the group is joined on --pnp-interface (default --host).
+        ...(host !== '0.0.0.0' ? { host } : {}),
         ...(pnpInterface !== undefined ? { interface: pnpInterface } : {}),
+        ...(o.pnpLimits ? { limits: o.pnpLimits } : {}),
         provisioningUrlFor: hooks.provisioningUrlFor,
         onSighting: hooks.onSighting,
         log,
       });
       closers.push(() => pnp.close());
       pnpPort = pnp.port;
+      bound['pnp'] = pnp.port;
     }
     let ssdpPort: number | null = null;
     if (o.ssdpPort !== undefined && o.ssdpPort !== null) {
@@ -275,7 +324,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       ssdpPort = ssdp.port;
     }
 
-    // Sessions that end by themselves (DESIGN.md §2).
+    // Sessions that end by themselves (docs/behaviour.md §7).
     const expiry = setInterval(() => {
       try {
         if (service.expireDue(clock()).length > 0) onCommitted();
@@ -285,6 +334,23 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     }, 30_000);
     expiry.unref();
     closers.push(() => clearInterval(expiry));
+
+    let metricsPort: number | null = null;
+    if (o.metricsListen) {
+      const m = await startMetricsServer(o.metricsListen.host, o.metricsListen.port);
+      closers.push(() => m.close());
+      metricsPort = m.port;
+    }
+    setMetricSources({
+      phonesBySyncState: () => {
+        const out: Record<string, number> = {};
+        for (const r of store.db.prepare('SELECT sync_state AS state, count(*) AS n FROM phones GROUP BY sync_state').all() as { state: string; n: number }[]) out[r.state] = r.n;
+        return out;
+      },
+      renderCacheBytes: () => pipeline.cacheStats.bytes,
+      ...(tftpStats ? { tftp: tftpStats } : {}),
+    });
+    closers.push(() => setMetricSources(null));
 
     tail.start();
     sync.start();
@@ -301,6 +367,18 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       tail,
       sync,
       pipeline,
+      metricsPort,
+      drain: async (timeoutMs) => {
+        draining = true;
+        const deadline = Date.now() + timeoutMs;
+        sync.stop();
+        const httpDone = await http.drain(timeoutMs);
+        // Check-sync transactions already sent get their answer (or time out) within the bound.
+        // ... and so do TFTP transfers under way.
+        while ((sync.busy > 0 || (tftpStats?.().active ?? 0) > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        tail.drain();
+        return httpDone && sync.busy === 0 && (tftpStats?.().active ?? 0) === 0;
+      },
       close: closeAll,
     };
   } catch (e) {

@@ -1,6 +1,6 @@
 /**
  * Token check for the admin REST API, the PBX feature-code endpoint and the
- * live event stream (DESIGN.md §5 "Admin: REST API (token-protected)").
+ * live event stream (docs/api.md "Tokens").
  *
  * A token travels as `Authorization: Bearer <token>` (RFC 6750 §2.1) or as
  * `X-Hotdesk-Token: <token>`. The `?token=` query form (RFC 6750 §2.3) is
@@ -99,7 +99,7 @@ export interface AuthorizeDeps {
 }
 
 /**
- * {@link requireApiToken} plus the per-source failure limit (DESIGN.md §6): a
+ * {@link requireApiToken} plus the per-source failure limit (docs/behaviour.md §11): a
  * blocked source gets `rate-limited` before its token is looked at, and every
  * wrong token counts one failure. A missing token is not counted (no guess).
  */

@@ -1,6 +1,6 @@
 /**
- * The admin REST API under `/api/v1/` (DESIGN.md §5 "Admin: REST API
- * (token-protected)"). Described by `GET /api/v1/openapi.json` (openapi.ts);
+ * The admin REST API under `/api/v1/` (token-protected, docs/api.md).
+ * Described by `GET /api/v1/openapi.json` (openapi.ts);
  * documented for people in docs/api.md.
  *
  * Every endpoint except the OpenAPI document needs an API token (api-auth.ts).
@@ -23,6 +23,7 @@ import { readBody, sendError, sendJson } from './http-respond.js';
 import type { HttpRoute } from './http-server.js';
 import { AUDIT_KINDS, buildOpenApi, isAuditKind } from './openapi.js';
 import { outcomeBody, PBX_DIAL_PATH } from './pbx-routes.js';
+import { sightingView, type KnownModel } from './sightings.js';
 
 /** What every entry-point factory (REST, PBX, action URLs, events) needs. */
 export interface ApiDeps {
@@ -37,6 +38,8 @@ export interface ApiDeps {
   readonly limiter?: FailureLimiter;
   /** Dial dedupe shared by the PBX and action-URL routes (default: one per service). */
   readonly dedupe?: DialDedupe<DeskOutcome>;
+  /** Resolves a sighting's model to a profiled one (accepting sightings needs it). */
+  readonly knownModel?: KnownModel;
 }
 
 /** One REST endpoint: method + path template (`{mac}` = one segment). */
@@ -307,6 +310,33 @@ const ENDPOINTS: readonly Endpoint[] = [
     path: '/api/v1/sessions/{mac}',
     auth: true,
     run: adminLogout,
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/sightings',
+    auth: true,
+    run: ({ deps, res }) => sendJson(res, 200, { sightings: deps.store.listSightings().map((x) => sightingView(x, deps.knownModel ?? (() => undefined))) }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/sightings/{mac}/accept',
+    auth: true,
+    run: ({ deps, req, res, params }) => {
+      req.resume();
+      const phone = deps.store.acceptSighting(macParam(params), deps.knownModel ?? (() => undefined), deps.clock());
+      committed(deps);
+      sendJson(res, 200, onePhone(deps.store, phone.mac));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/sightings/{mac}',
+    auth: true,
+    run: ({ deps, req, res, params }) => {
+      req.resume();
+      if (!deps.store.dismissSighting(macParam(params))) throw new HotdeskError('unknown-phone', 'no sighting of this MAC address');
+      res.writeHead(204).end();
+    },
   },
   {
     method: 'GET',

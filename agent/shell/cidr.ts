@@ -1,5 +1,5 @@
 /**
- * CIDR allow-list matching for phone-facing requests (DESIGN.md §6).
+ * CIDR allow-list matching for phone-facing requests (docs/behaviour.md §10, §11).
  * IPv4-mapped IPv6 addresses (`::ffff:10.0.0.5`) match IPv4 ranges.
  */
 import { isIP } from 'node:net';

@@ -3,7 +3,7 @@
  *
  * A hot-desk dial can reach the agent twice: from the PBX dialplan (plain
  * digits, `*35*101*1234`) and from the phone's outgoing-call hook (a SIP URI,
- * `sip:%2A35%2A101%2A1234@pbx`, see reference/phones.md "outgoing-call hook").
+ * `sip:%2A35%2A101%2A1234@pbx`, see docs/vendors.md "Action URLs").
  * Both are normalised by the feature-code parser into the same key
  * `(phone MAC, parsed code)`; the first report acts, and any report of the
  * same key within the window gets the first outcome back without acting.

@@ -1,6 +1,6 @@
 /**
  * The live event stream over WebSocket (RFC 6455), `GET /api/v1/events`
- * (DESIGN.md §3 "Every step is an event (audit log + live event stream)").
+ * (docs/behaviour.md §8, §9: every step is an audit event and a live event).
  *
  * Each client receives every audit event, in id order, as one JSON text
  * message `{id, kind, at, phone?, user?, detail?}`. With `?since=<id>` the

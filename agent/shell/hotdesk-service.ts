@@ -1,7 +1,7 @@
 /**
- * The hot-desk service: one decision = one store transaction (DESIGN.md §2,
- * §3). For each command it loads the {@link DeskState} inside
- * `BEGIN IMMEDIATE`, verifies the PIN against the stored scrypt hash, calls
+ * The hot-desk service: one decision = one store transaction (docs/behaviour.md §1,
+ * §9). For each command it loads the {@link DeskState} inside
+ * `BEGIN IMMEDIATE`, verifies the PIN against its keyed HMAC (pin-hash.ts), calls
  * the pure `decide`, applies every effect (sessions, lock counters, revision
  * bumps, audit) and commits; the store's change listeners then hear which
  * phones to re-sync.
@@ -14,6 +14,7 @@
 import { HotdeskError } from '../core/errors.js';
 import { parseFeatureCode } from '../core/feature-code.js';
 import { decide as coreDecide, type DecidePolicy } from '../core/hotdesk-machine.js';
+import { LOCKOUT_MEMORY_SECONDS, windowMsOf } from '../core/pin-guard.js';
 import type { DeskCommand, DeskDecision, DeskOutcome, DeskState, Session } from '../core/model.js';
 import { EMPTY_LOCK, normalizeMac } from '../core/model.js';
 import { sessionEndReason } from '../core/session-end.js';
@@ -160,11 +161,13 @@ export class HotdeskService {
       phoneSession,
       user: user ? { ext: user.ext, name: user.name, hotdesk: user.hotdesk, hasPin: store.userHasPin(user.ext) } : null,
       userSessions: user ? store.sessionsOfUser(user.ext) : [],
-      userLock: user ? store.getLock('user', user.ext) : EMPTY_LOCK,
+      // The named short number's failure record, kept whether or not a user has it.
+      userLock: ext !== null ? store.getLock('user', ext) : EMPTY_LOCK,
       phoneLock: store.getLock('phone', mac),
     };
     const decision = this.decideFn(state, command(pinValid), now, policy);
     const exclusive = policy.multipleLogin !== 'allow';
+    let failuresChanged = false;
     for (const effect of decision.effects) {
       switch (effect.type) {
         case 'session-end':
@@ -178,12 +181,15 @@ export class HotdeskService {
           break;
         case 'lock-set':
           store.setLock(effect.scope, effect.subject, effect.counter);
+          failuresChanged = true;
           break;
         case 'audit':
           store.appendAudit(effect.event);
           break;
       }
     }
+    // Keep the failure table bounded: drop what no longer counts, in the same transaction.
+    if (failuresChanged) store.pruneLocks(now - windowMsOf(policy.pinLockout), now - LOCKOUT_MEMORY_SECONDS * 1000);
     return decision.outcome;
   }
 }

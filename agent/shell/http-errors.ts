@@ -43,6 +43,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   'sip-rejected': 502,
   'storage-error': 500,
   internal: 500,
+  busy: 503,
+  'backup-invalid': 422,
+  'data-dir-not-empty': 409,
 };
 
 /** JSON problem body (RFC 9457 shape with our stable `code`). Never holds a secret. */

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HotdeskError } from '../core/errors.js';
 import { HTTP_STATUS, problemBody } from './http-errors.js';
+import { recordRefusal } from './metrics.js';
 
 /** Sends a coded error as `application/problem+json`. */
 export function sendError(res: ServerResponse, err: HotdeskError): void {
@@ -11,6 +12,7 @@ export function sendError(res: ServerResponse, err: HotdeskError): void {
     res.destroy();
     return;
   }
+  recordRefusal('http', err.code);
   const body = problemBody(err);
   res.writeHead(HTTP_STATUS[err.code], { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);

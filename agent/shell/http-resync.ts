@@ -1,6 +1,6 @@
 /**
  * Vendor HTTP re-sync triggers, used when a phone does not answer SIP NOTIFY
- * (DESIGN.md §3, reference/phones.md "HTTP re-sync fallback"):
+ * (docs/behaviour.md §9, docs/vendors.md "HTTP re-sync fallback"):
  * - Yealink: Action URI `GET /servlet?key=AutoP`, accepted from the IP set in
  *   `features.action_uri_limit_ip` (our files set it to the agent's address).
  * - Poly: REST `POST /api/v1/mgmt/updateConfiguration` (needs

@@ -35,12 +35,34 @@ export interface RunningHttpServer {
   readonly server: Server;
   readonly port: number;
   readonly secure: boolean;
+  /** Requests being handled now. */
+  readonly inFlight: number;
+  /**
+   * Graceful stop: accept no new connections, let requests in flight finish
+   * (idle keep-alive connections are closed, busy ones get `Connection: close`),
+   * and after `timeoutMs` cut whatever is left. Resolves true when everything
+   * finished in time.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
 /** Starts the listener; rejects with `port-in-use` when the port is taken. */
 export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttpServer> {
+  let inFlight = 0;
+  let draining = false;
+  const active = new Set<ServerResponse>();
+  const idle = new Set<() => void>();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    inFlight++;
+    active.add(res);
+    if (draining) res.setHeader('Connection', 'close');
+    res.once('close', () => {
+      inFlight--;
+      active.delete(res);
+      if (draining) server.closeIdleConnections();
+      if (inFlight === 0) for (const f of [...idle]) f();
+    });
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://agent.invalid');
@@ -82,13 +104,41 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   }
   await listenOrExplain(server, o.port, o.host, 'HTTP', '--http-port');
   const port = (server.address() as AddressInfo).port;
+  let closed: Promise<void> | null = null;
+  const closeServer = (): Promise<void> => (closed ??= new Promise<void>((resolve) => server.close(() => resolve())));
   return {
     server,
     port,
     secure: o.tls !== undefined,
+    get inFlight() {
+      return inFlight;
+    },
+    drain: async (timeoutMs) => {
+      draining = true;
+      // Answers still to come close their connection: no keep-alive past the drain.
+      for (const res of active) if (!res.headersSent) res.setHeader('Connection', 'close');
+      void closeServer();
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await new Promise<boolean>((resolve) => {
+        const done = (): void => {
+          idle.delete(done);
+          resolve(true);
+        };
+        if (inFlight === 0) return resolve(true);
+        idle.add(done);
+        timer = setTimeout(() => {
+          idle.delete(done);
+          resolve(false);
+        }, timeoutMs);
+      });
+      clearTimeout(timer);
+      server.closeAllConnections();
+      return finished;
+    },
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        void closeServer().then(resolve);
         server.closeAllConnections();
       }),
   };

@@ -167,6 +167,21 @@ const schemas: Json = {
     required: ['phone', 'user', 'startedAt'],
     properties: { phone: { type: 'string' }, user: { type: 'string' }, userName: nullable('string'), startedAt: { type: 'integer' } },
   },
+  Sighting: {
+    type: 'object',
+    required: ['mac', 'vendor', 'model', 'knownModel', 'ip', 'via', 'firstAt', 'at', 'count'],
+    properties: {
+      mac: { type: 'string' },
+      vendor: nullable('string'),
+      model: nullable('string'),
+      knownModel: { ...nullable('string'), description: 'Profiled model the sighting resolves to; null = cannot be accepted.' },
+      ip: { type: 'string' },
+      via: { type: 'string', enum: ['pnp', 'http', 'tftp'] },
+      firstAt: { type: 'integer' },
+      at: { type: 'integer' },
+      count: { type: 'integer' },
+    },
+  },
   AuditEvent: {
     type: 'object',
     required: ['id', 'kind', 'at'],
@@ -242,6 +257,19 @@ export function buildOpenApi(): Json {
       },
       '/api/v1/sessions/{mac}': {
         delete: { summary: 'Force logout of the phone\'s session', parameters: [macParam], responses: { '200': json('Logged out', ref('Outcome')), '404': problem('`unknown-phone`'), '409': problem('`not-logged-in`'), ...authErrors } },
+      },
+      '/api/v1/sightings': {
+        get: { summary: 'Unknown phones in quarantine (made contact without proving who they are)', responses: { '200': json('Sightings', { type: 'object', properties: { sightings: { type: 'array', items: ref('Sighting') } } }), ...authErrors } },
+      },
+      '/api/v1/sightings/{mac}/accept': {
+        post: {
+          summary: 'Enrol a sighted phone (hot-desk on, nobody logged in)',
+          parameters: [macParam],
+          responses: { '200': json('The phone', ref('Phone')), '404': problem('`unknown-phone` (no such sighting)'), '422': problem('`unknown-model`'), ...authErrors },
+        },
+      },
+      '/api/v1/sightings/{mac}': {
+        delete: { summary: 'Dismiss a sighting', parameters: [macParam], responses: { '204': { description: 'Dismissed' }, '404': problem('`unknown-phone` (no such sighting)'), ...authErrors } },
       },
       '/api/v1/audit': {
         get: {

@@ -1,7 +1,7 @@
 /**
- * The PBX feature-code endpoint (DESIGN.md §5 "PBX-facing: a feature-code
- * endpoint the PBX dialplan calls with (caller, digits) and that answers with
- * the outcome and the prompt to play"). Dialplan snippets: docs/pbx.md.
+ * The PBX feature-code endpoint (docs/behaviour.md §2, §8): the PBX dialplan calls it
+ * with (caller, digits) and it answers with the outcome and the prompt to
+ * play. Dialplan snippets: docs/pbx.md.
  *
  * `POST /api/v1/pbx/dial` (API token required) with JSON
  * `{"mac": "...", "digits": "*35*001*1234"}` or `{"caller": "<sip user>", ...}`,

@@ -1,8 +1,10 @@
 /**
  * What the agent does with a SIP PnP SUBSCRIBE (docs/deployment.md "SIP PnP"):
- * decides which provisioning URL the phone gets, auto-enrols an unknown phone
- * of a known model when the site allows it, and records every request as a
- * sighting (store row + `pnp-sighting` audit event).
+ * decides which provisioning URL the phone gets (an unknown phone of a known
+ * model too when the site has `autoEnrol`: it is enrolled only once it fetches
+ * its own file with the bootstrap credential), and records every request as a
+ * sighting (store row, capped per source and in total, + `pnp-sighting` audit
+ * event for a new one).
  *
  * Phones the agent does not know and will not enrol are left unanswered so
  * that another provisioning server on the segment can still serve them.
@@ -51,7 +53,7 @@ export function pnpProvisioningUrl(base: string, vendor: Vendor): string {
 
 /** What {@link createPnpProvisioning} needs. */
 export interface PnpProvisioningDeps {
-  readonly store: Pick<Store, 'getSite' | 'getPhone' | 'enrolPhone' | 'recordSighting' | 'appendAudit'>;
+  readonly store: Pick<Store, 'getSite' | 'getPhone' | 'recordSighting' | 'appendAudit'>;
   readonly profiles: FirmwareProfiles;
   readonly clock: () => number;
   /** The agent's provisioning base URL (site `provisioning.baseUrl`, else the listening address). */
@@ -67,9 +69,11 @@ export interface PnpProvisioning {
 
 /**
  * Builds the responder hooks: a known phone gets its vendor's URL; an unknown
- * MAC of a vendor we drive and a model in the firmware profiles is enrolled
- * (`store.enrolPhone`, which audits `enrolment`) when the site has
- * `provisioning.autoEnrol`; anything else gets null (left unanswered).
+ * MAC of a vendor we drive and a model in the firmware profiles gets the URL
+ * too when the site has `provisioning.autoEnrol`, but is **not** enrolled: a
+ * SUBSCRIBE proves nothing, so the phone is enrolled only when it then fetches
+ * its own file with the bootstrap credential. Anything else gets null (left
+ * unanswered). Every SUBSCRIBE is a sighting, capped per source and in total.
  */
 export function createPnpProvisioning(d: PnpProvisioningDeps): PnpProvisioning {
   return {
@@ -79,19 +83,21 @@ export function createPnpProvisioning(d: PnpProvisioningDeps): PnpProvisioning {
       if (pnp.vendorId === null) return null;
       const profile = pnpModelProfile(d.profiles, pnp.vendorId, pnp.model);
       if (!profile || !d.store.getSite().provisioning.autoEnrol) return null;
-      const phone = d.store.enrolPhone({ mac: pnp.mac, vendor: pnp.vendorId, model: profile.model }, d.clock());
-      d.log.info('pnp phone enrolled', { mac: phone.mac, vendor: phone.vendor, model: phone.model });
-      return pnpProvisioningUrl(d.baseUrl(), phone.vendor);
+      return pnpProvisioningUrl(d.baseUrl(), pnp.vendorId);
     },
     onSighting(s) {
       const at = d.clock();
-      d.store.recordSighting({
+      const recorded = d.store.recordSighting({
         mac: s.mac,
         ip: s.address,
         at,
-        ...(s.vendor !== '' ? { vendor: s.vendor } : {}),
+        via: 'pnp',
+        // The vendor id we drive when the Event header names one (so an admin can accept it), else the raw name.
+        ...(s.vendorId !== null ? { vendor: s.vendorId } : s.vendor !== '' ? { vendor: s.vendor } : {}),
         ...(s.model !== '' ? { model: s.model } : {}),
       });
+      // Repeats and capped floods leave no audit row: the audit log must not grow at a stranger's pace.
+      if (recorded !== 'new') return;
       d.store.appendAudit({
         kind: 'pnp-sighting',
         at,

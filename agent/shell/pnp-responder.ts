@@ -1,9 +1,21 @@
 /**
- * SIP PnP responder (reference/phones.md "SIP PnP"; RFC 6080 §4.1): listens
+ * SIP PnP responder (docs/vendors.md "SIP PnP"; RFC 6080 §4.1): listens
  * on UDP (default 5060), joins the PnP multicast group 224.0.1.75, answers a
  * phone's ua-profile SUBSCRIBE with 200 OK and sends it a NOTIFY whose body is
  * its provisioning URL. The NOTIFY is retransmitted on RFC 3261 timer E until
- * the phone answers or timer F fires.
+ * the phone answers, at most `notifyRetransmits` times, and given up at timer F.
+ *
+ * Hardened against reflection, since a SUBSCRIBE is one unauthenticated
+ * datagram whose source is easily forged:
+ * - answers (200 and NOTIFY) go only to the SUBSCRIBE's source address and
+ *   port, never to a Contact or Via host that differs (RFC 3581 symmetric
+ *   response, applied to the NOTIFY too), and no name from a packet is ever
+ *   resolved: the sockets' lookup accepts IP literals only;
+ * - answers are budgeted per source address and overall (token buckets,
+ *   bounded state), so a flood gets a bounded number of answers, and the
+ *   NOTIFYs waiting for an answer are capped;
+ * - the unicast socket binds `host` when one is given; multicast then arrives
+ *   on a second socket bound to the group address, joined on `interface`.
  *
  * Malformed or unrelated datagrams are counted and ignored; a SUBSCRIBE for
  * which `provisioningUrlFor` returns null is left unanswered (another
@@ -11,12 +23,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { HotdeskError } from '../core/errors.js';
+import { HotdeskError, isHotdeskError } from '../core/errors.js';
 import type { Vendor } from '../core/model.js';
-import { buildPnpNotify, buildPnpOk, PNP_MULTICAST_GROUP, pnpNotifyTarget, recognisePnpSubscribe, type PnpRequest } from '../protocols/pnp.js';
+import { KeyedTokenBuckets } from '../core/token-buckets.js';
+import { buildPnpNotify, buildPnpOk, PNP_MULTICAST_GROUP, recognisePnpSubscribe, type PnpRequest } from '../protocols/pnp.js';
 import { getHeader, getHeaders, parseCSeq, parseNameAddr, parseSipMessage, parseVia, toBranch, type SipRequest } from '../protocols/sip-message.js';
 import { silentLogger, type Logger } from './logger.js';
-import { joinMulticastOnEveryInterface } from './multicast-join.js';
+import { bindPnpSocket, ipLiteralLookup, joinGroup } from './pnp-sockets.js';
 import { localAddressFor } from './sip-notifier.js';
 
 /** A phone seen asking for its provisioning URL. */
@@ -37,7 +50,9 @@ export interface PnpSighting {
 export interface PnpResponderOptions {
   /** UDP port (default 5060; 0 = ephemeral, for tests). */
   readonly port?: number;
-  /** IPv4 address of the interface to listen on and join the group on (default: all). */
+  /** IPv4 address the unicast socket binds (`--host`; default: `interface` when multicast is off, else all). */
+  readonly host?: string;
+  /** IPv4 address of the interface to join the group on (default: `host`, else every interface). */
   readonly interface?: string;
   /** Join the multicast group (phones multicast their SUBSCRIBE). */
   readonly multicast: boolean;
@@ -52,8 +67,51 @@ export interface PnpResponderOptions {
   readonly t1Ms?: number;
   readonly t2Ms?: number;
   readonly timeoutMs?: number;
+  /** Answer budgets and caps (see {@link PnpLimits}). */
+  readonly limits?: Partial<PnpLimits>;
+  /** Millisecond clock for the budgets. Default `Date.now`. */
+  readonly clock?: () => number;
+  /**
+   * Address lookup of the sockets (tests watch it). Default: IP literals only;
+   * a name fails without any DNS query. It is never given a name from a packet.
+   */
+  readonly lookup?: dgram.SocketOptions['lookup'];
   readonly log?: Logger;
 }
+
+/** Bounds on what the responder sends (defaults in {@link DEFAULT_PNP_LIMITS}). */
+export interface PnpLimits {
+  /** SUBSCRIBEs answered at once from one source address (a 200 resent to a retransmission counts too). */
+  readonly perSourceBurst: number;
+  /** One more answer per source every this many ms. */
+  readonly perSourceIntervalMs: number;
+  /** Answers at once, all sources together. */
+  readonly globalBurst: number;
+  /** One more answer overall every this many ms. */
+  readonly globalIntervalMs: number;
+  /** Source addresses whose budget is remembered (least recently seen forgotten first). */
+  readonly maxSources: number;
+  /** NOTIFYs waiting for the phone's answer at once; beyond, a SUBSCRIBE is not answered. */
+  readonly maxPendingNotifies: number;
+  /** Retransmissions of one NOTIFY (timer E) before waiting silently for timer F. */
+  readonly notifyRetransmits: number;
+}
+
+/**
+ * Defaults: a booting phone sends one SUBSCRIBE (plus retransmissions if our
+ * 200 is lost); 6 at once and one per 10 s per address leaves room for that
+ * and for a reboot loop, and 60 at once and 10 per second overall for a
+ * whole floor powering up together.
+ */
+export const DEFAULT_PNP_LIMITS: PnpLimits = {
+  perSourceBurst: 6,
+  perSourceIntervalMs: 10_000,
+  globalBurst: 60,
+  globalIntervalMs: 100,
+  maxSources: 4096,
+  maxPendingNotifies: 256,
+  notifyRetransmits: 3,
+};
 
 /** Counters of what the responder saw. */
 export interface PnpStats {
@@ -72,11 +130,18 @@ export interface PnpStats {
   notifyAcknowledged: number;
   /** NOTIFYs given up after timer F. */
   notifyTimedOut: number;
+  /** SUBSCRIBEs left unanswered because a budget or the pending-NOTIFY cap was exhausted. */
+  rateLimited: number;
+  /** Datagrams sent: 200 OKs (first and repeated) and NOTIFYs (first and retransmitted). */
+  okSent: number;
+  notifySent: number;
 }
 
 /** A running responder. */
 export interface PnpResponder {
   readonly port: number;
+  /** Address the unicast socket is bound to (`0.0.0.0` = all). */
+  readonly host: string;
   readonly stats: Readonly<PnpStats>;
   close(): Promise<void>;
 }
@@ -94,49 +159,53 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
   const t2 = opts.t2Ms ?? 4000;
   const timeoutMs = opts.timeoutMs ?? 64 * t1;
   const requestedPort = opts.port ?? 5060;
+  const limits: PnpLimits = { ...DEFAULT_PNP_LIMITS, ...opts.limits };
+  const clock = opts.clock ?? Date.now;
+  const lookup = opts.lookup ?? ipLiteralLookup;
   const stats: PnpStats = {
     received: 0, malformed: 0, ignored: 0, answered: 0, declined: 0, retransmissions: 0, notifyAcknowledged: 0, notifyTimedOut: 0,
+    rateLimited: 0, okSent: 0, notifySent: 0,
   };
-  const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-  // Multicast needs the wildcard bind; unicast-only may bind the given interface.
-  const bindAddress = opts.multicast || !opts.interface ? '0.0.0.0' : opts.interface;
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException): void => {
-      socket.close();
-      if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
-        reject(
-          new HotdeskError(
-            'port-in-use',
-            e.code === 'EACCES'
-              ? `UDP port ${requestedPort} needs privileges: SIP PnP cannot listen there; choose another port with --pnp-port N, or leave --pnp off (docs/deployment.md)`
-              : `UDP port ${requestedPort} is in use (a PBX on this host?): SIP PnP cannot listen there; choose another port with --pnp-port N, or leave --pnp off and rely on DHCP (docs/deployment.md)`,
-            { port: requestedPort },
-          ),
-        );
-      } else reject(e);
-    };
-    socket.once('error', onError);
-    socket.bind({ port: requestedPort, address: bindAddress, exclusive: false }, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
+  const wildcard = (a: string | undefined): boolean => a === undefined || a === '0.0.0.0';
+  // The unicast socket binds --host; without one, multicast needs the wildcard and unicast-only may bind the interface.
+  const bindAddress = !wildcard(opts.host) ? (opts.host as string) : !opts.multicast && opts.interface ? opts.interface : '0.0.0.0';
+  const joinOn = opts.interface ?? (bindAddress !== '0.0.0.0' ? bindAddress : undefined);
+  const socket = await bindPnpSocket(bindAddress, requestedPort, lookup);
   socket.on('error', (e) => log.warn('pnp socket error', { error: e.message }));
+  const port = socket.address().port;
+  // With a unicast address bound, multicast SUBSCRIBEs arrive on a second socket bound to the group (Linux).
+  let groupSocket: dgram.Socket | null = null;
   if (opts.multicast) {
     try {
-      joinGroup(socket, group, opts.interface, log);
+      if (bindAddress === '0.0.0.0') joinGroup(socket, group, joinOn, log);
+      else {
+        groupSocket = await bindPnpSocket(group, port, lookup);
+        groupSocket.on('error', (e) => log.warn('pnp multicast socket error', { error: e.message }));
+        joinGroup(groupSocket, group, joinOn, log);
+      }
     } catch (e) {
       socket.close();
-      throw new HotdeskError('bad-request', `cannot join multicast group ${group}${opts.interface ? ` on ${opts.interface}` : ''}`, {}, { cause: e });
+      groupSocket?.close();
+      if (isHotdeskError(e)) throw e;
+      throw new HotdeskError('bad-request', `cannot join multicast group ${group}${joinOn ? ` on ${joinOn}` : ''}`, {}, { cause: e });
     }
   }
-  const port = socket.address().port;
 
   // Answers to recent SUBSCRIBEs, by transaction key, so a retransmitted SUBSCRIBE gets the same 200.
   const seen = new Map<string, { at: number; ok: string | null; to: { host: string; port: number } }>();
   // NOTIFYs waiting for the phone's answer, by branch.
   const notifies = new Map<string, { timers: NodeJS.Timeout[] }>();
+  const perSource = new KeyedTokenBuckets({ capacity: limits.perSourceBurst, refillMs: limits.perSourceIntervalMs, maxKeys: limits.maxSources });
+  const overall = new KeyedTokenBuckets({ capacity: limits.globalBurst, refillMs: limits.globalIntervalMs, maxKeys: 1 });
   let closed = false;
+
+  /** Spends one answer of `address`'s budget and of the global one; false (nothing spent) when either is empty. */
+  const spend = (address: string, now: number): boolean => {
+    if (!perSource.peek(address, now) || !overall.peek('*', now)) return false;
+    perSource.take(address, now);
+    overall.take('*', now);
+    return true;
+  };
 
   const send = (wire: string, to: { host: string; port: number }): void => {
     if (closed) return;
@@ -149,8 +218,12 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
     const entry = { timers: [] as NodeJS.Timeout[] };
     notifies.set(branch, entry);
     let interval = t1;
+    let left = Math.max(0, limits.notifyRetransmits);
     const retransmit = (): void => {
+      if (left <= 0) return;
       entry.timers[0] = setTimeout(() => {
+        left -= 1;
+        stats.notifySent += 1;
         send(wire, to);
         interval = Math.min(interval * 2, t2);
         retransmit();
@@ -162,6 +235,7 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
       stats.notifyTimedOut += 1;
       log.info('pnp notify unanswered', { host: to.host, port: to.port });
     }, timeoutMs);
+    stats.notifySent += 1;
     send(wire, to);
     retransmit();
   };
@@ -180,15 +254,26 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
   };
 
   const onSubscribe = async (req: SipRequest, pnp: PnpRequest, rinfo: dgram.RemoteInfo): Promise<void> => {
-    const via = parseVia(getHeaders(req, 'Via')[0] ?? '');
-    // RFC 3261 §18.2.2 / RFC 3581: answer the source address; the Via port unless rport asks for the source port.
-    const replyTo = { host: rinfo.address, port: via?.rport !== undefined ? rinfo.port : (via?.port ?? 5060) };
+    // RFC 3581 symmetric response, for the 200 and the NOTIFY alike: the source address and port,
+    // never a Via or Contact host (a third party) nor a name to resolve.
+    const replyTo = { host: rinfo.address, port: rinfo.port };
     const key = transactionKey(req);
-    const now = Date.now();
+    const now = clock();
     const prior = seen.get(key);
     if (prior && now - prior.at < SEEN_TTL_MS) {
       stats.retransmissions += 1;
-      if (prior.ok) send(prior.ok, prior.to);
+      if (!prior.ok || prior.to.host !== replyTo.host || prior.to.port !== replyTo.port) return;
+      if (!spend(replyTo.host, now)) {
+        stats.rateLimited += 1;
+        return;
+      }
+      stats.okSent += 1;
+      send(prior.ok, prior.to);
+      return;
+    }
+    if (notifies.size >= limits.maxPendingNotifies || !spend(replyTo.host, now)) {
+      stats.rateLimited += 1;
+      log.debug('pnp subscribe over budget', { address: rinfo.address, pending: notifies.size });
       return;
     }
     let url: string | null = null;
@@ -211,12 +296,12 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
       log.info('pnp phone left unanswered', { mac: pnp.mac, vendor: pnp.vendor, model: pnp.model });
       return;
     }
-    const target = pnpNotifyTarget(pnp) ?? { host: rinfo.address, port: rinfo.port };
-    const localHost = opts.advertisedHost ?? (bindAddress !== '0.0.0.0' ? bindAddress : await localAddressFor(target.host));
+    const localHost = opts.advertisedHost ?? (bindAddress !== '0.0.0.0' ? bindAddress : await localAddressFor(replyTo.host));
     const local = { host: localHost, port };
     const toTag = rand(6);
     const ok = buildPnpOk(req, { toTag, contact: local });
     remember(seen, key, { at: now, ok, to: replyTo });
+    stats.okSent += 1;
     send(ok, replyTo);
     const branch = toBranch(rand(10));
     let notify: string;
@@ -228,10 +313,10 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
     }
     stats.answered += 1;
     log.info('pnp phone answered', { mac: pnp.mac, vendor: pnp.vendor, model: pnp.model, address: rinfo.address });
-    sendNotify(notify, branch, target);
+    sendNotify(notify, branch, replyTo);
   };
 
-  socket.on('message', (msg, rinfo) => {
+  const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     stats.received += 1;
     const parsed = parseSipMessage(msg);
     if (!parsed.ok) {
@@ -250,18 +335,21 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
       return;
     }
     onSubscribe(m, rec.pnp, rinfo).catch((e: unknown) => log.warn('pnp answer failed', { error: e instanceof Error ? e.message : String(e) }));
-  });
+  };
+  socket.on('message', onMessage);
+  groupSocket?.on('message', onMessage);
 
-  log.info('pnp responder listening', { port, multicast: opts.multicast, group });
+  log.info('pnp responder listening', { host: bindAddress, port, multicast: opts.multicast, group });
   return {
     port,
+    host: bindAddress,
     stats,
     close: async () => {
       if (closed) return;
       closed = true;
       for (const n of notifies.values()) n.timers.forEach((t) => clearTimeout(t));
       notifies.clear();
-      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      await Promise.all([socket, groupSocket].map((s) => (s ? new Promise<void>((resolve) => s.close(() => resolve())) : undefined)));
     },
   };
 }
@@ -280,13 +368,4 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
     if (oldest === undefined) break;
     map.delete(oldest);
   }
-}
-
-/** Joins `group` on the given interface, or on every IPv4 interface (falling back to the kernel's choice). */
-function joinGroup(socket: dgram.Socket, group: string, iface: string | undefined, log: Logger): void {
-  if (iface) {
-    socket.addMembership(group, iface);
-    return;
-  }
-  joinMulticastOnEveryInterface(socket, group, log, 'pnp');
 }

@@ -14,6 +14,7 @@ import { DigestAuthority, parseDigestAuthorization } from './http-digest-auth.js
 import { FailureLimiter } from './rate-limiter.js';
 import type { Logger } from './logger.js';
 import { sendError } from './http-respond.js';
+import { recordFetch, since } from './metrics.js';
 
 /** Poly upload names: `<mac>-<what>` with a known suffix. */
 const UPLOAD_RE = /^([0-9a-fA-F]{12})-(app\.log|boot\.log|phone\.cfg|web\.cfg|directory\.xml|calls\.xml|license\.cfg)$/;
@@ -43,7 +44,14 @@ function requestTarget(req: IncomingMessage): { path: string; target: string } {
   return { path: q >= 0 ? target.slice(0, q) : target, target };
 }
 
+/**
+ * The request's digest check. Nonces are bound to the requester's address and
+ * a nonce count is accepted once, so the verdict for one credential is kept
+ * for the rest of this request (the pipeline may ask twice: enrolment, then
+ * authorisation).
+ */
 function digestCheck(req: IncomingMessage, digest: DigestAuthority, now: number): AuthCheck {
+  const verdicts = new Map<string, 'ok' | 'stale' | 'bad'>();
   return (accepted) => {
     const header = req.headers.authorization;
     if (!header) return { status: 'missing' };
@@ -52,7 +60,9 @@ function digestCheck(req: IncomingMessage, digest: DigestAuthority, now: number)
     const { target } = requestTarget(req);
     for (const a of accepted) {
       if (creds.username !== a.username) continue;
-      const v = digest.verify(creds, req.method ?? 'GET', target, a.password, now);
+      const key = `${a.username}\0${a.password}`;
+      const v = verdicts.get(key) ?? digest.verify(creds, req.method ?? 'GET', target, a.password, now, remoteAddressOf(req));
+      verdicts.set(key, v);
       if (v === 'ok') return { status: 'ok', kind: a.kind };
       if (v === 'stale') return { status: 'stale' };
     }
@@ -64,12 +74,12 @@ function digestCheck(req: IncomingMessage, digest: DigestAuthority, now: number)
 export function createProvisioningHandler(o: ProvisioningHttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const maxUpload = o.maxUploadBytes ?? 1024 * 1024;
 
-  const challenge = (res: ServerResponse, now: number, stale: boolean): void => {
-    res.setHeader('WWW-Authenticate', o.digest.challenge(now, stale));
+  const challenge = (req: IncomingMessage, res: ServerResponse, now: number, stale: boolean): void => {
+    res.setHeader('WWW-Authenticate', o.digest.challenge(now, stale, remoteAddressOf(req)));
   };
 
   const refuse = (req: IncomingMessage, res: ServerResponse, err: HotdeskError, now: number): void => {
-    if (err.code === 'auth-required' || err.code === 'auth-failed') challenge(res, now, err.detail['stale'] === true);
+    if (err.code === 'auth-required' || err.code === 'auth-failed') challenge(req, res, now, err.detail['stale'] === true);
     o.log.info('provisioning refused', { code: err.code, ip: remoteAddressOf(req), path: requestTarget(req).path.slice(0, 128) });
     sendError(res, err);
   };
@@ -84,7 +94,9 @@ export function createProvisioningHandler(o: ProvisioningHttpOptions): (req: Inc
       remoteAddress: remoteAddressOf(req),
       authenticate: digestCheck(req, o.digest, now),
     };
+    const started = performance.now();
     const send = (served: ServedFile): void => {
+      recordFetch('http', served.vendor, 'ok', since(started));
       const body = Buffer.from(served.file.body, 'utf8');
       res.writeHead(200, {
         'Content-Type': served.file.contentType,
@@ -95,6 +107,7 @@ export function createProvisioningHandler(o: ProvisioningHttpOptions): (req: Inc
       o.log.debug('file served', { mac: served.mac, file: served.file.name, secret: served.file.secret, ip: remoteAddressOf(req) });
     };
     const failed = (e: unknown): void => {
+      recordFetch('http', null, e instanceof HotdeskError ? e.code : 'internal', since(started));
       refuse(req, res, e instanceof HotdeskError ? e : new HotdeskError('internal', 'internal error', {}, { cause: e }), now);
       if (!(e instanceof HotdeskError)) o.log.error('provisioning failed', { error: String(e) });
     };

@@ -1,9 +1,12 @@
 /**
- * The one identification pipeline shared by HTTP and TFTP (DESIGN.md §4):
+ * The one identification pipeline shared by HTTP and TFTP (docs/behaviour.md §10):
  * sanitise the path -> identify vendor/model/firmware/MAC from path and
- * User-Agent -> find (or auto-enrol) the phone -> choose its driver -> render
- * from the current state (cached by revision) -> authorise (secrets only to
- * their own phone) -> record the fetch (confirming sync).
+ * User-Agent -> find the phone (enrol an unknown one only once it authenticated
+ * with the bootstrap credential) -> choose its driver -> authorise (secrets
+ * only to their own phone, decided from the name before anything is rendered)
+ * -> render from the current state (cached by revision, bounded in bytes) ->
+ * record the fetch (an authenticated fetch of the secret file sets the phone's
+ * NOTIFY address and confirms sync; any other fetch is only a sighting).
  *
  * Every refusal is a HotdeskError with a catalog code; the protocol shells map
  * codes to answers. Nothing here logs or returns a secret except the file body
@@ -14,7 +17,9 @@ import type { AuditEvent, Phone, Session, SiteSettings, User, Vendor } from '../
 import type { AgentUrls, Credential, Identification, IdentityKey, PhoneFile, RenderInput, VendorDriver } from '../vendors/driver.js';
 import { AllowList } from './cidr.js';
 import { FailureLimiter } from './rate-limiter.js';
+import { serveCommonFile } from './common-files.js';
 import type { AsyncRenderer } from './render-pool.js';
+import { DEFAULT_RENDER_CACHE_BYTES, RenderCache } from './render-cache.js';
 
 /** What the pipeline needs from the store (a subset of `Store`). */
 export interface PipelineStore {
@@ -25,7 +30,12 @@ export interface PipelineStore {
   phoneRuntime(mac: string): PhoneRuntimeView | undefined;
   identityKeysFor(mac: string): readonly IdentityKey[];
   enrolPhone(p: { mac: string; vendor: Vendor; model: string }, now: number): Phone;
-  recordFetch(mac: string, f: { ip: string; userAgent?: string; firmware?: string; file: string; revision?: number; now: number }): { confirmed: boolean; elapsedMs?: number };
+  recordFetch(
+    mac: string,
+    f: { ip: string; userAgent?: string; firmware?: string; file: string; revision?: number; authenticated?: boolean; now: number },
+  ): { confirmed: boolean; elapsedMs?: number };
+  /** Quarantined sighting of an unknown phone (capped per source and in total by the store). */
+  recordSighting(s: { mac: string; ip: string; vendor?: string; model?: string; at: number; via?: 'pnp' | 'http' | 'tftp' }): 'new' | 'repeat' | 'capped';
   markOwnCredentialUsed(mac: string): void;
   appendAudit(e: AuditEvent): void;
 }
@@ -81,8 +91,8 @@ export interface PipelineOptions {
   readonly urls: (phone: Phone, screenToken: string) => AgentUrls;
   readonly clock: () => number;
   readonly limiter?: FailureLimiter;
-  /** Max cached rendered files. */
-  readonly cacheSize?: number;
+  /** Render-cache budget in bytes (default {@link DEFAULT_RENDER_CACHE_BYTES}). */
+  readonly cacheBytes?: number;
   /** Renders cache misses off the main thread in {@link ProvisioningPipeline.serveAsync} (a RenderPool). */
   readonly renderer?: AsyncRenderer;
 }
@@ -101,6 +111,8 @@ interface ServeContext {
   readonly key: string;
   /** The cached file, when there is one. */
   readonly hit?: PhoneFile;
+  /** How the requester proved it is this phone, when it did (before rendering). */
+  readonly authorised?: 'own' | 'bootstrap' | 'tftp';
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -147,13 +159,17 @@ function pickIdentification(ids: Identification[], knownVendor: (mac: string) =>
 /** The provisioning pipeline (one instance per agent). */
 export class ProvisioningPipeline {
   private readonly limiter: FailureLimiter;
-  private readonly cache = new Map<string, PhoneFile>();
-  private readonly cacheSize: number;
+  private readonly cache: RenderCache;
   private allow: { cidrs: string; list: AllowList } | null = null;
 
   constructor(private readonly o: PipelineOptions) {
     this.limiter = o.limiter ?? new FailureLimiter();
-    this.cacheSize = o.cacheSize ?? 20_000;
+    this.cache = new RenderCache(o.cacheBytes ?? DEFAULT_RENDER_CACHE_BYTES);
+  }
+
+  /** Bytes and entries held by the render cache now. */
+  get cacheStats(): { readonly bytes: number; readonly entries: number; readonly maxBytes: number } {
+    return { bytes: this.cache.bytes, entries: this.cache.size, maxBytes: this.cache.maxBytes };
   }
 
   private allowList(site: SiteSettings): AllowList {
@@ -175,6 +191,7 @@ export class ProvisioningPipeline {
   /** Serves one request or throws a coded HotdeskError (renders in this thread). */
   serve(req: FileRequest): ServedFile {
     const ctx = this.prepare(req);
+    if (!('key' in ctx)) return ctx;
     return this.finish(req, ctx, ctx.hit !== undefined ? ctx.hit : this.remember(ctx.key, ctx.driver.render(this.renderInput(ctx), ctx.name)));
   }
 
@@ -184,6 +201,7 @@ export class ProvisioningPipeline {
    */
   async serveAsync(req: FileRequest): Promise<ServedFile> {
     const ctx = this.prepare(req);
+    if (!('key' in ctx)) return ctx;
     if (ctx.hit !== undefined) return this.finish(req, ctx, ctx.hit);
     const input = this.renderInput(ctx);
     const rendered = this.o.renderer ? await this.o.renderer.render(ctx.driver.vendor, input, ctx.name) : ctx.driver.render(input, ctx.name);
@@ -191,7 +209,7 @@ export class ProvisioningPipeline {
   }
 
   /** Everything before rendering: source checks, name, identification, phone (auto-enrol), cache lookup. */
-  private prepare(req: FileRequest): ServeContext {
+  private prepare(req: FileRequest): ServeContext | ServedFile {
     const now = this.o.clock();
     const { store } = this.o;
     const site = store.getSite();
@@ -211,27 +229,54 @@ export class ProvisioningPipeline {
     }
     const driver = this.o.drivers.find((d) => d.vendor === id.vendor);
     if (!driver) throw new HotdeskError('unknown-file');
-    // No MAC at all (a generic name such as `y000000000000.boot` over TFTP): nothing was guessed, so it does not count.
-    if (!id.mac) throw new HotdeskError('unknown-phone', 'cannot tell which phone is asking (no MAC in path or User-Agent)');
+    // No MAC at all (a generic name such as `y000000000000.boot` over TFTP): a vendor common file is served without
+    // enrolling or recording anything (common-files.ts); anything else was not guessed, so it does not count.
+    if (!id.mac) return serveCommonFile({ driver, name, id, site, urls: this.o.urls });
     const mac = id.mac;
 
-    let phone = store.getPhone(mac);
-    if (!phone) {
-      const profile = id.model ? this.o.profiles.find(id.vendor, id.model) : undefined;
-      if (!site.provisioning.autoEnrol || !id.model || !profile) {
-        this.fail(req.remoteAddress, now, new HotdeskError('unknown-phone', 'unknown phone'));
-      }
-      phone = store.enrolPhone({ mac, vendor: id.vendor, model: id.model }, now);
-    }
+    const known = store.getPhone(mac);
+    const enrolled = known ? null : this.enrolOnFirstContact(req, id, driver, name, site, now);
+    const phone = known ?? enrolled?.phone;
+    if (!phone) throw new HotdeskError('unknown-phone', 'unknown phone');
     if (phone.vendor !== id.vendor) this.fail(req.remoteAddress, now, new HotdeskError('unknown-file', 'file does not belong to this phone'));
     const runtime = store.phoneRuntime(mac);
     const profile = this.o.profiles.find(phone.vendor, phone.model);
     if (!runtime || !profile) throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`);
+    // Secrets are decided from the name: the requester proves it is this phone before anything is rendered.
+    const authorised = enrolled ? 'bootstrap' : driver.isSecretFile(name) ? this.authorise(req, mac, runtime, site, now) : undefined;
     // The provisioning username is in the key: an admin reset of the enrolment changes the credential
     // the files install without bumping the revision.
     const key = `${phone.mac}/${runtime.revision}/${runtime.provUsername}/${name.toLowerCase()}`;
     const hit = this.cache.get(key);
-    return { now, site, name, id, driver, phone, runtime, profile, key, ...(hit !== undefined ? { hit } : {}) };
+    return { now, site, name, id, driver, phone, runtime, profile, key, ...(hit !== undefined ? { hit } : {}), ...(authorised ? { authorised } : {}) };
+  }
+
+  /**
+   * An unknown MAC asks for a file. It is enrolled only when it asks for its own
+   * secret file over HTTP authenticated with the site's bootstrap credential
+   * (and the site has `autoEnrol`, the model is profiled). Everything else is
+   * refused as `unknown-phone` and counts towards the source's failure limit;
+   * with `anonymousEnrolment` it is also recorded as a quarantined sighting an
+   * admin may accept. Nothing is rendered, cached or enrolled before that proof.
+   */
+  private enrolOnFirstContact(req: FileRequest, id: Identification, driver: VendorDriver, name: string, site: SiteSettings, now: number): { phone: Phone } {
+    const { store } = this.o;
+    const mac = id.mac ?? '';
+    const profile = id.model ? this.o.profiles.find(id.vendor, id.model) : undefined;
+    if (site.provisioning.autoEnrol && id.model && profile && driver.isSecretFile(name) && req.protocol === 'http' && req.authenticate) {
+      // Each probe counts, answered or not: a source cannot enrol (or try to) at will.
+      this.limiter.fail(req.remoteAddress, now);
+      const verdict = req.authenticate([{ kind: 'bootstrap', ...site.provisioning.bootstrap }]);
+      if (verdict.status === 'ok') return { phone: store.enrolPhone({ mac, vendor: id.vendor, model: id.model }, now) };
+      if (site.provisioning.anonymousEnrolment) store.recordSighting({ mac, ip: req.remoteAddress, vendor: id.vendor, model: id.model, at: now, via: 'http' });
+      if (verdict.status === 'missing') throw new HotdeskError('auth-required');
+      if (verdict.status === 'stale') throw new HotdeskError('auth-required', 'nonce expired', { stale: true });
+      this.fail(req.remoteAddress, now, new HotdeskError('auth-failed', 'credentials refused for this phone'));
+    }
+    if (site.provisioning.anonymousEnrolment && id.model && profile) {
+      store.recordSighting({ mac, ip: req.remoteAddress, vendor: id.vendor, model: id.model, at: now, via: req.protocol });
+    }
+    this.fail(req.remoteAddress, now, new HotdeskError('unknown-phone', 'unknown phone'));
   }
 
   /** Everything after rendering: refusal of unknown names, authorisation (secrets only), fetch record, audit. */
@@ -244,8 +289,7 @@ export class ProvisioningPipeline {
     if (!rendered) throw new HotdeskError('unknown-file', 'not one of this phone\u2019s files');
     // Safety net: a file carrying the phone's screen/action-URL token is a per-phone credential too.
     const file = rendered.secret || !carriesToken(rendered.body, runtime.screenToken) ? rendered : { ...rendered, secret: true };
-
-    if (file.secret) this.authorise(req, mac, runtime, site, now);
+    const authorised = ctx.authorised ?? (file.secret ? this.authorise(req, mac, runtime, site, now) : undefined);
 
     const rec = store.recordFetch(mac, {
       ip: req.remoteAddress,
@@ -253,6 +297,8 @@ export class ProvisioningPipeline {
       ...(id.firmware !== undefined ? { firmware: id.firmware } : {}),
       file: file.name,
       ...(file.carriesRevision ? { revision: runtime.revision } : {}),
+      // Only a proven fetch of the phone's own secret file may move where NOTIFYs go.
+      authenticated: authorised !== undefined && file.secret,
       now,
     });
     if (file.secret) {
@@ -262,10 +308,12 @@ export class ProvisioningPipeline {
     return rec.confirmed ? { ...served, syncConfirmed: { elapsedMs: rec.elapsedMs ?? 0 } } : served;
   }
 
-  private authorise(req: FileRequest, mac: string, runtime: PhoneRuntimeView, site: SiteSettings, now: number): void {
+  /** Checks that the requester may receive this phone's secrets; returns how it proved it, or throws. */
+  private authorise(req: FileRequest, mac: string, runtime: PhoneRuntimeView, site: SiteSettings, now: number): 'own' | 'bootstrap' | 'tftp' {
     if (req.protocol === 'tftp') {
+      // TFTP has no authentication: a site that allows secrets over it trusts any TFTP requester with them.
       if (!site.provisioning.allowTftpSecrets) throw new HotdeskError('secret-over-tftp', 'this file is not served over TFTP');
-      return;
+      return 'tftp';
     }
     if (!req.authenticate) throw new HotdeskError('auth-required');
     const accepted: AcceptedCredential[] = [{ kind: 'own', username: runtime.provUsername, password: runtime.provPassword }];
@@ -274,7 +322,7 @@ export class ProvisioningPipeline {
     switch (verdict.status) {
       case 'ok':
         if (verdict.kind === 'own' && !runtime.ownCredentialUsed) this.o.store.markOwnCredentialUsed(mac);
-        return;
+        return verdict.kind;
       case 'missing':
         throw new HotdeskError('auth-required');
       case 'stale':
@@ -302,15 +350,9 @@ export class ProvisioningPipeline {
     };
   }
 
-  /** Caches a rendered file under `key` (oldest entry evicted first); passes the file through. */
+  /** Caches a rendered file under `key` (least recently used evicted first, bounded in bytes); passes the file through. */
   private remember(key: string, file: PhoneFile | null): PhoneFile | null {
-    if (file) {
-      if (this.cache.size >= this.cacheSize) {
-        const first = this.cache.keys().next();
-        if (!first.done) this.cache.delete(first.value);
-      }
-      this.cache.set(key, file);
-    }
+    if (file) this.cache.set(key, file);
     return file;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Per-source failure limiter (DESIGN.md §6): counts failures (bad credentials,
+ * Per-source failure limiter (docs/behaviour.md §11): counts failures (bad credentials,
  * unknown MACs) per source address in a sliding window and blocks a source
  * that exceeds the budget for a cool-down period. Time is injected.
  */

@@ -1,7 +1,7 @@
 /**
  * A small `node:worker_threads` pool that renders phone files off the main
  * thread (render-worker.ts), so a cold boot storm of uncached files does not
- * starve the PBX login endpoint (DESIGN.md §4: the pipeline's render step).
+ * starve the PBX login endpoint (docs/behaviour.md §10: the pipeline's render step).
  *
  * Jobs carry request ids; at most `perWorker` jobs are in flight per worker,
  * the rest wait in a bounded FIFO queue (overflow: HotdeskError 'rate-limited').

@@ -1,6 +1,7 @@
 /**
- * Phone-screen hot desking (issue 6): the agent as the phones' XML-browser
- * server. Routes live under `/xml/<mac>/<token>/` (URL scheme in
+ * Phone-screen hot desking (docs/behaviour.md §2; docs/vendors.md "XML
+ * browser dialects"): the agent as the phones' XML-browser server.
+ * Routes live under `/xml/<mac>/<token>/` (URL scheme in
  * vendors/screens/screen-urls.ts); the per-phone token, issued in that phone's
  * own secret config file, binds the screens to the phone: changing the MAC in
  * the URL without that phone's token is refused, and refusals count towards
@@ -8,11 +9,14 @@
  *
  * Outcomes come from the same core decision as the feature code
  * (`HotdeskService.screenLogin` / `logout`), so re-provisioning, events and
- * PIN lockout are identical.
+ * PIN lockout are identical: an unknown short number gets the wrong-PIN
+ * screen. A refused PIN (`wrong-pin`, `locked`) also counts against the
+ * requesting address in the per-source failure limit.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HotdeskError, isHotdeskError } from '../core/errors.js';
+import { isPinRefusal } from '../core/hotdesk-machine.js';
 import type { DeskOutcome } from '../core/model.js';
 import { normalizeMac } from '../core/model.js';
 import type { Store } from '../store/store.js';
@@ -44,9 +48,13 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** An outcome for input the core never saw (malformed short number or PIN). */
+/**
+ * An outcome for input the core never saw (a short number that is not
+ * digits): ask for the short number again. It names no user, so it says
+ * nothing about which short numbers exist.
+ */
 function badInput(mac: string, message: string): DeskOutcome {
-  return { code: 'unknown-user', prompt: 'unknown-user', phone: mac, message };
+  return { code: 'ask-extension', prompt: 'ask-extension', phone: mac, message };
 }
 
 /** Routes for `/xml/<mac>/<token>/...`. */
@@ -97,11 +105,12 @@ export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
         if (!isHotdeskError(e) || e.code !== 'bad-request') throw e;
         outcome = badInput(mac, e.message);
       }
+      if (isPinRefusal(outcome)) d.limiter.fail(ip, now);
       d.onCommitted?.();
       const s = driver.screens.renderResult(ctx(), outcome);
       sendText(res, 200, s.body, s.contentType);
     };
-    // A phone without hot-desking (lift, canteen) shows "not allowed" instead of a menu or form (DESIGN.md §2).
+    // A phone without hot-desking (lift, canteen) shows "not allowed" instead of a menu or form (docs/behaviour.md §4).
     const notAllowed = (): void => {
       const s = driver.screens.renderResult(ctx(), { code: 'not-allowed', prompt: 'not-allowed', phone: mac, message: 'hot-desking is not enabled on this phone' });
       sendText(res, 200, s.body, s.contentType);

@@ -44,4 +44,7 @@ export const SIP_STATUS: Record<ErrorCode, readonly [number, string]> = {
   'sip-rejected': [502, 'Bad Gateway'],
   'storage-error': [500, 'Server Internal Error'],
   internal: [500, 'Server Internal Error'],
+  busy: [503, 'Service Unavailable'],
+  'backup-invalid': [500, 'Server Internal Error'],
+  'data-dir-not-empty': [500, 'Server Internal Error'],
 };

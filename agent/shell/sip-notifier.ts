@@ -1,13 +1,17 @@
 /**
- * Sends SIP NOTIFY check-sync to phones over UDP (DESIGN.md §3,
- * reference/phones.md "SIP NOTIFY check-sync") as an RFC 3261 §17.1.2
+ * Sends SIP NOTIFY check-sync to phones over UDP (docs/behaviour.md §9,
+ * docs/vendors.md "Check-sync") as an RFC 3261 §17.1.2
  * non-INVITE client transaction: retransmit on timer E (T1 doubling up to
  * T2, T2 once a provisional answer arrived), give up on timer F (64*T1),
  * answer one 401/407 challenge with digest credentials (RFC 3261 §22.2).
  *
  * One UDP socket carries every transaction; responses are matched by Via
- * branch and CSeq, so concurrent notifies never wait on each other.
- * Credentials are used only to compute the digest and are never logged.
+ * branch and CSeq, and accepted only from the address and port the NOTIFY was
+ * sent to, so concurrent notifies never wait on each other and a stranger
+ * cannot answer for a phone. A challenge is answered only when its realm is
+ * the one configured for the line (`realm`): credentials never go to a
+ * challenger the site did not name. They are used only to compute the digest
+ * and are never logged.
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -50,6 +54,11 @@ export interface NotifyRequest {
   readonly requestUser: string;
   /** Line credentials used only to answer a 401/407 challenge. */
   readonly credentials?: { readonly username: string; readonly password: string };
+  /**
+   * The only digest realm the credentials may answer (the site's PBX realm).
+   * Absent: a challenge is never answered and its status is returned.
+   */
+  readonly realm?: string;
 }
 
 /**
@@ -66,6 +75,9 @@ export interface NotifyResult {
 interface Transaction {
   readonly branch: string;
   readonly cseq: number;
+  /** Where the request went: answers from anywhere else are ignored. */
+  readonly host: string;
+  readonly port: number;
   readonly onResponse: (res: SipResponse) => void;
 }
 
@@ -91,7 +103,7 @@ export class SipNotifier {
     this.timeoutMs = opts.timeoutMs ?? 64 * this.t1;
     this.log = opts.log ?? silentLogger;
     this.socket = dgram.createSocket({ type: opts.host && isIP(opts.host) === 6 ? 'udp6' : 'udp4' });
-    this.socket.on('message', (msg) => this.onMessage(msg));
+    this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.socket.on('error', (e) => this.log.warn('sip notifier socket error', { error: e.message }));
   }
 
@@ -175,16 +187,15 @@ export class SipNotifier {
       });
       const { res, sent } = await this.transact(branch, cseq, Buffer.from(wire, 'utf8'), req);
       attempts += sent;
-      const canAuth = (res.status === 401 || res.status === 407) && req.credentials && !authorization;
-      if (!canAuth || !req.credentials) {
+      const challenged = (res.status === 401 || res.status === 407) && !authorization;
+      const challenge = challenged ? chooseDigestChallenge(getHeaders(res, res.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate')) : null;
+      // Answer only the realm the site named for this line: a challenge for any other realm
+      // (or with no realm configured) gets no credentials at all.
+      if (!challenge || !req.credentials || req.realm === undefined || challenge.realm !== req.realm) {
         const elapsedMs = Math.round(performance.now() - started);
+        if (challenge && req.credentials) this.log.info('sip challenge not answered (realm is not the site PBX realm)', { host: req.host, port: req.port, status: res.status });
         this.log.debug('sip notify answered', { host: req.host, port: req.port, status: res.status, attempts, elapsedMs });
         return { status: res.status, attempts, elapsedMs };
-      }
-      const challengeHeader = res.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
-      const challenge = chooseDigestChallenge(getHeaders(res, challengeHeader));
-      if (!challenge) {
-        return { status: res.status, attempts, elapsedMs: Math.round(performance.now() - started) };
       }
       const uri = checkSyncRequestUri({ host: req.host, port: req.port }, req.requestUser);
       authorization = {
@@ -253,6 +264,8 @@ export class SipNotifier {
       this.pending.set(branch, {
         branch,
         cseq,
+        host: req.host,
+        port: req.port,
         onResponse: (res) => {
           if (res.status < 200) {
             // Proceeding state (RFC 3261 §17.1.2.2): retransmit every T2.
@@ -273,7 +286,7 @@ export class SipNotifier {
     });
   }
 
-  private onMessage(msg: Buffer): void {
+  private onMessage(msg: Buffer, from: dgram.RemoteInfo): void {
     const parsed = parseSipMessage(msg);
     if (!parsed.ok || parsed.message.kind !== 'response') return;
     const res = parsed.message;
@@ -282,6 +295,7 @@ export class SipNotifier {
     if (!via?.branch || !cseq || cseq.method !== 'NOTIFY') return;
     const tx = this.pending.get(via.branch);
     if (!tx || tx.cseq !== cseq.seq) return;
+    if (!sameHost(from.address, tx.host) || from.port !== tx.port) return;
     tx.onResponse(res);
   }
 
@@ -312,6 +326,12 @@ export class SipNotifier {
       }
     });
   }
+}
+
+/** True when a datagram's source address is the host a request went to (IPv4-mapped forms equal). */
+function sameHost(source: string, target: string): boolean {
+  const strip = (a: string): string => (a.startsWith('::ffff:') ? a.slice(7) : a).toLowerCase();
+  return strip(source) === strip(target);
 }
 
 /**

@@ -11,19 +11,22 @@ import type { AuditReader } from './event-stream.js';
 export function syncStoreAdapter(store: Store): SyncStore {
   /** Adds the SIP identity a NOTIFY uses (only for phones about to be notified: it decrypts). */
   const enrich = (p: StorePending): WorkerPending => {
+    // Only the line the phone carries now: the logged-in user's, else the phone's device account.
     const session = store.sessionOf(p.mac);
     const user = session ? store.getUser(session.userExt) : undefined;
     const account = user?.sip ?? store.getPhone(p.mac)?.deviceAccount;
+    const realm = store.getSite().pbx.realm;
     return {
       mac: p.mac,
       vendor: p.vendor,
-      lastIp: p.ip,
+      notifyIp: p.ip,
       sipPort: p.sipPort,
       revision: p.revision,
       attempts: p.attempts,
       requestedAt: p.requestedAt,
       requestUser: account?.user ?? p.mac,
       ...(account ? { credentials: { username: account.authName, password: account.password } } : {}),
+      ...(account && realm !== undefined ? { realm } : {}),
     };
   };
   return {

@@ -1,5 +1,5 @@
 /**
- * The re-provisioning loop's sender (DESIGN.md §3): for every phone whose
+ * The re-provisioning loop's sender (docs/behaviour.md §9): for every phone whose
  * revision was bumped and that has not fetched it yet, send SIP NOTIFY
  * check-sync to its last-known address; fall back to the vendor's HTTP
  * trigger when NOTIFY gets no answer; retry with backoff; report the phone
@@ -18,15 +18,18 @@ import type { Logger } from './logger.js';
 export interface PendingSync {
   readonly mac: string;
   readonly vendor: Vendor;
-  readonly lastIp: string | null;
+  /** The authenticated address (last authenticated fetch of its secret file), null when never proven. */
+  readonly notifyIp: string | null;
   readonly sipPort: number;
   readonly revision: number;
   readonly attempts: number;
   readonly requestedAt: number;
   /** SIP user for the Request-URI (logged-in line user, device account user, or the MAC). */
   readonly requestUser: string;
-  /** Line credentials to answer a 401/407 challenge, when known. */
+  /** Line credentials to answer a 401/407 challenge, when known (the phone's current line only). */
   readonly credentials?: { readonly username: string; readonly password: string };
+  /** The only digest realm those credentials may answer (site PBX realm); absent = never answer. */
+  readonly realm?: string;
 }
 
 /** What the worker needs from the store. */
@@ -51,6 +54,7 @@ export type NotifyFn = (n: {
   event: string;
   requestUser: string;
   credentials?: { username: string; password: string };
+  realm?: string;
 }) => Promise<{ status: number; attempts: number; elapsedMs: number }>;
 
 /** Vendor HTTP re-sync trigger (Yealink action URI, Poly REST); resolves to true when the phone accepted. */
@@ -157,7 +161,7 @@ export class SyncWorker {
 
   private startOne(p: PendingSync, now: number): void {
     const next = nextSyncAttempt(this.policy, p.requestedAt, p.attempts + 1, now);
-    if (next === null || p.lastIp === null) {
+    if (next === null || p.notifyIp === null) {
       if (next === null) {
         // The store records `sync-failed` in the same transaction.
         this.o.store.markUnreachable(p.mac, now);
@@ -170,13 +174,19 @@ export class SyncWorker {
     }
     this.o.store.markSyncAttempt(p.mac, { now, nextAt: next });
     this.inFlight.add(p.mac);
-    void this.sendOne(p, p.lastIp).finally(() => this.inFlight.delete(p.mac));
+    void this.sendOne(p, p.notifyIp).finally(() => this.inFlight.delete(p.mac));
   }
 
   private async sendOne(p: PendingSync, host: string): Promise<void> {
     const event = this.o.eventFor(p.vendor);
     try {
-      const r = await this.o.notify({ host, port: p.sipPort, event, requestUser: p.requestUser, ...(p.credentials ? { credentials: { ...p.credentials } } : {}) });
+      const r = await this.o.notify({
+        host,
+        port: p.sipPort,
+        event,
+        requestUser: p.requestUser,
+        ...(p.credentials && p.realm !== undefined ? { credentials: { ...p.credentials }, realm: p.realm } : {}),
+      });
       this.o.store.appendAudit({
         kind: 'sync-sent',
         at: this.o.clock(),

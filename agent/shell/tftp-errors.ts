@@ -5,7 +5,9 @@
  *
  * The text sent is the catalog's fixed one-liner prefixed with the stable
  * code, never the error's own message: TFTP peers are unauthenticated, so no
- * detail (and certainly no secret) travels back to them.
+ * detail (and certainly no secret) travels back to them. The one exception
+ * is `busy`, which says which limit was hit with one of two fixed texts
+ * ({@link tftpBusyError}): still nothing the peer sent, nothing secret.
  */
 import { ERROR_CATALOG, type ErrorCode, type HotdeskError } from '../core/errors.js';
 import { TFTP_ERROR_CODE } from '../protocols/tftp-packet.js';
@@ -54,6 +56,9 @@ export const TFTP_ERROR_MAP: Record<ErrorCode, number> = {
   'sip-rejected': OTHER,
   'storage-error': OTHER,
   internal: OTHER,
+  busy: OTHER,
+  'backup-invalid': OTHER,
+  'data-dir-not-empty': OTHER,
 };
 
 /** The TFTP error code and secret-free text for an error code. */
@@ -64,4 +69,22 @@ export function tftpErrorFor(code: ErrorCode): { readonly code: number; readonly
 /** Same as {@link tftpErrorFor}, from a HotdeskError. */
 export function tftpErrorForError(err: HotdeskError): { readonly code: number; readonly message: string } {
   return tftpErrorFor(err.code);
+}
+
+/** Which transfer limit refused (or evicted) a read request. */
+export type TftpBusyReason = 'source' | 'server';
+
+/** Fixed texts of the `busy` refusal, by limit. */
+export const TFTP_BUSY_TEXT: Readonly<Record<TftpBusyReason, string>> = {
+  source: 'busy: too many transfers in progress from this address',
+  server: 'busy: server busy, retry',
+};
+
+/**
+ * ERROR 0 for a request refused for lack of a transfer slot: the per-address
+ * cap (`source`) or a full table with nothing fair to evict (`server`).
+ * RFC 1350 §5 has no "busy" code, so it is 0 (not defined) with a clear text.
+ */
+export function tftpBusyError(reason: TftpBusyReason): { readonly code: number; readonly message: string } {
+  return { code: TFTP_ERROR_MAP.busy, message: TFTP_BUSY_TEXT[reason] };
 }

@@ -15,16 +15,23 @@
  *   datagram, no amplification) and otherwise ignored.
  * - A client that vanishes is resent to `maxRetries` times, then the transfer
  *   is dropped and its socket closed; other transfers carry on.
- * - Concurrent transfers are bounded overall and per source address.
+ * - Slots are shared fairly (`protocols/tftp-slots.ts`): a per-address cap,
+ *   a global cap, and, when the table is full, a new source evicts the oldest
+ *   never-started transfer of the busiest source. A transfer whose client has
+ *   not acknowledged anything yet lives `firstAckTimeoutMs` (default 8 s), not
+ *   the ~40 s of a stalled transfer in progress. Refusals say which limit hit
+ *   (`busy`, see `tftpBusyError`).
  */
 import dgram from 'node:dgram';
 import type { RemoteInfo } from 'node:dgram';
 import { HotdeskError, toHotdeskError, type ErrorCode } from '../core/errors.js';
 import { decodeTftpPacket, encodeTftpPacket, TFTP_ERROR_CODE } from '../protocols/tftp-packet.js';
 import { sanitizeTftpPath } from '../protocols/tftp-path.js';
+import { TftpSlotTable } from '../protocols/tftp-slots.js';
 import { abortTransfer, createTransfer, onAck, onTimeout, type TftpStep, type TftpTransferLimits, type TftpTransferState } from '../protocols/tftp-transfer.js';
 import type { LogFields, LogLevel } from './logger.js';
-import { tftpErrorFor } from './tftp-errors.js';
+import { tftpBusyError, tftpErrorFor, type TftpBusyReason } from './tftp-errors.js';
+import { bindSocket, closeSocket, printable } from './udp-sockets.js';
 
 /** Where a request came from. */
 export interface TftpRemote {
@@ -47,7 +54,11 @@ export type TftpResolveResult = { readonly data: Buffer } | { readonly error: Ho
 export interface TftpServerLimits extends Partial<TftpTransferLimits> {
   /** Transfers (including requests being resolved) at once. Default 256. */
   readonly maxTransfers?: number;
-  /** Transfers at once from one source address. Default 32 (phones behind one NAT share an address). */
+  /**
+   * Transfers at once from one source address. Default 4: a phone fetches its
+   * files one after the other; raise it when many phones share one address
+   * (NAT) and boot together.
+   */
   readonly maxPerSource?: number;
 }
 
@@ -73,6 +84,12 @@ export interface TftpServerStats {
   readonly transfersFailed: number;
   /** Requests answered with an ERROR before any transfer started. */
   readonly refused: number;
+  /** Of `refused`: requests refused for want of a slot (`busy`). */
+  readonly refusedBusy: number;
+  /** Never-started transfers evicted to give a slot to a source holding fewer. */
+  readonly evicted: number;
+  /** Source addresses holding a slot (the per-source state kept; at most `maxTransfers`). */
+  readonly sources: number;
   /** File bytes delivered by completed transfers. */
   readonly bytesOk: number;
   /** DATA payload bytes sent, resends included. */
@@ -96,30 +113,15 @@ interface Live {
   ended: boolean;
 }
 
-/** Printable, bounded rendering of peer-supplied text for logs. */
-function printable(s: string, max = 80): string {
-  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, max);
-}
-
-function bindSocket(sock: dgram.Socket, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error): void => reject(e);
-    sock.once('error', onError);
-    sock.bind({ port, address: host, exclusive: true }, () => {
-      sock.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function closeSocket(sock: dgram.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      sock.close(() => resolve());
-    } catch {
-      resolve(); // already closed
-    }
-  });
+/** One slot: a request being resolved (`live` null) or a transfer. */
+interface Slot {
+  readonly key: string;
+  readonly address: string;
+  readonly remote: TftpRemote;
+  live: Live | null;
+  /** Evicted while its request was being resolved: do not start it. */
+  cancelled: boolean;
+  isStarted(): boolean;
 }
 
 /**
@@ -131,13 +133,14 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const clock = opts.clock ?? Date.now;
   const limits = opts.limits ?? {};
   const maxTransfers = limits.maxTransfers ?? 256;
-  const maxPerSource = limits.maxPerSource ?? 32;
+  const maxPerSource = limits.maxPerSource ?? 4;
   const transferLimits: Partial<TftpTransferLimits> = {
     ...(limits.maxBlksize !== undefined ? { maxBlksize: limits.maxBlksize } : {}),
     ...(limits.maxWindowsize !== undefined ? { maxWindowsize: limits.maxWindowsize } : {}),
     ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
     ...(limits.maxRetries !== undefined ? { maxRetries: limits.maxRetries } : {}),
     ...(limits.maxTimeoutMs !== undefined ? { maxTimeoutMs: limits.maxTimeoutMs } : {}),
+    ...(limits.firstAckTimeoutMs !== undefined ? { firstAckTimeoutMs: limits.firstAckTimeoutMs } : {}),
   };
   const family = opts.host.includes(':') ? 'udp6' : 'udp4';
   const main = dgram.createSocket({ type: family });
@@ -153,16 +156,17 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const port = main.address().port;
 
   let closing = false;
-  const live = new Set<Live>();
-  /** `address|port` of requests being resolved or transferred: a repeated RRQ from the same client TID is ignored. */
-  const inFlight = new Set<string>();
-  const perSource = new Map<string, number>();
-  const counters = { transfersOk: 0, transfersFailed: 0, refused: 0, bytesOk: 0, bytesSent: 0 };
+  const live = new Map<Live, Slot>();
+  /** Requests being resolved or transferred, by client TID `address|port`: a repeated RRQ from the same TID is ignored. */
+  const slots = new TftpSlotTable<Slot>({ maxTransfers, maxPerSource });
+  const counters = { transfersOk: 0, transfersFailed: 0, refused: 0, refusedBusy: 0, evicted: 0, bytesOk: 0, bytesSent: 0 };
   /** Transfer sockets open (bound and not yet closed). */
   let openSockets = 0;
   const socketCloses = new Set<Promise<void>>();
   const closeTransferSocket = (sock: dgram.Socket): void => {
-    const p = closeSocket(sock).then(() => {
+    // After the sends already queued on it (an ERROR to an evicted client): a send
+    // resolves its address on the next tick, a close before that would drop it.
+    const p = new Promise<void>((r) => setImmediate(r)).then(() => closeSocket(sock)).then(() => {
       openSockets--;
       socketCloses.delete(p);
     });
@@ -190,20 +194,25 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     if (!closing) sendError(main, remote, e.code, e.message);
   };
 
-  const release = (key: string, address: string): void => {
-    inFlight.delete(key);
-    const n = (perSource.get(address) ?? 1) - 1;
-    if (n <= 0) perSource.delete(address);
-    else perSource.set(address, n);
+  const refuseBusy = (remote: TftpRemote, reason: TftpBusyReason, fields: LogFields): void => {
+    counters.refused++;
+    counters.refusedBusy++;
+    const e = tftpBusyError(reason);
+    log('info', 'tftp request refused', { remote: `${remote.address}:${remote.port}`, code: 'busy', limit: reason, ...fields });
+    if (!closing) sendError(main, remote, e.code, e.message);
   };
 
-  const finish = (t: Live, key: string, step: TftpStep): void => {
+  const release = (slot: Slot): void => {
+    slots.release(slot);
+  };
+
+  const finish = (t: Live, slot: Slot, step: TftpStep): void => {
     if (t.ended) return;
     t.ended = true;
     if (t.timer) clearTimeout(t.timer);
     t.timer = null;
     live.delete(t);
-    release(key, t.remote.address);
+    release(slot);
     counters.bytesSent += step.state.bytesSent;
     const fields = { remote: `${t.remote.address}:${t.remote.port}`, path: t.path, bytes: t.state.data.length, ms: clock() - t.startedAt };
     if (step.done) {
@@ -217,22 +226,37 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     closeTransferSocket(t.sock);
   };
 
-  const apply = (t: Live, key: string, step: TftpStep): void => {
+  const apply = (t: Live, slot: Slot, step: TftpStep): void => {
     if (t.ended) return;
     t.state = step.state;
     for (const buf of step.send) sendTo(t.sock, buf, t.remote);
     if (step.done || step.failed) {
-      finish(t, key, step);
+      finish(t, slot, step);
       return;
     }
     if (t.timer) clearTimeout(t.timer);
     t.timer = setTimeout(() => {
       t.timer = null;
-      apply(t, key, onTimeout(t.state, Math.max(clock(), t.state.deadline)));
+      apply(t, slot, onTimeout(t.state, Math.max(clock(), t.state.deadline)));
     }, Math.max(0, t.state.deadline - clock()));
   };
 
-  const onTransferMessage = (t: Live, key: string, msg: Buffer, rinfo: RemoteInfo): void => {
+  /** Ends an evicted slot: tells its client the server is busy, then drops the request or transfer. */
+  const evict = (slot: Slot): void => {
+    counters.evicted++;
+    slot.cancelled = true;
+    const busy = tftpBusyError('server');
+    log('info', 'tftp transfer evicted', { remote: `${slot.remote.address}:${slot.remote.port}`, active: slots.size });
+    const t = slot.live;
+    if (t) {
+      sendError(t.sock, t.remote, busy.code, busy.message);
+      apply(t, slot, abortTransfer(t.state, 'evicted'));
+    } else if (!closing) {
+      sendError(main, slot.remote, busy.code, busy.message);
+    }
+  };
+
+  const onTransferMessage = (t: Live, slot: Slot, msg: Buffer, rinfo: RemoteInfo): void => {
     if (t.ended) return;
     if (rinfo.address !== t.remote.address || rinfo.port !== t.remote.port) {
       // RFC 1350 §4: wrong TID, answer ERROR 5 to the sender, keep the transfer going.
@@ -241,49 +265,51 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     }
     const decoded = decodeTftpPacket(msg);
     if (decoded.ok && decoded.packet.op === 'ack') {
-      apply(t, key, onAck(t.state, decoded.packet.block, clock()));
+      apply(t, slot, onAck(t.state, decoded.packet.block, clock()));
       return;
     }
     if (decoded.ok && decoded.packet.op === 'error') {
       log('debug', 'tftp client sent error', { remote: `${rinfo.address}:${rinfo.port}`, code: decoded.packet.code, message: printable(decoded.packet.message) });
-      apply(t, key, abortTransfer(t.state, `client error ${decoded.packet.code}`));
+      apply(t, slot, abortTransfer(t.state, `client error ${decoded.packet.code}`));
       return;
     }
     sendError(t.sock, t.remote, TFTP_ERROR_CODE.illegalOperation, 'Illegal TFTP operation');
-    apply(t, key, abortTransfer(t.state, decoded.ok ? `unexpected ${decoded.packet.op}` : 'malformed packet'));
+    apply(t, slot, abortTransfer(t.state, decoded.ok ? `unexpected ${decoded.packet.op}` : 'malformed packet'));
   };
 
-  const startTransfer = async (remote: TftpRemote, key: string, path: string, options: Readonly<Record<string, string>>, data: Buffer): Promise<void> => {
+  const startTransfer = async (slot: Slot, path: string, options: Readonly<Record<string, string>>, data: Buffer): Promise<void> => {
+    const remote = slot.remote;
     const sock = dgram.createSocket({ type: family });
     sock.on('error', (err) => log('debug', 'tftp transfer socket error', { remote: `${remote.address}:${remote.port}`, error: err.message }));
     openSockets++;
     try {
       await bindSocket(sock, 0, opts.host);
     } catch (err) {
-      release(key, remote.address);
+      release(slot);
       closeTransferSocket(sock);
-      refuse(remote, 'internal', { path, error: (err as Error).message });
+      if (!slot.cancelled) refuse(remote, 'internal', { path, error: (err as Error).message });
       return;
     }
-    if (closing) {
-      release(key, remote.address);
+    if (closing || slot.cancelled) {
+      release(slot);
       closeTransferSocket(sock);
       return;
     }
     const now = clock();
     const first = createTransfer({ data, options, now, limits: transferLimits });
     const t: Live = { sock, remote, path, startedAt: now, state: first.state, timer: null, ended: false };
-    live.add(t);
+    slot.live = t;
+    live.set(t, slot);
     sock.on('message', (msg, rinfo) => {
       try {
-        onTransferMessage(t, key, msg, rinfo);
+        onTransferMessage(t, slot, msg, rinfo);
       } catch (err) {
         log('error', 'tftp transfer handler failed', { error: (err as Error).message });
-        apply(t, key, abortTransfer(t.state, 'internal'));
+        apply(t, slot, abortTransfer(t.state, 'internal'));
       }
     });
     log('debug', 'tftp transfer start', { remote: `${remote.address}:${remote.port}`, path, bytes: data.length, blksize: first.state.blksize, windowsize: first.state.windowsize });
-    apply(t, key, first);
+    apply(t, slot, first);
   };
 
   const onRequest = (msg: Buffer, rinfo: RemoteInfo): void => {
@@ -307,30 +333,39 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     if (p.mode !== 'octet' && p.mode !== 'netascii') return refuse(remote, 'bad-request', { mode: printable(p.mode) });
     const checked = sanitizeTftpPath(p.filename);
     if (!checked.ok) return refuse(remote, checked.code, { path: printable(p.filename), reason: checked.reason });
-    const key = `${remote.address}|${remote.port}`;
-    if (inFlight.has(key)) return; // a client resending its RRQ: the transfer in progress answers it
-    if (inFlight.size >= maxTransfers || (perSource.get(remote.address) ?? 0) >= maxPerSource) {
-      return refuse(remote, 'rate-limited', { path: checked.path, active: inFlight.size });
+    const slot: Slot = {
+      key: `${remote.address}|${remote.port}`,
+      address: remote.address,
+      remote,
+      live: null,
+      cancelled: false,
+      isStarted() {
+        return this.live?.state.started ?? false;
+      },
+    };
+    const admission = slots.admit(slot);
+    if (!admission.ok) {
+      if (admission.reason === 'duplicate') return; // a client resending its RRQ: the transfer in progress answers it
+      return refuseBusy(remote, admission.reason, { path: checked.path, active: slots.size });
     }
-    inFlight.add(key);
-    perSource.set(remote.address, (perSource.get(remote.address) ?? 0) + 1);
+    if (admission.evicted) evict(admission.evicted);
     const path = checked.path;
     Promise.resolve()
       .then(() => opts.resolve({ path, remote, options: p.options }))
       .then(
         (result) => {
-          if (closing) return release(key, remote.address);
+          if (closing || slot.cancelled) return release(slot);
           if ('error' in result) {
-            release(key, remote.address);
+            release(slot);
             return refuse(remote, result.error.code, { path });
           }
-          return startTransfer(remote, key, path, p.options, result.data);
+          return startTransfer(slot, path, p.options, result.data);
         },
         (err: unknown) => {
-          release(key, remote.address);
+          release(slot);
           const he = toHotdeskError(err);
           if (he.code === 'internal') log('error', 'tftp resolve threw', { path, error: err instanceof Error ? err.message : String(err) });
-          if (!closing) refuse(remote, he.code, { path });
+          if (!closing && !slot.cancelled) refuse(remote, he.code, { path });
         },
       )
       .catch((err: unknown) => {
@@ -350,15 +385,12 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
 
   return {
     port,
-    stats: () => ({ active: inFlight.size, sockets: openSockets, ...counters }),
+    stats: () => ({ active: slots.size, sockets: openSockets, sources: slots.sources, ...counters }),
     close: async () => {
       if (closing) return;
       closing = true;
       const pending: Promise<void>[] = [closeSocket(main)];
-      for (const t of [...live]) {
-        const key = `${t.remote.address}|${t.remote.port}`;
-        apply(t, key, abortTransfer(t.state, 'server closing'));
-      }
+      for (const [t, slot] of [...live]) apply(t, slot, abortTransfer(t.state, 'server closing'));
       await Promise.all([...pending, ...socketCloses]);
     },
   };

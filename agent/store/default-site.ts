@@ -24,6 +24,7 @@ export function defaultSite(bootstrapPassword: string = randomBytes(18).toString
     provisioning: {
       bootstrap: { username: 'bootstrap', password: bootstrapPassword },
       autoEnrol: false,
+      anonymousEnrolment: false,
       allowTftpSecrets: false,
       allowedNetworks: [],
       pollMinutes: DEFAULT_POLL_MINUTES,

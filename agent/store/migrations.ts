@@ -134,6 +134,42 @@ CREATE INDEX audit_user ON audit (user_ext, id);
 CREATE INDEX phones_sync_due ON phones (sync_state, sync_next_at) WHERE sync_state = 'pending';
 `,
   },
+  {
+    version: 4,
+    name: 'authenticated NOTIFY address, sightings from every channel',
+    // `notify_ip` is where check-sync NOTIFYs go: only a request that proved it is the phone
+    // (an authenticated fetch of its secret file) sets it. `last_ip` stays the last sighting.
+    // On upgrade, keep the address of phones whose last fetch was their own secret file.
+    sql: `
+ALTER TABLE phones ADD COLUMN notify_ip TEXT;
+UPDATE phones SET notify_ip = last_ip
+  WHERE own_credential_used = 1 AND last_ip IS NOT NULL AND last_file IS NOT NULL
+    AND (lower(last_file) = mac || '.cfg' OR lower(last_file) = mac || '-hotdesk.cfg' OR lower(last_file) LIKE '%-' || mac || '.htm');
+ALTER TABLE pnp_sightings ADD COLUMN via TEXT NOT NULL DEFAULT 'pnp';
+CREATE INDEX pnp_sightings_ip ON pnp_sightings (ip);
+CREATE INDEX pnp_sightings_at ON pnp_sightings (at);
+`,
+  },
+  {
+    version: 5,
+    name: 'PIN failures in a sliding window',
+    // One row per recorded PIN failure, so failures are counted in a sliding window
+    // (core/pin-guard.ts); lock_counters keeps only the lock history. Old counters
+    // become that many failures at their window start (they expire when they used to).
+    sql: `
+CREATE TABLE pin_failures (
+  scope TEXT NOT NULL CHECK (scope IN ('user', 'phone')),
+  subject TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX pin_failures_subject ON pin_failures (scope, subject, at);
+CREATE INDEX pin_failures_at ON pin_failures (at);
+WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+INSERT INTO pin_failures (scope, subject, at)
+  SELECT c.scope, c.subject, c.window_start FROM lock_counters c JOIN n ON n.i <= c.failures WHERE c.window_start > 0;
+DELETE FROM lock_counters WHERE lockouts = 0 AND locked_until = 0;
+`,
+  },
 ];
 
 /** Highest version the database has, 0 for a fresh one. */

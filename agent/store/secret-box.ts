@@ -1,5 +1,5 @@
 /**
- * Secrets at rest (DESIGN.md §6): AES-256-GCM (NIST SP 800-38D) with the
+ * Secrets at rest (docs/security.md "Secrets at rest"): AES-256-GCM (NIST SP 800-38D) with the
  * agent's 32-byte data key (`<data>/secret.key`).
  *
  * Sealed form: `v1:<base64(iv[12] | tag[16] | ciphertext)>`. A fresh random

@@ -3,7 +3,7 @@
  * Decryption happens here, with the data key handed in.
  */
 import type Database from 'better-sqlite3';
-import type { KeySpec, LockCounter, Phone, Session, SipAccount, SiteSettings, User, Vendor } from '../core/model.js';
+import type { KeySpec, Phone, Session, SipAccount, SiteSettings, User, Vendor } from '../core/model.js';
 import { open, seal } from './secret-box.js';
 import type { EnrolledVia, PhoneRuntime, SyncState } from './store-types.js';
 
@@ -42,6 +42,7 @@ export interface PhoneRow {
   screen_token: string;
   revision: number;
   last_ip: string | null;
+  notify_ip: string | null;
   last_user_agent: string | null;
   last_firmware: string | null;
   last_file: string | null;
@@ -60,13 +61,6 @@ export interface SessionRow {
   phone_mac: string;
   user_ext: string;
   started_at: number;
-}
-
-export interface LockRow {
-  failures: number;
-  window_start: number;
-  lockouts: number;
-  locked_until: number;
 }
 
 /** Site secrets sealed together in `site.secrets_enc`. */
@@ -136,6 +130,7 @@ export function runtimeFromRow(key: Buffer, r: PhoneRow): PhoneRuntime {
     screenToken: r.screen_token,
     enrolledVia: r.enrolled_via,
     lastIp: r.last_ip,
+    notifyIp: r.notify_ip,
     lastUserAgent: r.last_user_agent,
     lastFirmware: r.last_firmware,
     lastFile: r.last_file,
@@ -155,8 +150,4 @@ export function runtimeFromRow(key: Buffer, r: PhoneRow): PhoneRuntime {
 
 export function sessionFromRow(r: SessionRow): Session {
   return { phoneMac: r.phone_mac, userExt: r.user_ext, startedAt: r.started_at };
-}
-
-export function lockFromRow(r: LockRow): LockCounter {
-  return { failures: r.failures, windowStart: r.window_start, lockouts: r.lockouts, lockedUntil: r.locked_until };
 }

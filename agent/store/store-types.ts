@@ -4,7 +4,7 @@
  */
 import type { AuditEvent, AuditKind, Vendor } from '../core/model.js';
 
-/** DESIGN.md §3: has the phone fetched its current revision? */
+/** docs/behaviour.md §9: has the phone fetched its current revision? */
 export type SyncState = 'synced' | 'pending' | 'unreachable';
 
 /** How a phone came to be known. */
@@ -37,7 +37,10 @@ export interface PhoneRuntime {
   /** Random per-phone token carried in XML-browser URLs. */
   readonly screenToken: string;
   readonly enrolledVia: EnrolledVia;
+  /** Last address any request for this phone's files came from (a sighting: not trusted). */
   readonly lastIp: string | null;
+  /** Address of the last authenticated fetch of its secret file: where check-sync NOTIFYs go. */
+  readonly notifyIp: string | null;
   readonly lastUserAgent: string | null;
   readonly lastFirmware: string | null;
   readonly lastFile: string | null;
@@ -67,6 +70,11 @@ export interface FetchRecord {
   readonly file: string;
   /** Set only when the served file carries the phone's revision. */
   readonly revision?: number;
+  /**
+   * The requester proved it is this phone (authenticated fetch of its secret file):
+   * only then does `ip` become the phone's NOTIFY address and a revision confirm a sync.
+   */
+  readonly authenticated?: boolean;
   readonly now: number;
 }
 
@@ -95,7 +103,7 @@ export interface StoredAuditEvent extends AuditEvent {
   readonly id: number;
 }
 
-/** A phone seen through SIP PnP (not necessarily enrolled). */
+/** A phone seen before it was enrolled (SIP PnP, or an unauthenticated HTTP/TFTP first contact). */
 export interface PnpSighting {
   readonly mac: string;
   readonly firstAt: number;
@@ -104,6 +112,8 @@ export interface PnpSighting {
   readonly vendor: string | null;
   readonly model: string | null;
   readonly count: number;
+  /** Channel of the first contact: `pnp`, `http` or `tftp`. */
+  readonly via: string;
 }
 
 /** Called after a commit with the MACs whose revision was bumped in it. */

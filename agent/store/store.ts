@@ -1,12 +1,12 @@
 /**
  * The agent's state in SQLite (better-sqlite3, synchronous): site settings,
- * users, phones with their runtime and sync state, sessions, PIN lock
- * counters, the audit log and PnP sightings.
+ * users, phones with their runtime and sync state, sessions, PIN failure
+ * records, the audit log and PnP sightings.
  *
  * Files in the data directory: `hotdesk.sqlite` (WAL mode, so readers never
  * block the writer; `busy_timeout` 5 s so concurrent processes wait instead of
  * failing; foreign keys on) and `secret.key` (data-key.ts). Secrets are sealed
- * with AES-256-GCM (secret-box.ts); PINs are also kept as scrypt hashes for
+ * with AES-256-GCM (secret-box.ts); PINs are also kept as keyed HMACs for
  * verification (pin-hash.ts). Clear secrets exist only in returned objects.
  *
  * Writes that belong together go through {@link Store.transaction}
@@ -23,13 +23,14 @@ import { normalizeMac } from '../core/model.js';
 import type { IdentityKey } from '../vendors/driver.js';
 import { loadOrCreateDataKey } from './data-key.js';
 import { defaultSite } from './default-site.js';
-import { appendAuditRow, listSightingRows, queryAuditRows, recordSightingRow } from './audit-log.js';
+import { appendAuditRow, deleteSightingRow, listSightingRows, queryAuditRows, recordSightingRow, type SightingCaps, type SightingInput } from './audit-log.js';
 import { applyMigrations } from './migrations.js';
 import { phoneRow, putPhoneRow, resetEnrolmentRow } from './phone-queries.js';
 import type { PhoneRow, SessionRow } from './store-rows.js';
 import { phoneFromRow, runtimeFromRow, sessionFromRow, siteFromRow, siteToRow } from './store-rows.js';
 import { bumpRevisionRow, markSyncAttemptRow, markUnreachableRow, pendingSyncRow, pendingSyncRows, recordFetchRows } from './sync-queries.js';
-import { getLockRow, getUserRow, identityKeysOf, listUserRows, putUserRow, setLockRow, userPinOf, userRow, verifyUserPin } from './user-queries.js';
+import { getUserRow, identityKeysOf, listUserRows, putUserRow, userPinOf, userRow, verifyUserPin } from './user-queries.js';
+import { getLockRow, lockRowCounts, pruneLockRows, setLockRow } from './lock-queries.js';
 import type {
   AuditQuery,
   ChangeListener,
@@ -219,7 +220,7 @@ export class Store {
     return userPinOf(this.sql, this.key, ext);
   }
 
-  /** Checks `pin` against the user's scrypt hash (constant-time). False for an unknown user or no PIN. */
+  /** Checks `pin` against the user's keyed PIN hash (constant-time). False for an unknown user or no PIN. */
   verifyPin(ext: string, pin: string): boolean {
     return verifyUserPin(this.sql, this.key, ext, pin);
   }
@@ -430,16 +431,28 @@ export class Store {
   // PIN lock counters
   // -------------------------------------------------------------------------
 
-  /** The lock counter of a user or phone ({@link EMPTY_LOCK} when none). */
+  /** The PIN failure record of a short number or phone ({@link EMPTY_LOCK} when none). */
   getLock(scope: 'user' | 'phone', subject: string): LockCounter {
     return getLockRow(this.sql, scope, subject);
   }
 
-  /** Stores a lock counter (an all-zero counter deletes the row). */
+  /** Replaces the failure record of a short number or phone (an empty counter leaves no row). */
   setLock(scope: 'user' | 'phone', subject: string, c: LockCounter): void {
     setLockRow(this.sql, scope, subject, c);
   }
 
+  /**
+   * Forgets PIN failures recorded at or before `failuresUpTo` and lock
+   * histories whose lock ended at or before `locksUpTo`; returns the rows deleted.
+   */
+  pruneLocks(failuresUpTo: number, locksUpTo: number): number {
+    return pruneLockRows(this.sql, failuresUpTo, locksUpTo);
+  }
+
+  /** How many PIN failure rows and lock rows the store holds. */
+  lockRowCounts(): { failures: number; locks: number } {
+    return lockRowCounts(this.sql);
+  }
 
   // -------------------------------------------------------------------------
   // audit and PnP sightings
@@ -455,13 +468,41 @@ export class Store {
     return queryAuditRows(this.db, q);
   }
 
-  /** Records a SIP PnP sighting (one row per MAC, counting repeats). */
-  recordSighting(s: { mac: string; ip: string; vendor?: string; model?: string; at: number }): void {
-    recordSightingRow(this.db, s);
+  /**
+   * Records a quarantined sighting (SIP PnP, or an unauthenticated HTTP/TFTP first contact),
+   * capped per source and in total: `new`, `repeat`, or `capped` (nothing written).
+   */
+  recordSighting(s: SightingInput, caps?: SightingCaps): 'new' | 'repeat' | 'capped' {
+    return recordSightingRow(this.db, s, caps);
   }
 
-  /** Every PnP sighting, most recent first. */
+  /** Every sighting, most recent first. */
   listSightings(): PnpSighting[] {
     return listSightingRows(this.db);
+  }
+
+  /**
+   * Admin: accepts a sighting as an enrolled phone (hot-desk on, logged out; audit
+   * `enrolment`). Throws `unknown-phone` when there is no such
+   * sighting and `unknown-model` when its model is unknown or missing.
+   */
+  acceptSighting(mac: string, knownModel: (vendor: Vendor, model: string) => string | undefined, now: number): Phone {
+    const m = normalizeMac(mac);
+    if (m === null) throw new HotdeskError('bad-request', 'invalid MAC address');
+    return this.transaction(() => {
+      const s = listSightingRows(this.db).find((x) => x.mac === m);
+      if (!s) throw new HotdeskError('unknown-phone', `no sighting of ${m}`);
+      const vendor = s.vendor as Vendor | null;
+      const model = vendor && s.model ? knownModel(vendor, s.model) : undefined;
+      if (!vendor || !model) throw new HotdeskError('unknown-model', `sighting ${m} names no known model (${s.vendor ?? '?'} ${s.model ?? '?'}): add the phone to the directory instead`);
+      const phone = this.enrolPhone({ mac: m, vendor, model }, now);
+      deleteSightingRow(this.db, m);
+      return phone;
+    });
+  }
+
+  /** Admin: forgets a sighting without enrolling it; false when there was none. */
+  dismissSighting(mac: string): boolean {
+    return deleteSightingRow(this.db, mac);
   }
 }

@@ -19,7 +19,7 @@ interface PendingRow {
   mac: string;
   vendor: Vendor;
   model: string;
-  last_ip: string;
+  notify_ip: string;
   sip_port: number;
   sync_revision: number;
   sync_requested_at: number | null;
@@ -30,7 +30,7 @@ const pendingFromRow = (r: PendingRow, now: number): PendingSync => ({
   mac: r.mac,
   vendor: r.vendor,
   model: r.model,
-  ip: r.last_ip,
+  ip: r.notify_ip,
   sipPort: r.sip_port,
   revision: r.sync_revision,
   requestedAt: r.sync_requested_at ?? now,
@@ -42,11 +42,13 @@ const pendingFromRow = (r: PendingRow, now: number): PendingSync => ({
  * when `f.revision` is the pending one (audit `sync-confirmed`). Run inside a transaction.
  */
 export function recordFetchRows(sql: SqlFn, m: string, f: FetchRecord, audit: AuditFn): FetchResult {
+  // Only a request that proved it is this phone moves its NOTIFY target (notify_ip);
+  // any other fetch is a sighting (last_ip) and never steers outgoing traffic.
   sql(
     `UPDATE phones SET last_ip = ?, last_user_agent = COALESCE(?, last_user_agent), last_firmware = COALESCE(?, last_firmware),
-             last_file = ?, last_seen = ? WHERE mac = ?`,
-  ).run(f.ip, f.userAgent ?? null, f.firmware ?? null, f.file, f.now, m);
-  if (f.revision === undefined) return { confirmed: false };
+             last_file = ?, last_seen = ?, notify_ip = CASE WHEN ? THEN ? ELSE notify_ip END WHERE mac = ?`,
+  ).run(f.ip, f.userAgent ?? null, f.firmware ?? null, f.file, f.now, f.authenticated === true ? 1 : 0, f.ip, m);
+  if (f.revision === undefined || f.authenticated !== true) return { confirmed: false };
   const r = sql('SELECT * FROM phones WHERE mac = ?').get(m) as PhoneRow | undefined;
   if (!r || r.sync_state === 'synced' || r.sync_revision !== f.revision) return { confirmed: false };
   const elapsedMs = Math.max(0, f.now - (r.sync_requested_at ?? f.now));
@@ -65,20 +67,20 @@ export function bumpRevisionRow(sql: SqlFn, m: string, now: number): number {
   return r.revision;
 }
 
-/** The phone's pending re-sync when it is due at `now` and its address is known, else undefined. */
+/** The phone's pending re-sync when it is due at `now` and its authenticated address is known, else undefined. */
 export function pendingSyncRow(sql: SqlFn, mac: string, now: number): PendingSync | undefined {
   const r = sql(
-    `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
-       WHERE mac = ? AND sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL`,
+    `SELECT mac, vendor, model, notify_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
+       WHERE mac = ? AND sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND notify_ip IS NOT NULL`,
   ).get(normalizeMac(mac) ?? '', now) as PendingRow | undefined;
   return r ? pendingFromRow(r, now) : undefined;
 }
 
-/** Due pending re-syncs with a known address, fewest attempts first, then oldest due; at most `limit`. */
+/** Due pending re-syncs with a known authenticated address, fewest attempts first, then oldest due; at most `limit`. */
 export function pendingSyncRows(sql: SqlFn, now: number, limit: number): PendingSync[] {
   const rows = sql(
-    `SELECT mac, vendor, model, last_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
-         WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL
+    `SELECT mac, vendor, model, notify_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
+         WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND notify_ip IS NOT NULL
          ORDER BY sync_attempts, sync_next_at, mac LIMIT ?`,
   ).all(now, Math.max(0, Math.floor(limit))) as PendingRow[];
   return rows.map((r) => pendingFromRow(r, now));

@@ -1,15 +1,14 @@
 /**
- * Users, their PINs and the PIN lock counters in SQLite (used by Store).
+ * Users and their PINs in SQLite (used by Store; PIN failure records: lock-queries.ts).
  * SIP passwords and PINs are sealed with the data key (secret-box.ts); PINs
- * are also kept as scrypt hashes for verification (pin-hash.ts).
+ * are also kept as keyed HMACs for verification (pin-hash.ts).
  */
-import type { LockCounter, User } from '../core/model.js';
-import { EMPTY_LOCK } from '../core/model.js';
+import type { User } from '../core/model.js';
 import type { IdentityKey } from '../vendors/driver.js';
 import { hashPin, verifyPinHash } from './pin-hash.js';
 import { open, seal } from './secret-box.js';
-import type { LockRow, SqlFn, UserRow } from './store-rows.js';
-import { lockFromRow, userFromRow } from './store-rows.js';
+import type { SqlFn, UserRow } from './store-rows.js';
+import { userFromRow } from './store-rows.js';
 
 /** The raw row of the user with short number `ext`. */
 export function userRow(sql: SqlFn, ext: string): UserRow | undefined {
@@ -33,7 +32,7 @@ export function userPinOf(sql: SqlFn, key: Buffer, ext: string): string | undefi
   return r?.pin_enc ? open(key, r.pin_enc) : undefined;
 }
 
-/** Checks `pin` against the user's scrypt hash (constant-time). False for an unknown user or no PIN. */
+/** Checks `pin` against the user's keyed PIN hash (constant-time). False for an unknown user or no PIN. */
 export function verifyUserPin(sql: SqlFn, key: Buffer, ext: string, pin: string): boolean {
   const r = userRow(sql, ext);
   if (!r?.pin_hash) return false;
@@ -95,23 +94,4 @@ export function identityKeysOf(sql: SqlFn, key: Buffer, identities: readonly str
     });
   }
   return keys;
-}
-
-/** The lock counter of a user or phone ({@link EMPTY_LOCK} when none). */
-export function getLockRow(sql: SqlFn, scope: 'user' | 'phone', subject: string): LockCounter {
-  const r = sql('SELECT failures, window_start, lockouts, locked_until FROM lock_counters WHERE scope = ? AND subject = ?').get(scope, subject) as LockRow | undefined;
-  return r ? lockFromRow(r) : EMPTY_LOCK;
-}
-
-/** Stores a lock counter (an all-zero counter deletes the row). */
-export function setLockRow(sql: SqlFn, scope: 'user' | 'phone', subject: string, c: LockCounter): void {
-  if (c.failures === 0 && c.windowStart === 0 && c.lockouts === 0 && c.lockedUntil === 0) {
-    sql('DELETE FROM lock_counters WHERE scope = ? AND subject = ?').run(scope, subject);
-    return;
-  }
-  sql(
-    `INSERT INTO lock_counters (scope, subject, failures, window_start, lockouts, locked_until) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (scope, subject) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
-           lockouts = excluded.lockouts, locked_until = excluded.locked_until`,
-  ).run(scope, subject, c.failures, c.windowStart, c.lockouts, c.lockedUntil);
 }

@@ -5,7 +5,7 @@
  * Pure module (templates come in already loaded, inside the TemplateEngine).
  */
 import type { Transport, Vendor } from '../core/model.js';
-import type { Identification, PhoneFile, RenderInput } from './driver.js';
+import type { CommonInput, Identification, PhoneFile, RenderInput } from './driver.js';
 import { asFirmwareProfile, type FirmwareProfile, type FirmwareProfiles } from './firmware-profile.js';
 import { keyLayout } from './key-layout.js';
 import { buildRenderContext, type RenderContext } from './render-context.js';
@@ -47,6 +47,33 @@ export function renderSpec(deps: DriverDeps, vendor: Vendor, p: Prepared, spec: 
   return Object.freeze({ name: spec.name, contentType: spec.contentType, body, secret: spec.secret, carriesRevision: spec.carriesRevision });
 }
 
+/** The frozen context of a MAC-less common-file template (docs/firmware-profiles.md "Files before the phone's own"). */
+export interface CommonContext {
+  readonly site: { readonly name: string; readonly pollMinutes: number; readonly pollSeconds: number };
+  readonly urls: { readonly provisioning: string; readonly provisioningDir: string };
+  /** Model id when the request or the file name tells it, else empty. */
+  readonly model: string;
+  /** The file being rendered. */
+  readonly file: string;
+}
+
+/**
+ * Renders a MAC-less common file from `template` (never secret, never
+ * carrying a revision, no firmware: firmware comes with the phone's own files).
+ */
+export function renderCommonSpec(deps: DriverDeps, vendor: Vendor, input: CommonInput, spec: { name: string; template: string; format: OutputFormat; contentType: string; model?: string }): PhoneFile {
+  const model = spec.model ?? input.model ?? '';
+  const base = input.provisioning.replace(/\/+$/, '');
+  const context: CommonContext = Object.freeze({
+    site: Object.freeze({ name: input.site.name, pollMinutes: input.site.provisioning.pollMinutes, pollSeconds: input.site.provisioning.pollMinutes * 60 }),
+    urls: Object.freeze({ provisioning: base, provisioningDir: `${base}/` }),
+    model,
+    file: spec.name,
+  });
+  const body = deps.engine.render({ vendor, model, template: spec.template, format: spec.format, context });
+  return Object.freeze({ name: spec.name, contentType: spec.contentType, body, secret: false, carriesRevision: false });
+}
+
 /** Finds `name` among `specs`, case-insensitively. */
 export function findSpec(specs: readonly FileSpec[], name: string): FileSpec | undefined {
   const n = name.toLowerCase();
@@ -82,6 +109,6 @@ export function userAgentVendor(ua: string | undefined): Vendor | undefined {
   if (ua === undefined) return undefined;
   if (/\byealink\b/i.test(ua)) return 'yealink';
   if (/\bsnom/i.test(ua)) return 'snom';
-  if (/polycom|\bpoly\b/i.test(ua)) return 'poly';
+  if (/polycom|\bpoly\b|\bpolyedge\b/i.test(ua)) return 'poly';
   return undefined;
 }

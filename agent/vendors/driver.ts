@@ -79,13 +79,28 @@ export interface RenderInput {
   readonly urls: AgentUrls;
 }
 
+/**
+ * What a MAC-less common file needs (the files a phone asks for before its
+ * own: Yealink `y000000000000.boot` / `y0000000000NN.cfg`, Poly
+ * `000000000000.cfg`, Snom `snom<MODEL>.htm`). Deliberately no phone, user,
+ * credential or token: such a file must hold nothing secret and nothing
+ * per-phone.
+ */
+export interface CommonInput {
+  readonly site: SiteSettings;
+  /** Provisioning base URL, no trailing slash. */
+  readonly provisioning: string;
+  /** Model id from the User-Agent, when it named one. */
+  readonly model?: string;
+}
+
 /** One identity offered on the phone's hot-desk screen. */
 export interface ScreenIdentity {
   readonly ext: string;
   readonly label: string;
 }
 
-/** Everything an XML-browser screen needs (issue 6); built by the shell. */
+/** Everything an XML-browser screen needs (docs/vendors.md "XML browser dialects"); built by the shell. */
 export interface ScreenContext {
   /**
    * The phone's screen base URL, already carrying its screen token as a path
@@ -112,7 +127,7 @@ export interface Screen {
   readonly body: string;
 }
 
-/** Pure XML-browser screen renderers of one vendor (issue 6). */
+/** Pure XML-browser screen renderers of one vendor. */
 export interface ScreenRenderer {
   /** The hot-desk menu: log in, one entry per identity, log out when someone is logged in. */
   renderMenu(ctx: ScreenContext): Screen;
@@ -137,6 +152,18 @@ export interface VendorDriver {
   fileNames(input: RenderInput): readonly string[];
   /** Render one file by name (case rules per vendor); null when not one of this phone's files. */
   render(input: RenderInput, name: string): PhoneFile | null;
+  /**
+   * Render a vendor common file asked for without any MAC (see CommonInput);
+   * null when `name` is not one. The result is never secret and leads the
+   * phone to its own files.
+   */
+  renderCommon(name: string, input: CommonInput): PhoneFile | null;
+  /**
+   * True when `name` (a sanitised file name) is one of the vendor's per-phone
+   * files that hold secrets. Decided from the name alone, so the pipeline can
+   * authorise a request before anything is rendered for it.
+   */
+  isSecretFile(name: string): boolean;
   /** Value of the `Event` header for a re-sync NOTIFY (e.g. `check-sync;reboot=false`). */
   readonly checkSyncEvent: string;
   /** XML-browser screens of this vendor. */

@@ -9,7 +9,12 @@ import type { SchemaNode } from './schema-check.js';
 
 const keyCode: SchemaNode = { type: ['integer', 'string'] };
 
-/** The schema every `firmware-profiles/<vendor>/<MODEL>.json` must match. */
+/**
+ * The schema every merged profile (`firmware-profiles/<vendor>/<MODEL>.json`
+ * over its family bases, see profile-families.ts) must match. Family bases
+ * (`<vendor>/families/<name>.json`) hold the same fields, all optional, and no
+ * `model`; only the merged result is validated.
+ */
 export const FIRMWARE_PROFILE_SCHEMA: SchemaNode = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://hotdesk.invalid/firmware-profile.schema.json',
@@ -17,9 +22,14 @@ export const FIRMWARE_PROFILE_SCHEMA: SchemaNode = {
   description: 'Per-model facts of a desk phone: key and account counts, file names, key codes, capabilities.',
   type: 'object',
   additionalProperties: false,
-  required: ['vendor', 'model', 'userAgentNames', 'fileModelName', 'lineKeys', 'lineAppearanceKeys', 'expansionModules', 'accounts', 'keyTypes', 'capabilities', 'softKeys'],
+  required: ['vendor', 'model', 'userAgentNames', 'fileModelName', 'lineKeys', 'lineAppearanceKeys', 'expansionModules', 'accounts', 'keyTypes', 'capabilities', 'softKeys', 'sources'],
   properties: {
     $schema: { type: 'string' },
+    extends: {
+      type: 'string',
+      pattern: '^families/[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+      description: 'Family base this file builds on: families/<name> relative to the vendor folder, without .json. Objects merge key by key, arrays and scalars replace, unverified and sources concatenate.',
+    },
     vendor: { enum: ['yealink', 'snom', 'poly'], description: 'Vendor id.' },
     model: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$', description: 'Model id used by the directory (T46U, D785, VVX450); equals the file name.' },
     family: { type: 'string', description: 'Free-text model family.' },
@@ -71,6 +81,28 @@ export const FIRMWARE_PROFILE_SCHEMA: SchemaNode = {
       },
     },
     softKeys: { type: 'integer', minimum: 0, maximum: 20, description: 'Programmable soft keys usable for URL keys.' },
+    firmwareFamilies: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['prefix'],
+        properties: {
+          prefix: { type: 'string', pattern: '^[0-9]{1,3}$', description: 'Leading number of the firmware version (Yealink ROM prefix 108 in 108.86.0.45).' },
+          releases: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[0-9]{1,3}$' }, description: 'Releases seen with this prefix (Yealink 84, 86: the second number of the version).' },
+          rom: { type: 'string', minLength: 1, description: 'Firmware file name as published (informational).' },
+        },
+      },
+      description: 'Firmware generations the model runs; a User-Agent firmware version starts with one of the prefixes.',
+    },
+    sources: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1 },
+      description: 'Citations for the facts: vendor guide title and section or URL, or a field-used template set (repository and path).',
+    },
     unverified: { type: 'array', items: { type: 'string' }, description: 'Fields no primary source confirmed.' },
     notes: { type: 'string' },
   },

@@ -1,10 +1,13 @@
 /**
  * Firmware profiles: per-model facts (key counts, account slots, file names,
  * key codes, capabilities). Key and account counts live ONLY in the profile
- * files under `firmware-profiles/<vendor>/<MODEL>.json`.
+ * files under `firmware-profiles/<vendor>/<MODEL>.json`, optionally on top of
+ * a family base `firmware-profiles/<vendor>/families/<name>.json`
+ * (`"extends": "families/<name>"`, merge rules in profile-families.ts).
  *
  * `validateFirmwareProfile` and `FirmwareProfiles` are pure; the one thin I/O
- * part is `loadFirmwareProfiles`, which reads the shipped directory.
+ * part is `loadFirmwareProfiles`, which reads the shipped directory, merges
+ * families and validates the merged result.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -12,6 +15,7 @@ import { HotdeskError } from '../core/errors.js';
 import { VENDORS, type Vendor } from '../core/model.js';
 import { PROFILES_DIR } from '../shell/paths.js';
 import { FIRMWARE_PROFILE_SCHEMA } from './firmware-profile-schema.js';
+import { resolveFamilies, type JsonObject } from './profile-families.js';
 import { checkSchema } from './schema-check.js';
 
 /** Key kinds that have a vendor code. */
@@ -39,8 +43,22 @@ export interface FirmwareProfile {
     readonly urlKeys: 'line-key' | 'soft-key';
   };
   readonly softKeys: number;
+  /** Firmware generations the model runs (Yealink: the ROM prefix such as `108` and releases such as `86`). */
+  readonly firmwareFamilies?: readonly FirmwareFamily[];
+  /** Citations for the facts (vendor guide + section or URL, or a field-used template set's repository and path). */
+  readonly sources: readonly string[];
   readonly unverified?: readonly string[];
   readonly notes?: string;
+}
+
+/** One firmware generation of a model (see firmware-profiles/schema.json). */
+export interface FirmwareFamily {
+  /** Leading number of the firmware version (Yealink ROM prefix `108` in `108.86.0.45`; Snom major `10`; Poly `6`). */
+  readonly prefix: string;
+  /** Releases seen with that prefix (Yealink `84`, `86`: the second number of the version). */
+  readonly releases?: readonly string[];
+  /** Firmware file name as published (informational). */
+  readonly rom?: string;
 }
 
 const validated = new WeakSet<object>();
@@ -79,6 +97,7 @@ export function validateFirmwareProfile(value: unknown, file: string): FirmwareP
   if (p.vendor !== 'yealink' && p.commonFile !== undefined) more.push(`commonFile: is only for yealink`);
   if (p.vendor === 'snom' && p.accounts > 12) more.push('accounts: must be <= 12 for snom');
   if (p.lineAppearanceKeys > p.lineKeys) more.push('lineAppearanceKeys: must be <= lineKeys');
+  if ((p as { extends?: unknown }).extends !== undefined) more.push('extends: must be resolved by the loader (loadFirmwareProfiles) before validation');
   if (more.length > 0) throw invalid(file, more);
   const frozen = deepFreeze(p);
   validated.add(frozen);
@@ -132,32 +151,53 @@ export function firmwareProfiles(list: readonly FirmwareProfile[]): FirmwareProf
   });
 }
 
+/** Parses one JSON file of the profile tree; a syntax error is profile-invalid naming `file`. */
+function readJson(path: string, file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new HotdeskError('profile-invalid', `firmware profile ${file}: not valid JSON`, { file, field: '(root)' }, { cause: e });
+  }
+}
+
+function jsonNames(dir: string): string[] {
+  try {
+    if (!statSync(dir).isDirectory()) return [];
+    return readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
 /**
  * Reads and validates every `<dir>/<vendor>/<MODEL>.json` (I/O: the thin
- * shell part of this module). The file name must equal the profile's model
- * and its directory its vendor. Throws HotdeskError('profile-invalid') naming
- * the file and field of the first bad profile.
+ * shell part of this module), each merged over its family bases
+ * (`<dir>/<vendor>/families/<name>.json`). The file name must equal the
+ * profile's model and its directory its vendor. Throws
+ * HotdeskError('profile-invalid') naming the file and field of the first bad
+ * profile, a missing base or an `extends` cycle.
  */
 export function loadFirmwareProfiles(dir: string = PROFILES_DIR): FirmwareProfiles {
   const list: FirmwareProfile[] = [];
   for (const vendor of VENDORS) {
     const vdir = join(dir, vendor);
-    let names: string[];
-    try {
-      if (!statSync(vdir).isDirectory()) continue;
-      names = readdirSync(vdir).filter((n) => n.endsWith('.json')).sort();
-    } catch {
-      continue;
+    const bases = new Map<string, JsonObject>();
+    const baseFile = (ref: string): string => join(vendor, `${ref}.json`);
+    for (const name of jsonNames(join(vdir, 'families'))) {
+      const ref = `families/${basename(name, '.json')}`;
+      const parsed = readJson(join(vdir, 'families', name), baseFile(ref));
+      if (!isObject(parsed)) throw invalid(baseFile(ref), ['(root): must be object']);
+      bases.set(ref, parsed);
     }
-    for (const name of names) {
+    for (const name of jsonNames(vdir)) {
       const file = join(vendor, name);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(readFileSync(join(vdir, name), 'utf8'));
-      } catch (e) {
-        throw new HotdeskError('profile-invalid', `firmware profile ${file}: not valid JSON`, { file, field: '(root)' }, { cause: e });
-      }
-      const p = validateFirmwareProfile(parsed, file);
+      const parsed = readJson(join(vdir, name), file);
+      const merged = isObject(parsed) ? resolveFamilies(parsed, file, bases, baseFile) : parsed;
+      const p = validateFirmwareProfile(merged, file);
       if (p.vendor !== vendor) throw invalid(file, [`vendor: must be ${vendor} (the directory it is in)`]);
       if (p.model !== basename(name, '.json')) throw invalid(file, [`model: must equal the file name (${basename(name, '.json')})`]);
       list.push(p);

@@ -8,16 +8,24 @@
  *    device account's line appearance),
  * 2. one identity key per `phone.identities` entry (dials `<prefix>*<ext>*<pin>`),
  * 3. the hot-desk menu key, when the phone has hot-desking on, the model has
- *    an XML browser and IT did not place a `hotdesk-menu` key itself,
+ *    an XML browser and somewhere to put it (a model without any programmable
+ *    key, such as the Yealink CP920/CP960 conference phones, T30 or
+ *    T19(P) E2, hot-desks by dialling the feature code only), and IT did not
+ *    place a `hotdesk-menu` key itself,
  * 4. `phone.keys` in the order IT listed them.
+ * Kinds the model cannot use ({@link deadKeyKinds}: menu and `url` keys
+ * without an XML browser, identity and speed keys on Poly models without EFK
+ * line keys) are left out, and the directory importer refuses them, so no key
+ * of a browserless phone points at a screen URL. Hot-desking there works
+ * through the feature code and the one-touch identity keys only.
  * URL keys (the menu and IT's `url` keys) go to soft keys instead on models
  * whose `capabilities.urlKeys` is `soft-key` (Poly: a line key cannot open a
- * URL; reference/phones.md "Poly ... softkey.N.action").
+ * URL; docs/vendors.md "Accounts and keys").
  *
  * Pure module.
  */
 import { HotdeskError } from '../core/errors.js';
-import type { KeySpec, Phone } from '../core/model.js';
+import type { KeyKind, KeySpec, Phone } from '../core/model.js';
 import type { FirmwareProfile } from './firmware-profile.js';
 
 /** What a key does. */
@@ -70,6 +78,22 @@ function fromSpec(k: KeySpec, softUrls: boolean): Wanted {
   }
 }
 
+/**
+ * Key kinds this model cannot use, so they would be dead keys:
+ * - without an XML browser (`capabilities.xmlBrowser` false) the hot-desk
+ *   menu and `url` keys have no screen to open;
+ * - a Poly model without enhanced feature keys on line keys
+ *   (`capabilities.efk` false: SoundPoint IP) has no one-touch dial key, so
+ *   identity and speed keys (EFK entries) cannot be placed.
+ * Empty for a model that can use every kind.
+ */
+export function deadKeyKinds(profile: FirmwareProfile): readonly KeyKind[] {
+  const dead: KeyKind[] = [];
+  if (!profile.capabilities.xmlBrowser) dead.push('hotdesk-menu', 'url');
+  if (profile.vendor === 'poly' && !profile.capabilities.efk) dead.push('identity', 'speed');
+  return dead;
+}
+
 /** Total programmable keys of a model: phone keys plus every expansion module key. */
 export function keyCapacity(profile: FirmwareProfile): number {
   return profile.lineKeys + profile.expansionModules.max * profile.expansionModules.keysPerModule;
@@ -84,12 +108,14 @@ export function keyLayout(phone: Phone, profile: FirmwareProfile, opts: KeyLayou
   const softUrls = profile.capabilities.urlKeys === 'soft-key';
   const wanted: Wanted[] = [];
   for (let i = 0; i < profile.lineAppearanceKeys; i += 1) wanted.push({ role: 'line', label: '', value: '', line: i + 1, soft: false });
-  for (const ext of phone.identities) wanted.push({ role: 'identity', label: ext, value: ext, line: 1, soft: false });
+  const dead = deadKeyKinds(profile);
+  if (!dead.includes('identity')) for (const ext of phone.identities) wanted.push({ role: 'identity', label: ext, value: ext, line: 1, soft: false });
   const itHasMenu = phone.keys.some((k) => k.kind === 'hotdesk-menu');
-  if (opts.hotdeskMenu && phone.hotdesk && profile.capabilities.xmlBrowser && !itHasMenu) {
+  const menuHasRoom = softUrls ? profile.softKeys > 0 : keyCapacity(profile) > 0;
+  if (opts.hotdeskMenu && phone.hotdesk && profile.capabilities.xmlBrowser && menuHasRoom && !itHasMenu) {
     wanted.push({ role: 'hotdesk-menu', label: 'Hot desk', value: '', line: 1, soft: softUrls });
   }
-  for (const k of phone.keys) wanted.push(fromSpec(k, softUrls));
+  for (const k of phone.keys) if (!dead.includes(k.kind)) wanted.push(fromSpec(k, softUrls));
 
   const hard = wanted.filter((w) => !w.soft);
   const soft = wanted.filter((w) => w.soft);

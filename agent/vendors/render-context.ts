@@ -6,8 +6,8 @@
  *
  * Account slots and key slots are listed completely (every slot the model
  * has), so templates write cleared values for unused slots: phones keep the
- * last value of any parameter a new file leaves out (reference/phones.md,
- * "Clearing on logout").
+ * last value of any parameter a new file leaves out (docs/vendors.md,
+ * "File syntax and clearing accounts on logout").
  *
  * Pure module.
  */
@@ -131,6 +131,10 @@ export interface RenderContext {
   readonly urls: {
     readonly provisioning: string;
     readonly provisioningDir: string;
+    /** `provisioningDir` without its `scheme://` (Poly `device.prov.serverName`, scheme in `serverType`). */
+    readonly provisioningHostPath: string;
+    /** `HTTP` or `HTTPS`: the scheme of `provisioning` (Poly `device.prov.serverType`). */
+    readonly provisioningScheme: 'HTTP' | 'HTTPS';
     readonly screens: string;
     readonly actionUrl: string;
     readonly outgoingCallUrl: string;
@@ -313,6 +317,8 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
     urls: {
       provisioning: input.urls.provisioning,
       provisioningDir: `${input.urls.provisioning}/`,
+      provisioningHostPath: `${input.urls.provisioning.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}/`,
+      provisioningScheme: /^https:/i.test(input.urls.provisioning) ? 'HTTPS' : 'HTTP',
       screens: input.urls.screens,
       actionUrl: input.urls.actionUrl,
       outgoingCallUrl: outgoingCallUrl(input.urls.actionUrl),

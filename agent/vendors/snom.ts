@@ -1,7 +1,7 @@
 /**
  * Snom driver (D3xx, D7xx).
  *
- * Files (reference/phones.md "Snom"): with a setting server URL without a file
+ * Files (docs/vendors.md "Files each phone fetches"): with a setting server URL without a file
  * name the phone fetches `snom<MODEL>.htm` then `snom<MODEL>-<MAC>.htm` (MAC
  * upper-case; matched case-insensitively). `snom<MODEL>.htm` holds no secrets;
  * `snom<MODEL>-<MAC>.htm` holds the identities, function keys, provisioning
@@ -16,8 +16,8 @@
  *
  * Pure module.
  */
-import type { Identification, PhoneFile, RenderInput, VendorDriver } from './driver.js';
-import { findSpec, identification, prepare, renderSpec, userAgentVendor, type DriverDeps, type FileSpec } from './driver-kit.js';
+import type { CommonInput, Identification, PhoneFile, RenderInput, VendorDriver } from './driver.js';
+import { findSpec, identification, prepare, renderCommonSpec, renderSpec, userAgentVendor, type DriverDeps, type FileSpec } from './driver-kit.js';
 import { asFirmwareProfile } from './firmware-profile.js';
 import { snomScreens } from './screens/snom-screens.js';
 
@@ -26,7 +26,8 @@ const XML = 'application/xml; charset=utf-8';
 const TRANSPORT = { udp: 'udp', tcp: 'tcp', tls: 'tls' } as const;
 const FILE_RE = /^snom([a-z0-9_]+?)(?:-([0-9a-f]{12}))?\.htm$/i;
 const FIRMWARE_RE = /^snom([a-z0-9_]+?)-firmware\.xml$/i;
-const UA_RE = /\b(snom[A-Za-z0-9_]+)-SIP\s+(\S+)/i;
+/** Firmware is the version number only (`snom320-SIP 6.5.20; snom320 jffs2 ...` gives 6.5.20). */
+const UA_RE = /\b(snom[A-Za-z0-9_]+)-SIP\s+([0-9][0-9A-Za-z.]*)/i;
 
 function specs(fileModel: string, mac: string, firmware: boolean): FileSpec[] {
   const out: FileSpec[] = [
@@ -43,6 +44,7 @@ export function createSnomDriver(deps: DriverDeps): VendorDriver {
     vendor: 'snom' as const,
     checkSyncEvent: 'check-sync;reboot=false',
     screens: snomScreens,
+    isSecretFile: (name: string): boolean => FILE_RE.exec(name)?.[2] !== undefined,
     identify(path: string, userAgent: string | undefined): Identification | null {
       const uaVendor = userAgentVendor(userAgent);
       if (uaVendor !== undefined && uaVendor !== 'snom') return null;
@@ -78,6 +80,20 @@ export function createSnomDriver(deps: DriverDeps): VendorDriver {
       if (!spec) return null;
       const p = prepare(input, TRANSPORT, { model: `snom${fm}.htm`, mac: `snom${fm}-${mac.toUpperCase()}.htm`, firmware: `snom${fm}-firmware.xml` });
       return renderSpec(deps, 'snom', p, spec);
+    },
+    /**
+     * MAC-less `snom<MODEL>.htm` of a profiled model (template
+     * `macless-model.htm`): sets `setting_server` to the provisioning
+     * directory without a file name, so the phone then fetches
+     * `snom<MODEL>.htm` and `snom<MODEL>-<MAC>.htm` from it over HTTP (Snom
+     * "Auto Provisioning", Step 2: what URLs to fetch).
+     */
+    renderCommon(name: string, input: CommonInput): PhoneFile | null {
+      const f = FILE_RE.exec(name);
+      if (!f?.[1] || f[2] !== undefined) return null;
+      const profile = deps.profiles.findByFileModelName('snom', f[1]);
+      if (!profile) return null;
+      return renderCommonSpec(deps, 'snom', input, { name: `snom${profile.fileModelName}.htm`, template: 'macless-model.htm', format: 'xml', contentType: XML, model: profile.model });
     },
   });
 }

@@ -8,8 +8,8 @@
  * 1. site `templates/<vendor>/<model>/`   2. site `templates/<vendor>/`
  * 3. `provisioning-templates/<vendor>/<model>/`   4. `provisioning-templates/<vendor>/`
  *
- * Escaping per output format (reference/dependencies.md "Escaping generated
- * files"): `xml` escapes `& < > " '` in every `{{ }}` output; `kv`
+ * Escaping per output format (docs/templates.md "Sandbox and
+ * escaping"): `xml` escapes `& < > " '` in every `{{ }}` output; `kv`
  * (`key = value` files) refuses CR, LF and NUL with HotdeskError('unsafe-value')
  * so a value can never start a new configuration line. Liquid runs with
  * strictVariables, strictFilters and ownPropertyOnly.

@@ -1,7 +1,7 @@
 /**
  * Yealink driver (T3xG, T4xU, T5xW).
  *
- * Files (reference/phones.md "Yealink"): `<mac>.boot` (else
+ * Files (docs/vendors.md "Files each phone fetches"): `<mac>.boot` (else
  * `y000000000000.boot`) includes the per-family common file
  * `y0000000000NN.cfg` and `<mac>.cfg`; only `<mac>.cfg` holds secrets and the
  * config revision. Syntax `#!version:1.0.0.1` then `key = value`; `%NULL%`
@@ -10,12 +10,14 @@
  *
  * User-Agent forms: `Yealink SIP-T46U 108.86.0.45 00:15:65:aa:bb:cc`,
  * `Yealink SIP-T56A  58.80.0.25 001565f429a4` (double space, no colons),
- * `yealink SIP-T28P 2.70.0.140 00:15:65:13:ae:0b`, `Yealink W60B 77.81.0.35 80:5e:c0:09:ab:dc`.
+ * `yealink SIP-T28P 2.70.0.140 00:15:65:13:ae:0b`, `Yealink W60B 77.81.0.35 80:5e:c0:09:ab:dc`,
+ * `Yealink SIP VP-T49G 51.80.0.10 ...`, `Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0` (no MAC); the corpus
+ * with citations is test/vendors/fixtures/user-agents.json.
  *
  * Pure module.
  */
-import type { Identification, PhoneFile, RenderInput, VendorDriver } from './driver.js';
-import { findSpec, identification, macIn, prepare, renderSpec, userAgentVendor, type DriverDeps, type FileSpec } from './driver-kit.js';
+import type { CommonInput, Identification, PhoneFile, RenderInput, VendorDriver } from './driver.js';
+import { findSpec, identification, macIn, prepare, renderCommonSpec, renderSpec, userAgentVendor, type DriverDeps, type FileSpec } from './driver-kit.js';
 import { asFirmwareProfile } from './firmware-profile.js';
 import { yealinkScreens } from './screens/yealink-screens.js';
 
@@ -23,7 +25,10 @@ const KV = 'text/plain; charset=utf-8';
 /** Yealink `account.N.sip_server.1.transport_type` codes. */
 const TRANSPORT = { udp: 0, tcp: 1, tls: 2 } as const;
 const GENERIC_BOOT = 'y000000000000.boot';
-const UA_RE = /\byealink\s+(\S+)\s+([0-9][0-9A-Za-z.]*)(?:\s+(\S+))?/i;
+/** The model-independent common file the MAC-less boot file includes. */
+const GENERIC_CFG = 'y000000000000.cfg';
+/** `Yealink SIP-T46U 108...`, `Yealink W60B 77...`, `Yealink SIP VP-T49G 51...`, `Yealink-T46G 28.71...` (old firmware). */
+const UA_RE = /\byealink(?:\s+|-)((?:SIP(?:\s+VP)?-)?[A-Za-z0-9_]+)\s+([0-9][0-9A-Za-z.]*)(?:\s+(\S+))?/i;
 
 function specs(mac: string, commonFile: string): FileSpec[] {
   const boot = (name: string): FileSpec => ({ name, template: 'boot', format: 'kv', contentType: KV, secret: false, carriesRevision: false });
@@ -41,6 +46,7 @@ export function createYealinkDriver(deps: DriverDeps): VendorDriver {
     vendor: 'yealink' as const,
     checkSyncEvent: 'check-sync',
     screens: yealinkScreens,
+    isSecretFile: (name: string): boolean => /^[0-9a-f]{12}\.cfg$/i.test(name) && !/^y0{11}/i.test(name),
     identify(path: string, userAgent: string | undefined): Identification | null {
       const uaVendor = userAgentVendor(userAgent);
       if (uaVendor !== undefined && uaVendor !== 'yealink') return null;
@@ -59,7 +65,7 @@ export function createYealinkDriver(deps: DriverDeps): VendorDriver {
       const ua = userAgent !== undefined ? UA_RE.exec(userAgent) : null;
       if (ua?.[1]) {
         const token = ua[1];
-        model = deps.profiles.findByUserAgentName('yealink', token)?.model ?? token.replace(/^SIP-/i, '').toUpperCase();
+        model = deps.profiles.findByUserAgentName('yealink', token)?.model ?? token.replace(/^SIP(?:\s+VP)?-/i, '').toUpperCase();
         firmware = ua[2];
         macFromUserAgent = ua[3] !== undefined ? macIn(ua[3]) : undefined;
       }
@@ -77,6 +83,25 @@ export function createYealinkDriver(deps: DriverDeps): VendorDriver {
       if (!spec) return null;
       const p = prepare(input, TRANSPORT, { boot: `${mac}.boot`, common: commonFile, mac: `${mac}.cfg` });
       return renderSpec(deps, 'yealink', p, spec);
+    },
+    /**
+     * MAC-less `y000000000000.boot` (template `macless-boot`: includes
+     * `y000000000000.cfg` then `$MAC.cfg`, which the phone expands to its own
+     * MAC-oriented file) and `y000000000000.cfg` / any profiled
+     * `y0000000000NN.cfg` (template `macless.cfg`: re-sync and polling
+     * settings and the HTTP provisioning URL, so the phone's next requests
+     * carry its User-Agent). Yealink Administrator Guide "Boot Files": common
+     * boot file, include:config with relative paths, files applied top to
+     * bottom; `$MAC` in include paths as used by field provisioning servers.
+     */
+    renderCommon(name: string, input: CommonInput): PhoneFile | null {
+      const n = name.toLowerCase();
+      if (n === GENERIC_BOOT) return renderCommonSpec(deps, 'yealink', input, { name: GENERIC_BOOT, template: 'macless-boot', format: 'kv', contentType: KV });
+      if (!/^y[0-9]{12}\.cfg$/.test(n)) return null;
+      const models = deps.profiles.all().filter((p) => p.vendor === 'yealink' && p.commonFile === n);
+      if (n !== GENERIC_CFG && models.length === 0) return null;
+      const only = models.length === 1 ? models[0]?.model : undefined;
+      return renderCommonSpec(deps, 'yealink', input, { name: n, template: 'macless.cfg', format: 'kv', contentType: KV, ...(only !== undefined ? { model: only } : {}) });
     },
   });
 }

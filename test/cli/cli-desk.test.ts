@@ -1,5 +1,5 @@
 /**
- * The demo scenarios of issue 2 through the built `hotdesk` CLI, on a real
+ * The demo scenarios (docs/behaviour.md §2-§4) through the built `hotdesk` CLI, on a real
  * SQLite store in a temp data dir: import, dial (log in, log out, switch,
  * not allowed), admin login/logout, listings, audit, export, render.
  */

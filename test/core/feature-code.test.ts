@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatFeatureCode, parseFeatureCode } from '../../agent/core/feature-code.js';
 import { HotdeskError } from '../../agent/core/errors.js';
 
-describe('parseFeatureCode: the three forms (DESIGN.md §2)', () => {
+describe('parseFeatureCode: the three forms (docs/behaviour.md §2)', () => {
   it.each([
     ['*35', { kind: 'toggle' }],
     ['*35*101', { kind: 'ext', ext: '101' }],
@@ -35,7 +35,7 @@ describe('parseFeatureCode: the three forms (DESIGN.md §2)', () => {
   });
 });
 
-describe('parseFeatureCode: SIP URIs from action URLs (reference/phones.md)', () => {
+describe('parseFeatureCode: SIP URIs from action URLs (docs/vendors.md)', () => {
   it.each([
     ['sip:*35*101*1234@10.0.0.1', { kind: 'ext-pin', ext: '101', pin: '1234' }],
     ['sips:*35*101@pbx.example:5061;transport=tls', { kind: 'ext', ext: '101' }],

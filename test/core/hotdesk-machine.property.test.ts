@@ -57,7 +57,7 @@ function load(w: World, mac: string, ext: string | null): DeskState {
     phoneSession: w.sessions.find((s) => s.phoneMac === mac) ?? null,
     user,
     userSessions: user ? w.sessions.filter((s) => s.userExt === user.ext) : [],
-    userLock: (user && w.locks.get(`user:${user.ext}`)) || EMPTY_LOCK,
+    userLock: (ext !== null && w.locks.get(`user:${ext}`)) || EMPTY_LOCK,
     phoneLock: w.locks.get(`phone:${mac}`) ?? EMPTY_LOCK,
   };
 }
@@ -73,6 +73,7 @@ describe('hot-desk invariants under random command sequences', () => {
     let maxPerUser = 0;
     for (let run = 0; run < 150; run++) {
       const w: World = { sessions: [], locks: new Map() };
+      const failures = new Map<string, number[]>();
       let now = Date.UTC(2025, 0, 6, 8, 0, 0);
       for (let step = 0; step < 40; step++) {
         now += Math.floor(rnd() * 120_000);
@@ -83,6 +84,14 @@ describe('hot-desk invariants under random command sequences', () => {
         const d = decide(st, cmd, now, policy);
         seen.add(d.outcome.code);
         expect(JSON.stringify(d)).not.toContain(PIN);
+        // Only an admin may learn that a short number does not exist.
+        if (cmd.kind !== 'admin-login') expect(d.outcome.code).not.toBe('unknown-user');
+        for (const e of d.effects) {
+          if (e.type !== 'audit') continue;
+          const reason = e.event.detail?.['reason'];
+          if (e.event.kind !== 'wrong-pin' && !(e.event.kind === 'refused' && (reason === 'unknown-user' || reason === 'no-pin'))) continue;
+          for (const key of [`user:${e.event.user ?? '?'}`, `phone:${mac}`]) failures.set(key, [...(failures.get(key) ?? []), now]);
+        }
         expect(d.outcome.phone).toBe(mac);
 
         // Apply the effects like the store would, checking each one is applicable.
@@ -128,6 +137,13 @@ describe('hot-desk invariants under random command sequences', () => {
         const here = w.sessions.find((s) => s.phoneMac === mac);
         if (d.outcome.code === 'logged-in' || d.outcome.code === 'switched') expect(here?.userExt).toBe(d.outcome.user);
         if (d.outcome.code === 'logged-out') expect(here).toBeUndefined();
+      }
+      // Sliding window: no short number and no phone collects more than 5 failures in any 15 minutes.
+      for (const [key, at] of failures) {
+        for (let i = 0; i < at.length; i++) {
+          const inWindow = at.filter((t) => t >= (at[i] ?? 0) && t - (at[i] ?? 0) < 900_000).length;
+          expect(inWindow, key).toBeLessThanOrEqual(5);
+        }
       }
     }
     // The random walk actually reached the interesting outcomes.

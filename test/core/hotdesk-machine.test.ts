@@ -51,7 +51,7 @@ const sessionEffects = (d: DeskDecision) => d.effects.filter((e) => e.type === '
 const audits = (d: DeskDecision) => of(d, 'audit').map((e) => e.event.kind);
 const reprovisioned = (d: DeskDecision) => of(d, 'reprovision').map((e) => e.mac);
 
-describe('DESIGN.md §2 table, row *35', () => {
+describe('docs/behaviour.md §2 table, row *35', () => {
   it('free phone: ask for the short number, nothing changes', () => {
     const d = run(state({ user: null }), dial('*35'));
     expect(d.outcome).toMatchObject({ code: 'ask-extension', prompt: 'ask-extension', phone: A });
@@ -67,7 +67,7 @@ describe('DESIGN.md §2 table, row *35', () => {
   });
 });
 
-describe('DESIGN.md §2 table, row *35*<ext>', () => {
+describe('docs/behaviour.md §2 table, row *35*<ext>', () => {
   it('free phone: ask for the PIN, the same answer for known and unknown users', () => {
     const known = run(state(), dial('*35*101'));
     const unknown = run(state({ user: null }), dial('*35*999'));
@@ -85,7 +85,7 @@ describe('DESIGN.md §2 table, row *35*<ext>', () => {
   });
 });
 
-describe('DESIGN.md §2 table, row *35*<ext>*<pin>', () => {
+describe('docs/behaviour.md §2 table, row *35*<ext>*<pin>', () => {
   it('free phone: one-touch login', () => {
     const d = run(state(), dial(`*35*101*${PIN}`, true));
     expect(d.outcome).toMatchObject({ code: 'logged-in', prompt: 'logged-in', user: '101', userName: 'Alice' });
@@ -171,38 +171,82 @@ describe('per-phone and per-user enable', () => {
     expect(run(s, { kind: 'expire', reason: 'daily-logout' }).outcome.code).toBe('logged-out');
   });
 
-  it('a user without hot-desking or without a PIN is not allowed (no failure counted)', () => {
-    for (const user of [{ ...ALICE, hotdesk: false }, { ...ALICE, hasPin: false }]) {
-      const d = run(state({ user }), dial(`*35*101*${PIN}`, true));
-      expect(d.outcome).toMatchObject({ code: 'not-allowed', user: '101' });
-      expect(of(d, 'lock-set')).toEqual([]);
-      expect(sessionEffects(d)).toEqual([]);
-      expect(audits(d)).toEqual(['refused']);
-    }
+  it('a user without hot-desking is not allowed after a correct PIN (no failure counted)', () => {
+    const d = run(state({ user: { ...ALICE, hotdesk: false } }), dial(`*35*101*${PIN}`, true));
+    expect(d.outcome).toMatchObject({ code: 'not-allowed', user: '101' });
+    expect(of(d, 'lock-set')).toEqual([]);
+    expect(sessionEffects(d)).toEqual([]);
+    expect(audits(d)).toEqual(['refused']);
+  });
+
+  it('a user without a PIN cannot log in by PIN: answered and counted like a wrong PIN', () => {
+    const d = run(state({ user: { ...ALICE, hasPin: false } }), dial(`*35*101*${PIN}`, true));
+    expect(d.outcome).toMatchObject({ code: 'wrong-pin', attemptsLeft: 4 });
+    expect(of(d, 'lock-set')).toHaveLength(2);
+    expect(sessionEffects(d)).toEqual([]);
+    expect(of(d, 'audit')[0]!.event.detail).toMatchObject({ reason: 'no-pin' });
   });
 });
 
 describe('PIN checks and lockout', () => {
-  const counter = (failures: number, windowStart = NOW - 60_000, lockouts = 0, lockedUntil = 0): LockCounter => ({ failures, windowStart, lockouts, lockedUntil });
+  /** `n` failures `gapMs` apart, the last one `agoMs` before NOW. */
+  const counter = (n: number, agoMs = 60_000, lockouts = 0, lockedUntil = 0, gapMs = 1000): LockCounter => ({
+    failures: Array.from({ length: n }, (_, i) => NOW - agoMs - (n - 1 - i) * gapMs),
+    lockouts,
+    lockedUntil,
+  });
+  const W = POL.pinLockout.windowSeconds * 1000;
+  /** The outcome as a requester sees it: everything but the free-text message ... which must match too. */
+  const answer = (d: DeskDecision) => d.outcome;
 
-  it('unknown user: counts one failure on the phone only', () => {
+  it('unknown user: the wrong-PIN answer, counted on the short number and the phone', () => {
     const d = run(state({ user: null }), dial(`*35*999*${PIN}`, false));
-    expect(d.outcome).toMatchObject({ code: 'unknown-user', prompt: 'unknown-user' });
-    expect(of(d, 'lock-set')).toEqual([{ type: 'lock-set', scope: 'phone', subject: A, counter: { failures: 1, windowStart: NOW, lockouts: 0, lockedUntil: 0 } }]);
-    expect(audits(d)).toEqual(['refused']);
+    expect(d.outcome).toEqual({ code: 'wrong-pin', prompt: 'wrong-pin', phone: A, message: 'wrong PIN, 4 attempts left', attemptsLeft: 4 });
+    expect(of(d, 'lock-set')).toEqual([
+      { type: 'lock-set', scope: 'user', subject: '999', counter: { failures: [NOW], lockouts: 0, lockedUntil: 0 } },
+      { type: 'lock-set', scope: 'phone', subject: A, counter: { failures: [NOW], lockouts: 0, lockedUntil: 0 } },
+    ]);
+    // The audit log keeps the truth.
+    expect(of(d, 'audit').map((a) => a.event)).toEqual([{ kind: 'refused', at: NOW, phone: A, user: '999', detail: { reason: 'unknown-user', attemptsLeft: 4 } }]);
   });
 
-  it('unknown user can lock the phone', () => {
+  it('unknown short number and wrong PIN give identical answers and identical counter changes, in every counter state', () => {
+    const counters = [EMPTY_LOCK, counter(1), counter(3, 1000), counter(4), counter(4, W - 1), counter(5, 10_000), counter(0, 0, 2, NOW + 5000), counter(2, 1000, 3, NOW - 1)];
+    for (const ul of counters) {
+      for (const pl of counters) {
+        for (const kind of ['dial', 'screen'] as const) {
+          const cmd = (ext: string): DeskCommand => (kind === 'dial' ? dial(`*35*${ext}*${PIN}`, false) : { kind: 'screen-login', ext, pinValid: false });
+          const known = run(state({ userLock: ul, phoneLock: pl }), cmd('101'));
+          const unknown = run(state({ user: null, userLock: ul, phoneLock: pl }), cmd('101'));
+          const noPin = run(state({ user: { ...ALICE, hasPin: false }, userLock: ul, phoneLock: pl }), cmd('101'));
+          const disabled = run(state({ user: { ...ALICE, hotdesk: false }, userLock: ul, phoneLock: pl }), cmd('101'));
+          expect(answer(unknown)).toEqual(answer(known));
+          expect(answer(noPin)).toEqual(answer(known));
+          expect(answer(disabled)).toEqual(answer(known));
+          expect(of(unknown, 'lock-set')).toEqual(of(known, 'lock-set'));
+          expect(of(noPin, 'lock-set')).toEqual(of(known, 'lock-set'));
+          expect(['wrong-pin', 'locked']).toContain(known.outcome.code);
+          expect(known.outcome.user).toBeUndefined();
+          expect(known.outcome.userName).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it('unknown user can lock the phone and the short number', () => {
     const d = run(state({ user: null, phoneLock: counter(4) }), dial(`*35*999*${PIN}`, false));
-    expect(d.outcome).toMatchObject({ code: 'locked', lockedUntil: NOW + 60_000 });
+    expect(d.outcome).toEqual({ code: 'locked', prompt: 'locked', phone: A, message: 'too many wrong PINs: locked', lockedUntil: NOW - 60_000 - 3000 + W });
     expect(audits(d)).toEqual(['refused', 'lockout']);
+    const n = run(state({ user: null, userLock: counter(4) }), dial(`*35*999*${PIN}`, false));
+    expect(n.outcome.code).toBe('locked');
+    expect(of(n, 'audit')[1]!.event).toMatchObject({ kind: 'lockout', user: '999', detail: { scope: 'user', lockouts: 1 } });
   });
 
-  it('wrong PIN: counts on user and phone, attemptsLeft is the smaller', () => {
+  it('wrong PIN: counts on user and phone, attemptsLeft is the smaller, no user named in the answer', () => {
     const d = run(state({ userLock: counter(1), phoneLock: counter(3) }), dial(`*35*101*${PIN}`, false));
-    expect(d.outcome).toMatchObject({ code: 'wrong-pin', prompt: 'wrong-pin', attemptsLeft: 1, user: '101' });
+    expect(d.outcome).toEqual({ code: 'wrong-pin', prompt: 'wrong-pin', phone: A, message: 'wrong PIN, 1 attempts left', attemptsLeft: 1 });
     const locks = of(d, 'lock-set');
-    expect(locks.map((l) => [l.scope, l.subject, l.counter.failures])).toEqual([
+    expect(locks.map((l) => [l.scope, l.subject, l.counter.failures.length])).toEqual([
       ['user', '101', 2],
       ['phone', A, 4],
     ]);
@@ -212,19 +256,23 @@ describe('PIN checks and lockout', () => {
 
   it('the 5th wrong PIN within the window locks the user (and the phone when its count reaches 5)', () => {
     const d = run(state({ userLock: counter(4), phoneLock: counter(2) }), dial(`*35*101*${PIN}`, false));
-    expect(d.outcome).toMatchObject({ code: 'locked', prompt: 'locked', lockedUntil: NOW + 60_000 });
+    // Locked until the oldest of the five leaves the window (later than the 60 s lock).
+    expect(d.outcome).toMatchObject({ code: 'locked', prompt: 'locked', lockedUntil: NOW - 60_000 - 3000 + W });
     expect(audits(d)).toEqual(['wrong-pin', 'lockout']);
     expect(of(d, 'audit')[1]!.event.detail).toMatchObject({ scope: 'user', lockouts: 1 });
-    const both = run(state({ userLock: counter(4, NOW - 1000, 2), phoneLock: counter(4) }), dial(`*35*101*${PIN}`, false));
+    const both = run(state({ userLock: counter(4, 1000, 5), phoneLock: counter(4) }), dial(`*35*101*${PIN}`, false));
     expect(audits(both)).toEqual(['wrong-pin', 'lockout', 'lockout']);
-    expect(both.outcome.lockedUntil).toBe(NOW + 240_000); // user's third lockout: 60 s * 2^2
+    expect(both.outcome.lockedUntil).toBe(NOW + 1_920_000); // user's sixth lockout: 60 s * 2^5 outlasts the window
   });
 
-  it('a locked user is refused even with the right PIN; lock time reported', () => {
+  it('a locked user is refused even with the right PIN; lock time reported, nobody named', () => {
     const d = run(state({ userLock: counter(0, 0, 1, NOW + 30_000) }), dial(`*35*101*${PIN}`, true));
-    expect(d.outcome).toMatchObject({ code: 'locked', lockedUntil: NOW + 30_000, user: '101' });
+    expect(d.outcome).toEqual({ code: 'locked', prompt: 'locked', phone: A, message: 'too many wrong PINs: locked', lockedUntil: NOW + 30_000 });
     expect(sessionEffects(d)).toEqual([]);
     expect(of(d, 'lock-set')).toEqual([]);
+    // Five failures in the window lock by themselves (no explicit lock needed).
+    const w = run(state({ userLock: counter(5, 1000) }), dial(`*35*101*${PIN}`, true));
+    expect(w.outcome).toMatchObject({ code: 'locked', lockedUntil: NOW - 1000 - 4000 + W });
   });
 
   it('a locked phone refuses everyone, and answers the same for unknown users', () => {
@@ -232,21 +280,48 @@ describe('PIN checks and lockout', () => {
     const d = run(state({ phoneLock }), dial(`*35*101*${PIN}`, true));
     expect(d.outcome).toMatchObject({ code: 'locked', lockedUntil: NOW + 30_000 });
     const u = run(state({ phoneLock, user: null }), dial(`*35*999*${PIN}`, true));
-    expect(u.outcome.code).toBe('locked');
+    expect(u.outcome).toEqual(d.outcome);
     expect(of(u, 'lock-set')).toEqual([]);
   });
 
-  it('an expired lock no longer refuses', () => {
+  it('an expired lock with the window clear no longer refuses', () => {
     const d = run(state({ userLock: counter(0, 0, 1, NOW) }), dial(`*35*101*${PIN}`, true));
     expect(d.outcome.code).toBe('logged-in');
   });
 
-  it('success resets both counters (written only when they change)', () => {
-    const d = run(state({ userLock: counter(3, NOW - 1000, 1), phoneLock: counter(2) }), dial(`*35*101*${PIN}`, true));
-    expect(of(d, 'lock-set')).toEqual([
-      { type: 'lock-set', scope: 'user', subject: '101', counter: EMPTY_LOCK },
-      { type: 'lock-set', scope: 'phone', subject: A, counter: EMPTY_LOCK },
-    ]);
+  it('success changes no counter: neither the user\'s nor the phone\'s (a guesser logging in as themselves clears nothing)', () => {
+    const d = run(state({ userLock: counter(3, 1000, 1), phoneLock: counter(4) }), dial(`*35*101*${PIN}`, true));
+    expect(d.outcome.code).toBe('logged-in');
+    expect(of(d, 'lock-set')).toEqual([]);
+  });
+
+  it("another user's success does not reset the phone: the guesser's next unknown number still locks it", () => {
+    // Round 1: four unknown short numbers on phone A.
+    let phoneLock = EMPTY_LOCK;
+    let t = NOW;
+    for (const ext of ['900', '901', '902', '903']) {
+      const d = decide(state({ user: null, phoneLock }), dial(`*35*${ext}*${PIN}`, false), t, POL);
+      expect(d.outcome.code).toBe('wrong-pin');
+      phoneLock = of(d, 'lock-set').find((l) => l.scope === 'phone')!.counter;
+      t += 1000;
+    }
+    // The guesser logs in as themselves (Alice's correct PIN) and out again.
+    const ok = decide(state({ phoneLock }), dial(`*35*101*${PIN}`, true), t, POL);
+    expect(ok.outcome.code).toBe('logged-in');
+    expect(of(ok, 'lock-set')).toEqual([]);
+    // Round 2: the fifth unknown number locks the phone; the sixth is refused before any check.
+    const fifth = decide(state({ user: null, phoneLock }), dial(`*35*904*${PIN}`, false), t + 1000, POL);
+    expect(fifth.outcome.code).toBe('locked');
+    phoneLock = of(fifth, 'lock-set').find((l) => l.scope === 'phone')!.counter;
+    const sixth = decide(state({ user: null, phoneLock }), dial(`*35*905*${PIN}`, false), t + 2000, POL);
+    expect(sixth.outcome.code).toBe('locked');
+    expect(of(sixth, 'lock-set')).toEqual([]);
+  });
+
+  it('a disabled user hears not-allowed only after proving the PIN', () => {
+    const d = run(state({ user: { ...ALICE, hotdesk: false } }), dial(`*35*101*${PIN}`, true));
+    expect(d.outcome).toMatchObject({ code: 'not-allowed', user: '101' });
+    expect(of(d, 'lock-set')).toEqual([]);
   });
 });
 
@@ -296,7 +371,7 @@ describe('screen login = dialled *35*<ext>*<pin>', () => {
     state({ phoneSession: on(A, '101') }),
     state({ user: BOB, phoneSession: on(A, '101') }),
     state({ user: null }),
-    state({ userLock: { failures: 4, windowStart: NOW - 1, lockouts: 0, lockedUntil: 0 } }),
+    state({ userLock: { failures: [NOW - 4, NOW - 3, NOW - 2, NOW - 1], lockouts: 0, lockedUntil: 0 } }),
     state({ userSessions: [on(B, '101')] }),
   ];
   it.each(states.map((s, i) => [i, s] as const))('state %i', (_i, s) => {
@@ -311,7 +386,7 @@ describe('screen login = dialled *35*<ext>*<pin>', () => {
 
 describe('admin login', () => {
   it('no PIN, ignores locks', () => {
-    const locked = { failures: 0, windowStart: 0, lockouts: 3, lockedUntil: NOW + 1e6 };
+    const locked = { failures: [], lockouts: 3, lockedUntil: NOW + 1e6 };
     const d = run(state({ userLock: locked, phoneLock: locked, user: { ...ALICE, hasPin: false } }), { kind: 'admin-login', ext: '101' });
     expect(d.outcome).toMatchObject({ code: 'logged-in', user: '101' });
     expect(of(d, 'lock-set')).toEqual([]);
@@ -377,7 +452,8 @@ describe('totality', () => {
 
   it('garbage in a screen-login ext never reaches an audit event', () => {
     const d = run(state({ user: null }), { kind: 'screen-login', ext: 'x; DROP', pinValid: false });
-    expect(d.outcome.code).toBe('unknown-user');
+    expect(d.outcome.code).toBe('wrong-pin');
+    expect(of(d, 'lock-set').map((l) => l.scope)).toEqual(['phone']);
     for (const a of of(d, 'audit')) expect(a.event.user).toBeUndefined();
   });
 });

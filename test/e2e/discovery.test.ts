@@ -1,5 +1,5 @@
 /**
- * Discovery end to end (issue 8): a real agent answers SIP PnP SUBSCRIBEs sent
+ * Discovery end to end (docs/deployment.md): a real agent answers SIP PnP SUBSCRIBEs sent
  * from a real UDP socket (unicast and, where loopback multicast works, to
  * 224.0.1.75), records sightings and auto-enrols known models; the built
  * `hotdesk discover` finds an agent advertising by SSDP (over loopback
@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildResponseTo, getHeader, parseSipMessage, type SipMessage, type SipRequest, type SipResponse } from '../../agent/protocols/sip-message.js';
 import { demoDataDir, eventually, startHarness, type Harness } from '../helpers/agent-harness.js';
 import { ensureBuilt, MAIN, ROOT, runCli } from '../cli/cli-harness.js';
+import { curl } from './provisioning-kit.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -56,7 +57,7 @@ async function phoneSocket(): Promise<{
 }
 
 /**
- * The PnP SUBSCRIBE as reference/phones.md "SIP PnP" documents it (Snom
+ * The PnP SUBSCRIBE as docs/vendors.md "SIP PnP" documents it (Snom
  * style: `sip:MAC%3a<MAC>@<domain>`, `Event: ua-profile;profile-type="device";vendor;model;version`).
  */
 function pnpSubscribe(p: { phonePort: number; mac: string; vendor: string; model: string; version: string; callId: string }): string {
@@ -140,13 +141,14 @@ beforeAll(async () => {
 describe('SIP PnP against a running agent', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ pnpPort: 0, pnpMulticast: pnpLoopbackMulticast });
+    // Every simulated phone sends from 127.0.0.1: lift the per-address answer budget meant for one phone.
+    h = await startHarness({ pnpPort: 0, pnpMulticast: pnpLoopbackMulticast, pnpLimits: { perSourceBurst: 1000 } });
   });
   afterAll(async () => {
     await h?.stop();
   });
 
-  it('answers a Snom SUBSCRIBE for an unknown MAC of a known model: 200, NOTIFY with the provisioning URL, sighting, enrolment', async () => {
+  it('answers a Snom SUBSCRIBE for an unknown MAC of a known model with the provisioning URL and a sighting, but enrols nothing until the phone authenticates', async () => {
     const port = h.agent.pnpPort;
     if (port === null) throw new Error('PnP not started');
     const phone = await phoneSocket();
@@ -157,28 +159,40 @@ describe('SIP PnP against a running agent', () => {
     expect(url).toBe(`${h.base}/`); // Snom's setting_server takes the root (docs/deployment.md)
     expect(url).toBe(await advertisedProvisioningUrl(h));
 
+    // A SUBSCRIBE proves nothing: no phone yet, only a quarantined sighting.
+    expect((await h.api('GET', `/api/v1/phones/${mac}`)).status).toBe(404);
+    expect(h.agent.store.listSightings()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ mac, ip: '127.0.0.1', vendor: 'snom', model: 'snomD785', count: 1, via: 'pnp' })]),
+    );
+    const audit = h.agent.store.queryAudit({ phone: mac });
+    expect(audit.map((e) => e.kind)).toEqual(['pnp-sighting']);
+    expect(audit[0]?.detail).toMatchObject({ vendor: 'snom', model: 'snomD785', answered: true });
+
+    // The phone follows the URL: its own file with the site bootstrap credential enrols it.
+    const file = await curl(`${url}snomD785-${mac.toUpperCase()}.htm`, { digest: 'bootstrap:hotdesk-demo', userAgent: 'Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 1.1.5-IFX-05.01.12)' });
+    expect(file.status).toBe(200);
     const got = await h.api('GET', `/api/v1/phones/${mac}`);
     expect(got.status).toBe(200);
     expect(got.json).toMatchObject({ mac, vendor: 'snom', model: 'D785' });
-    expect(h.agent.store.listSightings()).toEqual(
-      expect.arrayContaining([expect.objectContaining({ mac, ip: '127.0.0.1', vendor: 'snom', model: 'snomD785', count: 1 })]),
-    );
-    const audit = h.agent.store.queryAudit({ phone: mac });
-    expect(audit.map((e) => e.kind)).toEqual(['enrolment', 'pnp-sighting']);
-    expect(audit[1]?.detail).toMatchObject({ vendor: 'snom', model: 'snomD785', answered: true });
+    expect(h.agent.store.queryAudit({ phone: mac }).map((e) => e.kind)).toContain('enrolment');
   });
 
   it.each([
     { vendor: 'Yealink', model: 'SIP-T46U', expected: 'T46U', mac: '001565c0ffe2' },
     { vendor: 'yealink', model: 'T46U', expected: 'T46U', mac: '001565c0ffe3' },
     { vendor: 'snom', model: 'D735', expected: 'D735', mac: '000413c0ffe4' },
-  ])('maps the PnP model $model ($vendor) to the profile $expected and enrols the phone', async ({ vendor, model, expected, mac }) => {
+  ])('maps the PnP model $model ($vendor) to the profile $expected; an admin accepts the sighting', async ({ vendor, model, expected, mac }) => {
     const port = h.agent.pnpPort!;
     const phone = await phoneSocket();
     const url = await pnpRoundTrip(phone, { port }, { mac, vendor, model, version: '1.0', callId: `m${mac}` });
     expect(url).toBe(await advertisedProvisioningUrl(h));
-    const got = await h.api('GET', `/api/v1/phones/${mac}`);
-    expect(got.json).toMatchObject({ mac, vendor: vendor.toLowerCase(), model: expected });
+    const listed = (await h.api('GET', '/api/v1/sightings')).json as { sightings: { mac: string; knownModel: string | null }[] };
+    expect(listed.sightings.find((x) => x.mac === mac)?.knownModel).toBe(expected);
+    const accepted = await h.api('POST', `/api/v1/sightings/${mac}/accept`);
+    expect(accepted.status).toBe(200);
+    expect(accepted.json).toMatchObject({ mac, vendor: vendor.toLowerCase(), model: expected });
+    expect((await h.api('GET', `/api/v1/phones/${mac}`)).status).toBe(200);
+    expect(h.agent.store.listSightings().some((x) => x.mac === mac)).toBe(false);
   });
 
   it('answers a phone it already knows (demo Yealink) and counts the repeat sighting', async () => {
@@ -238,7 +252,7 @@ describe('SIP PnP against a running agent', () => {
     phone.socket.setMulticastTTL(1);
     const url = await pnpRoundTrip(phone, { port, host: '224.0.1.75' }, { mac: '000413c0ffea', vendor: 'snom', model: 'snomD785', version: '1', callId: 'mcast1' });
     expect(url).toBe(await advertisedProvisioningUrl(h));
-    expect((await h.api('GET', '/api/v1/phones/000413c0ffea')).status).toBe(200);
+    expect(h.agent.store.listSightings().some((x) => x.mac === '000413c0ffea')).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Issue 5 acceptance, end to end on loopback with real sockets: a phone is
+ * The re-provisioning loop (docs/behaviour.md §9), end to end on loopback with real sockets: a phone is
  * curl (its vendor's User-Agent, HTTP digest) plus sipp (Debian sip-tester)
  * as its SIP side, asserting the check-sync Event header and answering 200.
  * `*35*001*1234` through the PBX endpoint -> NOTIFY -> the phone fetches ->

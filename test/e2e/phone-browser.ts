@@ -1,5 +1,5 @@
 /**
- * A phone's XML browser, as a test drives it (issue 6): finds the hot-desk
+ * A phone's XML browser, as a test drives it (docs/vendors.md "XML browser dialects"): finds the hot-desk
  * menu URL in the phone's own config file, fetches screens with the phone's
  * User-Agent, parses them the way the phone reads them (Yealink XML objects,
  * Snom minibrowser XML, Poly XHTML parsed as XML) into one neutral shape, and

@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance: phone-screen hot desking, end to end on loopback. Each
+ * Phone-screen hot desking, end to end on loopback. Each
  * phone is a real HTTP client with its vendor's User-Agent acting as its XML
  * browser (test/e2e/phone-browser.ts): it finds the hot-desk menu URL in its
  * own secret config file, opens the menu, follows links and submits forms by
@@ -225,7 +225,7 @@ describe('wrong PINs on the screens', () => {
     expect(d.json).toMatchObject({ outcome: 'wrong-pin', attemptsLeft: 3 });
     expect(resultText(await b.submit(form, { ext: '200', pin: '1113' }))).toBe('Wrong PIN. 2 attempts left');
     // A malformed short number is refused without counting.
-    expect(resultText(await b.submit(form, { ext: '2x', pin: '1114' }))).toBe('Unknown short number');
+    expect(resultText(await b.submit(form, { ext: '2x', pin: '1114' }))).toBe('Enter your short number');
     expect(resultText(await b.submit(form, { ext: '200', pin: '2000' }))).toBe('Logged in as Sam Example (200)');
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Issue 4 acceptance, HTTP side, against the full running agent on loopback:
- * every vendor's real User-Agent forms (reference/phones.md) against the
+ * Provisioning (docs/behaviour.md §10, §11), HTTP side, against the full running agent on loopback:
+ * every vendor's real User-Agent forms (docs/vendors.md) against the
  * right files, Snom names case-insensitive, auto-enrolment on and off,
  * traversal in every spelling (curl --path-as-is and raw request lines),
  * oversized and malformed requests, Poly PUT uploads, firmware over HTTP.
@@ -27,7 +27,7 @@ interface PhoneJson {
   lastFirmware: string | null;
 }
 
-describe('User-Agent forms of every vendor (reference/phones.md)', () => {
+describe('User-Agent forms of every vendor (docs/vendors.md)', () => {
   it('Yealink with colons, without colons (double space), lowercase vendor: boot and secret files', async () => {
     const h = await harness();
     const forms = [

@@ -1,5 +1,5 @@
 /**
- * Shared helpers of the issue 4 acceptance tests (provisioning over HTTP and
+ * Shared helpers of the provisioning end-to-end tests (provisioning over HTTP and
  * TFTP against the full running agent): real clients (curl, tftp-hpa, atftp),
  * raw sockets, demo data dirs with modified site settings, and the secrets of
  * the demo office that must never leave in a refusal or a log line.

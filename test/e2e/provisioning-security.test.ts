@@ -1,5 +1,5 @@
 /**
- * Issue 4 acceptance, security side, against the full running agent on
+ * Provisioning security (docs/behaviour.md §11), against the full running agent on
  * loopback with curl as the phone: HTTP digest with the site bootstrap
  * credential, then the per-phone credential the first file installs; the
  * bootstrap credential refused after enrolment (and accepted again after an
@@ -207,8 +207,8 @@ describe('per-source rate limit', () => {
     // A Snom asking for a firmware file the site does not configure: the same rule.
     for (let i = 0; i < 21; i++) expect((await curl(`${h.base}/snomD785-firmware.xml`, { userAgent: snom.userAgent })).status).toBe(404);
     expect((await fetchSecret(h, snom, BOOT)).status).toBe(200);
-    // Generic names without any MAC (no User-Agent to tell the phone): 404, nothing guessed, not counted.
-    for (let i = 0; i < 21; i++) expect((await curl(`${h.base}/y000000000000.boot`)).status).toBe(404);
+    // Generic names without any MAC that are no common file (no User-Agent to tell the phone): 404, nothing guessed, not counted.
+    for (let i = 0; i < 21; i++) expect((await curl(`${h.base}/y000000000999.cfg`)).status).toBe(404);
     expect((await fetchSecret(h, yealink, BOOT)).status).toBe(200);
   });
 });

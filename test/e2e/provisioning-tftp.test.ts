@@ -1,5 +1,5 @@
 /**
- * Issue 4 acceptance, TFTP side, through the full running agent (harness
+ * Provisioning over TFTP (docs/tftp.md), through the full running agent (harness
  * with `tftpPort: 0`) with Debian's real clients: tftp-hpa and atftp (with
  * and without `blksize 1428` / `tsize 0`). Phone files are byte-exact with
  * what HTTP serves; files with secrets are refused (ERROR 2, nothing written)
@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_PHONES, startHarness, type Harness } from '../helpers/agent-harness.js';
 import { atftpGet, atftpPut, curl, demoDataDirWith, killChildren, removeTempDirs, secretsIn, tempDir, tftpHpaGet, tftpHpaPut, written } from './provisioning-kit.js';
+import { loopbackAddresses, stalledRequests } from '../helpers/tftp-raw-client.js';
 
 const BOOT = 'bootstrap:hotdesk-demo';
 const { yealink, snom, poly } = DEMO_PHONES;
@@ -82,7 +83,8 @@ describe('phone files over TFTP', () => {
     expect(site?.toString('utf8')).toContain('checkSync.alwaysReboot="0"');
     expect(secretsIn(site?.toString('utf8') ?? '')).toEqual([]);
     // Unknown names and unknown phones: ERROR 1, nothing written.
-    for (const file of ['nothing.cfg', '001565aabb01.xyz', 'y000000000000.boot', '0004f2aabb03-directory.xml']) {
+    // (y000000000000.boot is a MAC-less common file now: test/e2e/common-files.test.ts.)
+    for (const file of ['nothing.cfg', '001565aabb01.xyz', 'y000000000999.cfg', '0004f2aabb03-directory.xml']) {
       const out = path.join(dir, `${file}.none`);
       const r = await tftpHpaGet(port, file, out);
       expect(r.out, file).toMatch(/Error code 1/);
@@ -208,5 +210,27 @@ describe('hostile TFTP traffic', () => {
       expect(o).not.toMatch(/root:.*:0:0:/);
       expect(secretsIn(o)).toEqual([]);
     }
+  });
+});
+
+describe('TFTP slot exhaustion against the running agent', () => {
+  it('260 never-acknowledged RRQs from 26 addresses: a fresh phone still gets its boot file, the attackers a true busy text', async () => {
+    const { h, port, dir } = await harness();
+    const stalled = await stalledRequests(port, '001565aabb01.boot', loopbackAddresses(2, 26), 10);
+    cleanups.push(() => Promise.all(stalled.map((c) => c.close())).then(() => undefined));
+    const firsts = stalled.map((c) => c.received[0]?.packet);
+    expect(firsts.filter((p) => p?.op === 'data')).toHaveLength(26 * 4);
+    const refusals = firsts.filter((p) => p?.op === 'error');
+    expect(refusals).toHaveLength(260 - 26 * 4);
+    for (const p of refusals) expect(p).toMatchObject({ code: 0, message: 'busy: too many transfers in progress from this address' });
+
+    const viaHttp = await curl(`${h.base}/001565aabb01.boot`, { userAgent: yealink.userAgent });
+    expect(viaHttp.status).toBe(200);
+    const hpa = path.join(dir, 'boot.hpa');
+    await tftpHpaGet(port, '001565aabb01.boot', hpa);
+    expect(written(hpa)?.equals(viaHttp.body)).toBe(true);
+    const at = path.join(dir, 'boot.atftp');
+    expect((await atftpGet(port, '001565aabb01.boot', at, ATFTP_OPTIONS)).code).toBe(0);
+    expect(written(at)?.equals(viaHttp.body)).toBe(true);
   });
 });

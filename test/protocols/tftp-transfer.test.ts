@@ -171,6 +171,52 @@ describe('tftp transfer state machine', () => {
     expect(onTimeout(again.state, 300).failed).toBe(true);
   });
 
+  it('gives a transfer that never got its first ACK a much shorter life than one in progress', () => {
+    const limits = { timeoutMs: 1000, maxTimeoutMs: 8000, maxRetries: 6, firstAckTimeoutMs: 8000 };
+    const data = patterned(5000);
+    // Never started: resends at 1 s, 3 s, 7 s, then fails at the 8 s first-ACK deadline.
+    let s = createTransfer({ data, options: {}, now: 0, limits });
+    expect(s.state.started).toBe(false);
+    const sends: number[] = [0];
+    let now = 0;
+    while (!s.failed) {
+      now = s.state.deadline;
+      s = onTimeout(s.state, now);
+      if (s.send.length > 0) sends.push(now);
+    }
+    expect(sends).toEqual([0, 1000, 3000, 7000]);
+    expect(now).toBe(8000);
+    expect(s.state.failure).toBe('no first ack');
+    // Started (ACK 1 received): the same silence runs the full backoff, about 40 s, and fails on retries.
+    let t = onAck(createTransfer({ data, options: {}, now: 0, limits }).state, 1, 10);
+    expect(t.state.started).toBe(true);
+    now = 10;
+    while (!t.failed) {
+      now = t.state.deadline;
+      t = onTimeout(t.state, now);
+    }
+    expect(now).toBe(10 + 1000 + 2000 + 4000 + 8000 * 4);
+    expect(t.state.failure).toBe('timeout');
+  });
+
+  it('counts ACK 0 of the OACK as the first ACK, and ignores a wrong or early ACK for it', () => {
+    const limits = { timeoutMs: 1000, firstAckTimeoutMs: 2500 };
+    const s = createTransfer({ data: patterned(3000), options: { blksize: '1024' }, now: 0, limits });
+    expect(s.state.phase).toBe('oack');
+    expect(s.state.deadline).toBe(1000);
+    const stray = onAck(s.state, 5, 10);
+    expect(stray.state.started).toBe(false);
+    const resent = onTimeout(stray.state, 1000);
+    expect(resent.send.map(decode)).toEqual([{ op: 'oack', options: { blksize: '1024' } }]);
+    expect(resent.state.deadline).toBe(2500); // the first-ACK deadline comes before the 2 s resend
+    expect(onTimeout(resent.state, 2500).state.failure).toBe('no first ack');
+    const started = onAck(resent.state, 0, 2400);
+    expect(started.state.started).toBe(true);
+    expect(blocks(started)).toEqual([{ block: 1, len: 1024 }]);
+    expect(started.state.deadline).toBe(3400);
+    expect(onTimeout(started.state, 3400).failed).toBe(false);
+  });
+
   it('wraps block numbers past 65535 to 0 in lock-step', () => {
     const data = patterned(8 * 65540 + 3); // 65541 blocks of 8 bytes
     const r = drive(createTransfer({ data, options: { blksize: '8' }, now: 0 }));

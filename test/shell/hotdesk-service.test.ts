@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { decide } from '../../agent/core/hotdesk-machine.js';
+import { DEFAULT_PIN_LOCKOUT, recentFailures } from '../../agent/core/pin-guard.js';
 import type { DeskDecision } from '../../agent/core/model.js';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { parseDirectory } from '../../agent/directory/parse-directory.js';
@@ -79,16 +80,43 @@ describe('HotdeskService through a real SQLite file', () => {
     expect(store.getLock('user', '200').lockedUntil).toBe(locked.lockedUntil);
     expect(service.dial(YEALINK, '*35*200*2000').code).toBe('locked');
     expect(rev(YEALINK)).toBe(1);
+    // Locked until the first failure leaves the 15-minute window, not after 60 s.
+    expect(locked.lockedUntil).toBe(T0 + 900_000);
     clock.advance(61_000);
+    expect(service.dial(YEALINK, '*35*200*2000').code).toBe('locked');
+    clock.set(T0 + 900_000);
     expect(service.dial(YEALINK, '*35*200*2000').code).toBe('logged-in');
-    expect(store.getLock('user', '200').failures).toBe(0);
+    // The success cleared nothing: the four later failures still count until they age out.
+    expect(recentFailures(store.getLock('user', '200'), DEFAULT_PIN_LOCKOUT, T0 + 900_000)).toEqual([T0 + 1000, T0 + 2000, T0 + 3000, T0 + 4000]);
     expect(auditKinds(store).filter((k) => k === 'wrong-pin')).toHaveLength(5);
     expect(auditKinds(store)).toContain('lockout');
   });
 
+  test('unknown short numbers get the wrong-PIN answer, count on the phone and on the number, and the table stays bounded', () => {
+    const { store, service, clock } = setup();
+    const unknown = service.dial(YEALINK, '*35*999*1234');
+    clock.advance(1000);
+    const wrong = service.dial(SNOM, '*35*200*9999');
+    expect(unknown).toEqual({ ...wrong, phone: YEALINK });
+    expect(store.getLock('user', '999').failures).toEqual([T0]);
+    expect(store.getLock('phone', YEALINK).failures).toEqual([T0]);
+    // The audit log keeps the truth.
+    expect(store.queryAudit({ kinds: ['refused', 'wrong-pin'], limit: 10 }).map((e) => [e.kind, e.detail?.['reason'] ?? null])).toEqual([
+      ['refused', 'unknown-user'],
+      ['wrong-pin', null],
+    ]);
+    // Hours of guessing on every phone: rows never exceed what the window holds.
+    for (let i = 0; i < 400; i++) {
+      clock.advance(37_000);
+      service.dial(i % 2 ? YEALINK : SNOM, `*35*${5000 + i}*1234`);
+      const n = store.lockRowCounts().failures;
+      expect(n).toBeLessThanOrEqual(2 * 5 * 2);
+    }
+  });
+
   test('refusals: unknown user, phone without hot-desking, not a hot-desk code, unknown phone', () => {
     const { store, service } = setup();
-    expect(service.dial(YEALINK, '*35*999*1234').code).toBe('unknown-user');
+    expect(service.dial(YEALINK, '*35*999*1234').code).toBe('wrong-pin');
     expect(service.dial(LIFT, '*35*101*4321').code).toBe('not-allowed');
     const auditBefore = store.queryAudit({ limit: 10_000 }).length;
     expect(service.dial(YEALINK, '030123456')).toMatchObject({ code: 'not-hotdesk-code', phone: YEALINK });

@@ -39,3 +39,77 @@ describe('HTTP digest (RFC 2617/7616)', () => {
     expect(parseDigestAuthorization('Digest username="a", realm="r", nonce="n", uri="/", response="x", algorithm=SHA-512')).toBeNull();
   });
 });
+
+describe('HTTP digest replay protection (RFC 7616 §3.4 nonce count)', () => {
+  const ha1 = md5('bootstrap:hotdesk:hotdesk-demo');
+  const ha2 = md5('GET:/001565aabb01.cfg');
+  const answer = (nonce: string, nc: string, extra = '') =>
+    parseDigestAuthorization(
+      `Digest username="bootstrap", realm="hotdesk", nonce="${nonce}", uri="/001565aabb01.cfg", qop=auth, nc=${nc}, cnonce="abc", response="${md5(`${ha1}:${nonce}:${nc}:abc:auth:${ha2}`)}"${extra}`,
+    )!;
+  const nonceOf = (auth: DigestAuthority, now: number, client: string) => /nonce="([^"]+)"/.exec(auth.challenge(now, false, client)[0]!)![1]!;
+  const A = '10.0.0.23';
+
+  it('accepts rising counts, refuses a repeated or lower count as stale', () => {
+    const auth = new DigestAuthority('hotdesk', 60_000);
+    const n = nonceOf(auth, 1_000, A);
+    const v = (nc: string) => auth.verify(answer(n, nc), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A);
+    expect(v('00000001')).toBe('ok');
+    expect(v('00000001')).toBe('stale');
+    expect(v('00000002')).toBe('ok');
+    expect(v('00000005')).toBe('ok');
+    expect(v('00000004')).toBe('stale');
+    expect(v('00000005')).toBe('stale');
+    expect(v('00000000')).toBe('stale');
+    expect(v('0000006')).toBe('bad'); // nc is 8 hex digits
+  });
+
+  it('a wrong password does not use up a count', () => {
+    const auth = new DigestAuthority('hotdesk', 60_000);
+    const n = nonceOf(auth, 1_000, A);
+    expect(auth.verify(answer(n, '00000001'), 'GET', '/001565aabb01.cfg', 'wrong', 2_000, A)).toBe('bad');
+    expect(auth.verify(answer(n, '00000001'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A)).toBe('ok');
+  });
+
+  it('binds a nonce to the address it was issued to', () => {
+    const auth = new DigestAuthority('hotdesk', 60_000);
+    const n = nonceOf(auth, 1_000, A);
+    expect(auth.checkNonce(n, 2_000, A)).toBe('valid');
+    expect(auth.checkNonce(n, 2_000, '10.0.0.24')).toBe('invalid');
+    expect(auth.verify(answer(n, '00000001'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, '10.0.0.24')).toBe('bad');
+    // ... and the refusal elsewhere did not spend the owner's count.
+    expect(auth.verify(answer(n, '00000001'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A)).toBe('ok');
+  });
+
+  it('without qop (RFC 2069 form) a nonce is good for one request', () => {
+    const auth = new DigestAuthority('hotdesk', 60_000);
+    const n = nonceOf(auth, 1_000, A);
+    const c = parseDigestAuthorization(`Digest username="bootstrap", realm="hotdesk", nonce="${n}", uri="/001565aabb01.cfg", response="${md5(`${ha1}:${n}:${ha2}`)}"`)!;
+    expect(auth.verify(c, 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A)).toBe('ok');
+    expect(auth.verify(c, 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A)).toBe('stale');
+  });
+
+  it('the count table is capped, and forgetting a live nonce never reopens a replay', () => {
+    const auth = new DigestAuthority('hotdesk', 600_000, undefined, 100);
+    const used: string[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      const n = nonceOf(auth, 1_000 + i, A);
+      expect(auth.verify(answer(n, '00000001'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000 + i, A)).toBe('ok');
+      used.push(n);
+      expect(auth.rememberedNonces).toBeLessThanOrEqual(100);
+    }
+    // Every answer ever accepted is refused when replayed, remembered or not.
+    for (const n of used) expect(auth.verify(answer(n, '00000001'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 3_000, A)).toBe('stale');
+    // A fresh nonce still works.
+    expect(auth.verify(answer(nonceOf(auth, 3_000, A), '00000001'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 3_001, A)).toBe('ok');
+  });
+
+  it('expired nonces leave the table', () => {
+    const auth = new DigestAuthority('hotdesk', 1_000, undefined, 10);
+    for (let i = 0; i < 50; i++) {
+      const t = i * 2_000;
+      expect(auth.verify(answer(nonceOf(auth, t, A), '00000001'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', t + 1, A)).toBe('ok');
+    }
+    expect(auth.rememberedNonces).toBeLessThanOrEqual(10);
+  });
+});

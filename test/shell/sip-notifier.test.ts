@@ -78,6 +78,7 @@ describe('SipNotifier against sipp playing a phone', () => {
       event: 'check-sync',
       requestUser: '101',
       credentials: { username: '101', password: 'line-secret' },
+      realm: 'phone.example',
     });
     expect(r.status).toBe(200); // sipp answers 403 when verifyauth fails
     expect(r.attempts).toBeGreaterThanOrEqual(2);
@@ -92,6 +93,7 @@ describe('SipNotifier against sipp playing a phone', () => {
       event: 'check-sync',
       requestUser: '101',
       credentials: { username: '101', password: 'wrong' },
+      realm: 'phone.example',
     });
     expect(r.status).toBe(403);
     // sipp's exit (it waits for its own timeout after a failed verifyauth) says nothing more here;
@@ -152,7 +154,7 @@ describe('SipNotifier transaction rules (raw UDP phone)', () => {
       }
       reply(buildResponseTo(req, { status: 200 }));
     });
-    const r = await notifier().notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: { username: 'u', password: 'p' } });
+    const r = await notifier().notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: { username: 'u', password: 'p' }, realm: 'pbx' });
     expect(r.status).toBe(200);
     const [first, second] = phone.received;
     expect(getHeader(first!, 'CSeq')).toBe('1 NOTIFY');
@@ -175,9 +177,48 @@ describe('SipNotifier transaction rules (raw UDP phone)', () => {
     const phone = await rawPhone((req, _raw, reply) => reply(buildResponseTo(req, { status: 401, headers: [{ name: 'WWW-Authenticate', value: challenge }] })));
     const n = notifier();
     expect((await n.notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101' })).status).toBe(401);
-    const r = await n.notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: { username: 'a', password: 'b' } });
+    const r = await n.notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: { username: 'a', password: 'b' }, realm: 'phone' });
     expect(r).toMatchObject({ status: 401, attempts: 2 });
     expect(buildDigestAuthorization({ challenge: parseDigestChallenge(challenge)!, username: 'a', password: 'b', method: 'NOTIFY', uri: 'sip:x', cnonce: 'c' })).toContain('qop=auth');
+  });
+
+  it('never answers a challenge for a realm other than the configured one, nor without one: no credentials leave', async () => {
+    const seen: string[] = [];
+    const phone = await rawPhone((req, raw, reply) => {
+      seen.push(raw.toString('utf8'));
+      reply(buildResponseTo(req, { status: 401, headers: [{ name: 'WWW-Authenticate', value: 'Digest realm="attacker", nonce="abc", qop="auth"' }] }));
+    });
+    const n = notifier();
+    const creds = { username: 'alice-auth', password: 'line-secret' };
+    const foreign = await n.notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: creds, realm: 'pbx.example' });
+    expect(foreign).toMatchObject({ status: 401, attempts: 1 });
+    const unset = await n.notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: creds });
+    expect(unset).toMatchObject({ status: 401, attempts: 1 });
+    expect(seen).toHaveLength(2);
+    for (const m of seen) {
+      expect(m).not.toMatch(/^Authorization:/im);
+      expect(m).not.toContain('alice-auth');
+    }
+  });
+
+  it('ignores answers from any address but the one the NOTIFY went to: a stranger cannot challenge for the phone', async () => {
+    // The "phone" stays silent; a stranger on another loopback address, who saw the NOTIFY, answers 401 with the right branch.
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((r) => stranger.bind(0, '127.0.0.2', () => r()));
+    const phone = await rawPhone((req) => {
+      const res = buildResponseTo(req, { status: 401, headers: [{ name: 'WWW-Authenticate', value: 'Digest realm="pbx.example", nonce="abc", qop="auth"' }] });
+      stranger.send(Buffer.from(res), n.port, '127.0.0.1');
+    });
+    const n = notifier({ t1Ms: 20, t2Ms: 40, timeoutMs: 400 });
+    await n.start();
+    const err = await n
+      .notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: { username: 'u', password: 'p' }, realm: 'pbx.example' })
+      .catch((e: unknown) => e);
+    stranger.close();
+    expect(isHotdeskError(err, 'sip-timeout')).toBe(true);
+    // every datagram the phone got is an unauthenticated retransmission
+    expect(phone.received.length).toBeGreaterThan(1);
+    for (const m of phone.received) expect(getHeader(m, 'Authorization')).toBeUndefined();
   });
 
   it('a silent phone does not hold up concurrent notifies on the same socket', async () => {

@@ -23,7 +23,7 @@ describe('syncStoreAdapter', () => {
   it('offers fresh requests before retries, skips phones in flight, and respects the limit', () => {
     const s = demoStore();
     const macs = ['001565aabb01', '000413aabb02', '0004f2aabb03'];
-    for (const mac of macs) s.recordFetch(mac, { ip: '127.0.0.1', file: 'x', now: 1 });
+    for (const mac of macs) s.recordFetch(mac, { ip: '127.0.0.1', file: 'x', authenticated: true, now: 1 });
     for (const mac of macs) s.bumpRevision(mac, 10);
     // two phones already had attempts (retries of silent phones)
     s.markSyncAttempt('001565aabb01', { now: 10, nextAt: 10 });
@@ -37,10 +37,10 @@ describe('syncStoreAdapter', () => {
 
   it("addresses the NOTIFY to the logged-in user's line with its credentials, else the MAC", () => {
     const s = demoStore();
-    s.recordFetch('001565aabb01', { ip: '127.0.0.1', file: 'x', now: 1 });
+    s.recordFetch('001565aabb01', { ip: '127.0.0.1', file: 'x', authenticated: true, now: 1 });
     s.bumpRevision('001565aabb01', 10);
     const a = syncStoreAdapter(s);
-    expect(a.pendingSyncs(20, 5, new Set())[0]).toMatchObject({ requestUser: '001565aabb01', lastIp: '127.0.0.1' });
+    expect(a.pendingSyncs(20, 5, new Set())[0]).toMatchObject({ requestUser: '001565aabb01', notifyIp: '127.0.0.1' });
     s.startSession({ phoneMac: '001565aabb01', userExt: '001', startedAt: 5 }, true);
     const p = a.pendingSyncs(20, 5, new Set())[0]!;
     const user = s.getUser('001')!;

@@ -33,7 +33,7 @@ function memoryStore(rows: Row[]): SyncStore & { audit: AuditEvent[]; rows: Row[
 }
 
 function row(mac: string, over: Partial<Row> = {}): Row {
-  return { mac, vendor: 'yealink', lastIp: '127.0.0.1', sipPort: 5060, revision: 2, attempts: 0, requestedAt: 0, requestUser: mac, nextAt: 0, state: 'pending', ...over };
+  return { mac, vendor: 'yealink', notifyIp: '127.0.0.1', sipPort: 5060, revision: 2, attempts: 0, requestedAt: 0, requestUser: mac, nextAt: 0, state: 'pending', ...over };
 }
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -75,8 +75,28 @@ describe('SyncWorker', () => {
     expect(store.audit.filter((e) => e.kind === 'sync-sent').length).toBe(calls);
   });
 
+  it('hands over no credentials when the site names no PBX realm', async () => {
+    const store = memoryStore([row('s', { credentials: { username: 'u', password: 'p' } })]);
+    const seen: Parameters<NotifyFn>[0][] = [];
+    const w = new SyncWorker({
+      store,
+      notify: async (n) => {
+        seen.push(n);
+        return { status: 200, attempts: 1, elapsedMs: 1 };
+      },
+      eventFor: () => 'check-sync',
+      clock: () => 0,
+      log: silentLogger,
+    });
+    await w.pass();
+    await flush();
+    w.stop();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.credentials).toBeUndefined();
+  });
+
   it('uses the vendor event and the line credentials, and falls back to HTTP when SIP times out', async () => {
-    const store = memoryStore([row('s', { vendor: 'snom', credentials: { username: 'u', password: 'p' } })]);
+    const store = memoryStore([row('s', { vendor: 'snom', credentials: { username: 'u', password: 'p' }, realm: 'pbx.example' })]);
     const seen: Parameters<NotifyFn>[0][] = [];
     let fallback = 0;
     const w = new SyncWorker({
@@ -97,7 +117,7 @@ describe('SyncWorker', () => {
     await flush();
     await flush();
     w.stop();
-    expect(seen[0]).toMatchObject({ event: 'check-sync;reboot=false', credentials: { username: 'u', password: 'p' } });
+    expect(seen[0]).toMatchObject({ event: 'check-sync;reboot=false', credentials: { username: 'u', password: 'p' }, realm: 'pbx.example' });
     expect(fallback).toBe(1);
     expect(store.audit.map((e) => e.detail?.['via'])).toEqual(['sip', 'http']);
   });

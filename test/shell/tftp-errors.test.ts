@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, HotdeskError } from '../../agent/core/errors.js';
-import { TFTP_ERROR_MAP, tftpErrorFor, tftpErrorForError } from '../../agent/shell/tftp-errors.js';
+import { TFTP_ERROR_MAP, tftpBusyError, tftpErrorFor, tftpErrorForError } from '../../agent/shell/tftp-errors.js';
 
 describe('TFTP_ERROR_MAP', () => {
   it('maps every code to a TFTP error code 0..8', () => {
@@ -11,7 +11,7 @@ describe('TFTP_ERROR_MAP', () => {
     expect(Object.keys(TFTP_ERROR_MAP).sort()).toEqual([...ERROR_CODES].sort());
   });
 
-  it('uses File not found, Access violation and Illegal operation where the brief says', () => {
+  it('uses File not found, Access violation and Illegal operation as docs/tftp.md says', () => {
     for (const c of ['unknown-phone', 'unknown-file', 'not-found'] as const) expect(TFTP_ERROR_MAP[c]).toBe(1);
     for (const c of ['path-traversal', 'secret-over-tftp', 'auth-required', 'auth-failed', 'forbidden-source', 'write-refused'] as const) expect(TFTP_ERROR_MAP[c]).toBe(2);
     expect(TFTP_ERROR_MAP['bad-request']).toBe(4);
@@ -26,5 +26,11 @@ describe('TFTP_ERROR_MAP', () => {
     expect(t.message).toMatch(/^secret-over-tftp: /);
     expect(t.message).not.toContain('hunter2');
     expect(tftpErrorFor('internal').message).toBe('internal: An unexpected internal error.');
+  });
+
+  it('says which limit refused a request, with the busy code and no false rate-limit text', () => {
+    expect(tftpBusyError('source')).toEqual({ code: 0, message: 'busy: too many transfers in progress from this address' });
+    expect(tftpBusyError('server')).toEqual({ code: 0, message: 'busy: server busy, retry' });
+    expect(TFTP_ERROR_MAP.busy).toBe(0);
   });
 });

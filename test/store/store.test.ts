@@ -65,12 +65,12 @@ describe('opening and migrations', () => {
     expect(store.queryAudit().map((e) => e.at)).toEqual([5]);
     // the due-sync query uses its index instead of scanning every phone
     const plan = store.db
-      .prepare("EXPLAIN QUERY PLAN SELECT mac FROM phones WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND last_ip IS NOT NULL")
+      .prepare("EXPLAIN QUERY PLAN SELECT mac FROM phones WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND notify_ip IS NOT NULL")
       .all(0) as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX phones_sync_due/);
     store.recordSighting({ mac: '00:15:65:11:22:33', ip: '10.0.0.9', vendor: 'yealink', at: 7 });
     store.recordSighting({ mac: '001565112233', ip: '10.0.0.10', at: 8 });
-    expect(store.listSightings()).toEqual([{ mac: '001565112233', firstAt: 7, at: 8, ip: '10.0.0.10', vendor: 'yealink', model: null, count: 2 }]);
+    expect(store.listSightings()).toEqual([{ mac: '001565112233', firstAt: 7, at: 8, ip: '10.0.0.10', vendor: 'yealink', model: null, count: 2, via: 'pnp' }]);
   });
 
   test('a database newer than the agent is refused', () => {
@@ -200,6 +200,32 @@ describe('users, phones and runtime', () => {
     expect(store.queryAudit({ kinds: ['enrolment'] })).toEqual([expect.objectContaining({ kind: 'enrolment', at: 77, phone: '001565123456' })]);
   });
 
+  test('sightings are capped per source and in total; repeats update; accept enrols, dismiss forgets', () => {
+    const { store } = demo();
+    const caps = { perSource: 3, total: 5, maxAgeMs: 1_000 };
+    const mac = (i: number): string => `0015650000${String(i).padStart(2, '0')}`;
+    const results = [0, 1, 2, 3].map((i) => store.recordSighting({ mac: mac(i), ip: '10.0.0.1', vendor: 'yealink', model: 'T46U', at: 10, via: 'http' }, caps));
+    expect(results).toEqual(['new', 'new', 'new', 'capped']);
+    expect(store.recordSighting({ mac: mac(0), ip: '10.0.0.1', at: 20 }, caps)).toBe('repeat');
+    expect(store.recordSighting({ mac: mac(4), ip: '10.0.0.2', at: 12 }, caps)).toBe('new');
+    expect(store.recordSighting({ mac: mac(5), ip: '10.0.0.3', at: 13 }, caps)).toBe('new');
+    // table full: a new one is refused until old rows age out
+    expect(store.recordSighting({ mac: mac(6), ip: '10.0.0.4', at: 14 }, caps)).toBe('capped');
+    expect(store.listSightings()).toHaveLength(5);
+    expect(store.recordSighting({ mac: mac(6), ip: '10.0.0.4', at: 1_012 }, caps)).toBe('new');
+    expect(store.listSightings().map((x) => x.mac).sort()).toEqual([mac(0), mac(4), mac(5), mac(6)].sort());
+    // accept: needs a known model
+    const known = (v: string, m: string): string | undefined => (v === 'yealink' && m === 'T46U' ? 'T46U' : undefined);
+    expect(() => store.acceptSighting(mac(4), known, 20)).toThrow(expect.objectContaining({ code: 'unknown-model' }));
+    expect(() => store.acceptSighting('001565999999', known, 20)).toThrow(expect.objectContaining({ code: 'unknown-phone' }));
+    const phone = store.acceptSighting(mac(0), known, 20);
+    expect(phone).toMatchObject({ mac: mac(0), vendor: 'yealink', model: 'T46U', hotdesk: true });
+    expect(store.getPhone(mac(0))).toBeDefined();
+    expect(store.listSightings().some((x) => x.mac === mac(0))).toBe(false);
+    expect(store.dismissSighting(mac(5))).toBe(true);
+    expect(store.dismissSighting(mac(5))).toBe(false);
+  });
+
   test('findPhoneBySipUser: logged-in user first, then device account', () => {
     const { store } = demo();
     expect(store.findPhoneBySipUser('lift')?.mac).toBe(LIFT);
@@ -214,7 +240,7 @@ describe('re-sync bookkeeping', () => {
     const { store } = demo(0);
     const heard: string[][] = [];
     const off = store.onChange((m) => heard.push([...m]));
-    store.recordFetch(YEALINK, { ip: '10.0.0.21', userAgent: 'Yealink SIP-T46U 108.86.0.20 00:15:65:aa:bb:01', firmware: '108.86.0.20', file: '001565aabb01.cfg', revision: 1, now: 10 });
+    store.recordFetch(YEALINK, { ip: '10.0.0.21', userAgent: 'Yealink SIP-T46U 108.86.0.20 00:15:65:aa:bb:01', firmware: '108.86.0.20', file: '001565aabb01.cfg', revision: 1, authenticated: true, now: 10 });
     expect(store.phoneRuntime(YEALINK)?.sync).toMatchObject({ state: 'synced', confirmedAt: 10, elapsedMs: 10 });
     expect(store.bumpRevision(YEALINK, 100)).toBe(2);
     expect(heard).toEqual([[YEALINK]]);
@@ -228,11 +254,15 @@ describe('re-sync bookkeeping', () => {
     expect(store.pendingSyncs(105)[0]?.attempts).toBe(1);
     // a fetch of a file without the revision, or of the old revision, confirms nothing
     expect(store.recordFetch(YEALINK, { ip: '10.0.0.21', file: 'y000000000028.cfg', now: 120 })).toEqual({ confirmed: false });
-    expect(store.recordFetch(YEALINK, { ip: '10.0.0.21', file: '001565aabb01.cfg', revision: 1, now: 121 })).toEqual({ confirmed: false });
-    expect(store.recordFetch(YEALINK, { ip: '10.0.0.22', file: '001565aabb01.cfg', revision: 2, now: 130 })).toEqual({ confirmed: true, elapsedMs: 30 });
-    expect(store.recordFetch(YEALINK, { ip: '10.0.0.22', file: '001565aabb01.cfg', revision: 2, now: 131 })).toEqual({ confirmed: false });
+    expect(store.recordFetch(YEALINK, { ip: '10.0.0.21', file: '001565aabb01.cfg', revision: 1, authenticated: true, now: 121 })).toEqual({ confirmed: false });
+    // an unauthenticated fetch of the right revision confirms nothing and moves no NOTIFY target
+    expect(store.recordFetch(YEALINK, { ip: '10.6.6.6', file: '001565aabb01.cfg', revision: 2, now: 125 })).toEqual({ confirmed: false });
+    expect(store.phoneRuntime(YEALINK)).toMatchObject({ lastIp: '10.6.6.6', notifyIp: '10.0.0.21' });
+    expect(store.pendingSyncs(125)[0]?.ip).toBe('10.0.0.21');
+    expect(store.recordFetch(YEALINK, { ip: '10.0.0.22', file: '001565aabb01.cfg', revision: 2, authenticated: true, now: 130 })).toEqual({ confirmed: true, elapsedMs: 30 });
+    expect(store.recordFetch(YEALINK, { ip: '10.0.0.22', file: '001565aabb01.cfg', revision: 2, authenticated: true, now: 131 })).toEqual({ confirmed: false });
     const rt = store.phoneRuntime(YEALINK);
-    expect(rt).toMatchObject({ lastIp: '10.0.0.22', lastFile: '001565aabb01.cfg', lastSeen: 131, lastFirmware: '108.86.0.20' });
+    expect(rt).toMatchObject({ lastIp: '10.0.0.22', notifyIp: '10.0.0.22', lastFile: '001565aabb01.cfg', lastSeen: 131, lastFirmware: '108.86.0.20' });
     expect(rt?.sync).toMatchObject({ state: 'synced', revision: 2, confirmedAt: 130, elapsedMs: 30, nextAt: null });
     expect(store.queryAudit({ kinds: ['sync-confirmed'] }).map((e) => e.detail?.['revision'])).toEqual([1, 2]);
     off();
@@ -242,7 +272,7 @@ describe('re-sync bookkeeping', () => {
 
   test('unreachable: no more NOTIFYs, audited, and a late fetch still confirms', () => {
     const { store } = demo(0);
-    store.recordFetch(SNOM, { ip: '10.0.0.30', file: 'snomD785-000413AABB02.htm', now: 1 });
+    store.recordFetch(SNOM, { ip: '10.0.0.30', file: 'snomD785-000413AABB02.htm', authenticated: true, now: 1 });
     store.bumpRevision(SNOM, 10);
     store.setSipPort(SNOM, 5062);
     expect(store.pendingSyncs(10)[0]?.sipPort).toBe(5062);
@@ -250,7 +280,7 @@ describe('re-sync bookkeeping', () => {
     expect(store.pendingSyncs(1000)).toEqual([]);
     expect(store.phoneRuntime(SNOM)?.sync.state).toBe('unreachable');
     expect(store.queryAudit({ kinds: ['sync-failed'] })).toEqual([expect.objectContaining({ phone: SNOM, detail: { revision: 2, attempts: 0 } })]);
-    expect(store.recordFetch(SNOM, { ip: '10.0.0.30', file: 'x', revision: 2, now: 500 })).toEqual({ confirmed: true, elapsedMs: 490 });
+    expect(store.recordFetch(SNOM, { ip: '10.0.0.30', file: 'x', revision: 2, authenticated: true, now: 500 })).toEqual({ confirmed: true, elapsedMs: 490 });
   });
 
   test('listeners hear bumps once, after the commit, and nothing after a rollback', () => {
@@ -297,16 +327,55 @@ describe('sessions, locks and audit', () => {
     expect(store.sessionOf(YEALINK)).toBeUndefined();
   });
 
-  test('lock counters round-trip; an empty counter deletes the row', () => {
+  test('PIN failure records round-trip; an empty counter deletes the rows', () => {
     const { store } = demo();
     expect(store.getLock('user', '101')).toEqual(EMPTY_LOCK);
-    const c = { failures: 2, windowStart: 10, lockouts: 1, lockedUntil: 99 };
+    const c = { failures: [10, 20], lockouts: 1, lockedUntil: 99 };
     store.setLock('user', '101', c);
-    store.setLock('user', '101', { ...c, failures: 3 });
-    expect(store.getLock('user', '101')).toEqual({ ...c, failures: 3 });
+    store.setLock('user', '101', { ...c, failures: [10, 20, 30] });
+    expect(store.getLock('user', '101')).toEqual({ ...c, failures: [10, 20, 30] });
     expect(store.getLock('phone', '101')).toEqual(EMPTY_LOCK);
+    // A short number nobody has keeps its record too (unknown numbers count like wrong PINs).
+    store.setLock('user', '999', { failures: [5], lockouts: 0, lockedUntil: 0 });
+    expect(store.getLock('user', '999')).toEqual({ failures: [5], lockouts: 0, lockedUntil: 0 });
     store.setLock('user', '101', EMPTY_LOCK);
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM lock_counters').get()).toEqual({ n: 0 });
+    store.setLock('user', '999', EMPTY_LOCK);
+    expect(store.lockRowCounts()).toEqual({ failures: 0, locks: 0 });
+  });
+
+  test('pruning drops failures outside the window and forgotten lock histories only', () => {
+    const { store } = demo();
+    store.setLock('phone', YEALINK, { failures: [100, 200, 300], lockouts: 2, lockedUntil: 1000 });
+    store.setLock('user', '101', { failures: [250], lockouts: 0, lockedUntil: 0 });
+    expect(store.pruneLocks(200, 999)).toBe(2);
+    expect(store.getLock('phone', YEALINK)).toEqual({ failures: [300], lockouts: 2, lockedUntil: 1000 });
+    expect(store.pruneLocks(300, 1000)).toBe(3);
+    expect(store.getLock('phone', YEALINK)).toEqual(EMPTY_LOCK);
+    expect(store.getLock('user', '101')).toEqual(EMPTY_LOCK);
+    expect(store.lockRowCounts()).toEqual({ failures: 0, locks: 0 });
+  });
+
+  test('migration 5 turns old counters into failure rows that expire when the old window did', () => {
+    const { dir, cleanup } = tempDir('hotdesk-lockmig-');
+    try {
+      const db = openDatabase(join(dir, 'old.sqlite'));
+      applyMigrations(db, MIGRATIONS.filter((m) => m.version < 5));
+      db.prepare('INSERT INTO lock_counters VALUES (?, ?, ?, ?, ?, ?)').run('user', '101', 3, 5000, 1, 7000);
+      db.prepare('INSERT INTO lock_counters VALUES (?, ?, ?, ?, ?, ?)').run('phone', YEALINK, 2, 6000, 0, 0);
+      applyMigrations(db);
+      const rows = db.prepare('SELECT scope, subject, at FROM pin_failures ORDER BY scope, subject, at').all();
+      expect(rows).toEqual([
+        { scope: 'phone', subject: YEALINK, at: 6000 },
+        { scope: 'phone', subject: YEALINK, at: 6000 },
+        { scope: 'user', subject: '101', at: 5000 },
+        { scope: 'user', subject: '101', at: 5000 },
+        { scope: 'user', subject: '101', at: 5000 },
+      ]);
+      expect(db.prepare('SELECT scope, subject, lockouts, locked_until FROM lock_counters').all()).toEqual([{ scope: 'user', subject: '101', lockouts: 1, locked_until: 7000 }]);
+      db.close();
+    } finally {
+      cleanup();
+    }
   });
 
   test('audit queries filter by time, phone, user and kind; limit keeps the latest', () => {

@@ -35,7 +35,8 @@ function tempProfiles(vendor: string, name: string, body: unknown): string {
   return dir;
 }
 
-const t46u = (): Record<string, unknown> => JSON.parse(readFileSync(join(PROFILES_DIR, 'yealink', 'T46U.json'), 'utf8')) as Record<string, unknown>;
+/** The merged T46U profile as plain JSON (its file extends families/t4xu). */
+const t46u = (): Record<string, unknown> => JSON.parse(JSON.stringify(loadFirmwareProfiles().find('yealink', 'T46U'))) as Record<string, unknown>;
 
 describe('firmware profiles', () => {
   it('ships a valid profile for every required model', () => {
@@ -95,6 +96,12 @@ describe('firmware profiles', () => {
       expect(isHotdeskError(e, 'profile-invalid'), field).toBe(true);
       expect((e as { detail: Record<string, unknown> }).detail['field'], field).toBe(field);
     }
+  });
+
+  it('rejects a profile without sources', () => {
+    const { sources: _s, ...noSources } = t46u();
+    const e = thrown(() => validateFirmwareProfile(noSources, 'x.json'));
+    expect((e as { detail: Record<string, unknown> }).detail['field']).toBe('sources');
   });
 
   it('rejects a file whose name is not its model, and invalid JSON', () => {

@@ -21,6 +21,7 @@ export const SITE: SiteSettings = {
   provisioning: {
     bootstrap: { username: 'bootstrap', password: 'boot-secret' },
     autoEnrol: true,
+    anonymousEnrolment: false,
     allowTftpSecrets: false,
     allowedNetworks: [],
     pollMinutes: 60,

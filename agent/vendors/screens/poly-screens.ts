@@ -1,7 +1,7 @@
 /**
  * Poly VVX microbrowser pages: strict XHTML 1.0 (every element closed),
  * forms submitted with GET so the fields arrive as `?ext=..&pin=..`
- * (Poly UC Software Administrator Guide, "Microbrowser"; reference/phones.md).
+ * (Poly UC Software Administrator Guide, "Microbrowser"; docs/vendors.md).
  *
  * Pure module.
  */

@@ -1,8 +1,8 @@
 /**
  * The URL scheme of the hot-desk XML-browser screens, shared by the three
- * vendors' renderers and by the shell that routes them (issue 6). Fixed parts
+ * vendors' renderers and by the shell that routes them. Fixed parts
  * are path segments so a phone appending `?param=value` on submit always
- * produces a well-formed URL (reference/phones.md, Yealink XML browser: the
+ * produces a well-formed URL (docs/vendors.md "XML browser dialects", Yealink: the
  * behaviour with an existing `?` is unverified).
  *
  * | route                      | what the shell answers                                   |

@@ -3,7 +3,7 @@
  * `InputItem` per screen, so short number and PIN take two screens;
  * `InputFlags` `n` = number, `pn` = numeric password; the phone appends
  * `?<QueryStringParam>=<value>` to `<URL>`) and `SnomIPPhoneText`
- * (Snom XML minibrowser reference; reference/phones.md "Minibrowser").
+ * (Snom XML minibrowser reference; docs/vendors.md "XML browser dialects").
  *
  * Pure module.
  */

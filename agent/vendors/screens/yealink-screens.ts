@@ -3,7 +3,7 @@
  * `YealinkIPPhoneInputScreen` (several `InputField`s; the phone appends
  * `?<Parameter>=<value>&...` to `<URL>` on submit) and
  * `YealinkIPPhoneTextScreen`. One object per document, at most 10,000 bytes
- * (Yealink XML Browser Developer's Guide; reference/phones.md "XML browser").
+ * (Yealink XML Browser Developer's Guide; docs/vendors.md "XML browser dialects").
  *
  * Pure module.
  */
