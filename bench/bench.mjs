@@ -7,6 +7,9 @@
 //   BENCH_SECONDS=8      length of each timed HTTP / login run
 //   BENCH_KEEP=1         keep bench/work/run (data dir, logs) after the run
 //   BENCH_WORK=DIR       work directory instead of bench/work (import cache, run dir)
+//   BENCH_ONLY=tftp-loss only the TFTP-under-loss rows (bench/tftp-loss.mjs); replaces
+//                        that section of results.md and keeps the rest of the file
+//   BENCH_LOSS_RUNS=8    fetches per TFTP-under-loss cell
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync, linkSync } from 'node:fs';
 import { execFile } from 'node:child_process';
@@ -20,7 +23,8 @@ import { phoneAddress, tftpBatch, tftpGet } from './tftp-client.mjs';
 import { startSipPhones } from './sip-phones.mjs';
 import { runLoginStorm } from './login-storm.mjs';
 import { startNginx, startTftpd } from './servers.mjs';
-import { freePort, machineDescription, ms, percentile, rate, ratio, rssMiB, sleep, startProcess, stopProcess } from './lib.mjs';
+import { lossSetupText, runTftpLoss } from './tftp-loss.mjs';
+import { firmwareBytes, freePort, machineDescription, ms, percentile, rate, ratio, rssMiB, sleep, startProcess, stopProcess } from './lib.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = process.env.BENCH_WORK ? resolve(process.env.BENCH_WORK) : join(REPO, 'bench', 'work');
@@ -32,10 +36,13 @@ const DURATION = SECONDS * 1000;
 const PHONE_SIP_PORT = 5060; // the store's default SIP port of a phone (phones.sip_port)
 const TFTP_BLKSIZE = 1428;
 const TFTP_WINDOW = 16;
+const ONLY = process.env.BENCH_ONLY ?? '';
 
 const log = (...a) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
 const rows = []; // [scenario, ours, reference, ratio]
 const notes = [];
+const lossRows = []; // the TFTP-under-loss section, same columns
+const lossNotes = [];
 const cleanups = [];
 
 function run(cmd, args, opts = {}) {
@@ -90,14 +97,7 @@ function makeFirmware(data) {
   mkdirSync(join(data, 'firmware'), { recursive: true });
   const files = { big1: 'fw-1m.rom', big30: 'fw-30m.rom' };
   const make = (name, size) => {
-    // deterministic pseudo-random content (incompressible, like a firmware image)
-    const buf = Buffer.alloc(size);
-    let block = createHash('sha256').update(name).digest();
-    for (let off = 0; off < size; off += block.length) {
-      block.copy(buf, off);
-      block = createHash('sha256').update(block).digest();
-    }
-    writeFileSync(join(data, 'firmware', name), buf);
+    writeFileSync(join(data, 'firmware', name), firmwareBytes(name, size));
     linkSync(join(data, 'firmware', name), join(tftpRoot, 'firmware', name));
   };
   make(files.big1, 1024 * 1024);
@@ -276,11 +276,41 @@ async function loginStorms(agent, sip, stormAlone) {
 // Report
 // ---------------------------------------------------------------------------
 
-function table() {
+function table(body = rows) {
   const esc = (s) => String(s).replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
   const lines = ['| scenario | hotdesk | reference | ratio (hotdesk / reference) |', '|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.map(esc).join(' | ')} |`);
+  for (const r of body) lines.push(`| ${r.map(esc).join(' | ')} |`);
   return lines.join('\n');
+}
+
+const LOSS_START = '<!-- tftp-loss: start (make bench; BENCH_ONLY=tftp-loss make bench redoes this section alone) -->';
+const LOSS_END = '<!-- tftp-loss: end -->';
+
+/** The TFTP-under-loss section of results.md, between its markers. */
+function lossSection(machine, loadBefore) {
+  return `${LOSS_START}
+## TFTP under packet loss
+
+- date: ${machine.date}; hotdesk commit: ${machine.commit}; load average when it started: ${loadBefore}
+- software: Node ${machine.node}, tftpd-hpa ${machine.tftpd}, atftp client, nftables for the loss
+
+${lossSetupText()}
+
+${table(lossRows)}
+${lossNotes.length ? `\nNotes:\n\n${lossNotes.map((n) => `- ${n}`).join('\n')}\n` : ''}${LOSS_END}
+`;
+}
+
+/** BENCH_ONLY=tftp-loss: replaces that section of results.md (or appends it), keeping the rest. */
+function writeLossOnly(machine, loadBefore) {
+  const file = join(REPO, 'bench', 'results.md');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const section = lossSection(machine, loadBefore);
+  const a = old.indexOf(LOSS_START);
+  const b = old.indexOf(LOSS_END);
+  const md = a >= 0 && b > a ? `${old.slice(0, a)}${section}${old.slice(b + LOSS_END.length + 1)}` : `${old.replace(/\n*$/, '\n')}\n${section}`;
+  writeFileSync(file, md);
+  return section;
 }
 
 function writeResults(machine, loadBefore) {
@@ -297,7 +327,8 @@ reproduce it by hand: [README.md](README.md). Do not edit: re-run \`make bench\`
 - store: ${N.toLocaleString('en-US')} users and ${N.toLocaleString('en-US')} phones; each timed run ${SECONDS} s; everything on 127.0.0.1
 
 ${table()}
-${notes.length ? `\nNotes:\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+${notes.length ? `\nNotes:\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
+${lossSection(machine, loadBefore)}`;
   writeFileSync(join(REPO, 'bench', 'results.md'), md);
   return md;
 }
@@ -307,6 +338,15 @@ async function main() {
   const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const benchStart = performance.now();
   if (!existsSync(CLI)) throw new Error('dist/agent/cli/main.js is missing: run `make build` (make bench does)');
+  if (ONLY === 'tftp-loss') {
+    rmSync(RUN, { recursive: true, force: true });
+    mkdirSync(RUN, { recursive: true });
+    await tftpLoss();
+    const section = writeLossOnly(machine, loadBefore);
+    process.stdout.write(`\n${section}`);
+    return;
+  }
+  if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: the only partial run is tftp-loss`);
 
   const { data, importMs } = await prepareData();
   rows.push([`Import ${N.toLocaleString('en-US')} users + ${N.toLocaleString('en-US')} phones (\`hotdesk import\`, once; cached by content)`, `${(importMs / 1000).toFixed(1)} s`, '—', '—']);
@@ -354,6 +394,7 @@ async function main() {
   const smallFiles = await pickSmallTftpFiles(agent, fw.tftpRoot);
   await tftpScenarios(agent, tftpPort, fw, smallFiles);
   await tftpd.stop();
+  await tftpLoss();
 
   await loginStorms(agent, sip, storms[64]?.reuse);
 
@@ -362,6 +403,19 @@ async function main() {
   notes.push(`Whole bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s.`);
   const md = writeResults(machine, loadBefore);
   process.stdout.write(`\n${md}`);
+}
+
+/** The TFTP-under-loss rows (bench/tftp-loss.mjs); a machine without nftables gets a note instead. */
+async function tftpLoss() {
+  try {
+    const r = await runTftpLoss({ cli: CLI, workDir: RUN, log });
+    lossRows.push(...r.rows);
+    lossNotes.push(...r.notes);
+  } catch (e) {
+    log(`TFTP under loss failed: ${e.message ?? e}`);
+    lossNotes.push(`Not measured: ${e.message ?? e}`);
+    if (ONLY) throw e;
+  }
 }
 
 /**
@@ -377,7 +431,7 @@ async function pickSmallTftpFiles(agent, tftpRoot) {
   try {
     let bytes = 0;
     for (const [i, name] of names.entries()) {
-      const got = await tftpGet({ host: '127.0.0.1', port: agent.ports.tftp, file: name, blksize: TFTP_BLKSIZE, retries: 2, keep: true, localAddress: phoneAddress(i) });
+      const got = await tftpGet({ host: '127.0.0.1', port: agent.ports.tftp, file: name, blksize: TFTP_BLKSIZE, giveUpMs: 3000, keep: true, localAddress: phoneAddress(i) });
       writeFileSync(join(tftpRoot, name), got.data);
       bytes += got.bytes;
     }
@@ -401,6 +455,7 @@ try {
 } catch (e) {
   log(`FAILED: ${e.message ?? e}`);
   if (rows.length) process.stdout.write(`\nPartial results:\n\n${table()}\n`);
+  if (lossRows.length) process.stdout.write(`\nPartial TFTP-under-loss results:\n\n${table(lossRows)}\n`);
   process.exitCode = 1;
 } finally {
   for (const c of cleanups.reverse()) {

@@ -1,5 +1,6 @@
 // Small helpers shared by the bench scripts: percentiles, child processes,
 // waiting for ports, machine description. Plain Node, no dependencies.
+import { createHash } from 'node:crypto';
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -104,7 +105,8 @@ export function machineDescription(repoDir) {
   const cpus = os.cpus();
   const nproc = tryRun('nproc', []) || String(cpus.length);
   const mem = tryRun('free', ['-g']).split('\n').find((l) => l.startsWith('Mem:'))?.split(/\s+/)[1] ?? '?';
-  const commit = tryRun('git', ['-C', repoDir, 'rev-parse', '--short', 'HEAD']) || 'unknown';
+  // BENCH_COMMIT names the build when the tree is not a git checkout (or not committed yet)
+  const commit = process.env.BENCH_COMMIT || tryRun('git', ['-C', repoDir, 'rev-parse', '--short', 'HEAD']) || 'unknown';
   const osName = /PRETTY_NAME="([^"]+)"/.exec(tryRun('cat', ['/etc/os-release']))?.[1] ?? os.platform();
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -116,4 +118,15 @@ export function machineDescription(repoDir) {
     tftpd: (tryRun('sh', ['-c', "dpkg-query -W -f='${Version}' tftpd-hpa"]) || '?'),
     commit,
   };
+}
+
+/** Deterministic pseudo-random bytes named `name` (incompressible, like a firmware image). */
+export function firmwareBytes(name, size) {
+  const buf = Buffer.alloc(size);
+  let block = createHash('sha256').update(name).digest();
+  for (let off = 0; off < size; off += block.length) {
+    block.copy(buf, off);
+    block = createHash('sha256').update(block).digest();
+  }
+  return buf;
 }

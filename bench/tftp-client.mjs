@@ -27,30 +27,71 @@ function parseOack(msg) {
 }
 
 /**
- * Fetches one file; resolves with { bytes, ms, data? } or rejects on ERROR/timeout.
+ * Retransmission timer of one transfer, RFC 6298 style: smoothed round-trip
+ * time and variance from measured round trips (our ACK or RRQ sent → the next
+ * DATA), RTO = SRTT + 4·RTTVAR clamped to [minMs, maxMs], doubled on each
+ * consecutive timeout and reset by progress. Karn's rule: a round trip whose
+ * request was retransmitted is ambiguous and never sampled.
+ */
+export class RetransmitTimer {
+  constructor({ initialMs = 1000, minMs = 50, maxMs = 3000 } = {}) {
+    this.minMs = minMs;
+    this.maxMs = maxMs;
+    this.rto = initialMs;
+    this.srtt = null;
+    this.rttvar = 0;
+    this.backoff = 0;
+  }
+  /** One round-trip sample (ms). */
+  sample(r) {
+    const rtt = Math.max(0, r);
+    if (this.srtt === null) {
+      this.srtt = rtt;
+      this.rttvar = rtt / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - rtt);
+      this.srtt = 0.875 * this.srtt + 0.125 * rtt;
+    }
+    this.rto = Math.min(this.maxMs, Math.max(this.minMs, this.srtt + 4 * this.rttvar));
+  }
+  /** The wait before the next resend: the RTO doubled per consecutive timeout, capped. */
+  waitMs() {
+    return Math.min(this.rto * 2 ** this.backoff, Math.max(this.rto, this.maxMs));
+  }
+}
+
+/**
+ * Fetches one file; resolves with { bytes, ms, resends, data? } or rejects on ERROR/timeout.
  * `keep: true` also returns the file content as `data`; `localAddress` binds
  * the client to that source address (any 127.x.y.z works on Linux loopback).
- * @param {{host:string, port:number, file:string, blksize?:number, windowsize?:number, timeoutMs?:number, retries?:number, keep?:boolean, localAddress?:string}} o
+ * The resend timer adapts to the measured round trip ({@link RetransmitTimer});
+ * `timeoutMs` is the first wait (before any round trip is measured) and
+ * `giveUpMs` how long the client waits without progress before giving up.
+ * @param {{host:string, port:number, file:string, blksize?:number, windowsize?:number, timeoutMs?:number, giveUpMs?:number, keep?:boolean, localAddress?:string}} o
  */
 export function tftpGet(o) {
   const { host, port, file } = o;
-  const timeoutMs = o.timeoutMs ?? 1000;
-  const retries = o.retries ?? 5;
+  const giveUpMs = o.giveUpMs ?? 15_000;
   const options = {};
   if (o.blksize) options.blksize = String(o.blksize);
   if (o.windowsize && o.windowsize > 1) options.windowsize = String(o.windowsize);
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket('udp4');
     const t0 = performance.now();
+    const rto = new RetransmitTimer({ initialMs: o.timeoutMs ?? 1000 });
     let blksize = 512;
     let windowsize = 1;
     let expected = 1; // next block number wanted (wraps at 65536)
     let received = 0; // blocks received since the last ACK
     let bytes = 0;
+    let resends = 0;
     const chunks = o.keep ? [] : null;
     let peer = null;
     let lastSent = rrq(file, options);
-    let tries = 0;
+    let sentAt = 0; // when lastSent was first sent
+    let resent = false; // lastSent went out more than once (Karn: no sample)
+    let progressAt = t0;
+    let gapAcked = false; // the ACK asking for `expected` again went out since the last in-order block
     let timer = null;
     let done = false;
     const finish = (err) => {
@@ -59,20 +100,33 @@ export function tftpGet(o) {
       clearTimeout(timer);
       sock.close();
       if (err) reject(err);
-      else resolve({ bytes, ms: performance.now() - t0, ...(chunks ? { data: Buffer.concat(chunks) } : {}) });
+      else resolve({ bytes, ms: performance.now() - t0, resends, ...(chunks ? { data: Buffer.concat(chunks) } : {}) });
     };
     const send = (buf) => {
       lastSent = buf;
+      sentAt = performance.now();
+      resent = false;
       sock.send(buf, peer?.port ?? port, peer?.address ?? host);
       arm();
     };
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        if (++tries > retries) return finish(new Error(`tftp timeout fetching ${file}`));
+        if (performance.now() - progressAt >= giveUpMs) return finish(new Error(`tftp timeout fetching ${file}`));
+        rto.backoff++;
+        resends++;
+        resent = true;
         sock.send(lastSent, peer?.port ?? port, peer?.address ?? host);
         arm();
-      }, timeoutMs);
+      }, rto.waitMs());
+    };
+    /** Progress: a round trip completed (sampled unless its request was resent) and the backoff resets. */
+    const progress = () => {
+      const now = performance.now();
+      if (!resent) rto.sample(now - sentAt);
+      resent = true; // one sample per request
+      rto.backoff = 0;
+      progressAt = now;
     };
     sock.on('error', (e) => finish(e));
     sock.on('message', (msg, rinfo) => {
@@ -82,28 +136,48 @@ export function tftpGet(o) {
       const op = msg.readUInt16BE(0);
       if (op === OP.ERROR) return finish(new Error(`tftp error ${msg.readUInt16BE(2)}: ${msg.subarray(4).toString('latin1').replace(/\0.*$/, '')}`));
       if (op === OP.OACK) {
+        if (expected !== 1) return; // a resent OACK after DATA started: stale
         const acc = parseOack(msg);
         if (acc.blksize) blksize = Number(acc.blksize);
         if (acc.windowsize) windowsize = Number(acc.windowsize);
-        tries = 0;
+        progress();
         return send(ack(0));
       }
       if (op !== OP.DATA) return;
       const block = msg.readUInt16BE(2);
       if (block !== (expected & 0xffff)) {
-        // out of order (lost packet inside a window): ask again from the last good block (RFC 7440 §4)
+        // A gap (lost packet inside a window) or a duplicate: ask once from the last good
+        // block (RFC 7440 §4); further out-of-order blocks wait for the timer, so one loss
+        // never becomes a burst of identical ACKs.
+        if (gapAcked) return;
+        gapAcked = true;
+        received = 0;
         return send(ack((expected - 1) & 0xffff));
       }
+      gapAcked = false;
+      if (received === 0) progress(); // first block answering our last ACK
       const len = msg.length - 4;
       bytes += len;
       chunks?.push(msg.subarray(4));
       expected++;
       received++;
-      tries = 0;
       if (len < blksize) {
-        // last block: close only once the final ACK is on the wire, or the server never hears it
+        // Last block: the fetch is complete once the final ACK is on the wire. The socket then
+        // dallies (RFC 1350 §6) for a second, answering a resent last block with the ACK again,
+        // so a lost final ACK does not leave the server resending to a closed port.
         clearTimeout(timer);
-        sock.send(ack(block), peer.port, peer.address, () => finish());
+        const last = ack(block);
+        sock.send(last, peer.port, peer.address, () => {
+          if (done) return;
+          done = true;
+          const result = { bytes, ms: performance.now() - t0, resends, ...(chunks ? { data: Buffer.concat(chunks) } : {}) };
+          sock.removeAllListeners('message');
+          sock.on('message', (m, r) => {
+            if (r.port === peer.port && m.length >= 4 && m.readUInt16BE(0) === OP.DATA && m.readUInt16BE(2) === block) sock.send(last, peer.port, peer.address);
+          });
+          setTimeout(() => sock.close(), 1000).unref();
+          resolve(result);
+        });
         return;
       }
       if (received >= windowsize) {
@@ -113,8 +187,9 @@ export function tftpGet(o) {
         arm();
       }
     });
-    if (o.localAddress) sock.bind({ address: o.localAddress, port: 0 }, () => send(lastSent));
-    else send(lastSent);
+    const first = () => send(lastSent);
+    if (o.localAddress) sock.bind({ address: o.localAddress, port: 0 }, first);
+    else first();
   });
 }
 

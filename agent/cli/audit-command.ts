@@ -3,8 +3,7 @@
  * lockouts, sync, secrets served, imports), oldest first, filtered. Audit
  * events never hold secrets (core/model.ts `AuditEvent`).
  */
-import type { AuditKind } from '../core/model.js';
-import { normalizeMac } from '../core/model.js';
+import { AUDIT_KINDS, normalizeMac, type AuditKind } from '../core/model.js';
 import {
   COMMON_HELP,
   EXIT,
@@ -20,25 +19,6 @@ import {
 } from './cli-kit.js';
 import { withStore } from './cli-store.js';
 import { formatTable, formatTime } from './table.js';
-
-/** Every audit kind, for validating `--kind`. */
-export const AUDIT_KINDS: readonly AuditKind[] = [
-  'login',
-  'logout',
-  'switch',
-  'auto-logout',
-  'wrong-pin',
-  'lockout',
-  'refused',
-  'enrolment',
-  'sync-sent',
-  'sync-confirmed',
-  'sync-failed',
-  'secret-served',
-  'auth-failure',
-  'import',
-  'pnp-sighting',
-];
 
 const DEFAULT_LIMIT = 100;
 

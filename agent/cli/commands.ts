@@ -42,6 +42,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'doctor', summary: 'check a running site: ports, PBX, phones never seen or not synced, templates', load: async () => (await import('./doctor-command.js')).doctorCommand },
   { name: 'backup', summary: 'write a consistent backup of the data directory (online, while serving)', load: async () => (await import('./backup-commands.js')).backupCommand },
   { name: 'restore', summary: 'restore a backup into an empty data directory', load: async () => (await import('./backup-commands.js')).restoreCommand },
+  { name: 'admin', summary: 'web console accounts: add NAME --role admin|helpdesk, list, remove NAME', load: async () => (await import('./admin-commands.js')).adminCommand },
 ];
 
 /** The command entry named `name`, if any. */

@@ -27,32 +27,17 @@ import {
   type Parsed,
   phoneOption,
 } from './cli-kit.js';
+import { outcomeBody } from '../shell/api/views.js';
 import { withStore } from './cli-store.js';
 import { formatTime } from './table.js';
-
-/** JSON shape of an outcome: code, prompt id and text, plus the outcome's facts. */
-export function outcomeJson(o: DeskOutcome, text: string): Record<string, unknown> {
-  return {
-    outcome: o.code,
-    prompt: o.prompt,
-    text,
-    phone: o.phone,
-    ...(o.user !== undefined ? { user: o.user } : {}),
-    ...(o.userName !== undefined ? { userName: o.userName } : {}),
-    ...(o.previousUser !== undefined ? { previousUser: o.previousUser } : {}),
-    ...(o.movedFrom !== undefined ? { movedFrom: o.movedFrom } : {}),
-    ...(o.attemptsLeft !== undefined ? { attemptsLeft: o.attemptsLeft } : {}),
-    ...(o.lockedUntil !== undefined ? { lockedUntil: o.lockedUntil } : {}),
-    message: o.message,
-  };
-}
 
 /** Prints an outcome (text or JSON) and returns its exit code. */
 function printOutcome(io: Io, p: Parsed, store: Store, o: DeskOutcome, exitCode: number): number {
   const tz = store.getSite().timezone;
   const text = promptText(o, { timezone: tz });
   if (optFlag(p, 'json')) {
-    printJson(io, outcomeJson(o, text));
+    // The same view as the REST API and the PBX endpoint.
+    printJson(io, outcomeBody(o, tz));
     return exitCode;
   }
   const rows: [string, string][] = [

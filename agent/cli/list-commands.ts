@@ -1,7 +1,8 @@
 /**
  * `hotdesk users`, `hotdesk phones`, `hotdesk sessions`: read-only listings
  * of the store, as aligned tables or `--json`. Never prints a secret (no SIP
- * password, no PIN, no provisioning credential).
+ * password, no PIN, no provisioning credential). `--json` prints the same views
+ * as the REST API (shell/api/views.ts).
  */
 import {
   COMMON_HELP,
@@ -13,6 +14,7 @@ import {
   defineCommand,
   type Command,
 } from './cli-kit.js';
+import { phoneViews, sessionViews, userViews } from '../shell/api/views.js';
 import { withStore } from './cli-store.js';
 import { formatTable, formatTime } from './table.js';
 
@@ -30,18 +32,7 @@ ${COMMON_HELP}
 /** `hotdesk users`. */
 export const usersCommand: Command = defineCommand({ name: 'users', help: usersHelp, options: JSON_OPTION }, async (p, io) => {
   return withStore(dataDir(p, io), (store) => {
-    const sessions = store.listSessions();
-    const phoneOf = new Map<string, string[]>();
-    for (const s of sessions) phoneOf.set(s.userExt, [...(phoneOf.get(s.userExt) ?? []), s.phoneMac]);
-    const users = store.listUsers().map((u) => ({
-      ext: u.ext,
-      name: u.name,
-      hotdesk: u.hotdesk,
-      sipUser: u.sip.user,
-      displayName: u.sip.displayName,
-      outboundCallerId: u.sip.outboundCallerId ?? null,
-      phones: phoneOf.get(u.ext) ?? [],
-    }));
+    const users = userViews(store);
     if (optFlag(p, 'json')) printJson(io, users);
     else
       io.out(
@@ -68,30 +59,13 @@ ${COMMON_HELP}
 export const phonesCommand: Command = defineCommand({ name: 'phones', help: phonesHelp, options: JSON_OPTION }, async (p, io) => {
   return withStore(dataDir(p, io), (store) => {
     const tz = store.getSite().timezone;
-    const phones = store.listPhones().map((ph) => {
-      const rt = store.phoneRuntime(ph.mac);
-      const session = store.sessionOf(ph.mac);
-      return {
-        mac: ph.mac,
-        vendor: ph.vendor,
-        model: ph.model,
-        label: ph.label,
-        location: ph.location ?? null,
-        hotdesk: ph.hotdesk,
-        user: session?.userExt ?? null,
-        since: session?.startedAt ?? null,
-        syncState: rt?.sync.state ?? null,
-        lastSeen: rt?.lastSeen ?? null,
-        lastIp: rt?.lastIp ?? null,
-        revision: rt?.revision ?? null,
-      };
-    });
+    const phones = phoneViews(store);
     if (optFlag(p, 'json')) printJson(io, phones);
     else
       io.out(
         formatTable(
           ['mac', 'vendor', 'model', 'label', 'hotdesk', 'user', 'sync', 'last seen', 'rev'],
-          phones.map((ph) => [ph.mac, ph.vendor, ph.model, ph.label, ph.hotdesk, ph.user, ph.syncState, formatTime(ph.lastSeen, tz), ph.revision]),
+          phones.map((ph) => [ph.mac, ph.vendor, ph.model, ph.label, ph.hotdesk, ph.user?.ext, ph.sync?.state, formatTime(ph.lastSeen, tz), ph.revision]),
         ),
       );
     return EXIT.ok;
@@ -111,11 +85,7 @@ ${COMMON_HELP}
 export const sessionsCommand: Command = defineCommand({ name: 'sessions', help: sessionsHelp, options: JSON_OPTION }, async (p, io) => {
   return withStore(dataDir(p, io), (store) => {
     const tz = store.getSite().timezone;
-    const sessions = store.listSessions().map((s) => {
-      const phone = store.getPhone(s.phoneMac);
-      const user = store.getUser(s.userExt);
-      return { phone: s.phoneMac, phoneLabel: phone?.label ?? null, user: s.userExt, userName: user?.name ?? null, startedAt: s.startedAt };
-    });
+    const sessions = sessionViews(store);
     if (optFlag(p, 'json')) printJson(io, sessions);
     else
       io.out(

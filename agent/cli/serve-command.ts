@@ -11,6 +11,7 @@ import { startAgent, type RunningAgent } from '../shell/agent.js';
 import { createLogger, type LogLevel } from '../shell/logger.js';
 import { openStore } from '../store/store.js';
 import { loadDirectoryFile } from '../directory/load-directory.js';
+import { addDemoAdmin, consoleBannerLine, DEMO_ADMIN } from '../shell/console/demo-admin.js';
 import { importDirectory } from '../directory/import-directory.js';
 import { advertisedAddress } from '../shell/lan-address.js';
 import { defaultRenderWorkers } from '../shell/render-pool.js';
@@ -158,20 +159,21 @@ function siteNetwork(dir: string): NetworkSettings | undefined {
 }
 
 /** Imports the demo directory into an empty data dir; returns true when it did. */
-function importDemoIfEmpty(dir: string, file: string, io: Io): boolean {
+async function importDemoIfEmpty(dir: string, file: string, io: Io): Promise<boolean> {
   const store = openStore(dir);
   try {
     if (store.listPhones().length > 0) return false;
     const directory = loadDirectoryFile(file);
     const r = importDirectory(store, directory, Date.now());
     io.out(`imported ${file} into ${dir}${typeof r === 'object' && r !== null ? '' : ''}\n`);
+    if (await addDemoAdmin(store, Date.now())) io.out(`console account ${DEMO_ADMIN.name} / ${DEMO_ADMIN.password} created (demo only: add real accounts with 'hotdesk admin add', then 'hotdesk admin remove ${DEMO_ADMIN.name}')\n`);
     return true;
   } finally {
     store.close();
   }
 }
 
-function printListening(io: Io, a: RunningAgent, host: string): void {
+function printListening(io: Io, a: RunningAgent, host: string, dataDir: string): void {
   const ip = advertisedAddress(host);
   const site = a.store.getSite();
   const lines = [
@@ -184,6 +186,7 @@ function printListening(io: Io, a: RunningAgent, host: string): void {
   lines.push(`  SIP    udp ${host}:${a.sipPort}    check-sync NOTIFY source`);
   if (a.pnpPort !== null) lines.push(`  PnP    udp ${host}:${a.pnpPort}    SIP PnP responder (224.0.1.75)`);
   if (a.ssdpPort !== null) lines.push(`  SSDP   udp 0.0.0.0:${a.ssdpPort}    advertised for 'hotdesk discover' (239.255.255.250)`);
+  lines.push(consoleBannerLine(a.store, a.baseUrl, dataDir));
   lines.push(`  API    ${a.baseUrl}/api/v1/    events ${a.baseUrl.replace(/^http/, 'ws')}/api/v1/events    (token required)`);
   lines.push(`  Ops    ${a.baseUrl}/readyz  ${a.baseUrl}/healthz  ${a.baseUrl}/metrics (token)${a.metricsPort !== null ? `    metrics without token: port ${a.metricsPort}` : ''}`);
   io.out(`${lines.join('\n')}\n`);
@@ -212,7 +215,7 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
     if (demo !== undefined) {
       const file = resolve(io.cwd, demo);
       if (!existsSync(file)) throw new UsageError(`--demo: no such file ${file}`);
-      importDemoIfEmpty(dir, file, io);
+      await importDemoIfEmpty(dir, file, io);
     }
     const flags = { noTftp: optFlag(p, 'no-tftp'), pnp: optFlag(p, 'pnp') } as Parameters<typeof resolveListeners>[0];
     const setOpt = (k: 'host' | 'httpPort' | 'tftpPort' | 'sipPort' | 'pnpPort', v: string | number | undefined): void => {
@@ -255,7 +258,7 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
     });
     // The directory file is the source of truth when given: apply it before announcing readiness.
     if (directoryFile !== undefined && reloadDirectory(agent, directoryFile, log) === null) throw new HotdeskError('directory-invalid', `--directory ${directoryFile} is invalid (see the log); nothing was applied`);
-    printListening(io, agent, host);
+    printListening(io, agent, host, dir);
     await serveUntilStopped(agent, { log, shutdownMs, say: (t) => io.out(t), reopenLogs: () => sink.reopen(), ...(directoryFile !== undefined ? { directoryFile } : {}) });
     return EXIT.ok;
   } catch (e) {

@@ -51,6 +51,7 @@ export const ERROR_CATALOG = {
   // runtime
   'port-in-use': 'A network port the agent needs is taken by another process.',
   'sip-timeout': 'The phone did not answer the SIP request in time.',
+  /** Reserved: nothing raises it (a NOTIFY's failure status is returned to its caller, docs/errors.md). */
   'sip-rejected': 'The phone answered the SIP request with a failure status.',
   'storage-error': 'The database failed.',
   'internal': 'An unexpected internal error.',
@@ -58,6 +59,14 @@ export const ERROR_CATALOG = {
   // operations
   'backup-invalid': 'The file is not a hotdesk backup, or the data key does not open it.',
   'data-dir-not-empty': 'The target data directory already holds data; nothing was changed.',
+  // runtime (network)
+  'sip-unreachable': 'The SIP request could not be sent to the phone (no route, address refused by the host).',
+  'network-unavailable': 'A network facility the agent needs (a multicast group membership) is not available on this host.',
+  // web console
+  'session-required': 'Sign in to the console first (no session, or it expired or was ended).',
+  'sign-in-failed': 'The console account name or password is wrong.',
+  'csrf-failed': 'The form was not sent by this console (missing or wrong CSRF token); reload the page and try again.',
+  'role-forbidden': 'Your console role does not allow this action.',
 } as const;
 
 /** A stable, documented error code. */

@@ -242,23 +242,27 @@ export type DeskCommand =
   /** Automatic end decided by `sessionShouldEnd`. */
   | { readonly kind: 'expire'; readonly reason: 'max-duration' | 'daily-logout' };
 
+/** Every audit event kind, in one list (also the live event stream's `kind` values). */
+export const AUDIT_KINDS = [
+  'login',
+  'logout',
+  'switch',
+  'auto-logout',
+  'wrong-pin',
+  'lockout',
+  'refused',
+  'enrolment',
+  'sync-sent',
+  'sync-confirmed',
+  'sync-failed',
+  'secret-served',
+  'auth-failure',
+  'import',
+  'pnp-sighting',
+] as const;
+
 /** Audit event kinds (also the live event stream's `type`). */
-export type AuditKind =
-  | 'login'
-  | 'logout'
-  | 'switch'
-  | 'auto-logout'
-  | 'wrong-pin'
-  | 'lockout'
-  | 'refused'
-  | 'enrolment'
-  | 'sync-sent'
-  | 'sync-confirmed'
-  | 'sync-failed'
-  | 'secret-served'
-  | 'auth-failure'
-  | 'import'
-  | 'pnp-sighting';
+export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 /** One audit event. Never holds a secret. */
 export interface AuditEvent {

@@ -1,17 +1,15 @@
 /**
- * Digest authentication, client side, shared by SIP (RFC 3261 §22.4, RFC 8760
- * for SHA-256) and HTTP (RFC 2617 / RFC 7616): parse a `WWW-Authenticate` /
+ * Digest authentication, client side, for SIP (RFC 3261 §22.4, RFC 8760 for
+ * SHA-256) and HTTP (RFC 2617 / RFC 7616): parse a `WWW-Authenticate` /
  * `Proxy-Authenticate` challenge and compute the `Authorization` /
- * `Proxy-Authorization` answer.
+ * `Proxy-Authorization` answer. Parameter parsing and the response
+ * computation are the ones the server side uses (digest.ts).
  *
  * Pure module: hashing only; the client nonce (`cnonce`) is a parameter.
  * Passwords are inputs and never appear in any returned value other than as
  * part of a one-way hash.
  */
-import { createHash } from 'node:crypto';
-
-/** Digest algorithms supported (RFC 7616 §3.3, RFC 8760 §2). */
-export type DigestAlgorithmName = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess';
+import { digestAlgorithm, digestResponse, parseDigestParams, type DigestAlgorithmName, type DigestResponseInput } from './digest.js';
 
 /** A parsed Digest challenge. */
 export interface DigestChallenge {
@@ -22,45 +20,6 @@ export interface DigestChallenge {
   readonly qop: readonly string[];
   readonly opaque?: string;
   readonly stale: boolean;
-}
-
-/**
- * Parses `k=v, k="v"` auth parameters (RFC 7235 §2.1) into a map with
- * lowercased keys; quoted-pair escapes are undone. The first occurrence of a
- * key wins.
- */
-export function parseDigestParams(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const re = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))\s*(?:,|$)/gy;
-  let i = 0;
-  while (i < text.length) {
-    // Skip separators and blanks between parameters.
-    while (i < text.length && /[\s,]/.test(text[i] ?? '')) i++;
-    if (i >= text.length) break;
-    re.lastIndex = i;
-    const m = re.exec(text);
-    if (!m) break;
-    const key = (m[1] ?? '').toLowerCase();
-    const value = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? '');
-    if (!out.has(key)) out.set(key, value);
-    i = re.lastIndex;
-  }
-  return out;
-}
-
-function normaliseAlgorithm(a: string | undefined): DigestAlgorithmName | null {
-  switch ((a ?? 'MD5').toUpperCase()) {
-    case 'MD5':
-      return 'MD5';
-    case 'MD5-SESS':
-      return 'MD5-sess';
-    case 'SHA-256':
-      return 'SHA-256';
-    case 'SHA-256-SESS':
-      return 'SHA-256-sess';
-    default:
-      return null;
-  }
 }
 
 /**
@@ -75,7 +34,7 @@ export function parseDigestChallenge(header: string): DigestChallenge | null {
   const p = parseDigestParams(m[1] ?? '');
   const realm = p.get('realm');
   const nonce = p.get('nonce');
-  const algorithm = normaliseAlgorithm(p.get('algorithm'));
+  const algorithm = digestAlgorithm(p.get('algorithm'));
   if (realm === undefined || !nonce || !algorithm) return null;
   const qop = (p.get('qop') ?? '')
     .split(',')
@@ -104,45 +63,6 @@ export function chooseDigestChallenge(headers: readonly string[]): DigestChallen
     if (c) return c;
   }
   return null;
-}
-
-/** Hex digest of `data` with the algorithm's hash function (MD5 or SHA-256). */
-export function digestHash(algorithm: DigestAlgorithmName, data: string): string {
-  return createHash(algorithm.startsWith('SHA-256') ? 'sha256' : 'md5')
-    .update(data, 'utf8')
-    .digest('hex');
-}
-
-/** Inputs of {@link digestResponse}. */
-export interface DigestResponseInput {
-  readonly algorithm: DigestAlgorithmName;
-  readonly username: string;
-  readonly realm: string;
-  readonly password: string;
-  readonly method: string;
-  readonly uri: string;
-  readonly nonce: string;
-  /** `auth` or `auth-int`; omitted for RFC 2069 compatibility. */
-  readonly qop?: string;
-  /** 8 hex digits, e.g. `00000001` (required with qop). */
-  readonly nc?: string;
-  /** Client nonce (required with qop and for -sess algorithms). */
-  readonly cnonce?: string;
-  /** Body for qop=auth-int (empty string when there is none). */
-  readonly entityBody?: string;
-}
-
-/**
- * The `response` value (RFC 2617 §3.2.2, RFC 7616 §3.4.1):
- * `H(HA1:nonce:nc:cnonce:qop:HA2)` with qop, `H(HA1:nonce:HA2)` without.
- */
-export function digestResponse(d: DigestResponseInput): string {
-  const H = (s: string): string => digestHash(d.algorithm, s);
-  let ha1 = H(`${d.username}:${d.realm}:${d.password}`);
-  if (d.algorithm.endsWith('-sess')) ha1 = H(`${ha1}:${d.nonce}:${d.cnonce ?? ''}`);
-  const ha2 = d.qop === 'auth-int' ? H(`${d.method}:${d.uri}:${H(d.entityBody ?? '')}`) : H(`${d.method}:${d.uri}`);
-  if (d.qop) return H(`${ha1}:${d.nonce}:${d.nc ?? ''}:${d.cnonce ?? ''}:${d.qop}:${ha2}`);
-  return H(`${ha1}:${d.nonce}:${ha2}`);
 }
 
 function quote(s: string): string {

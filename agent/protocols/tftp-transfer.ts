@@ -17,9 +17,30 @@
  * - Windows (RFC 7440 §4): up to `windowsize` DATA packets are sent before an
  *   ACK is awaited; an ACK for a block inside the window acknowledges
  *   everything up to it and the next window starts right after it (rollback).
+ *   One rollback per loss: once blocks went out twice (rollback or timer),
+ *   and until everything sent by then is acknowledged, a further ACK inside
+ *   the window only slides it (the blocks never sent go out, the ones in
+ *   flight are left to the timer). A client that acknowledges a duplicate
+ *   block (atftp does, once per duplicate) would otherwise turn every resent
+ *   window into a partial ACK, another rollback, more duplicates: a windowed
+ *   Sorcerer's Apprentice that sends much of the file twice.
  * - Duplicate and stale ACKs are ignored, never answered with a resend: only
  *   the retransmission timer resends. This avoids the Sorcerer's Apprentice
- *   syndrome (RFC 1123 §4.2.3.1).
+ *   syndrome (RFC 1123 §4.2.3.1: the sender must never resend the current
+ *   DATA on a duplicate ACK), and a duplicate ACK is not a round-trip sample.
+ * - Adaptive retransmission timeout once the transfer is started (RFC 6298
+ *   §2, applied per transfer): each ACK that advances the window and
+ *   acknowledges a block sent exactly once gives a round-trip sample (DATA
+ *   sent → its ACK; Karn's rule, RFC 6298 §3: a block sent more than once,
+ *   by the timer or again after a window rollback, is never sampled). SRTT
+ *   and RTTVAR are smoothed with α = 1/8, β = 1/4 and
+ *   RTO = SRTT + max(1 ms, 4·RTTVAR), clamped to
+ *   [`minTimeoutMs`, `timeoutMs`]. The floor (default 50 ms) keeps an event
+ *   loop stall or a phone busy writing flash from looking like a loss; the
+ *   ceiling is the unmeasured timeout (1 s, or the client's RFC 2349
+ *   `timeout`), so measuring can only make resends sooner, never later than
+ *   an unmeasured transfer would send them. Until the first sample (the first
+ *   DATA window, the OACK) the timeout is `timeoutMs`.
  * - First-ACK deadline: a transfer the client has not started yet (no ACK 0
  *   for the OACK, no ACK for the first DATA window) fails once
  *   `firstAckTimeoutMs` has passed since it was created, however many resends
@@ -27,12 +48,22 @@
  *   holds its slot for seconds, not for the full backoff of a transfer in
  *   progress. A real client that lost every answer times out and resends its
  *   RRQ (RFC 1350 §2), which gets a fresh transfer once this one is gone.
- * - On timeout the outstanding OACK or window is resent, up to `maxRetries`
- *   times, with the wait doubling on each resend up to `maxTimeoutMs`
- *   (exponential backoff, RFC 1123 §4.2.3.2); then the transfer fails. The
- *   backoff matters: some clients (atftp) answer a duplicate DATA with one
- *   extra ACK only and then wait their own (5 s) timeout, so a server that
- *   gives up sooner than that loses transfers on a lossy network.
+ * - On timeout the outstanding OACK or window is resent from the first
+ *   unacknowledged block (RFC 7440 §4), with the wait doubling on each
+ *   consecutive timeout up to `maxTimeoutMs` (exponential backoff, RFC 1123
+ *   §4.2.3.2; RFC 6298 §5.5) and reset by progress. A started transfer
+ *   resends twice quickly (after RTO and 2·RTO: a loss and a lost resend are
+ *   repaired by then), then waits `maxTimeoutMs` between resends. What is
+ *   left is mostly a client waiting out its own timer: atftp answers
+ *   a duplicate DATA with one extra ACK only, then re-ACKs after 5 s of
+ *   silence, and every resend restarts that silence; doubling from a 50 ms
+ *   RTO would first leave a 5 s gap after 6 s of resends.
+ * - A transfer not started yet fails after `maxRetries` resends (or at its
+ *   first-ACK deadline). A started transfer fails once it has gone without
+ *   progress for as long as the unmeasured schedule would take (`timeoutMs`
+ *   doubling to `maxTimeoutMs` over `maxRetries` resends, 39 s with the
+ *   defaults), however short its measured timeout, so a client that waits
+ *   out its own (atftp: 5 s) timer on a lossy network is not given up on.
  *
  * Time is a parameter (`now`, in milliseconds); the caller arms a timer for
  * `state.deadline` and calls {@link onTimeout}.
@@ -61,6 +92,8 @@ export interface TftpTransferLimits {
   readonly maxRetries: number;
   /** How long a transfer waits for the client's first ACK (of the OACK or the first DATA window) in all (ms). Default 8000. */
   readonly firstAckTimeoutMs: number;
+  /** Floor of the measured (adaptive) retransmission timeout (ms). Default 50. */
+  readonly minTimeoutMs: number;
 }
 
 /** Defaults for {@link TftpTransferLimits}. */
@@ -71,6 +104,7 @@ export const DEFAULT_TFTP_TRANSFER_LIMITS: TftpTransferLimits = {
   maxTimeoutMs: 8000,
   maxRetries: 6,
   firstAckTimeoutMs: 8000,
+  minTimeoutMs: 50,
 };
 
 /** Where a transfer stands: waiting for ACK 0 of an OACK, sending data, or finished. */
@@ -84,8 +118,26 @@ export interface TftpTransferState {
   readonly blksize: number;
   /** Negotiated window size (1 = RFC 1350 lock-step). */
   readonly windowsize: number;
-  /** First retransmission timeout in use (ms). */
+  /** Retransmission timeout before any round trip is measured, and the ceiling of the measured one (ms). */
   readonly timeoutMs: number;
+  /** Floor of the measured retransmission timeout (ms). */
+  readonly minTimeoutMs: number;
+  /** Current retransmission timeout before backoff (ms): `timeoutMs` until the first sample. */
+  readonly rtoMs: number;
+  /** Smoothed round-trip time (ms), null before the first sample. */
+  readonly srttMs: number | null;
+  /** Round-trip time variation (ms). */
+  readonly rttvarMs: number;
+  /** Round-trip samples taken. */
+  readonly samples: number;
+  /** When the outstanding window (or OACK) was last put on the wire (ms). */
+  readonly sentAt: number;
+  /** Lowest block of the outstanding window sent exactly once (its ACK is a valid sample); Infinity when none. */
+  readonly sampleFrom: number;
+  /** When the transfer last made progress (created, or a new ACK) (ms). */
+  readonly progressAt: number;
+  /** How long a started transfer may go without progress before it fails (ms). */
+  readonly stallBudgetMs: number;
   /** Cap of the doubling timeout (ms). */
   readonly maxTimeoutMs: number;
   readonly maxRetries: number;
@@ -97,6 +149,8 @@ export interface TftpTransferState {
   readonly acked: number;
   /** Highest block sent, counted without wrap (0 = none). */
   readonly sent: number;
+  /** Highest block sent when blocks last went out twice: until `acked` reaches it, an ACK inside the window slides it instead of rolling back. */
+  readonly recoverUntil: number;
   /** Resends since the last progress. */
   readonly retries: number;
   /** True once the client acknowledged something (ACK 0 of the OACK, or a DATA block). */
@@ -107,6 +161,8 @@ export interface TftpTransferState {
   readonly deadline: number;
   /** DATA payload bytes put on the wire, resends included. */
   readonly bytesSent: number;
+  /** Datagrams sent again (OACK resends, DATA blocks sent before), by the timer or after a window rollback. */
+  readonly resent: number;
   /** Why the transfer failed (for logs; never holds file content). */
   readonly failure: string | null;
 }
@@ -129,14 +185,51 @@ export interface CreateTransferInput {
   readonly limits?: Partial<TftpTransferLimits>;
 }
 
-/** Wait before the next resend after `retries` resends: doubling, capped. */
-function waitMs(state: TftpTransferState, retries: number): number {
-  return Math.min(state.timeoutMs * 2 ** Math.min(retries, 30), Math.max(state.timeoutMs, state.maxTimeoutMs));
+/** `base` doubled `retries` times, capped at `maxTimeoutMs` (never below `base`). */
+function backoff(base: number, maxTimeoutMs: number, retries: number): number {
+  return Math.min(base * 2 ** Math.min(retries, 30), Math.max(base, maxTimeoutMs));
 }
 
-/** The next timer: the resend time, or the first-ACK deadline when that comes first. */
+/**
+ * Wait before the next resend after `retries` consecutive timeouts: the
+ * current RTO doubled, capped at `maxTimeoutMs`; a started transfer goes to
+ * the cap after its second unanswered resend (clients waiting out their own
+ * timer, see the module comment).
+ */
+function waitMs(state: TftpTransferState, retries: number): number {
+  return backoff(state.rtoMs, state.maxTimeoutMs, state.started && retries >= QUICK_RESENDS ? 30 : retries);
+}
+
+/** Resends of a started transfer on the doubling RTO before the wait goes to the cap. */
+const QUICK_RESENDS = 2;
+
+/**
+ * How long a started transfer may go without progress: what the unmeasured
+ * schedule takes, `timeoutMs` doubling to `maxTimeoutMs` over `maxRetries`
+ * resends and a last wait (39 s with the defaults).
+ */
+function stallBudget(timeoutMs: number, maxTimeoutMs: number, maxRetries: number): number {
+  let total = 0;
+  for (let k = 0; k <= maxRetries; k++) total += backoff(timeoutMs, maxTimeoutMs, k);
+  return total;
+}
+
+/** The next timer: the resend time, capped by the first-ACK deadline (not started) or the stall budget (started). */
 function nextDeadline(state: TftpTransferState, resendAt: number): number {
-  return state.started ? resendAt : Math.min(resendAt, state.firstAckDeadline);
+  return state.started ? Math.min(resendAt, state.progressAt + state.stallBudgetMs) : Math.min(resendAt, state.firstAckDeadline);
+}
+
+/**
+ * Folds one round-trip sample `rtt` (ms) into SRTT/RTTVAR and recomputes the
+ * RTO (RFC 6298 §2.2–2.4), clamped to [`minTimeoutMs`, `timeoutMs`].
+ */
+export function sampleRtt(state: TftpTransferState, rtt: number): TftpTransferState {
+  const r = Math.max(0, rtt);
+  const srtt = state.srttMs === null ? r : 0.875 * state.srttMs + 0.125 * r;
+  const rttvar = state.srttMs === null ? r / 2 : 0.75 * state.rttvarMs + 0.25 * Math.abs(state.srttMs - r);
+  const floor = Math.min(state.minTimeoutMs, state.timeoutMs);
+  const rto = Math.min(state.timeoutMs, Math.max(floor, srtt + Math.max(1, 4 * rttvar)));
+  return { ...state, srttMs: srtt, rttvarMs: rttvar, rtoMs: rto, samples: state.samples + 1 };
 }
 
 function step(state: TftpTransferState, send: readonly Buffer[] = []): TftpStep {
@@ -150,9 +243,14 @@ function dataPacket(state: TftpTransferState, n: number): Buffer {
   return encodeTftpPacket({ op: 'data', block: n & 0xffff, data: state.data.subarray(start, Math.max(start, end)) });
 }
 
-/** Sends the window starting at absolute block `from`. */
-function sendWindow(state: TftpTransferState, from: number, now: number, retries: number): TftpStep {
-  const last = Math.min(from + state.windowsize - 1, state.totalBlocks);
+/**
+ * Sends the window starting at absolute block `from` (the first
+ * unacknowledged block). `retries` > 0 means the timer resent it: then no
+ * block of it may be sampled (Karn); otherwise only the blocks never sent
+ * before may.
+ */
+function sendWindow(state: TftpTransferState, from: number, now: number, retries: number, upTo = from + state.windowsize - 1): TftpStep {
+  const last = Math.min(upTo, state.totalBlocks);
   const send: Buffer[] = [];
   let bytes = 0;
   for (let n = from; n <= last; n++) {
@@ -160,13 +258,19 @@ function sendWindow(state: TftpTransferState, from: number, now: number, retries
     bytes += pkt.length - 4;
     send.push(pkt);
   }
+  const again = Math.max(0, Math.min(last, state.sent) - from + 1);
+  const fresh = last >= from;
   const next: TftpTransferState = {
     ...state,
     phase: 'data',
-    sent: Math.max(last, from - 1),
+    sent: Math.max(last, from - 1, state.sent),
+    recoverUntil: again > 0 ? state.sent : state.recoverUntil,
     retries,
+    sentAt: fresh ? now : state.sentAt,
+    sampleFrom: !fresh ? state.sampleFrom : retries > 0 ? Number.POSITIVE_INFINITY : Math.max(from, state.sent + 1),
     deadline: nextDeadline(state, now + waitMs(state, retries)),
     bytesSent: state.bytesSent + bytes,
+    resent: state.resent + again,
   };
   return step(next, send);
 }
@@ -198,23 +302,35 @@ export function createTransfer(input: CreateTransferInput): TftpStep {
     oack['windowsize'] = String(windowsize);
   }
   const hasOack = Object.keys(oack).length > 0;
+  const maxRetries = Math.max(0, limits.maxRetries);
   const state: TftpTransferState = {
     phase: hasOack ? 'oack' : 'data',
     data: input.data,
     blksize,
     windowsize,
     timeoutMs,
+    minTimeoutMs: Math.max(1, limits.minTimeoutMs),
+    rtoMs: timeoutMs,
+    srttMs: null,
+    rttvarMs: 0,
+    samples: 0,
+    sentAt: input.now,
+    sampleFrom: Number.POSITIVE_INFINITY,
+    progressAt: input.now,
+    stallBudgetMs: stallBudget(timeoutMs, limits.maxTimeoutMs, maxRetries),
     maxTimeoutMs: limits.maxTimeoutMs,
-    maxRetries: Math.max(0, limits.maxRetries),
+    maxRetries,
     oack: hasOack ? oack : null,
     totalBlocks: Math.floor(input.data.length / blksize) + 1,
     acked: 0,
     sent: 0,
+    recoverUntil: 0,
     retries: 0,
     started: false,
     firstAckDeadline: input.now + Math.max(0, limits.firstAckTimeoutMs),
     deadline: input.now + Math.min(timeoutMs, Math.max(0, limits.firstAckTimeoutMs)),
     bytesSent: 0,
+    resent: 0,
     failure: null,
   };
   if (hasOack) return step(state, [encodeTftpPacket({ op: 'oack', options: oack })]);
@@ -222,38 +338,47 @@ export function createTransfer(input: CreateTransferInput): TftpStep {
 }
 
 /**
- * Handles an ACK carrying 16-bit block number `block`. Progress sends the
- * next window (or finishes); a duplicate or stale ACK changes nothing and
- * sends nothing.
+ * Handles an ACK carrying 16-bit block number `block`. Progress samples the
+ * round trip (when the block was sent exactly once), resets the backoff and
+ * sends the next window from the block after it (or finishes); a duplicate
+ * or stale ACK changes nothing and sends nothing.
  */
 export function onAck(state: TftpTransferState, block: number, now: number): TftpStep {
   if (state.phase === 'oack') {
     if (block !== 0) return step(state);
-    return sendWindow({ ...state, acked: 0, started: true }, 1, now, 0);
+    return sendWindow({ ...state, acked: 0, started: true, progressAt: now }, 1, now, 0);
   }
   if (state.phase !== 'data') return step(state);
   // Map the 16-bit number onto the highest absolute block <= sent with the same low bits.
   const diff = ((state.sent & 0xffff) - (block & 0xffff)) & 0xffff;
   const abs = state.sent - diff;
   if (abs <= state.acked) return step(state); // duplicate or stale: ignore (no Sorcerer's Apprentice)
-  if (abs >= state.totalBlocks) return step({ ...state, acked: abs, phase: 'done', retries: 0, started: true });
-  return sendWindow({ ...state, acked: abs, started: true }, abs + 1, now, 0);
+  const measured = abs >= state.sampleFrom ? sampleRtt(state, now - state.sentAt) : state;
+  const progressed: TftpTransferState = { ...measured, acked: abs, started: true, progressAt: now };
+  if (abs >= state.totalBlocks) return step({ ...progressed, phase: 'done', retries: 0 });
+  // Inside the window while resent blocks may still be in flight: slide, send only blocks never sent.
+  if (abs < state.sent && state.acked < state.recoverUntil) return sendWindow(progressed, state.sent + 1, now, 0, abs + state.windowsize);
+  return sendWindow(progressed, abs + 1, now, 0);
 }
 
 /**
  * Handles the retransmission timer. Before `state.deadline` nothing happens;
- * after it the outstanding OACK or window is resent, or the transfer fails
- * once `maxRetries` resends went unanswered, or (not started yet) once the
- * first-ACK deadline has passed (`failure: 'no first ack'`).
+ * after it the outstanding OACK or window is resent from the first
+ * unacknowledged block, or the transfer fails: not started yet, once the
+ * first-ACK deadline has passed (`failure: 'no first ack'`) or `maxRetries`
+ * resends went unanswered; started, once it has gone `stallBudgetMs` without
+ * progress (`failure: 'timeout'`).
  */
 export function onTimeout(state: TftpTransferState, now: number): TftpStep {
   if (state.phase !== 'oack' && state.phase !== 'data') return step(state);
   if (now < state.deadline) return step(state);
   if (!state.started && now >= state.firstAckDeadline) return step({ ...state, phase: 'failed', failure: 'no first ack' });
-  if (state.retries >= state.maxRetries) return step({ ...state, phase: 'failed', failure: 'timeout' });
+  if (state.started ? now >= state.progressAt + state.stallBudgetMs : state.retries >= state.maxRetries) {
+    return step({ ...state, phase: 'failed', failure: 'timeout' });
+  }
   if (state.phase === 'oack') {
     const deadline = nextDeadline(state, now + waitMs(state, state.retries + 1));
-    return step({ ...state, retries: state.retries + 1, deadline }, [encodeTftpPacket({ op: 'oack', options: state.oack ?? {} })]);
+    return step({ ...state, retries: state.retries + 1, deadline, sentAt: now, resent: state.resent + 1 }, [encodeTftpPacket({ op: 'oack', options: state.oack ?? {} })]);
   }
   return sendWindow(state, state.acked + 1, now, state.retries + 1);
 }

@@ -20,19 +20,23 @@
  * hot-desk service; the answer is 200 with the outcome code as a tiny text
  * body (phones ignore it): `wrong-pin` for an unknown short number as for a
  * wrong PIN. A refused PIN also counts against the requesting address.
+ *
+ * A Fastify plugin: bodies are read as text in this plugin's own context
+ * (16 KiB), refusals go to the one error handler; an `onError` hook counts a
+ * refused token against the requesting address and logs it.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { HotdeskError } from '../core/errors.js';
+import { HotdeskError, isHotdeskError } from '../core/errors.js';
 import { parseFeatureCode } from '../core/feature-code.js';
 import { isPinRefusal } from '../core/hotdesk-machine.js';
 import { normalizeMac } from '../core/model.js';
 import { constantTimeEqual } from './api-auth.js';
-import type { ApiDeps } from './api-routes.js';
+import type { ApiDeps } from './api/deps.js';
 import { dialOnce } from './dial-dedupe.js';
-import { readBody, sendError, sendText } from './http-respond.js';
-import type { HttpRoute } from './http-server.js';
-import { remoteAddressOf } from './provisioning-http.js';
+import { refuseMethod } from './http/method-guard.js';
+import { remoteAddressOf } from './http/remote-address.js';
+import type { HttpPlugin } from './http/server.js';
 
 const ACTION_RE = /^\/action\/([^/]{1,64})\/([^/]{1,256})\/(outgoing|poly)\/?$/;
 /** Poly notifications are a few hundred bytes. */
@@ -91,7 +95,7 @@ export function parsePolyNotification(body: string): PolyOutgoingCall | null {
 }
 
 /** The action-URL routes. */
-export function createActionRoutes(deps: ApiDeps): HttpRoute[] {
+export function actionRoutes(deps: ApiDeps): HttpPlugin {
   /** Checks the path token; returns the phone's MAC. */
   const verify = (rawMac: string, token: string, claimedMacs: readonly (string | undefined)[]): string => {
     const mac = normalizeMac(rawMac);
@@ -106,79 +110,72 @@ export function createActionRoutes(deps: ApiDeps): HttpRoute[] {
     return mac;
   };
 
-  const act = (res: ServerResponse, mac: string, digits: string, source: string, ip: string, now: number): void => {
+  const act = (reply: FastifyReply, mac: string, digits: string, source: string, ip: string, now: number): FastifyReply => {
+    reply.header('Cache-Control', 'no-store');
     const code = parseFeatureCode(digits, deps.store.getSite().featurePrefix);
-    if (code.kind === 'not-hotdesk') {
-      res.writeHead(204, { 'Cache-Control': 'no-store' });
-      res.end();
-      return;
-    }
+    if (code.kind === 'not-hotdesk') return reply.code(204).send();
     const r = dialOnce(deps, mac, digits);
     // A refused PIN also counts against the requesting address (a repeated report acted on nothing).
     if (!r.duplicate && isPinRefusal(r.value)) deps.limiter?.fail(ip, now);
     deps.log.info('phone dial', { phone: mac, source, outcome: r.value.code, duplicate: r.duplicate });
-    sendText(res, 200, `${r.value.code}\n`);
+    return reply.type('text/plain; charset=utf-8').send(`${r.value.code}\n`);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  /** Path parts, method and source checks shared by both kinds (before any body is read). */
+  const parts = (request: FastifyRequest, reply: FastifyReply): { rawMac: string; token: string; kind: string } => {
+    const path = (request.raw.url ?? '/').split('?')[0] ?? '/';
+    const m = ACTION_RE.exec(path);
+    if (!m) throw new HotdeskError('not-found');
+    const [, rawMac = '', rawToken = '', kind = ''] = m;
+    let token: string;
     try {
-      const m = ACTION_RE.exec(url.pathname);
-      if (!m) {
-        req.resume();
-        throw new HotdeskError('not-found');
+      token = decodeURIComponent(rawToken);
+    } catch {
+      token = rawToken;
+    }
+    const allowed = kind === 'outgoing' ? ['GET', 'POST'] : ['POST'];
+    if (!allowed.includes(request.method)) refuseMethod(reply, allowed);
+    return { rawMac, token, kind };
+  };
+
+  return async (app) => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_XML }, (_request, body, done) => done(null, body));
+    // A refused token counts against the requesting address, whatever step refused it.
+    app.addHook('onError', async (request, _reply, e) => {
+      if (isHotdeskError(e) && e.code === 'screen-token-invalid') {
+        const ip = remoteAddressOf(request.raw);
+        deps.limiter?.fail(ip, deps.clock());
+        deps.log.info('action url refused', { ip, code: e.code });
       }
-      const [, rawMac = '', rawToken = '', kind] = m;
-      let token: string;
-      try {
-        token = decodeURIComponent(rawToken);
-      } catch {
-        token = rawToken;
-      }
-      const now = deps.clock();
-      const ip = remoteAddressOf(req);
-      if (deps.limiter?.blocked(ip, now)) {
-        req.resume();
-        throw new HotdeskError('rate-limited');
-      }
-      try {
+    });
+    app.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url: '/action/*',
+      schema: { hide: true },
+      onRequest: async (request, reply) => {
+        parts(request, reply);
+        if (deps.limiter?.blocked(remoteAddressOf(request.raw), deps.clock())) throw new HotdeskError('rate-limited');
+      },
+      handler: async (request, reply) => {
+        const { rawMac, token, kind } = parts(request, reply);
+        const now = deps.clock();
+        const ip = remoteAddressOf(request.raw);
+        const q = request.query as Record<string, string | string[] | undefined>;
+        const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
         if (kind === 'outgoing') {
-          req.resume();
-          if (req.method !== 'GET' && req.method !== 'POST') {
-            res.setHeader('Allow', 'GET, POST');
-            throw new HotdeskError('method-not-allowed');
-          }
-          const mac = verify(rawMac, token, [url.searchParams.get('mac') ?? undefined]);
-          const remote = url.searchParams.get('remote');
-          if (remote === null || remote === '') throw new HotdeskError('bad-request', '"remote" is required');
-          return act(res, mac, remote, 'action-url', ip, now);
-        }
-        if (req.method !== 'POST') {
-          req.resume();
-          res.setHeader('Allow', 'POST');
-          throw new HotdeskError('method-not-allowed');
+          const mac = verify(rawMac, token, [one(q['mac'])]);
+          const remote = one(q['remote']);
+          if (remote === undefined || remote === '') throw new HotdeskError('bad-request', '"remote" is required');
+          return act(reply, mac, remote, 'action-url', ip, now);
         }
         const pathMac = verify(rawMac, token, []);
-        const call = parsePolyNotification((await readBody(req, MAX_XML)).toString('utf8'));
-        if (call === null) {
-          res.writeHead(204, { 'Cache-Control': 'no-store' });
-          res.end();
-          return;
-        }
+        const call = parsePolyNotification(typeof request.body === 'string' ? request.body : '');
+        if (call === null) return reply.header('Cache-Control', 'no-store').code(204).send();
         const mac = verify(rawMac, token, [call.mac]);
         if (mac !== pathMac) throw new HotdeskError('screen-token-invalid');
-        return act(res, mac, call.called, 'poly-notification', ip, now);
-      } catch (e) {
-        if (e instanceof HotdeskError && e.code === 'screen-token-invalid') {
-          deps.limiter?.fail(ip, now);
-          deps.log.info('action url refused', { ip, code: e.code });
-        }
-        throw e;
-      }
-    } catch (e) {
-      if (!(e instanceof HotdeskError)) throw e;
-      sendError(res, e);
-    }
+        return act(reply, mac, call.called, 'poly-notification', ip, now);
+      },
+    });
   };
-
-  return [{ name: 'action-url', match: (url) => url.pathname.startsWith('/action/'), handle }];
 }

@@ -17,30 +17,31 @@ import { createDrivers } from '../vendors/registry.js';
 import { agentUrls, trimBase } from './agent-urls.js';
 import { ProvisioningPipeline } from './provisioning-pipeline.js';
 import { RenderPool, renderWorkerAvailable } from './render-pool.js';
-import { createProvisioningHandler } from './provisioning-http.js';
+import { provisioningRoutes } from './provisioning-http.js';
 import { DigestAuthority } from './http-digest-auth.js';
 import { FailureLimiter } from './rate-limiter.js';
-import { startHttpServer, type HttpRoute, type RunningHttpServer } from './http-server.js';
+import { startHttpServer, type RunningHttpServer } from './http/server.js';
 import { startTftpServer, type TftpServerLimits, type TftpServerStats } from './tftp-server.js';
 import { SipNotifier } from './sip-notifier.js';
 import { SyncWorker } from './sync-worker.js';
 import { AuditTail } from './event-stream.js';
-import { createApiRoutes } from './api-routes.js';
+import { adminApi } from './api/admin-routes.js';
+import { consoleRoutes } from './console/console-plugin.js';
+import { openApi } from './api/openapi.js';
 import { knownModelOf } from './sightings.js';
-import { createPbxRoutes } from './pbx-routes.js';
-import { createActionRoutes } from './action-routes.js';
+import { pbxApi } from './pbx-routes.js';
+import { actionRoutes } from './action-routes.js';
 import { createEventSocket } from './event-socket.js';
-import { createScreenRoutes } from './screen-routes.js';
+import { screenRoutes } from './screen-routes.js';
 import { FirmwareFiles } from './firmware-files.js';
 import { httpResync } from './http-resync.js';
 import { advertisedAddress, httpBase } from './lan-address.js';
 import { startPnpResponder, type PnpLimits } from './pnp-responder.js';
 import { createPnpProvisioning } from './pnp-provisioning.js';
 import { startSsdpAdvertiser } from './ssdp-advertiser.js';
-import { sendJson, sendError } from './http-respond.js';
 import type { Logger } from './logger.js';
 import { auditReader, lastAuditId, syncStoreAdapter } from './store-adapters.js';
-import { createOpsRoutes, startMetricsServer } from './ops-routes.js';
+import { opsRoutes, startMetricsServer } from './ops-routes.js';
 import { enableProcessMetrics, observeAuditEvent, recordFetch, recordRefusal, setMetricSources, since } from './metrics.js';
 
 export interface AgentOptions {
@@ -209,49 +210,35 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const deps = { store, service, tail, clock, log, onCommitted, limiter, knownModel: knownModelOf(profiles) };
     const events = createEventSocket(deps);
     closers.push(() => events.close());
-    const description: HttpRoute = {
-      name: 'description',
-      match: (url) => url.pathname === '/.well-known/hotdesk.json',
-      handle: (_req, res) => {
-        const site = store.getSite();
-        sendJson(res, 200, { service: 'hotdesk', site: site.name, provisioning: `${trimBase(site.provisioning.baseUrl ?? baseUrl)}/`, api: `${baseUrl}/api/v1/`, openapi: `${baseUrl}/api/v1/openapi.json`, events: `${baseUrl.replace(/^http/, 'ws')}/api/v1/events` });
-      },
-    };
-    const firmwareRoute: HttpRoute = {
-      name: 'firmware',
-      match: (url) => url.pathname.startsWith('/firmware/'),
-      handle: (req, res, url) => {
-        req.resume();
-        if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new HotdeskError('method-not-allowed'));
-        let name: string;
-        try {
-          name = decodeURIComponent(url.pathname.slice('/firmware/'.length));
-        } catch {
-          return sendError(res, new HotdeskError('bad-request', 'malformed path'));
-        }
-        const data = firmware.read(name);
-        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': data.length });
-        res.end(req.method === 'HEAD' ? undefined : data);
-      },
-    };
-    const provisioning = createProvisioningHandler({ pipeline, store: store, digest, dataDir: o.dataDir, clock, log, limiter });
-    const ops = createOpsRoutes({
+    const ops = opsRoutes({
       store,
       clock,
       limiter,
       readiness: { pingStore: () => void store.db.prepare('SELECT 1').get(), listeners: () => bound, draining: () => draining },
+      describe: () => {
+        const site = store.getSite();
+        return { service: 'hotdesk', site: site.name, provisioning: `${trimBase(site.provisioning.baseUrl ?? baseUrl)}/`, api: `${baseUrl}/api/v1/`, openapi: `${baseUrl}/api/v1/openapi.json`, events: `${baseUrl.replace(/^http/, 'ws')}/api/v1/events` };
+      },
     });
-    const routes: HttpRoute[] = [
-      ...ops,
-      description,
-      ...createPbxRoutes(deps),
-      ...createApiRoutes(deps),
-      ...createActionRoutes(deps),
-      ...createScreenRoutes({ ...deps, drivers, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl }),
-      firmwareRoute,
-      { name: 'provisioning', match: () => true, handle: (req, res) => provisioning(req, res) },
-    ];
-    const http = await startHttpServer({ host, port: o.httpPort ?? 8080, routes, log, ...(o.tls ? { tls: o.tls } : {}), onUpgrade: events.upgrade });
+    const http = await startHttpServer({
+      host,
+      port: o.httpPort ?? 8080,
+      log,
+      clock,
+      digest,
+      ...(o.tls ? { tls: o.tls } : {}),
+      plugins: [
+        openApi,
+        ops,
+        pbxApi(deps),
+        adminApi(deps),
+        consoleRoutes({ ...deps, drivers, profiles, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl }),
+        events.plugin,
+        actionRoutes(deps),
+        screenRoutes({ ...deps, drivers, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl }),
+        provisioningRoutes({ pipeline, store: store, digest, dataDir: o.dataDir, clock, log, limiter, firmware }),
+      ],
+    });
     closers.push(() => {
       bound['http'] = null;
       return http.close();

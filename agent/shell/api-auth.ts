@@ -17,7 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import { HotdeskError } from '../core/errors.js';
 import type { SiteSettings } from '../core/model.js';
 import type { FailureLimiter } from './rate-limiter.js';
-import { remoteAddressOf } from './provisioning-http.js';
+import { remoteAddressOf } from './http/remote-address.js';
 
 /** Where the tokens come from (the store, read per request). */
 export interface TokenSource {

@@ -13,20 +13,28 @@
  * cannot set headers on `new WebSocket()`). A refused upgrade gets a plain
  * HTTP answer (401 with a problem body) on the socket and is closed.
  *
+ * A Fastify plugin over @fastify/websocket: the upgrade request runs through
+ * the route's hooks (token, client limit) and schema (`since`) like any other
+ * request, so refusals come from the one error handler. Upgrades to any other
+ * path are answered 404 without a handshake.
+ *
  * Slow clients are disconnected (close code 1013, RFC 6455 §7.4 / IANA
  * registry "Try Again Later") once their send buffer exceeds a bound; dead
  * clients are found by ping/pong.
  */
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, WebSocket } from 'ws';
+import websocket from '@fastify/websocket';
+import { Type } from '@sinclair/typebox';
+import { WebSocket, type WebSocketServer } from 'ws';
 import { HotdeskError } from '../core/errors.js';
-import { authorize, bearerChallenge } from './api-auth.js';
-import type { ApiDeps } from './api-routes.js';
-import { eventView } from './api-routes.js';
+import type { ApiDeps } from './api/deps.js';
+import { AUTH_ERRORS, AuditEvent, EventsQuery, problem } from './api/schemas.js';
+import { eventView } from './api/views.js';
 import type { StoredAuditEvent } from './event-stream.js';
-import { HTTP_STATUS, problemBody } from './http-errors.js';
-import type { UpgradeHandler } from './http-server.js';
+import { tokenAuth } from './http/auth-hook.js';
+import type { HttpPlugin } from './http/server.js';
 
 /** Path of the event stream. */
 export const EVENTS_PATH = '/api/v1/events';
@@ -43,8 +51,8 @@ export interface EventSocketOptions {
 
 /** The running event stream. */
 export interface EventSocket {
-  /** Pass to `startHttpServer({ onUpgrade })`. */
-  readonly upgrade: UpgradeHandler;
+  /** Register on the HTTP server (`startHttpServer({ plugins })`). */
+  readonly plugin: HttpPlugin;
   /** Number of connected clients. */
   readonly clients: () => number;
   /** Disconnects every client and stops. */
@@ -52,32 +60,13 @@ export interface EventSocket {
 }
 
 const REPLAY_BATCH = 500;
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error' };
 
-/** Writes a plain HTTP refusal on a socket that asked for an upgrade. */
-function refuseUpgrade(socket: Duplex, err: HotdeskError): void {
-  const status = HTTP_STATUS[err.code];
-  const body = problemBody(err);
-  const extra = err.code === 'token-required' || err.code === 'token-invalid' ? `WWW-Authenticate: ${bearerChallenge(err)}\r\n` : '';
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-}
-
-function sinceParam(url: URL): number | undefined {
-  const v = url.searchParams.get('since') ?? url.searchParams.get('after');
-  if (v === null || v === '') return undefined;
-  if (!/^\d{1,15}$/.test(v)) throw new HotdeskError('bad-request', '"since" must be an event id (non-negative integer)');
-  return Number(v);
-}
-
-/** Creates the WebSocket endpoint on the shared HTTP server (`noServer`). */
 export function createEventSocket(deps: ApiDeps, options: EventSocketOptions = {}): EventSocket {
   const maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
   const maxClients = options.maxClients ?? 256;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, clientTracking: true });
   const unsubscribers = new Map<WebSocket, () => void>();
   const alive = new WeakMap<WebSocket, boolean>();
+  let wss: WebSocketServer | null = null;
   let closed = false;
 
   const attach = (ws: WebSocket, since: number | undefined): void => {
@@ -125,34 +114,53 @@ export function createEventSocket(deps: ApiDeps, options: EventSocketOptions = {
     }
   };
 
-  const upgrade: UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://agent.invalid');
-    } catch {
-      return false;
-    }
-    if (url.pathname !== EVENTS_PATH) return false;
-    socket.on('error', () => socket.destroy());
-    try {
-      if (closed) throw new HotdeskError('not-found', 'the event stream is closed');
-      authorize(deps, req, url, true);
-      const since = sinceParam(url);
-      if (wss.clients.size >= maxClients) throw new HotdeskError('rate-limited', 'too many event stream clients');
-      wss.handleUpgrade(req, socket, head, (ws) => attach(ws, since));
-    } catch (e) {
-      const err = e instanceof HotdeskError ? e : new HotdeskError('internal', 'internal error', {}, { cause: e });
-      if (!(e instanceof HotdeskError)) deps.log.error('event upgrade failed', { error: String(e) });
-      refuseUpgrade(socket, err);
-    }
-    return true;
+  const plugin: HttpPlugin = async (app) => {
+    // Only the event stream upgrades; anything else is refused before a handshake.
+    const upgrades = new EventEmitter();
+    app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '/').split('?')[0]?.replace(/\/+$/, '');
+      if (path === EVENTS_PATH && !closed) upgrades.emit('upgrade', req, socket, head);
+      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    await app.register(websocket, { options: { maxPayload: 1024, clientTracking: true, server: upgrades as never } });
+    wss = app.websocketServer;
+    app.route({
+      method: 'GET',
+      url: EVENTS_PATH,
+      onRequest: tokenAuth(deps, true),
+      preHandler: async () => {
+        if (closed) throw new HotdeskError('not-found', 'the event stream is closed');
+        if ((wss?.clients.size ?? 0) >= maxClients) throw new HotdeskError('rate-limited', 'too many event stream clients');
+      },
+      schema: {
+        summary: 'Live event stream (WebSocket). Each message is one AuditEvent as JSON, in id order.',
+        description:
+          'Upgrade to WebSocket. Token by header, or `?token=` for browsers. `?since=<id>` first replays stored events with a larger id, then continues live without gaps or duplicates.',
+        security: [{ bearer: [] }, { headerToken: [] }, { queryToken: [] }],
+        querystring: EventsQuery,
+        response: {
+          101: { description: 'Switching protocols; each message is one AuditEvent as JSON.', content: { 'application/json': { schema: Type.Ref(AuditEvent) } } },
+          400: problem('Not a WebSocket upgrade, or a bad `since`.'),
+          ...AUTH_ERRORS,
+          429: problem('Too many wrong tokens from this source, or too many clients (`rate-limited`).'),
+        },
+      },
+      handler: async () => {
+        throw new HotdeskError('bad-request', 'the event stream needs a WebSocket upgrade');
+      },
+      wsHandler: (socket, request) => {
+        const q = request.query as { since?: string; after?: string };
+        const since = q.since ?? q.after;
+        attach(socket, since !== undefined && since !== '' ? Number(since) : undefined);
+      },
+    });
   };
 
   const pingMs = options.pingIntervalMs ?? 30_000;
   const pinger =
     pingMs > 0
       ? setInterval(() => {
-          for (const ws of wss.clients) {
+          for (const ws of wss?.clients ?? []) {
             if (alive.get(ws) === false) {
               ws.terminate();
               continue;
@@ -165,15 +173,14 @@ export function createEventSocket(deps: ApiDeps, options: EventSocketOptions = {
   pinger?.unref();
 
   return {
-    upgrade,
-    clients: () => wss.clients.size,
+    plugin,
+    clients: () => wss?.clients.size ?? 0,
     close: () => {
       closed = true;
       if (pinger) clearInterval(pinger);
       for (const u of unsubscribers.values()) u();
       unsubscribers.clear();
-      for (const ws of wss.clients) ws.terminate();
-      wss.close();
+      for (const ws of wss?.clients ?? []) ws.terminate();
     },
   };
 }

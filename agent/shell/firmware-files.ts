@@ -1,14 +1,17 @@
 /**
  * Firmware images served read-only from `<data>/firmware/` over HTTP
  * (`/firmware/<name>`) and TFTP (`firmware/<name>`). They hold no secrets, so
- * no credential is needed; names are checked like every other path. Files are
- * cached in memory (bounded) and re-read when their mtime or size changes.
+ * no credential is needed; names are checked by the one file-name check
+ * (protocols/file-name.ts). Files are cached in memory (bounded) and re-read
+ * when their mtime or size changes.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HotdeskError } from '../core/errors.js';
+import { HotdeskError, type ErrorCode } from '../core/errors.js';
+import { FIRMWARE_FILE_NAME, requireFileName, type FileNameFault } from '../protocols/file-name.js';
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+/** Any refused firmware name is `path-traversal`, but a malformed HTTP encoding (`bad-request`). */
+const REFUSED: Partial<Record<FileNameFault, ErrorCode>> = { empty: 'path-traversal', 'too-long': 'path-traversal', nested: 'path-traversal', 'bad-name': 'path-traversal' };
 
 interface Cached { readonly data: Buffer; readonly mtimeMs: number; readonly size: number }
 
@@ -26,9 +29,12 @@ export class FirmwareFiles {
     return p.slice('firmware/'.length);
   }
 
-  /** Reads a firmware file; throws coded errors for bad names and missing files. */
-  read(name: string): Buffer {
-    if (!NAME_RE.test(name) || name.includes('..')) throw new HotdeskError('path-traversal', 'firmware name refused');
+  /**
+   * Reads a firmware file; throws coded errors for bad names and missing files.
+   * `percentEncoded`: `requested` is still percent-encoded (an HTTP path).
+   */
+  read(requested: string, o: { readonly percentEncoded?: boolean } = {}): Buffer {
+    const name = requireFileName(requested, { ...FIRMWARE_FILE_NAME, percentEncoded: o.percentEncoded ?? false }, REFUSED);
     const path = join(this.dir, name);
     let st;
     try {

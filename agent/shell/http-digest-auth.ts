@@ -20,8 +20,10 @@
  * refuses every nonce issued up to that one (`stale`), so forgetting never
  * reopens a replay.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { digestAlgorithm, digestResponse, parseDigestParams } from '../protocols/digest.js';
 
+/** The algorithms a client may answer with (the ones {@link DigestAuthority.challenge} offers). */
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 
 /** Parsed `Authorization: Digest ...` parameters. */
@@ -38,31 +40,19 @@ export interface DigestCredentials {
   readonly opaque?: string;
 }
 
-/** Parses `k=v, k="v"` auth parameter lists (RFC 7235 §2.1). */
-export function parseAuthParams(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const re = /([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const key = (m[1] ?? '').toLowerCase();
-    const value = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? '');
-    if (!out.has(key)) out.set(key, value);
-  }
-  return out;
-}
-
 /** Parses an Authorization header; null when it is not a well-formed Digest header. */
 export function parseDigestAuthorization(header: string | undefined): DigestCredentials | null {
   if (!header || header.length > 4096) return null;
   const m = /^\s*Digest\s+(.*)$/is.exec(header);
   if (!m?.[1]) return null;
-  const p = parseAuthParams(m[1]);
+  const p = parseDigestParams(m[1]);
   const username = p.get('username');
   const realm = p.get('realm');
   const nonce = p.get('nonce');
   const uri = p.get('uri');
   const response = p.get('response');
   if (username === undefined || realm === undefined || !nonce || uri === undefined || !response) return null;
-  const alg = (p.get('algorithm') ?? 'MD5').toUpperCase();
+  const alg = digestAlgorithm(p.get('algorithm'));
   if (alg !== 'MD5' && alg !== 'SHA-256') return null;
   const creds: DigestCredentials = { username, realm, nonce, uri, response: response.toLowerCase(), algorithm: alg };
   const extra: { qop?: string; nc?: string; cnonce?: string; opaque?: string } = {};
@@ -73,15 +63,18 @@ export function parseDigestAuthorization(header: string | undefined): DigestCred
   return { ...creds, ...extra };
 }
 
-function h(alg: DigestAlgorithm, s: string): string {
-  return createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
-}
-
 /** The expected `response` for the given credentials and password (RFC 7616 §3.4.1). */
 export function expectedDigestResponse(c: DigestCredentials, method: string, password: string): string {
-  const ha1 = h(c.algorithm, `${c.username}:${c.realm}:${password}`);
-  const ha2 = h(c.algorithm, `${method}:${c.uri}`);
-  return c.qop ? h(c.algorithm, `${ha1}:${c.nonce}:${c.nc ?? ''}:${c.cnonce ?? ''}:${c.qop}:${ha2}`) : h(c.algorithm, `${ha1}:${c.nonce}:${ha2}`);
+  return digestResponse({
+    algorithm: c.algorithm,
+    username: c.username,
+    realm: c.realm,
+    password,
+    method,
+    uri: c.uri,
+    nonce: c.nonce,
+    ...(c.qop !== undefined ? { qop: c.qop, nc: c.nc ?? '', cnonce: c.cnonce ?? '' } : {}),
+  });
 }
 
 /** Result of checking a nonce. */

@@ -46,6 +46,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   busy: 503,
   'backup-invalid': 422,
   'data-dir-not-empty': 409,
+  'sip-unreachable': 502,
+  'network-unavailable': 503,
+  'session-required': 401,
+  'sign-in-failed': 401,
+  'csrf-failed': 403,
+  'role-forbidden': 403,
 };
 
 /** JSON problem body (RFC 9457 shape with our stable `code`). Never holds a secret. */

@@ -1,9 +1,22 @@
 /**
- * Structured one-line logging for the shell. Field values are redacted by
- * name: anything that looks like a secret (password, pin, token, credential,
- * authorization) is replaced before the line is written, so a careless call
- * site cannot leak a secret into the log.
+ * Structured one-line logging for the shell: a thin adapter over pino (the
+ * logger Fastify uses) with the agent's small {@link Logger} interface, so call
+ * sites stay `log.info(msg, fields)`.
+ *
+ * Secrets never reach a line, whatever a call site passes:
+ * - pino's `formatters.log` replaces every field whose *name* looks like a
+ *   secret (password, pin, secret, token, credential, authorization, cookie:
+ *   `provPassword`, `screenToken` too), at the top level and one level down;
+ * - pino's `redact` censors the credential-carrying request headers
+ *   (`req.headers.authorization`, cookies, `X-Hotdesk-Token`) and the plain
+ *   secret names, also on lines Fastify writes itself.
+ *
+ * Output: JSON lines (`{"t","level","msg",...fields}`) with `json`, else one
+ * readable line `<ISO time> <LEVEL> <msg> k=v ...` (a tiny formatter of our
+ * own over pino's JSON, no extra dependency).
  */
+import { pino, type Logger as PinoLogger } from 'pino';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Readonly<Record<string, unknown>>;
 
@@ -14,41 +27,97 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /pass|pin|secret|token|credential|authorization|cookie/i;
+const REDACTED = '[redacted]';
 
-/** Copies fields, replacing secret-named values with `[redacted]`. */
+/**
+ * pino `redact` paths: request headers that carry credentials (where Fastify
+ * or a caller logs a request) and the plain secret names. Fixed paths only:
+ * wildcard paths cost a walk of every logged object on every line.
+ */
+export const REDACT_PATHS: readonly string[] = [
+  'password',
+  'pin',
+  'secret',
+  'token',
+  'credential',
+  'authorization',
+  'cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-hotdesk-token"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-hotdesk-token"]',
+];
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+/** Copies fields, replacing secret-named values with `[redacted]`, at the top level and one level down. */
 export function redact(fields: LogFields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
-    out[k] = SECRET_KEY.test(k) ? '[redacted]' : v;
+    if (SECRET_KEY.test(k)) out[k] = REDACTED;
+    else if (isPlainObject(v)) {
+      const inner: Record<string, unknown> = {};
+      for (const [ik, iv] of Object.entries(v)) inner[ik] = SECRET_KEY.test(ik) ? REDACTED : iv;
+      out[k] = inner;
+    } else out[k] = v;
   }
   return out;
 }
 
-/** A logger writing JSON lines (or readable text) to a stream. */
+const pinos = new WeakMap<Logger, PinoLogger>();
+
+/** The pino instance behind a logger made by {@link createLogger} (Fastify's `loggerInstance`), if any. */
+export function pinoOf(log: Logger): PinoLogger | undefined {
+  return pinos.get(log);
+}
+
+/** Formats one pino JSON line as `<time> <LEVEL> <msg> k=v ...`. */
+function plainLine(json: string): string {
+  const { t, level, msg, ...rest } = JSON.parse(json) as Record<string, unknown>;
+  const kv = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `${String(t)} ${String(level).toUpperCase().padEnd(5)} ${String(msg ?? '')}${kv ? ' ' + kv : ''}`;
+}
+
+/** A logger writing JSON lines (or readable text) to `write` (default standard error). */
 export function createLogger(opts: { level?: LogLevel; json?: boolean; write?: (line: string) => void; clock?: () => number } = {}): Logger {
-  const min = ORDER[opts.level ?? 'info'];
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = opts.write ?? ((line: string) => void process.stderr.write(line + '\n'));
   const clock = opts.clock ?? Date.now;
-  const emit = (level: LogLevel, msg: string, fields: LogFields = {}): void => {
-    if (ORDER[level] < min) return;
-    const safe = redact(fields);
-    if (opts.json) {
-      write(JSON.stringify({ t: new Date(clock()).toISOString(), level, msg, ...safe }));
-    } else {
-      const kv = Object.entries(safe)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-        .join(' ');
-      write(`${new Date(clock()).toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${kv ? ' ' + kv : ''}`);
-    }
+  const json = opts.json === true;
+  const destination = {
+    write(chunk: string): void {
+      const line = chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk;
+      write(json ? line : plainLine(line));
+    },
   };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
+  const p = pino(
+    {
+      level: opts.level ?? 'info',
+      messageKey: 'msg',
+      base: null,
+      timestamp: () => `,"t":"${new Date(clock()).toISOString()}"`,
+      redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (obj) => redact(obj),
+      },
+    },
+    destination,
+  );
+  const log: Logger = {
+    debug: (m, f) => p.debug(f ?? {}, m),
+    info: (m, f) => p.info(f ?? {}, m),
+    warn: (m, f) => p.warn(f ?? {}, m),
+    error: (m, f) => p.error(f ?? {}, m),
   };
+  pinos.set(log, p);
+  return log;
 }
 
 /** A logger that drops everything (tests, `--quiet`). */

@@ -5,7 +5,16 @@
  */
 import type dgram from 'node:dgram';
 import os from 'node:os';
+import { HotdeskError } from '../core/errors.js';
 import type { Logger } from './logger.js';
+
+/**
+ * The error of a membership the host refused (no such interface, no
+ * multicast route): `network-unavailable`, naming the group and interface.
+ */
+export function multicastJoinError(group: string, iface: string | undefined, cause: unknown): HotdeskError {
+  return new HotdeskError('network-unavailable', `cannot join multicast group ${group}${iface ? ` on ${iface}` : ''}`, { group, ...(iface ? { interface: iface } : {}) }, { cause });
+}
 
 /**
  * Joins `group` on every IPv4 interface so requests from any attached segment

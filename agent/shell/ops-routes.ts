@@ -10,14 +10,22 @@
  * - `GET /metrics`: Prometheus exposition, behind the API token (api-auth.ts);
  *   or without token on its own listener ({@link startMetricsServer}) that IT
  *   binds to loopback or a management address.
+ * - `GET /.well-known/hotdesk.json`: where the API, its OpenAPI document, the
+ *   event stream and the provisioning root are (no token; what the SSDP
+ *   advertisement points to).
+ *
+ * A Fastify plugin; other methods on these paths answer 405 with `Allow`.
  */
-import { createServer, type Server } from 'node:http';
+import { Type } from '@sinclair/typebox';
 import type { AddressInfo } from 'node:net';
-import { HotdeskError } from '../core/errors.js';
-import { authorize, bearerChallenge, type AuthorizeDeps } from './api-auth.js';
-import { sendError, sendJson, sendText } from './http-respond.js';
-import type { HttpRoute } from './http-server.js';
+import type { FastifyReply } from 'fastify';
+import type { AuthorizeDeps } from './api-auth.js';
+import { AUTH_ERRORS, json } from './api/schemas.js';
+import { tokenAuth } from './http/auth-hook.js';
+import { guardMethods } from './http/method-guard.js';
+import { createHttpApp, type HttpApp, type HttpPlugin } from './http/server.js';
 import { listenOrExplain } from './listen.js';
+import { silentLogger } from './logger.js';
 import { renderMetrics } from './metrics.js';
 
 /** Path of the liveness endpoint. */
@@ -26,6 +34,8 @@ export const HEALTHZ_PATH = '/healthz';
 export const READYZ_PATH = '/readyz';
 /** Path of the metrics endpoint. */
 export const METRICS_PATH = '/metrics';
+/** Path of the service description. */
+export const DESCRIPTION_PATH = '/.well-known/hotdesk.json';
 
 /** What readiness looks at. */
 export interface ReadinessSource {
@@ -59,57 +69,77 @@ export function readiness(src: ReadinessSource): Readiness {
   return { ready: Object.values(checks).every((v) => v === 'ok'), checks, listeners };
 }
 
-async function sendMetrics(res: import('node:http').ServerResponse, head: boolean): Promise<void> {
+async function sendMetrics(reply: FastifyReply): Promise<FastifyReply> {
   const m = await renderMetrics();
-  if (head) {
-    res.writeHead(200, { 'Content-Type': m.contentType, 'Cache-Control': 'no-store' });
-    res.end();
-    return;
-  }
-  sendText(res, 200, m.body, m.contentType);
+  return reply.header('Cache-Control', 'no-store').type(m.contentType).send(m.body);
 }
 
-/** The `/healthz`, `/readyz` and token-protected `/metrics` routes. */
-export function createOpsRoutes(deps: AuthorizeDeps & { readonly readiness: ReadinessSource }): HttpRoute[] {
-  const getOnly = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): boolean => {
-    req.resume();
-    if (req.method === 'GET' || req.method === 'HEAD') return true;
-    res.setHeader('Allow', 'GET, HEAD');
-    sendError(res, new HotdeskError('method-not-allowed'));
-    return false;
-  };
-  return [
-    {
-      name: 'healthz',
-      match: (url) => url.pathname === HEALTHZ_PATH,
-      handle: (req, res) => {
-        if (getOnly(req, res)) sendJson(res, 200, { status: 'ok' });
+const GET_ONLY = ['GET', 'HEAD'];
+
+const Health = Type.Object({ status: Type.Literal('ok') });
+const ReadinessAnswer = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
+    ready: Type.Boolean(),
+    checks: Type.Record(Type.String(), Type.String(), { description: '`ok`, or what is wrong.' }),
+    listeners: Type.Record(Type.String(), Type.Union([Type.Integer(), Type.Null()]), { description: 'Bound port per listener (null: not bound).' }),
+  },
+  { additionalProperties: true },
+);
+const MetricsAnswer = { description: 'Prometheus text exposition', content: { 'text/plain': { schema: Type.String() } } };
+const Description = Type.Object(
+  { service: Type.Literal('hotdesk'), site: Type.String(), provisioning: Type.String(), api: Type.String(), openapi: Type.String(), events: Type.String() },
+  { additionalProperties: true },
+);
+export type ServiceDescription = typeof Description.static;
+
+/** What the operations plugin needs. */
+export interface OpsDeps extends AuthorizeDeps {
+  readonly readiness: ReadinessSource;
+  /** The service description (`/.well-known/hotdesk.json`); absent = not served. */
+  readonly describe?: () => ServiceDescription;
+}
+
+function healthRoute(app: HttpApp): void {
+  app.get(HEALTHZ_PATH, { schema: { summary: 'Liveness: the process answers', security: [], response: { 200: json('Alive', Health) } } }, async () => ({ status: 'ok' as const }));
+  guardMethods(app, HEALTHZ_PATH, GET_ONLY);
+}
+
+/** The `/healthz`, `/readyz`, token-protected `/metrics` and service-description routes. */
+export function opsRoutes(deps: OpsDeps): HttpPlugin {
+  return async (app) => {
+    healthRoute(app);
+    app.get(
+      READYZ_PATH,
+      {
+        schema: {
+          summary: 'Readiness: store answers, listeners bound, not draining',
+          security: [],
+          response: { 200: json('Ready', ReadinessAnswer), 503: json('Not ready (or shutting down)', ReadinessAnswer) },
+        },
       },
-    },
-    {
-      name: 'readyz',
-      match: (url) => url.pathname === READYZ_PATH,
-      handle: (req, res) => {
-        if (!getOnly(req, res)) return;
+      async (_request, reply) => {
         const r = readiness(deps.readiness);
-        sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not-ready', ...r });
+        return reply.code(r.ready ? 200 : 503).header('Cache-Control', 'no-store').send({ status: r.ready ? 'ready' : 'not-ready', ...r });
       },
-    },
-    {
-      name: 'metrics',
-      match: (url) => url.pathname === METRICS_PATH,
-      handle: async (req, res, url) => {
-        if (!getOnly(req, res)) return;
-        try {
-          authorize(deps, req, url, false);
-        } catch (e) {
-          if (e instanceof HotdeskError && (e.code === 'token-required' || e.code === 'token-invalid')) res.setHeader('WWW-Authenticate', bearerChallenge(e));
-          throw e;
-        }
-        await sendMetrics(res, req.method === 'HEAD');
-      },
-    },
-  ];
+    );
+    guardMethods(app, READYZ_PATH, GET_ONLY);
+    app.get(
+      METRICS_PATH,
+      { onRequest: tokenAuth(deps), schema: { summary: 'Prometheus metrics', response: { 200: MetricsAnswer, ...AUTH_ERRORS } } },
+      async (_request, reply) => sendMetrics(reply),
+    );
+    guardMethods(app, METRICS_PATH, GET_ONLY);
+    const describe = deps.describe;
+    if (describe) {
+      app.get(
+        DESCRIPTION_PATH,
+        { schema: { summary: 'Where the API, its description, the event stream and the phone files are', security: [], response: { 200: json('Service description', Description) } } },
+        async () => describe(),
+      );
+      guardMethods(app, DESCRIPTION_PATH, GET_ONLY);
+    }
+  };
 }
 
 /** A metrics-only listener. */
@@ -119,28 +149,28 @@ export interface MetricsServer {
 }
 
 /**
- * Serves `/metrics` (and `/healthz`) without a token on `host:port`. Bind it
+ * Serves `/metrics` (and `/healthz`) without token on `host:port`. Bind it
  * to loopback or the management network only: it has no authentication.
  */
 export async function startMetricsServer(host: string, port: number): Promise<MetricsServer> {
-  const server: Server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
-    req.resume();
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return sendError(res, new HotdeskError('method-not-allowed'));
-    }
-    if (path === METRICS_PATH) return void sendMetrics(res, req.method === 'HEAD').catch(() => sendError(res, new HotdeskError('internal')));
-    if (path === HEALTHZ_PATH) return sendJson(res, 200, { status: 'ok' });
-    sendError(res, new HotdeskError('not-found'));
+  const { app } = createHttpApp({ log: silentLogger });
+  await app.register(async (scope) => {
+    healthRoute(scope);
+    scope.get(METRICS_PATH, async (_request, reply) => sendMetrics(reply));
+    guardMethods(scope, METRICS_PATH, GET_ONLY);
   });
+  await app.ready();
+  const server = app.server;
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
   await listenOrExplain(server, port, host, 'metrics', '--metrics-port');
   return {
     port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await app.close();
+      await closed;
+    },
   };
 }

@@ -15,17 +15,22 @@
  * `<outcome>,<prompt>,<audio>,<ext>` (empty fields stay empty; no field ever
  * contains a comma), split with Asterisk `CUT(var,\,,N)`. Errors in text form
  * are `error,<code>,,` with the HTTP error status.
+ *
+ * A Fastify plugin: the token is checked in `onRequest` (before the body is
+ * read); JSON, form-encoded (@fastify/formbody) and untyped bodies are parsed
+ * in this plugin's own context and validated by the `DialRequest` schema.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import formbody from '@fastify/formbody';
+import type { FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import { HotdeskError } from '../core/errors.js';
-import { normalizeMac, type DeskOutcome } from '../core/model.js';
-import { PROMPTS, promptText } from '../core/prompts.js';
-import { authorize, bearerChallenge } from './api-auth.js';
-import type { ApiDeps } from './api-routes.js';
+import { normalizeMac } from '../core/model.js';
+import type { ApiDeps } from './api/deps.js';
+import { AUTH_ERRORS, DialRequest, Outcome, PbxQuery, problem } from './api/schemas.js';
+import { outcomeBody, outcomeLine } from './api/views.js';
 import { dialOnce } from './dial-dedupe.js';
-import { HTTP_STATUS } from './http-errors.js';
-import { readBody, sendError, sendJson, sendText } from './http-respond.js';
-import type { HttpRoute } from './http-server.js';
+import { tokenAuth } from './http/auth-hook.js';
+import type { HttpPlugin } from './http/server.js';
 
 /** Path of the PBX feature-code endpoint. */
 export const PBX_DIAL_PATH = '/api/v1/pbx/dial';
@@ -35,54 +40,8 @@ const MAX_BODY = 4 * 1024;
 /** Longest accepted digits / caller field. */
 const MAX_FIELD = 512;
 
-/** The JSON answer for one outcome (PBX endpoint and admin login/logout). */
-export interface OutcomeBody {
-  readonly outcome: DeskOutcome['code'];
-  readonly prompt: DeskOutcome['prompt'];
-  /** Audio file base name of the prompt (no directory, no extension), or null. */
-  readonly audio: string | null;
-  /** Short English text from the decision. */
-  readonly message: string;
-  /** Screen text of the prompt with placeholders filled. */
-  readonly text: string;
-  readonly phone: string;
-  readonly user?: string;
-  readonly userName?: string;
-  readonly previousUser?: string;
-  readonly movedFrom?: string;
-  readonly attemptsLeft?: number;
-  readonly lockedUntil?: number;
-  /** True when this report repeated a dial already acted on (see dial-dedupe.ts). */
-  readonly duplicate?: boolean;
-}
-
-/** Builds the JSON answer for `o` (never holds a PIN: outcomes carry none). */
-export function outcomeBody(o: DeskOutcome, timezone?: string, duplicate?: boolean): OutcomeBody {
-  return {
-    outcome: o.code,
-    prompt: o.prompt,
-    audio: o.prompt === null ? null : (PROMPTS[o.prompt]?.audio ?? null),
-    message: o.message,
-    text: promptText(o, timezone !== undefined ? { timezone } : {}),
-    phone: o.phone,
-    ...(o.user !== undefined ? { user: o.user } : {}),
-    ...(o.userName !== undefined ? { userName: o.userName } : {}),
-    ...(o.previousUser !== undefined ? { previousUser: o.previousUser } : {}),
-    ...(o.movedFrom !== undefined ? { movedFrom: o.movedFrom } : {}),
-    ...(o.attemptsLeft !== undefined ? { attemptsLeft: o.attemptsLeft } : {}),
-    ...(o.lockedUntil !== undefined ? { lockedUntil: o.lockedUntil } : {}),
-    ...(duplicate !== undefined ? { duplicate } : {}),
-  };
-}
-
-/** The one-line text answer: `<outcome>,<prompt>,<audio>,<ext>`. */
-export function outcomeLine(o: DeskOutcome): string {
-  const audio = o.prompt === null ? '' : (PROMPTS[o.prompt]?.audio ?? '');
-  return [o.code, o.prompt ?? '', audio, o.user ?? ''].map((f) => f.replace(/[,\r\n]/g, '')).join(',');
-}
-
 /** Fields of a dial request. */
-interface DialRequest {
+interface DialFields {
   readonly mac?: string;
   readonly caller?: string;
   readonly digits: string;
@@ -96,7 +55,7 @@ function field(v: unknown, name: string): string | undefined {
 }
 
 /** Parses a JSON or form-encoded body (no content type = form, as Asterisk CURL() sends). */
-export function parseDialRequest(contentType: string | undefined, body: Buffer): DialRequest {
+export function parseDialRequest(contentType: string | undefined, body: Buffer): DialFields {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   let raw: Record<string, unknown>;
   if (type === 'application/json' || type.endsWith('+json')) {
@@ -127,10 +86,10 @@ export function parseDialRequest(contentType: string | undefined, body: Buffer):
 }
 
 /** True when the caller asked for the one-line text answer. */
-function wantsText(req: IncomingMessage, url: URL): boolean {
-  const f = url.searchParams.get('format');
-  if (f !== null) return f.toLowerCase() === 'text';
-  const accept = (req.headers.accept ?? '').toLowerCase();
+function wantsText(request: FastifyRequest): boolean {
+  const f = (request.query as { format?: unknown } | undefined)?.format ?? new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').get('format');
+  if (typeof f === 'string') return f.toLowerCase() === 'text';
+  const accept = (request.headers.accept ?? '').toLowerCase();
   return accept.includes('text/plain') && !accept.includes('application/json');
 }
 
@@ -143,50 +102,69 @@ function callerUser(caller: string): string {
   return (cut >= 0 ? s.slice(0, cut) : s).trim();
 }
 
-function refuse(res: ServerResponse, err: HotdeskError, text: boolean): void {
-  if (err.code === 'token-required' || err.code === 'token-invalid') res.setHeader('WWW-Authenticate', bearerChallenge(err));
-  if (!text) return sendError(res, err);
-  sendText(res, HTTP_STATUS[err.code], `error,${err.code},,`);
-}
-
-/** The PBX routes (put them before {@link createApiRoutes}' catch-all). */
-export function createPbxRoutes(deps: ApiDeps): HttpRoute[] {
-  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const text = wantsText(req, url);
-    try {
-      if (req.method !== 'POST') {
-        req.resume();
-        res.setHeader('Allow', 'POST');
-        throw new HotdeskError('method-not-allowed');
-      }
+/** The PBX feature-code route. */
+export function pbxApi(deps: ApiDeps): HttpPlugin {
+  return async (app) => {
+    // Bodies: JSON (root parser), form-encoded, and text/plain or no type parsed as a form (Asterisk CURL()).
+    await app.register(formbody, { bodyLimit: MAX_BODY });
+    app.removeContentTypeParser('text/plain');
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY }, (request, body, done) => {
       try {
-        authorize(deps, req, url, false);
+        done(null, parseDialRequest(request.headers['content-type'], body as Buffer));
       } catch (e) {
-        req.resume();
-        throw e;
+        done(e as Error, undefined);
       }
-      const dial = parseDialRequest(req.headers['content-type'], await readBody(req, MAX_BODY));
-      let mac: string;
-      if (dial.mac !== undefined) {
-        const m = normalizeMac(dial.mac);
-        if (m === null) throw new HotdeskError('bad-request', '"mac" is not a MAC address');
-        mac = m;
-        if (!deps.store.getPhone(mac)) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
-      } else {
-        const user = callerUser(dial.caller ?? '');
-        if (user === '') throw new HotdeskError('bad-request', '"caller" is empty');
-        const phone = deps.store.findPhoneBySipUser(user);
-        if (!phone) throw new HotdeskError('unknown-phone', 'no phone carries this SIP user');
-        mac = phone.mac;
-      }
-      const r = dialOnce(deps, mac, dial.digits);
-      deps.log.info('pbx dial', { phone: mac, outcome: r.value.code, duplicate: r.duplicate });
-      if (text) return sendText(res, 200, outcomeLine(r.value));
-      sendJson(res, 200, outcomeBody(r.value, deps.store.getSite().timezone, r.duplicate));
-    } catch (e) {
-      if (!(e instanceof HotdeskError)) throw e;
-      refuse(res, e, text);
-    }
+    });
+    app.post(
+      PBX_DIAL_PATH,
+      {
+        bodyLimit: MAX_BODY,
+        onRequest: tokenAuth(deps),
+        config: { textErrors: wantsText },
+        schema: {
+          summary: 'Feature-code dial reported by the PBX dialplan',
+          description:
+            'Every hot-desk outcome is HTTP 200. With `?format=text` or `Accept: text/plain` the answer is one line `<outcome>,<prompt>,<audio>,<ext>` (errors: `error,<code>,,`). Bodies: JSON or form-encoded (no content type = form).',
+          querystring: PbxQuery,
+          consumes: ['application/json', 'application/x-www-form-urlencoded'],
+          body: Type.Ref(DialRequest),
+          response: {
+            200: {
+              description: 'The outcome',
+              content: {
+                'application/json': { schema: Type.Ref(Outcome) },
+                'text/plain': { schema: Type.String({ examples: ['logged-in,logged-in,hotdesk-logged-in,101'] }) },
+              },
+            },
+            400: problem('`bad-request`.'),
+            404: problem('`unknown-phone`.'),
+            413: problem('`too-large`.'),
+            ...AUTH_ERRORS,
+          },
+        },
+      },
+      async (request, reply) => {
+        const dial = request.body as DialFields;
+        let mac: string;
+        if (dial.mac !== undefined && dial.mac !== '') {
+          const m = normalizeMac(dial.mac);
+          if (m === null) throw new HotdeskError('bad-request', '"mac" is not a MAC address');
+          mac = m;
+          if (!deps.store.getPhone(mac)) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
+        } else {
+          if (dial.caller === undefined || dial.caller === '') throw new HotdeskError('bad-request', 'give "mac" or "caller"');
+          const user = callerUser(dial.caller);
+          if (user === '') throw new HotdeskError('bad-request', '"caller" is empty');
+          const phone = deps.store.findPhoneBySipUser(user);
+          if (!phone) throw new HotdeskError('unknown-phone', 'no phone carries this SIP user');
+          mac = phone.mac;
+        }
+        const r = dialOnce(deps, mac, dial.digits);
+        deps.log.info('pbx dial', { phone: mac, outcome: r.value.code, duplicate: r.duplicate });
+        reply.header('Cache-Control', 'no-store');
+        if (wantsText(request)) return reply.type('text/plain; charset=utf-8').send(outcomeLine(r.value));
+        return outcomeBody(r.value, deps.store.getSite().timezone, r.duplicate);
+      },
+    );
   };
-  return [{ name: 'pbx-dial', match: (url) => url.pathname === PBX_DIAL_PATH, handle }];
 }

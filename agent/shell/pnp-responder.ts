@@ -2,8 +2,11 @@
  * SIP PnP responder (docs/vendors.md "SIP PnP"; RFC 6080 §4.1): listens
  * on UDP (default 5060), joins the PnP multicast group 224.0.1.75, answers a
  * phone's ua-profile SUBSCRIBE with 200 OK and sends it a NOTIFY whose body is
- * its provisioning URL. The NOTIFY is retransmitted on RFC 3261 timer E until
- * the phone answers, at most `notifyRetransmits` times, and given up at timer F.
+ * its provisioning URL. The NOTIFY is an RFC 3261 §17.1.2 non-INVITE client
+ * transaction (protocols/sip-client-transaction.ts, run by
+ * sip-transaction-driver.ts): retransmitted on timer E until the phone
+ * answers, at most `notifyRetransmits` times, given up at timer F, and only an
+ * answer from the address and port it went to counts.
  *
  * Hardened against reflection, since a SUBSCRIBE is one unauthenticated
  * datagram whose source is easily forged:
@@ -23,14 +26,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { HotdeskError, isHotdeskError } from '../core/errors.js';
+import { isHotdeskError } from '../core/errors.js';
 import type { Vendor } from '../core/model.js';
 import { KeyedTokenBuckets } from '../core/token-buckets.js';
 import { buildPnpNotify, buildPnpOk, PNP_MULTICAST_GROUP, recognisePnpSubscribe, type PnpRequest } from '../protocols/pnp.js';
-import { getHeader, getHeaders, parseCSeq, parseNameAddr, parseSipMessage, parseVia, toBranch, type SipRequest } from '../protocols/sip-message.js';
+import { getHeader, parseCSeq, parseNameAddr, parseSipMessage, toBranch, type SipRequest } from '../protocols/sip-message.js';
 import { silentLogger, type Logger } from './logger.js';
+import { multicastJoinError } from './multicast-join.js';
 import { bindPnpSocket, ipLiteralLookup, joinGroup } from './pnp-sockets.js';
 import { localAddressFor } from './sip-notifier.js';
+import { SipTransactionDriver } from './sip-transaction-driver.js';
 
 /** A phone seen asking for its provisioning URL. */
 export interface PnpSighting {
@@ -130,6 +135,8 @@ export interface PnpStats {
   notifyAcknowledged: number;
   /** NOTIFYs given up after timer F. */
   notifyTimedOut: number;
+  /** NOTIFYs that could not be sent at all (no route to the phone). */
+  notifyUnsent: number;
   /** SUBSCRIBEs left unanswered because a budget or the pending-NOTIFY cap was exhausted. */
   rateLimited: number;
   /** Datagrams sent: 200 OKs (first and repeated) and NOTIFYs (first and retransmitted). */
@@ -155,16 +162,13 @@ const SEEN_MAX = 4096;
 export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpResponder> {
   const log = opts.log ?? silentLogger;
   const group = opts.group ?? PNP_MULTICAST_GROUP;
-  const t1 = opts.t1Ms ?? 500;
-  const t2 = opts.t2Ms ?? 4000;
-  const timeoutMs = opts.timeoutMs ?? 64 * t1;
   const requestedPort = opts.port ?? 5060;
   const limits: PnpLimits = { ...DEFAULT_PNP_LIMITS, ...opts.limits };
   const clock = opts.clock ?? Date.now;
   const lookup = opts.lookup ?? ipLiteralLookup;
   const stats: PnpStats = {
     received: 0, malformed: 0, ignored: 0, answered: 0, declined: 0, retransmissions: 0, notifyAcknowledged: 0, notifyTimedOut: 0,
-    rateLimited: 0, okSent: 0, notifySent: 0,
+    notifyUnsent: 0, rateLimited: 0, okSent: 0, notifySent: 0,
   };
   const wildcard = (a: string | undefined): boolean => a === undefined || a === '0.0.0.0';
   // The unicast socket binds --host; without one, multicast needs the wildcard and unicast-only may bind the interface.
@@ -187,14 +191,20 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
       socket.close();
       groupSocket?.close();
       if (isHotdeskError(e)) throw e;
-      throw new HotdeskError('bad-request', `cannot join multicast group ${group}${joinOn ? ` on ${joinOn}` : ''}`, {}, { cause: e });
+      throw multicastJoinError(group, joinOn, e);
     }
   }
 
   // Answers to recent SUBSCRIBEs, by transaction key, so a retransmitted SUBSCRIBE gets the same 200.
   const seen = new Map<string, { at: number; ok: string | null; to: { host: string; port: number } }>();
-  // NOTIFYs waiting for the phone's answer, by branch.
-  const notifies = new Map<string, { timers: NodeJS.Timeout[] }>();
+  // NOTIFYs waiting for the phone's answer.
+  const notifies = new SipTransactionDriver({
+    socket,
+    timers: { t1Ms: opts.t1Ms, t2Ms: opts.t2Ms, timeoutMs: opts.timeoutMs, maxRetransmits: limits.notifyRetransmits },
+    onTransmit: () => {
+      stats.notifySent += 1;
+    },
+  });
   const perSource = new KeyedTokenBuckets({ capacity: limits.perSourceBurst, refillMs: limits.perSourceIntervalMs, maxKeys: limits.maxSources });
   const overall = new KeyedTokenBuckets({ capacity: limits.globalBurst, refillMs: limits.globalIntervalMs, maxKeys: 1 });
   let closed = false;
@@ -215,42 +225,17 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
   };
 
   const sendNotify = (wire: string, branch: string, to: { host: string; port: number }): void => {
-    const entry = { timers: [] as NodeJS.Timeout[] };
-    notifies.set(branch, entry);
-    let interval = t1;
-    let left = Math.max(0, limits.notifyRetransmits);
-    const retransmit = (): void => {
-      if (left <= 0) return;
-      entry.timers[0] = setTimeout(() => {
-        left -= 1;
-        stats.notifySent += 1;
-        send(wire, to);
-        interval = Math.min(interval * 2, t2);
-        retransmit();
-      }, interval);
-    };
-    entry.timers[1] = setTimeout(() => {
-      entry.timers.forEach((t) => clearTimeout(t));
-      notifies.delete(branch);
-      stats.notifyTimedOut += 1;
-      log.info('pnp notify unanswered', { host: to.host, port: to.port });
-    }, timeoutMs);
-    stats.notifySent += 1;
-    send(wire, to);
-    retransmit();
-  };
-
-  const onResponse = (msg: { headers: readonly { name: string; value: string }[]; status: number }): void => {
-    const branch = parseVia(getHeaders(msg, 'Via')[0] ?? '')?.branch;
-    const entry = branch ? notifies.get(branch) : undefined;
-    if (!branch || !entry) {
-      stats.ignored += 1;
-      return;
-    }
-    if (msg.status < 200) return;
-    entry.timers.forEach((t) => clearTimeout(t));
-    notifies.delete(branch);
-    stats.notifyAcknowledged += 1;
+    if (closed) return;
+    notifies.start({ wire: Buffer.from(wire, 'utf8'), branch, cseq: 1, method: 'NOTIFY', to }).then((outcome) => {
+      if (outcome.kind === 'final') stats.notifyAcknowledged += 1;
+      else if (outcome.kind === 'timeout') {
+        stats.notifyTimedOut += 1;
+        log.info('pnp notify unanswered', { host: to.host, port: to.port });
+      } else if (outcome.kind === 'unreachable') {
+        stats.notifyUnsent += 1;
+        log.warn('pnp notify not sent', { host: to.host, port: to.port, error: outcome.reason });
+      }
+    }, (e: unknown) => log.warn('pnp notify failed', { error: e instanceof Error ? e.message : String(e) }));
   };
 
   const onSubscribe = async (req: SipRequest, pnp: PnpRequest, rinfo: dgram.RemoteInfo): Promise<void> => {
@@ -325,7 +310,7 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
     }
     const m = parsed.message;
     if (m.kind === 'response') {
-      onResponse(m);
+      if (!notifies.receive(m, rinfo)) stats.ignored += 1;
       return;
     }
     const rec = recognisePnpSubscribe(m);
@@ -347,8 +332,7 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
     close: async () => {
       if (closed) return;
       closed = true;
-      for (const n of notifies.values()) n.timers.forEach((t) => clearTimeout(t));
-      notifies.clear();
+      notifies.cancelAll();
       await Promise.all([socket, groupSocket].map((s) => (s ? new Promise<void>((resolve) => s.close(() => resolve())) : undefined)));
     },
   };

@@ -4,17 +4,21 @@
  * `<mac>-directory.xml`, ...), both behind the shared pipeline's rules.
  */
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { HotdeskError } from '../core/errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HotdeskError, isHotdeskError } from '../core/errors.js';
 import { normalizeMac } from '../core/model.js';
 import type { AcceptedCredential, AuthCheck, FileRequest, PipelineStore, ProvisioningPipeline, ServedFile } from './provisioning-pipeline.js';
 import { sanitizeFileName } from './provisioning-pipeline.js';
 import { DigestAuthority, parseDigestAuthorization } from './http-digest-auth.js';
+import type { FirmwareFiles } from './firmware-files.js';
 import { FailureLimiter } from './rate-limiter.js';
 import type { Logger } from './logger.js';
-import { sendError } from './http-respond.js';
 import { recordFetch, since } from './metrics.js';
+import { guardMethods } from './http/method-guard.js';
+import { remoteAddressOf } from './http/remote-address.js';
+import type { HttpPlugin } from './http/server.js';
 
 /** Poly upload names: `<mac>-<what>` with a known suffix. */
 const UPLOAD_RE = /^([0-9a-fA-F]{12})-(app\.log|boot\.log|phone\.cfg|web\.cfg|directory\.xml|calls\.xml|license\.cfg)$/;
@@ -27,14 +31,10 @@ export interface ProvisioningHttpOptions {
   readonly clock: () => number;
   readonly log: Logger;
   readonly limiter: FailureLimiter;
+  /** Firmware images for `/firmware/<name>` (absent = not served over HTTP). */
+  readonly firmware?: FirmwareFiles;
   /** Upload size limit in bytes (default 1 MiB). */
   readonly maxUploadBytes?: number;
-}
-
-/** The remote address without the IPv4-mapped prefix. */
-export function remoteAddressOf(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 /** Path (without query) exactly as sent: what digest `uri` must match. */
@@ -70,82 +70,59 @@ function digestCheck(req: IncomingMessage, digest: DigestAuthority, now: number)
   };
 }
 
-/** Handles GET/HEAD of phone files and PUT uploads. */
-export function createProvisioningHandler(o: ProvisioningHttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
+/** An upload that passed its checks: where it goes. */
+interface UploadTarget {
+  readonly mac: string;
+  readonly name: string;
+}
+
+/** The phone-file, upload and firmware routes. */
+export function provisioningRoutes(o: ProvisioningHttpOptions): HttpPlugin {
   const maxUpload = o.maxUploadBytes ?? 1024 * 1024;
+  const uploads = new WeakMap<FastifyRequest, UploadTarget>();
 
-  const challenge = (req: IncomingMessage, res: ServerResponse, now: number, stale: boolean): void => {
-    res.setHeader('WWW-Authenticate', o.digest.challenge(now, stale, remoteAddressOf(req)));
+  /** Refusals are logged (code, source, path: never a credential) and counted. */
+  const refused = (request: FastifyRequest, reply: FastifyReply, e: Error, done: () => void): void => {
+    const code = isHotdeskError(e) ? e.code : 'internal';
+    if (request.method !== 'PUT') recordFetch('http', null, code, reply.elapsedTime / 1000);
+    o.log.info('provisioning refused', { code, ip: remoteAddressOf(request.raw), path: requestTarget(request.raw).path.slice(0, 128) });
+    done();
   };
 
-  const refuse = (req: IncomingMessage, res: ServerResponse, err: HotdeskError, now: number): void => {
-    if (err.code === 'auth-required' || err.code === 'auth-failed') challenge(req, res, now, err.detail['stale'] === true);
-    o.log.info('provisioning refused', { code: err.code, ip: remoteAddressOf(req), path: requestTarget(req).path.slice(0, 128) });
-    sendError(res, err);
-  };
-
-  const get = (req: IncomingMessage, res: ServerResponse): void => {
+  const get = (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> => {
+    const req = request.raw;
     const now = o.clock();
-    const { path } = requestTarget(req);
     const fileReq: FileRequest = {
       protocol: 'http',
-      path,
+      path: requestTarget(req).path,
       ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
       remoteAddress: remoteAddressOf(req),
       authenticate: digestCheck(req, o.digest, now),
     };
     const started = performance.now();
-    const send = (served: ServedFile): void => {
+    const send = (served: ServedFile): FastifyReply => {
       recordFetch('http', served.vendor, 'ok', since(started));
-      const body = Buffer.from(served.file.body, 'utf8');
-      res.writeHead(200, {
-        'Content-Type': served.file.contentType,
-        'Content-Length': body.length,
-        'Cache-Control': 'no-store',
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
-      o.log.debug('file served', { mac: served.mac, file: served.file.name, secret: served.file.secret, ip: remoteAddressOf(req) });
-    };
-    const failed = (e: unknown): void => {
-      recordFetch('http', null, e instanceof HotdeskError ? e.code : 'internal', since(started));
-      refuse(req, res, e instanceof HotdeskError ? e : new HotdeskError('internal', 'internal error', {}, { cause: e }), now);
-      if (!(e instanceof HotdeskError)) o.log.error('provisioning failed', { error: String(e) });
+      o.log.debug('file served', { mac: served.mac, file: served.file.name, secret: served.file.secret, ip: fileReq.remoteAddress });
+      return reply.code(200).headers({ 'content-type': served.file.contentType, 'cache-control': 'no-store' }).send(Buffer.from(served.file.body, 'utf8'));
     };
     // With a render pool, cache misses render on a worker and the main thread keeps serving.
-    if (o.pipeline.rendersOffThread) {
-      o.pipeline.serveAsync(fileReq).then(send, failed);
-      return;
-    }
-    try {
-      send(o.pipeline.serve(fileReq));
-    } catch (e) {
-      failed(e);
-    }
+    return o.pipeline.rendersOffThread ? o.pipeline.serveAsync(fileReq).then(send) : send(o.pipeline.serve(fileReq));
   };
 
-  const put = (req: IncomingMessage, res: ServerResponse): void => {
+  /** Checks an upload before its body is read: name, source, phone, credential, declared size. */
+  const checkUpload = async (request: FastifyRequest): Promise<void> => {
+    const req = request.raw;
     const now = o.clock();
     const ip = remoteAddressOf(req);
-    let name: string;
-    try {
-      name = sanitizeFileName(requestTarget(req).path, true);
-    } catch (e) {
-      refuse(req, res, e as HotdeskError, now);
-      req.resume();
-      return;
-    }
+    const name = sanitizeFileName(requestTarget(req).path, true);
     const m = UPLOAD_RE.exec(name);
     const mac = m?.[1] ? normalizeMac(m[1]) : null;
-    const fail = (err: HotdeskError): void => {
-      req.resume();
-      refuse(req, res, err, now);
-    };
-    if (!m || !mac) return fail(new HotdeskError('write-refused', 'uploads are accepted only for <mac>-app.log, -boot.log, -phone.cfg, -directory.xml and similar'));
-    if (o.limiter.blocked(ip, now)) return fail(new HotdeskError('rate-limited'));
+    if (!m || !mac) throw new HotdeskError('write-refused', 'uploads are accepted only for <mac>-app.log, -boot.log, -phone.cfg, -directory.xml and similar');
+    if (o.limiter.blocked(ip, now)) throw new HotdeskError('rate-limited');
     const runtime = o.store.phoneRuntime(mac);
     if (!runtime) {
       o.limiter.fail(ip, now);
-      return fail(new HotdeskError('unknown-phone', 'unknown phone'));
+      throw new HotdeskError('unknown-phone', 'unknown phone');
     }
     const site = o.store.getSite();
     const accepted: AcceptedCredential[] = [{ kind: 'own', username: runtime.provUsername, password: runtime.provPassword }];
@@ -153,52 +130,53 @@ export function createProvisioningHandler(o: ProvisioningHttpOptions): (req: Inc
     const verdict = digestCheck(req, o.digest, now)(accepted);
     if (verdict.status !== 'ok') {
       if (verdict.status === 'bad') o.limiter.fail(ip, now);
-      return fail(new HotdeskError(verdict.status === 'bad' ? 'auth-failed' : 'auth-required', undefined, verdict.status === 'stale' ? { stale: true } : {}));
+      throw new HotdeskError(verdict.status === 'bad' ? 'auth-failed' : 'auth-required', undefined, verdict.status === 'stale' ? { stale: true } : {});
     }
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > maxUpload) return fail(new HotdeskError('too-large', `uploads are limited to ${maxUpload} bytes`));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let aborted = false;
-    req.on('data', (c: Buffer) => {
-      if (aborted) return;
-      size += c.length;
-      if (size > maxUpload) {
-        aborted = true;
-        refuse(req, res, new HotdeskError('too-large', `uploads are limited to ${maxUpload} bytes`), now);
-        req.resume();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (aborted) return;
-      try {
-        const dir = join(o.dataDir, 'uploads', mac);
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const tmp = join(dir, `.${name}.tmp`);
-        writeFileSync(tmp, Buffer.concat(chunks), { mode: 0o600 });
-        renameSync(tmp, join(dir, name.toLowerCase()));
-        res.writeHead(201, { 'Content-Length': 0 });
-        res.end();
-      } catch (e) {
-        o.log.error('upload store failed', { mac, error: String(e) });
-        sendError(res, new HotdeskError('storage-error', 'could not store upload'));
-      }
-    });
+    if (Number(req.headers['content-length'] ?? '0') > maxUpload) throw new HotdeskError('too-large', `uploads are limited to ${maxUpload} bytes`);
+    uploads.set(request, { mac, name });
   };
 
-  return (req, res) => {
-    switch (req.method) {
-      case 'GET':
-      case 'HEAD':
-        return get(req, res);
-      case 'PUT':
-        return put(req, res);
-      default:
-        req.resume();
-        res.setHeader('Allow', 'GET, HEAD, PUT');
-        return sendError(res, new HotdeskError('method-not-allowed'));
+  const put = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const target = uploads.get(request);
+    if (!target) throw new HotdeskError('internal', 'upload without checks');
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    try {
+      const dir = join(o.dataDir, 'uploads', target.mac);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const tmp = join(dir, `.${target.name}.tmp`);
+      writeFileSync(tmp, body, { mode: 0o600 });
+      renameSync(tmp, join(dir, target.name.toLowerCase()));
+    } catch (e) {
+      o.log.error('upload store failed', { mac: target.mac, error: String(e) });
+      throw new HotdeskError('storage-error', 'could not store upload');
+    }
+    return reply.code(201).header('content-length', '0').send();
+  };
+
+  return async (app) => {
+    // Uploads are raw bytes, whatever the phone calls them.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxUpload }, (_request, body, done) => done(null, body));
+    app.route({ method: ['GET', 'HEAD'], url: '/*', schema: { hide: true }, onError: refused, handler: get });
+    app.route({ method: 'PUT', url: '/*', schema: { hide: true }, bodyLimit: maxUpload, onRequest: checkUpload, onError: refused, handler: put });
+    guardMethods(app, '/*', ['GET', 'HEAD', 'PUT']);
+    const firmware = o.firmware;
+    if (firmware) {
+      app.route({
+        method: ['GET', 'HEAD'],
+        url: '/firmware/*',
+        schema: { hide: true },
+        handler: (request, reply) => {
+          let name: string;
+          try {
+            name = decodeURIComponent(requestTarget(request.raw).path.slice('/firmware/'.length));
+          } catch {
+            throw new HotdeskError('bad-request', 'malformed path');
+          }
+          return reply.code(200).type('application/octet-stream').send(firmware.read(name));
+        },
+      });
+      guardMethods(app, '/firmware/*', ['GET', 'HEAD']);
     }
   };
 }

@@ -13,8 +13,10 @@
  * to its own authenticated phone.
  */
 import { HotdeskError } from '../core/errors.js';
+import { PROVISIONING_FILE_NAME, requireFileName } from '../protocols/file-name.js';
 import type { AuditEvent, Phone, Session, SiteSettings, User, Vendor } from '../core/model.js';
 import type { AgentUrls, Credential, Identification, IdentityKey, PhoneFile, RenderInput, VendorDriver } from '../vendors/driver.js';
+import type { FirmwareProfile } from '../vendors/firmware-profile.js';
 import { AllowList } from './cidr.js';
 import { FailureLimiter } from './rate-limiter.js';
 import { serveCommonFile } from './common-files.js';
@@ -49,9 +51,9 @@ export interface PhoneRuntimeView {
   readonly screenToken: string;
 }
 
-/** Firmware profiles lookup. */
+/** Firmware profiles lookup (a `FirmwareProfiles`). */
 export interface ProfileLookup {
-  find(vendor: Vendor, model: string): unknown;
+  find(vendor: Vendor, model: string): FirmwareProfile | undefined;
 }
 
 /** How a requester proved who it is, as checked by the protocol shell. */
@@ -106,7 +108,7 @@ interface ServeContext {
   readonly driver: VendorDriver;
   readonly phone: Phone;
   readonly runtime: PhoneRuntimeView;
-  readonly profile: unknown;
+  readonly profile: FirmwareProfile;
   /** Render-cache key (MAC, revision, provisioning username, lower-cased name; an import bumps the revision of every phone whose inputs changed, templates load at start-up). */
   readonly key: string;
   /** The cached file, when there is one. */
@@ -115,30 +117,14 @@ interface ServeContext {
   readonly authorised?: 'own' | 'bootstrap' | 'tftp';
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /**
- * Turns a requested path into a bare file name, refusing traversal in every
- * spelling: `..`, absolute paths, backslashes, percent-encoded separators or
- * dots, NUL, nested directories.
+ * A requested provisioning path as a bare file name (protocols/file-name.ts,
+ * {@link PROVISIONING_FILE_NAME}): traversal in any spelling is
+ * `path-traversal`, a nested or odd name `unknown-file`, a malformed encoding
+ * or over-long path `bad-request`. `percentEncoded`: an HTTP path.
  */
 export function sanitizeFileName(raw: string, percentEncoded: boolean): string {
-  if (raw.length > 512) throw new HotdeskError('bad-request', 'path too long');
-  let p = raw;
-  if (percentEncoded) {
-    try {
-      p = decodeURIComponent(raw);
-    } catch {
-      throw new HotdeskError('bad-request', 'malformed percent-encoding in path');
-    }
-  }
-  if (p.includes('\0') || p.includes('\\')) throw new HotdeskError('path-traversal', 'path refused');
-  if (p.startsWith('/')) p = p.slice(1);
-  if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) throw new HotdeskError('path-traversal', 'path refused');
-  if (p.split('/').some((seg) => seg === '..' || seg === '.')) throw new HotdeskError('path-traversal', 'path refused');
-  if (p.includes('/')) throw new HotdeskError('unknown-file', 'only files at the provisioning root are served');
-  if (!NAME_RE.test(p)) throw new HotdeskError('unknown-file', 'not a provisioning file name');
-  return p;
+  return requireFileName(raw, { ...PROVISIONING_FILE_NAME, percentEncoded });
 }
 
 /** True when `body` holds the phone's screen token (action-URL and XML-browser URLs carry it). */

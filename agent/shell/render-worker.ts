@@ -62,10 +62,8 @@ function main(): void {
     try {
       const driver = drivers.find((d) => d.vendor === req.vendor);
       if (!driver) throw new HotdeskError('unknown-file', `no driver for ${req.vendor}`);
-      // The cloned profile lost its "already validated" mark: use this thread's own validated copy (same files).
-      const local = profiles.find(req.input.phone.vendor, req.input.phone.model);
-      const input: RenderInput = local ? { ...req.input, profile: local } : req.input;
-      reply = { type: 'result', id: req.id, ok: true, file: driver.render(input, req.name) };
+      // The input's profile is a structured clone of one the main thread loaded and validated.
+      reply = { type: 'result', id: req.id, ok: true, file: driver.render(req.input, req.name) };
     } catch (e) {
       reply = { type: 'result', id: req.id, ok: false, error: errorData(e) };
     }

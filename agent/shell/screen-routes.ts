@@ -12,9 +12,11 @@
  * PIN lockout are identical: an unknown short number gets the wrong-PIN
  * screen. A refused PIN (`wrong-pin`, `locked`) also counts against the
  * requesting address in the per-source failure limit.
+ *
+ * A Fastify plugin on `/xml/*` (GET, HEAD, POST; bodies are ignored).
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HotdeskError, isHotdeskError } from '../core/errors.js';
 import { isPinRefusal } from '../core/hotdesk-machine.js';
 import type { DeskOutcome } from '../core/model.js';
@@ -22,10 +24,10 @@ import { normalizeMac } from '../core/model.js';
 import type { Store } from '../store/store.js';
 import type { ScreenContext, VendorDriver } from '../vendors/driver.js';
 import type { HotdeskService } from './hotdesk-service.js';
-import type { HttpRoute } from './http-server.js';
-import { sendText } from './http-respond.js';
+import { refuseMethod } from './http/method-guard.js';
+import { remoteAddressOf } from './http/remote-address.js';
+import type { HttpPlugin } from './http/server.js';
 import type { Logger } from './logger.js';
-import { remoteAddressOf } from './provisioning-http.js';
 import type { FailureLimiter } from './rate-limiter.js';
 
 export interface ScreenRouteDeps {
@@ -57,14 +59,15 @@ function badInput(mac: string, message: string): DeskOutcome {
   return { code: 'ask-extension', prompt: 'ask-extension', phone: mac, message };
 }
 
+const SCREEN_METHODS = ['GET', 'HEAD', 'POST'];
+
 /** Routes for `/xml/<mac>/<token>/...`. */
-export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
-  const handle = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
-    req.resume();
+export function screenRoutes(d: ScreenRouteDeps): HttpPlugin {
+  const handle = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const now = d.clock();
-    const ip = remoteAddressOf(req);
-    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') throw new HotdeskError('method-not-allowed');
+    const ip = remoteAddressOf(request.raw);
     if (d.limiter.blocked(ip, now)) throw new HotdeskError('rate-limited');
+    const url = new URL(request.raw.url ?? '/', 'http://agent.invalid');
     const segs = url.pathname.split('/').slice(2).map((s) => {
       try {
         return decodeURIComponent(s);
@@ -97,7 +100,8 @@ export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
       };
     };
     const q = url.searchParams;
-    const act = (fn: () => DeskOutcome): void => {
+    const sendText = (body: string, contentType: string): FastifyReply => reply.code(200).header('Cache-Control', 'no-store').type(contentType).send(body);
+    const act = (fn: () => DeskOutcome): FastifyReply => {
       let outcome: DeskOutcome;
       try {
         outcome = fn();
@@ -108,16 +112,16 @@ export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
       if (isPinRefusal(outcome)) d.limiter.fail(ip, now);
       d.onCommitted?.();
       const s = driver.screens.renderResult(ctx(), outcome);
-      sendText(res, 200, s.body, s.contentType);
+      return sendText(s.body, s.contentType);
     };
     // A phone without hot-desking (lift, canteen) shows "not allowed" instead of a menu or form (docs/behaviour.md §4).
-    const notAllowed = (): void => {
+    const notAllowed = (): FastifyReply => {
       const s = driver.screens.renderResult(ctx(), { code: 'not-allowed', prompt: 'not-allowed', phone: mac, message: 'hot-desking is not enabled on this phone' });
-      sendText(res, 200, s.body, s.contentType);
+      return sendText(s.body, s.contentType);
     };
-    const login = (ext: string, pin: string): void => {
+    const login = (ext: string, pin: string): FastifyReply => {
       if (!DIGITS.test(ext)) return act(() => badInput(mac, 'short number: digits only'));
-      act(() => d.service.screenLogin(mac, ext, pin));
+      return act(() => d.service.screenLogin(mac, ext, pin));
     };
 
     switch (action) {
@@ -125,7 +129,7 @@ export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
       case 'menu': {
         if (!phone.hotdesk) return notAllowed();
         const s = driver.screens.renderMenu(ctx());
-        return sendText(res, 200, s.body, s.contentType);
+        return sendText(s.body, s.contentType);
       }
       case 'login': {
         if (!phone.hotdesk) return notAllowed();
@@ -133,10 +137,10 @@ export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
         if (ext !== undefined && ext !== '') {
           if (!DIGITS.test(ext)) return act(() => badInput(mac, 'short number: digits only'));
           const s = driver.screens.renderPinForm(ctx(), ext);
-          return sendText(res, 200, s.body, s.contentType);
+          return sendText(s.body, s.contentType);
         }
         const s = driver.screens.renderLoginForm(ctx());
-        return sendText(res, 200, s.body, s.contentType);
+        return sendText(s.body, s.contentType);
       }
       case 'submit':
         return login(arg ?? q.get('ext') ?? '', q.get('pin') ?? '');
@@ -146,5 +150,18 @@ export function createScreenRoutes(d: ScreenRouteDeps): HttpRoute[] {
         throw new HotdeskError('not-found', 'no such screen');
     }
   };
-  return [{ name: 'screens', match: (url) => url.pathname.startsWith('/xml/'), handle }];
+  return async (app) => {
+    // Phones may POST their forms; the answer depends on the URL only, so bodies are read and dropped.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_request, _body, done) => done(null, undefined));
+    app.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url: '/xml/*',
+      schema: { hide: true },
+      onRequest: async (request, reply) => {
+        if (!SCREEN_METHODS.includes(request.method)) refuseMethod(reply, SCREEN_METHODS);
+      },
+      handler: async (request, reply) => handle(request, reply),
+    });
+  };
 }

@@ -1,9 +1,9 @@
 /**
  * Sends SIP NOTIFY check-sync to phones over UDP (docs/behaviour.md §9,
- * docs/vendors.md "Check-sync") as an RFC 3261 §17.1.2
- * non-INVITE client transaction: retransmit on timer E (T1 doubling up to
- * T2, T2 once a provisional answer arrived), give up on timer F (64*T1),
- * answer one 401/407 challenge with digest credentials (RFC 3261 §22.2).
+ * docs/vendors.md "Check-sync") as an RFC 3261 §17.1.2 non-INVITE client
+ * transaction (retransmissions and timers: protocols/sip-client-transaction.ts,
+ * run by sip-transaction-driver.ts), and answers one 401/407 challenge with
+ * digest credentials (RFC 3261 §22.2).
  *
  * One UDP socket carries every transaction; responses are matched by Via
  * branch and CSeq, and accepted only from the address and port the NOTIFY was
@@ -18,9 +18,10 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { HotdeskError } from '../core/errors.js';
 import { buildDigestAuthorization, chooseDigestChallenge } from '../protocols/sip-digest.js';
-import { buildCheckSyncNotify, checkSyncRequestUri, getHeader, getHeaders, parseCSeq, parseSipMessage, parseVia, toBranch } from '../protocols/sip-message.js';
+import { buildCheckSyncNotify, checkSyncRequestUri, getHeaders, parseSipMessage, toBranch } from '../protocols/sip-message.js';
 import type { SipResponse } from '../protocols/sip-message.js';
 import { silentLogger, type Logger } from './logger.js';
+import { SipTransactionDriver } from './sip-transaction-driver.js';
 
 /** Options of {@link SipNotifier}. */
 export interface SipNotifierOptions {
@@ -72,37 +73,25 @@ export interface NotifyResult {
   readonly elapsedMs: number;
 }
 
-interface Transaction {
-  readonly branch: string;
-  readonly cseq: number;
-  /** Where the request went: answers from anywhere else are ignored. */
-  readonly host: string;
-  readonly port: number;
-  readonly onResponse: (res: SipResponse) => void;
-}
-
 const rand = (bytes: number): string => randomBytes(bytes).toString('hex');
 
 /** A check-sync NOTIFY sender bound to one UDP socket. */
 export class SipNotifier {
   private readonly socket: dgram.Socket;
-  private readonly t1: number;
-  private readonly t2: number;
-  private readonly timeoutMs: number;
+  private readonly transactions: SipTransactionDriver;
   private readonly log: Logger;
-  private readonly pending = new Map<string, Transaction>();
-  private readonly cancellers = new Set<(e: Error) => void>();
   private readonly localFor = new Map<string, Promise<string>>();
   private ready: Promise<void> | null = null;
   private closed = false;
   private boundPort = 0;
 
   constructor(private readonly opts: SipNotifierOptions = {}) {
-    this.t1 = opts.t1Ms ?? 500;
-    this.t2 = opts.t2Ms ?? 4000;
-    this.timeoutMs = opts.timeoutMs ?? 64 * this.t1;
     this.log = opts.log ?? silentLogger;
     this.socket = dgram.createSocket({ type: opts.host && isIP(opts.host) === 6 ? 'udp6' : 'udp4' });
+    this.transactions = new SipTransactionDriver({
+      socket: this.socket,
+      timers: { t1Ms: opts.t1Ms, t2Ms: opts.t2Ms, timeoutMs: opts.timeoutMs },
+    });
     this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.socket.on('error', (e) => this.log.warn('sip notifier socket error', { error: e.message }));
   }
@@ -152,14 +141,15 @@ export class SipNotifier {
 
   /** Number of transactions waiting for an answer. */
   get inFlight(): number {
-    return this.pending.size;
+    return this.transactions.size;
   }
 
   /**
-   * Sends NOTIFY and resolves with the final status. Rejects with
-   * HotdeskError `sip-timeout` when no final answer arrives before timer F
-   * (or the datagram cannot be sent). A 401/407 is answered once when
-   * credentials are given; otherwise its status is returned.
+   * Sends NOTIFY and resolves with the final status, whatever it is (the
+   * caller decides what a refusal means). Rejects with HotdeskError
+   * `sip-timeout` when no final answer arrives before timer F, and
+   * `sip-unreachable` when the datagram cannot be sent. A 401/407 is answered
+   * once when credentials are given; otherwise its status is returned.
    */
   async notify(req: NotifyRequest): Promise<NotifyResult> {
     if (this.closed) throw new HotdeskError('internal', 'SIP notifier is closed');
@@ -213,90 +203,26 @@ export class SipNotifier {
     }
   }
 
-  /** One client transaction: send, retransmit on timer E, stop at timer F or a final answer. */
-  private transact(branch: string, cseq: number, wire: Buffer, req: NotifyRequest): Promise<{ res: SipResponse; sent: number }> {
-    return new Promise((resolve, reject) => {
-      let sent = 0;
-      let interval = this.t1;
-      let timerE: NodeJS.Timeout | undefined;
-      let proceeding = false;
-      const finish = (): void => {
-        clearTimeout(timerE);
-        clearTimeout(timerF);
-        this.pending.delete(branch);
-        this.cancellers.delete(cancel);
-      };
-      const cancel = (e: Error): void => {
-        finish();
-        reject(e);
-      };
-      const send = (): void => {
-        sent += 1;
-        this.socket.send(wire, req.port, req.host, (err) => {
-          if (err) {
-            cancel(
-              new HotdeskError('sip-timeout', `SIP NOTIFY to ${req.host}:${req.port} could not be sent`, {
-                host: req.host,
-                port: req.port,
-                reason: err.message,
-              }),
-            );
-          }
-        });
-      };
-      const armE = (): void => {
-        timerE = setTimeout(() => {
-          send();
-          interval = proceeding ? this.t2 : Math.min(interval * 2, this.t2);
-          armE();
-        }, interval);
-      };
-      const timerF = setTimeout(() => {
-        cancel(
-          new HotdeskError('sip-timeout', `no final SIP answer from ${req.host}:${req.port}`, {
-            host: req.host,
-            port: req.port,
-            attempts: sent,
-          }),
-        );
-      }, this.timeoutMs);
-      this.cancellers.add(cancel);
-      this.pending.set(branch, {
-        branch,
-        cseq,
-        host: req.host,
-        port: req.port,
-        onResponse: (res) => {
-          if (res.status < 200) {
-            // Proceeding state (RFC 3261 §17.1.2.2): retransmit every T2.
-            if (!proceeding) {
-              proceeding = true;
-              interval = this.t2;
-              clearTimeout(timerE);
-              armE();
-            }
-            return;
-          }
-          finish();
-          resolve({ res, sent });
-        },
-      });
-      send();
-      armE();
-    });
+  /** One client transaction: resolves with the final answer, rejects with a coded error otherwise. */
+  private async transact(branch: string, cseq: number, wire: Buffer, req: NotifyRequest): Promise<{ res: SipResponse; sent: number }> {
+    if (this.closed) throw new HotdeskError('internal', 'SIP notifier closed');
+    const to = { host: req.host, port: req.port };
+    const outcome = await this.transactions.start({ wire, branch, cseq, method: 'NOTIFY', to });
+    switch (outcome.kind) {
+      case 'final':
+        return { res: outcome.response, sent: outcome.sent };
+      case 'timeout':
+        throw new HotdeskError('sip-timeout', `no final SIP answer from ${req.host}:${req.port}`, { ...to, attempts: outcome.sent });
+      case 'unreachable':
+        throw new HotdeskError('sip-unreachable', `SIP NOTIFY to ${req.host}:${req.port} could not be sent`, { ...to, reason: outcome.reason });
+      case 'cancelled':
+        throw new HotdeskError('internal', 'SIP notifier closed');
+    }
   }
 
   private onMessage(msg: Buffer, from: dgram.RemoteInfo): void {
     const parsed = parseSipMessage(msg);
-    if (!parsed.ok || parsed.message.kind !== 'response') return;
-    const res = parsed.message;
-    const via = parseVia(getHeaders(res, 'Via')[0] ?? '');
-    const cseq = parseCSeq(getHeader(res, 'CSeq'));
-    if (!via?.branch || !cseq || cseq.method !== 'NOTIFY') return;
-    const tx = this.pending.get(via.branch);
-    if (!tx || tx.cseq !== cseq.seq) return;
-    if (!sameHost(from.address, tx.host) || from.port !== tx.port) return;
-    tx.onResponse(res);
+    if (parsed.ok && parsed.message.kind === 'response') this.transactions.receive(parsed.message, from);
   }
 
   /** Our address as seen from `target` (cached per target). */
@@ -316,7 +242,7 @@ export class SipNotifier {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const cancel of [...this.cancellers]) cancel(new HotdeskError('internal', 'SIP notifier closed'));
+    this.transactions.cancelAll();
     if (this.ready) await this.ready.catch(() => undefined);
     await new Promise<void>((resolve) => {
       try {
@@ -326,12 +252,6 @@ export class SipNotifier {
       }
     });
   }
-}
-
-/** True when a datagram's source address is the host a request went to (IPv4-mapped forms equal). */
-function sameHost(source: string, target: string): boolean {
-  const strip = (a: string): string => (a.startsWith('::ffff:') ? a.slice(7) : a).toLowerCase();
-  return strip(source) === strip(target);
 }
 
 /**

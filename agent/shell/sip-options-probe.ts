@@ -1,9 +1,10 @@
 /**
  * "Is the PBX registrar alive?": one SIP OPTIONS request over UDP (RFC 3261
- * §11, the capability query any UA or registrar must answer, usually 200),
- * retransmitted on timer E (T1 doubling, RFC 3261 §17.1.2.2) until an answer
- * or the timeout. Any final answer, even 404 or 405, proves a SIP stack
- * listens. The answer's `Date` header (RFC 3261 §20.17) gives the PBX clock.
+ * §11, the capability query any UA or registrar must answer, usually 200), as
+ * an RFC 3261 §17.1.2 non-INVITE client transaction (sip-transaction-driver.ts)
+ * whose timer F is the probe's timeout. Any final answer, even 404 or 405,
+ * proves a SIP stack listens. The answer's `Date` header (RFC 3261 §20.17)
+ * gives the PBX clock.
  *
  * The socket is connected to the target, so an ICMP port-unreachable comes
  * back as ECONNREFUSED at once instead of a silent timeout.
@@ -12,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { buildRequest, formatHost, getHeader, parseSipMessage, toBranch } from '../protocols/sip-message.js';
+import { SipTransactionDriver } from './sip-transaction-driver.js';
 
 /** What the probe found. */
 export type OptionsProbeResult =
@@ -35,37 +37,29 @@ const hex = (n: number): string => randomBytes(n).toString('hex');
 /** Sends OPTIONS to `host:port` over UDP and waits for a final answer. */
 export function probeSipOptions(o: OptionsProbeOptions): Promise<OptionsProbeResult> {
   const timeoutMs = o.timeoutMs ?? 3_000;
-  const t1 = o.t1Ms ?? 500;
   const sock = dgram.createSocket(isIPv6(o.host) ? 'udp6' : 'udp4');
+  const transactions = new SipTransactionDriver({ socket: sock, connected: true, timers: { t1Ms: o.t1Ms ?? 500, timeoutMs } });
   const branch = toBranch(hex(8));
   return new Promise<OptionsProbeResult>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    let deadline: NodeJS.Timeout | undefined;
     let settled = false;
-    const started = performance.now();
     const done = (r: OptionsProbeResult): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      clearTimeout(deadline);
+      transactions.cancelAll();
       sock.close();
       resolve(r);
     };
+    // Connected socket: an ICMP port-unreachable arrives as ECONNREFUSED.
     sock.on('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? { kind: 'refused' } : { kind: 'error', message: e.code ?? e.message }));
-    sock.on('message', (data) => {
+    sock.on('message', (data, from) => {
       const parsed = parseSipMessage(data);
-      if (!parsed.ok || parsed.message.kind !== 'response') return;
-      const res = parsed.message;
-      if (!(getHeader(res, 'Via') ?? '').includes(branch) || res.status < 200) return;
-      const date = getHeader(res, 'Date');
-      const server = getHeader(res, 'Server') ?? getHeader(res, 'User-Agent');
-      done({ kind: 'answered', status: res.status, reason: res.reason, rttMs: performance.now() - started, ...(date !== undefined ? { date } : {}), ...(server !== undefined ? { server: server.slice(0, 120) } : {}) });
+      if (parsed.ok && parsed.message.kind === 'response') transactions.receive(parsed.message, from);
     });
     sock.connect(o.port, o.host, () => {
       const local = sock.address();
       const sentBy = `${formatHost(local.address)}:${local.port}`;
       const target = `sip:${formatHost(o.host)}:${o.port}`;
-      const msg = Buffer.from(
+      const wire = Buffer.from(
         buildRequest({
           method: 'OPTIONS',
           uri: target,
@@ -81,17 +75,24 @@ export function probeSipOptions(o: OptionsProbeOptions): Promise<OptionsProbeRes
           ],
         }),
       );
-      let interval = t1;
-      const send = (): void => {
-        if (settled) return;
-        sock.send(msg, (err) => {
-          if (err) done({ kind: 'error', message: (err as NodeJS.ErrnoException).code ?? err.message });
-        });
-        timer = setTimeout(send, interval);
-        interval = Math.min(interval * 2, 4_000);
-      };
-      send();
-      deadline = setTimeout(() => done({ kind: 'timeout', waitedMs: timeoutMs }), timeoutMs);
+      // The peer's address as connected (a name in `host` is resolved once, here).
+      const peer = sock.remoteAddress();
+      void transactions.start({ wire, branch, cseq: 1, method: 'OPTIONS', to: { host: peer.address, port: peer.port } }).then((outcome) => {
+        switch (outcome.kind) {
+          case 'final': {
+            const res = outcome.response;
+            const date = getHeader(res, 'Date');
+            const server = getHeader(res, 'Server') ?? getHeader(res, 'User-Agent');
+            return done({ kind: 'answered', status: res.status, reason: res.reason, rttMs: outcome.elapsedMs, ...(date !== undefined ? { date } : {}), ...(server !== undefined ? { server: server.slice(0, 120) } : {}) });
+          }
+          case 'timeout':
+            return done({ kind: 'timeout', waitedMs: timeoutMs });
+          case 'unreachable':
+            return done(outcome.code === 'ECONNREFUSED' ? { kind: 'refused' } : { kind: 'error', message: outcome.code ?? outcome.reason });
+          case 'cancelled':
+            return undefined;
+        }
+      });
     });
   });
 }

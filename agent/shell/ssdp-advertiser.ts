@@ -19,7 +19,7 @@ import {
   type SsdpAdvert,
 } from '../protocols/ssdp-message.js';
 import { silentLogger, type Logger } from './logger.js';
-import { joinMulticastOnEveryInterface } from './multicast-join.js';
+import { joinMulticastOnEveryInterface, multicastJoinError } from './multicast-join.js';
 
 /** Options of {@link startSsdpAdvertiser}. */
 export interface SsdpAdvertiserOptions {
@@ -99,7 +99,7 @@ export async function startSsdpAdvertiser(opts: SsdpAdvertiserOptions): Promise<
     socket.setMulticastLoopback(true);
   } catch (e) {
     socket.close();
-    throw new HotdeskError('bad-request', `cannot join SSDP group ${group}`, {}, { cause: e });
+    throw multicastJoinError(group, opts.interfaceAddress, e);
   }
   const port = socket.address().port;
   const dest = { group, port };

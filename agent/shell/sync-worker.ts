@@ -197,7 +197,8 @@ export class SyncWorker {
     } catch (e) {
       if (this.stopped) return; // shutting down: the notifier cancelled the transaction
       if (!isHotdeskError(e, 'sip-timeout')) this.o.log.warn('notify failed', { mac: p.mac, error: String(e) });
-      this.o.store.appendAudit({ kind: 'sync-sent', at: this.o.clock(), phone: p.mac, detail: { revision: p.revision, via: 'sip', status: 'timeout' } });
+      const status = isHotdeskError(e, 'sip-unreachable') ? 'unreachable' : 'timeout';
+      this.o.store.appendAudit({ kind: 'sync-sent', at: this.o.clock(), phone: p.mac, detail: { revision: p.revision, via: 'sip', status } });
     }
     if (!this.o.httpFallback) return;
     try {

@@ -59,6 +59,12 @@ export const TFTP_ERROR_MAP: Record<ErrorCode, number> = {
   busy: OTHER,
   'backup-invalid': OTHER,
   'data-dir-not-empty': OTHER,
+  'sip-unreachable': OTHER,
+  'network-unavailable': OTHER,
+  'session-required': ACCESS,
+  'sign-in-failed': ACCESS,
+  'csrf-failed': ACCESS,
+  'role-forbidden': ACCESS,
 };
 
 /** The TFTP error code and secret-free text for an error code. */

@@ -1,6 +1,6 @@
 /**
  * Read-only TFTP server: a thin `node:dgram` shell around the pure codec
- * (`protocols/tftp-packet.ts`), path check (`protocols/tftp-path.ts`) and
+ * (`protocols/tftp-packet.ts`), file-name check (`protocols/file-name.ts`) and
  * transfer state machine (`protocols/tftp-transfer.ts`).
  *
  * - Requests arrive on the listening port; each accepted read gets its own
@@ -13,8 +13,9 @@
  *   `TFTP_ERROR_MAP` only; the text sent is the catalog's fixed one-liner.
  * - Garbage on the listening port is answered with ERROR 4 (one datagram per
  *   datagram, no amplification) and otherwise ignored.
- * - A client that vanishes is resent to `maxRetries` times, then the transfer
- *   is dropped and its socket closed; other transfers carry on.
+ * - One timer per transfer, armed for the machine's `deadline` (an RTO adapted
+ *   to the measured round trip, RFC 6298 style). A client that vanishes is
+ *   resent to for about 40 s, then its transfer is dropped; others carry on.
  * - Slots are shared fairly (`protocols/tftp-slots.ts`): a per-address cap,
  *   a global cap, and, when the table is full, a new source evicts the oldest
  *   never-started transfer of the busiest source. A transfer whose client has
@@ -26,7 +27,7 @@ import dgram from 'node:dgram';
 import type { RemoteInfo } from 'node:dgram';
 import { HotdeskError, toHotdeskError, type ErrorCode } from '../core/errors.js';
 import { decodeTftpPacket, encodeTftpPacket, TFTP_ERROR_CODE } from '../protocols/tftp-packet.js';
-import { sanitizeTftpPath } from '../protocols/tftp-path.js';
+import { checkFileName, TFTP_FILE_NAME } from '../protocols/file-name.js';
 import { TftpSlotTable } from '../protocols/tftp-slots.js';
 import { abortTransfer, createTransfer, onAck, onTimeout, type TftpStep, type TftpTransferLimits, type TftpTransferState } from '../protocols/tftp-transfer.js';
 import type { LogFields, LogLevel } from './logger.js';
@@ -94,6 +95,8 @@ export interface TftpServerStats {
   readonly bytesOk: number;
   /** DATA payload bytes sent, resends included. */
   readonly bytesSent: number;
+  /** Datagrams sent again by finished transfers (OACK resends, DATA blocks sent more than once). */
+  readonly resent: number;
 }
 
 /** A running server. */
@@ -141,6 +144,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     ...(limits.maxRetries !== undefined ? { maxRetries: limits.maxRetries } : {}),
     ...(limits.maxTimeoutMs !== undefined ? { maxTimeoutMs: limits.maxTimeoutMs } : {}),
     ...(limits.firstAckTimeoutMs !== undefined ? { firstAckTimeoutMs: limits.firstAckTimeoutMs } : {}),
+    ...(limits.minTimeoutMs !== undefined ? { minTimeoutMs: limits.minTimeoutMs } : {}),
   };
   const family = opts.host.includes(':') ? 'udp6' : 'udp4';
   const main = dgram.createSocket({ type: family });
@@ -159,7 +163,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const live = new Map<Live, Slot>();
   /** Requests being resolved or transferred, by client TID `address|port`: a repeated RRQ from the same TID is ignored. */
   const slots = new TftpSlotTable<Slot>({ maxTransfers, maxPerSource });
-  const counters = { transfersOk: 0, transfersFailed: 0, refused: 0, refusedBusy: 0, evicted: 0, bytesOk: 0, bytesSent: 0 };
+  const counters = { transfersOk: 0, transfersFailed: 0, refused: 0, refusedBusy: 0, evicted: 0, bytesOk: 0, bytesSent: 0, resent: 0 };
   /** Transfer sockets open (bound and not yet closed). */
   let openSockets = 0;
   const socketCloses = new Set<Promise<void>>();
@@ -214,11 +218,14 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     live.delete(t);
     release(slot);
     counters.bytesSent += step.state.bytesSent;
-    const fields = { remote: `${t.remote.address}:${t.remote.port}`, path: t.path, bytes: t.state.data.length, ms: clock() - t.startedAt };
+    counters.resent += step.state.resent;
+    const s = step.state;
+    const fields = { remote: `${t.remote.address}:${t.remote.port}`, path: t.path, bytes: s.data.length, ms: clock() - t.startedAt, resent: s.resent };
     if (step.done) {
       counters.transfersOk++;
-      counters.bytesOk += t.state.data.length;
-      log('info', 'tftp transfer done', { ...fields, blksize: t.state.blksize, windowsize: t.state.windowsize });
+      counters.bytesOk += s.data.length;
+      const rtt = s.srttMs === null ? {} : { srttMs: Math.round(s.srttMs * 10) / 10, rtoMs: Math.round(s.rtoMs) };
+      log('info', 'tftp transfer done', { ...fields, blksize: s.blksize, windowsize: s.windowsize, ...rtt });
     } else {
       counters.transfersFailed++;
       log('warn', 'tftp transfer failed', { ...fields, reason: step.state.failure ?? 'unknown', acked: step.state.acked });
@@ -331,7 +338,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       return;
     }
     if (p.mode !== 'octet' && p.mode !== 'netascii') return refuse(remote, 'bad-request', { mode: printable(p.mode) });
-    const checked = sanitizeTftpPath(p.filename);
+    const checked = checkFileName(p.filename, TFTP_FILE_NAME);
     if (!checked.ok) return refuse(remote, checked.code, { path: printable(p.filename), reason: checked.reason });
     const slot: Slot = {
       key: `${remote.address}|${remote.port}`,
@@ -346,10 +353,10 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     const admission = slots.admit(slot);
     if (!admission.ok) {
       if (admission.reason === 'duplicate') return; // a client resending its RRQ: the transfer in progress answers it
-      return refuseBusy(remote, admission.reason, { path: checked.path, active: slots.size });
+      return refuseBusy(remote, admission.reason, { path: checked.name, active: slots.size });
     }
     if (admission.evicted) evict(admission.evicted);
-    const path = checked.path;
+    const path = checked.name;
     Promise.resolve()
       .then(() => opts.resolve({ path, remote, options: p.options }))
       .then(

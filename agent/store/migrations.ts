@@ -170,6 +170,31 @@ INSERT INTO pin_failures (scope, subject, at)
 DELETE FROM lock_counters WHERE lockouts = 0 AND locked_until = 0;
 `,
   },
+  {
+    version: 6,
+    name: 'web console accounts and sessions',
+    // Console accounts (scrypt password hashes, never the password) and their sessions.
+    // A session row is keyed by the SHA-256 of the cookie value, so a copy of the database
+    // opens no session; deleting the row ends the session at once (revocable).
+    sql: `
+CREATE TABLE admins (
+  name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+  role TEXT NOT NULL CHECK (role IN ('admin', 'helpdesk')),
+  password_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE console_sessions (
+  id_hash TEXT PRIMARY KEY,
+  admin_name TEXT NOT NULL REFERENCES admins (name) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  source TEXT NOT NULL
+);
+CREATE INDEX console_sessions_admin ON console_sessions (admin_name);
+`,
+  },
 ];
 
 /** Highest version the database has, 0 for a fresh one. */

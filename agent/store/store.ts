@@ -140,6 +140,10 @@ export class Store {
     let result: T;
     try {
       result = this.db.transaction(fn).immediate();
+    } catch (e) {
+      // Rolled back: nothing changed, nobody hears about it, and later changes are not held back.
+      if (outer) this.pending = null;
+      throw e;
     } finally {
       this.depth--;
     }

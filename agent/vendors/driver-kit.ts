@@ -6,7 +6,7 @@
  */
 import type { Transport, Vendor } from '../core/model.js';
 import type { CommonInput, Identification, PhoneFile, RenderInput } from './driver.js';
-import { asFirmwareProfile, type FirmwareProfile, type FirmwareProfiles } from './firmware-profile.js';
+import type { FirmwareProfile, FirmwareProfiles } from './firmware-profile.js';
 import { keyLayout } from './key-layout.js';
 import { buildRenderContext, type RenderContext } from './render-context.js';
 import type { OutputFormat, TemplateEngine } from './template-engine.js';
@@ -36,7 +36,7 @@ export interface Prepared {
 
 /** Profile, key layout and frozen context for `input`. */
 export function prepare(input: RenderInput, transportCodes: Readonly<Record<Transport, string | number>>, files: Readonly<Record<string, string>>): Prepared {
-  const profile = asFirmwareProfile(input.profile);
+  const { profile } = input;
   const layout = keyLayout(input.phone, profile, { hotdeskMenu: input.phone.hotdesk });
   return { profile, context: buildRenderContext(input, profile, layout, { transportCodes, files }) };
 }

@@ -7,6 +7,7 @@
  * or the clock.
  */
 import type { DeskOutcome, Phone, SiteSettings, User, Vendor } from '../core/model.js';
+import type { FirmwareProfile } from './firmware-profile.js';
 
 /** What a request path and User-Agent say about the phone asking. */
 export interface Identification {
@@ -68,8 +69,8 @@ export interface AgentUrls {
 export interface RenderInput {
   readonly site: SiteSettings;
   readonly phone: Phone;
-  /** The firmware profile of `phone.model` (see vendors/firmware-profile.ts). */
-  readonly profile: unknown;
+  /** The firmware profile of `phone.model`, validated when it was loaded (vendors/firmware-profile.ts). */
+  readonly profile: FirmwareProfile;
   /** The user logged in, or null (logged out). */
   readonly user: User | null;
   readonly identityKeys: readonly IdentityKey[];

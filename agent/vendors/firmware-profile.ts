@@ -104,15 +104,6 @@ export function validateFirmwareProfile(value: unknown, file: string): FirmwareP
   return frozen;
 }
 
-/**
- * Narrows `RenderInput.profile` (typed `unknown` in the driver contract) to a
- * FirmwareProfile: profiles that passed validation are accepted as is, other
- * objects are validated now.
- */
-export function asFirmwareProfile(value: unknown): FirmwareProfile {
-  return validateFirmwareProfile(value, '(render input)');
-}
-
 /** The loaded, validated set of profiles. */
 export interface FirmwareProfiles {
   /** Profile of `vendor`/`model` (model matched case-insensitively). */

@@ -18,7 +18,6 @@
  */
 import type { CommonInput, Identification, PhoneFile, RenderInput, VendorDriver } from './driver.js';
 import { findSpec, identification, prepare, renderCommonSpec, renderSpec, userAgentVendor, type DriverDeps, type FileSpec } from './driver-kit.js';
-import { asFirmwareProfile } from './firmware-profile.js';
 import { snomScreens } from './screens/snom-screens.js';
 
 const XML = 'application/xml; charset=utf-8';
@@ -69,12 +68,10 @@ export function createSnomDriver(deps: DriverDeps): VendorDriver {
       return identification('snom', file, { macFromPath, macFromUserAgent, model, firmware });
     },
     fileNames(input: RenderInput): readonly string[] {
-      const profile = asFirmwareProfile(input.profile);
-      return specs(profile.fileModelName, input.phone.mac, input.urls.firmware !== undefined).map((s) => s.name);
+      return specs(input.profile.fileModelName, input.phone.mac, input.urls.firmware !== undefined).map((s) => s.name);
     },
     render(input: RenderInput, name: string): PhoneFile | null {
-      const profile = asFirmwareProfile(input.profile);
-      const fm = profile.fileModelName;
+      const fm = input.profile.fileModelName;
       const mac = input.phone.mac;
       const spec = findSpec(specs(fm, mac, input.urls.firmware !== undefined), name);
       if (!spec) return null;

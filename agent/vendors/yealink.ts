@@ -18,7 +18,6 @@
  */
 import type { CommonInput, Identification, PhoneFile, RenderInput, VendorDriver } from './driver.js';
 import { findSpec, identification, macIn, prepare, renderCommonSpec, renderSpec, userAgentVendor, type DriverDeps, type FileSpec } from './driver-kit.js';
-import { asFirmwareProfile } from './firmware-profile.js';
 import { yealinkScreens } from './screens/yealink-screens.js';
 
 const KV = 'text/plain; charset=utf-8';
@@ -72,13 +71,11 @@ export function createYealinkDriver(deps: DriverDeps): VendorDriver {
       return identification('yealink', name, { macFromPath, macFromUserAgent, model, firmware });
     },
     fileNames(input: RenderInput): readonly string[] {
-      const profile = asFirmwareProfile(input.profile);
-      return specs(input.phone.mac, profile.commonFile ?? GENERIC_BOOT).map((s) => s.name);
+      return specs(input.phone.mac, input.profile.commonFile ?? GENERIC_BOOT).map((s) => s.name);
     },
     render(input: RenderInput, name: string): PhoneFile | null {
       const mac = input.phone.mac;
-      const profile = asFirmwareProfile(input.profile);
-      const commonFile = profile.commonFile ?? GENERIC_BOOT;
+      const commonFile = input.profile.commonFile ?? GENERIC_BOOT;
       const spec = findSpec(specs(mac, commonFile), name);
       if (!spec) return null;
       const p = prepare(input, TRANSPORT, { boot: `${mac}.boot`, common: commonFile, mac: `${mac}.cfg` });

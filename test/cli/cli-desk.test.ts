@@ -243,7 +243,7 @@ describe('render', () => {
 
   it('prints one file exactly as the phone receives it, without counting as a fetch', async () => {
     await cli('login', '--phone', DESK1, '101');
-    const before = JSON.parse((await cli('phones', '--json')).stdout) as { mac: string; lastSeen: unknown; syncState: unknown; revision: number }[];
+    const before = JSON.parse((await cli('phones', '--json')).stdout) as { mac: string; lastSeen: unknown; sync: unknown; revision: number }[];
     const r = await cli('render', '--phone', DESK1, '--file', `${DESK1}.cfg`);
     expect(r.code).toBe(0);
     const j = JSON.parse((await cli('render', '--phone', DESK1, '--file', `${DESK1}.cfg`, '--json')).stdout) as { body: string; secret: boolean };

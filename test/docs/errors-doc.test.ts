@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, HotdeskError } from '../../agent/core/errors.js';
 import { HTTP_STATUS, problemBody } from '../../agent/shell/http-errors.js';
-import { SIP_STATUS } from '../../agent/shell/sip-errors.js';
 import { PROJECT_ROOT } from '../../agent/shell/paths.js';
 
 describe('error code documentation', () => {
@@ -23,11 +22,8 @@ describe('error code documentation', () => {
     for (const c of ERROR_CODES) expect(doc).toContain(`| \`${c}\` | ${HTTP_STATUS[c]} |`);
   });
 
-  it('maps every code to a valid HTTP and SIP status', () => {
-    for (const c of ERROR_CODES) {
-      expect(HTTP_STATUS[c]).toBeGreaterThanOrEqual(400);
-      expect(SIP_STATUS[c][0]).toBeGreaterThanOrEqual(400);
-    }
+  it('maps every code to a valid HTTP status', () => {
+    for (const c of ERROR_CODES) expect(HTTP_STATUS[c]).toBeGreaterThanOrEqual(400);
   });
 
   it('never echoes internal error text in problem bodies', () => {

@@ -15,6 +15,7 @@ import { buildResponseTo, getHeader, parseSipMessage, type SipMessage, type SipR
 import { demoDataDir, eventually, startHarness, type Harness } from '../helpers/agent-harness.js';
 import { ensureBuilt, MAIN, ROOT, runCli } from '../cli/cli-harness.js';
 import { curl } from './provisioning-kit.js';
+import { pnpSubscribe, uaProfileEvent } from '../helpers/pnp-subscribe.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -60,24 +61,18 @@ async function phoneSocket(): Promise<{
  * The PnP SUBSCRIBE as docs/vendors.md "SIP PnP" documents it (Snom
  * style: `sip:MAC%3a<MAC>@<domain>`, `Event: ua-profile;profile-type="device";vendor;model;version`).
  */
-function pnpSubscribe(p: { phonePort: number; mac: string; vendor: string; model: string; version: string; callId: string }): string {
-  const uri = `sip:MAC%3a${p.mac.toUpperCase()}@224.0.1.75`;
-  return [
-    `SUBSCRIBE ${uri} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${p.phonePort};branch=z9hG4bK-${p.callId};rport`,
-    'Max-Forwards: 20',
-    `From: <${uri}>;tag=ph${p.callId}`,
-    `To: <${uri}>`,
-    `Call-ID: ${p.callId}@127.0.0.1`,
-    'CSeq: 1 SUBSCRIBE',
-    `Contact: <sip:127.0.0.1:${p.phonePort}>`,
-    `Event: ua-profile;profile-type="device";vendor="${p.vendor}";model="${p.model}";version="${p.version}"`,
-    'Expires: 0',
-    'Accept: application/url',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
+function phoneSubscribe(p: { phonePort: number; mac: string; vendor: string; model: string; version: string; callId: string }): string {
+  return pnpSubscribe({
+    user: `MAC%3a${p.mac.toUpperCase()}`,
+    via: `127.0.0.1:${p.phonePort}`,
+    branch: `z9hG4bK-${p.callId}`,
+    rport: true,
+    maxForwards: 20,
+    fromTag: `ph${p.callId}`,
+    callId: `${p.callId}@127.0.0.1`,
+    contact: `127.0.0.1:${p.phonePort}`,
+    event: uaProfileEvent(p),
+  });
 }
 
 const isResponseTo = (callId: string) => (m: SipMessage): m is SipResponse => m.kind === 'response' && getHeader(m, 'Call-ID') === `${callId}@127.0.0.1`;
@@ -86,8 +81,8 @@ const isNotifyFor = (callId: string) => (m: SipMessage): m is SipRequest =>
 const callIdOf = (m: SipMessage): string | undefined => getHeader(m, 'Call-ID');
 
 /** Sends the SUBSCRIBE, expects 200 then the NOTIFY, acknowledges the NOTIFY, returns its body. */
-async function pnpRoundTrip(phone: Awaited<ReturnType<typeof phoneSocket>>, to: { port: number; host?: string }, p: Omit<Parameters<typeof pnpSubscribe>[0], 'phonePort'>): Promise<string> {
-  phone.send(pnpSubscribe({ ...p, phonePort: phone.port }), to.port, to.host);
+async function pnpRoundTrip(phone: Awaited<ReturnType<typeof phoneSocket>>, to: { port: number; host?: string }, p: Omit<Parameters<typeof phoneSubscribe>[0], 'phonePort'>): Promise<string> {
+  phone.send(phoneSubscribe({ ...p, phonePort: phone.port }), to.port, to.host);
   const ok = (await phone.next(isResponseTo(p.callId))) as SipResponse;
   expect(ok.status).toBe(200);
   expect(getHeader(ok, 'CSeq')).toBe('1 SUBSCRIBE');
@@ -207,8 +202,8 @@ describe('SIP PnP against a running agent', () => {
   it('only records an unknown model or an unknown vendor: no answer, no enrolment', async () => {
     const port = h.agent.pnpPort!;
     const phone = await phoneSocket();
-    phone.send(pnpSubscribe({ phonePort: phone.port, mac: '000413c0ffe5', vendor: 'snom', model: 'snomD999', version: '1', callId: 'unk1' }), port);
-    phone.send(pnpSubscribe({ phonePort: phone.port, mac: '00a0c0ffee06', vendor: 'Acme', model: 'X1', version: '1', callId: 'unk2' }), port);
+    phone.send(phoneSubscribe({ phonePort: phone.port, mac: '000413c0ffe5', vendor: 'snom', model: 'snomD999', version: '1', callId: 'unk1' }), port);
+    phone.send(phoneSubscribe({ phonePort: phone.port, mac: '00a0c0ffee06', vendor: 'Acme', model: 'X1', version: '1', callId: 'unk2' }), port);
     // The responder handles datagrams in order: once this one is answered, the two before it were handled.
     await pnpRoundTrip(phone, { port }, { mac: '000413c0ffe7', vendor: 'snom', model: 'snomD785', version: '1', callId: 'after-unk' });
     expect(phone.received.filter((m) => callIdOf(m)?.startsWith('unk'))).toEqual([]);
@@ -230,8 +225,8 @@ describe('SIP PnP against a running agent', () => {
       'SUBSCRIBE nonsense\r\n\r\n',
       'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKnothing\r\n\r\n',
       // A ua-profile SUBSCRIBE without a MAC, and one missing its Call-ID.
-      pnpSubscribe({ phonePort: phone.port, mac: 'zz', vendor: 'snom', model: 'snomD785', version: '1', callId: 'junk1' }).replace('MAC%3aZZ', 'nobody'),
-      pnpSubscribe({ phonePort: phone.port, mac: '000413c0ffe8', vendor: 'snom', model: 'snomD785', version: '1', callId: 'junk2' }).replace(/Call-ID: .*\r\n/, ''),
+      phoneSubscribe({ phonePort: phone.port, mac: 'zz', vendor: 'snom', model: 'snomD785', version: '1', callId: 'junk1' }).replace('MAC%3aZZ', 'nobody'),
+      phoneSubscribe({ phonePort: phone.port, mac: '000413c0ffe8', vendor: 'snom', model: 'snomD785', version: '1', callId: 'junk2' }).replace(/Call-ID: .*\r\n/, ''),
       'INVITE sip:x@127.0.0.1 SIP/2.0\r\nContent-Length: 99999\r\n\r\n',
       Buffer.alloc(60_000, 0x41),
     ];
@@ -264,7 +259,7 @@ describe('SIP PnP with auto-enrolment off', () => {
     h.agent.store.putSite({ ...site, provisioning: { ...site.provisioning, autoEnrol: false } }, Date.now());
     const phone = await phoneSocket();
     const port = h.agent.pnpPort!;
-    phone.send(pnpSubscribe({ phonePort: phone.port, mac: '000413c0ffeb', vendor: 'snom', model: 'snomD785', version: '1', callId: 'off1' }), port);
+    phone.send(phoneSubscribe({ phonePort: phone.port, mac: '000413c0ffeb', vendor: 'snom', model: 'snomD785', version: '1', callId: 'off1' }), port);
     // A known phone is still answered; by then the first SUBSCRIBE was handled.
     await pnpRoundTrip(phone, { port }, { mac: '000413aabb02', vendor: 'snom', model: 'snomD785', version: '1', callId: 'off-known' });
     expect(phone.received.filter((m) => callIdOf(m) === 'off1@127.0.0.1')).toEqual([]);

@@ -57,7 +57,10 @@ describe('installable package', () => {
     await run('tar', ['czf', join(prebuilds, `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`), '-C', stage, 'build']);
 
     const prefix = join(work, 'prefix');
-    await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--allow-scripts=better-sqlite3', join(work, info!.filename)], {
+    // The project's own install pins `cookie` 1.x through `overrides` (engine-strict); an installed package's
+    // overrides do not apply, so a global install gets cookie 2.x, whose engines field says Node >= 22 but which
+    // loads and runs on Node 20: npm only warns (as it would for a user), and this test proves the result serves.
+    await run('npm', ['install', '-g', '--prefix', prefix, '--engine-strict=false', '--prefer-offline', '--no-audit', '--no-fund', '--allow-scripts=better-sqlite3', join(work, info!.filename)], {
       cwd: tmpdir(),
       env: { ...process.env, npm_config_better_sqlite3_local_prebuilds: prebuilds },
       timeout: 50_000,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as pnpModule from '../../agent/protocols/pnp.js';
 import { buildPnpNotify, buildPnpOk, macFromPnpUri, pnpVendorId, recognisePnpSubscribe } from '../../agent/protocols/pnp.js';
 import { getHeader, parseNameAddr, parseSipMessage, type SipRequest } from '../../agent/protocols/sip-message.js';
+import { pnpSubscribe, SNOM_D785_EVENT } from '../helpers/pnp-subscribe.js';
 
 function req(wire: string): SipRequest {
   const r = parseSipMessage(wire);
@@ -9,21 +10,16 @@ function req(wire: string): SipRequest {
   return r.message;
 }
 
-const SNOM = [
-  'SUBSCRIBE sip:MAC%3a000413AABBCC@224.0.1.75 SIP/2.0',
-  'Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK-1;rport',
-  'From: <sip:MAC%3a000413AABBCC@224.0.1.75>;tag=ph1',
-  'To: <sip:MAC%3a000413AABBCC@224.0.1.75>',
-  'Call-ID: pnp-1@10.0.0.5',
-  'CSeq: 1 SUBSCRIBE',
-  'Contact: <sip:10.0.0.5:5060>',
-  'Event: ua-profile;profile-type="device";vendor="snom";model="snomD785";version="10.1.33.33"',
-  'Expires: 0',
-  'Accept: application/url',
-  'Content-Length: 0',
-  '',
-  '',
-].join('\r\n');
+const SNOM = pnpSubscribe({
+  user: 'MAC%3a000413AABBCC',
+  via: '10.0.0.5:5060',
+  branch: 'z9hG4bK-1',
+  rport: true,
+  fromTag: 'ph1',
+  callId: 'pnp-1@10.0.0.5',
+  contact: '10.0.0.5:5060',
+  event: SNOM_D785_EVENT,
+});
 
 describe('recognisePnpSubscribe', () => {
   it('extracts MAC, vendor, model, version and the Contact', () => {

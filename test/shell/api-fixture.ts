@@ -1,7 +1,8 @@
 /**
  * Shared fixture for the entry-point tests (REST, PBX, action URLs, events):
  * a real store on a temp SQLite file, the real hot-desk service, the audit
- * tail, and a real HTTP server on 127.0.0.1:0 with every entry-point route.
+ * tail, and a real HTTP server on 127.0.0.1:0 with every entry-point plugin
+ * (and the generated OpenAPI document).
  *
  * State: examples/demo.yaml imported through the directory importer (Yealink
  * 001565aabb01, Snom 000413aabb02, Poly 0004f2aabb03, the lift 001565aabb09;
@@ -19,10 +20,12 @@ import { loadDirectoryFile } from '../../agent/directory/load-directory.js';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { HotdeskService } from '../../agent/shell/hotdesk-service.js';
 import { AuditTail } from '../../agent/shell/event-stream.js';
-import { startHttpServer, type RunningHttpServer } from '../../agent/shell/http-server.js';
-import { createApiRoutes, type ApiDeps } from '../../agent/shell/api-routes.js';
-import { createPbxRoutes } from '../../agent/shell/pbx-routes.js';
-import { createActionRoutes } from '../../agent/shell/action-routes.js';
+import { startHttpServer, type RunningHttpServer } from '../../agent/shell/http/server.js';
+import type { ApiDeps } from '../../agent/shell/api/deps.js';
+import { adminApi } from '../../agent/shell/api/admin-routes.js';
+import { openApi } from '../../agent/shell/api/openapi.js';
+import { pbxApi } from '../../agent/shell/pbx-routes.js';
+import { actionRoutes } from '../../agent/shell/action-routes.js';
 import { createEventSocket, type EventSocket } from '../../agent/shell/event-socket.js';
 import { silentLogger } from '../../agent/shell/logger.js';
 import type { FailureLimiter } from '../../agent/shell/rate-limiter.js';
@@ -82,9 +85,9 @@ export async function startApiFixture(opts: { limiter?: FailureLimiter } = {}): 
   const http = await startHttpServer({
     host: '127.0.0.1',
     port: 0,
-    routes: [...createPbxRoutes(deps), ...createApiRoutes(deps), ...createActionRoutes(deps)],
     log: silentLogger,
-    onUpgrade: events.upgrade,
+    clock,
+    plugins: [openApi, pbxApi(deps), adminApi(deps), events.plugin, actionRoutes(deps)],
   });
   return {
     base: `http://127.0.0.1:${http.port}`,

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auth, startApiFixture, TOKEN, YEALINK, YEALINK2, type ApiFixture } from './api-fixture.js';
-import { parseDialRequest, outcomeLine } from '../../agent/shell/pbx-routes.js';
+import { parseDialRequest } from '../../agent/shell/pbx-routes.js';
+import { outcomeLine } from '../../agent/shell/api/views.js';
 
 let fx: ApiFixture;
 beforeEach(async () => {

@@ -12,6 +12,7 @@ import { buildResponseTo, parseSipMessage, type SipMessage, type SipRequest } fr
 import { startPnpResponder, type PnpResponderOptions } from '../../agent/shell/pnp-responder.js';
 import { ipLiteralLookup } from '../../agent/shell/pnp-sockets.js';
 import { startHarness } from '../helpers/agent-harness.js';
+import { pnpSubscribe, SNOM_D785_EVENT } from '../helpers/pnp-subscribe.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -42,22 +43,15 @@ async function peer(address: string, o: { multicastIf?: string } = {}): Promise<
 }
 
 function subscribe(p: { via: string; contact: string; callId: string; mac?: string }): string {
-  const user = `MAC%3a${p.mac ?? '000413AABBCC'}`;
-  return [
-    `SUBSCRIBE sip:${user}@224.0.1.75 SIP/2.0`,
-    `Via: SIP/2.0/UDP ${p.via};branch=z9hG4bK${p.callId}`,
-    `From: <sip:${user}@224.0.1.75>;tag=ph${p.callId}`,
-    `To: <sip:${user}@224.0.1.75>`,
-    `Call-ID: ${p.callId}@phone`,
-    'CSeq: 1 SUBSCRIBE',
-    `Contact: <sip:${p.contact}>`,
-    'Event: ua-profile;profile-type="device";vendor="snom";model="snomD785";version="10.1.33.33"',
-    'Expires: 0',
-    'Accept: application/url',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
+  return pnpSubscribe({
+    user: `MAC%3a${p.mac ?? '000413AABBCC'}`,
+    via: p.via,
+    branch: `z9hG4bK${p.callId}`,
+    fromTag: `ph${p.callId}`,
+    callId: `${p.callId}@phone`,
+    contact: p.contact,
+    event: SNOM_D785_EVENT,
+  });
 }
 
 async function responder(o: Partial<PnpResponderOptions> = {}) {
@@ -133,6 +127,22 @@ describe('PnP responder: no reflection to third parties', () => {
     expect(injected.length).toBeGreaterThan(0);
     for (const n of [...injected, ...names]) expect(isIP(n), n).not.toBe(0);
     expect(JSON.stringify([injected, names])).not.toContain('example');
+  });
+
+  it('only the phone the NOTIFY went to can acknowledge it: an answer from another address is ignored', async () => {
+    const r = await responder({ timeoutMs: 10_000, t1Ms: 50 });
+    const phone = await peer('127.0.0.2');
+    const stranger = await peer('127.0.0.3');
+    phone.send(subscribe({ via: `127.0.0.2:${phone.port}`, contact: `127.0.0.2:${phone.port}`, callId: 'ack1' }), r.port);
+    await waitFor(() => phone.got.some(isNotify), 'NOTIFY at the phone');
+    const notify = phone.got.find(isNotify)!.m as SipRequest;
+    // Same branch, same CSeq, from elsewhere: not the phone's answer.
+    stranger.send(buildResponseTo(notify, { status: 200 }), r.port);
+    await waitFor(() => r.stats.ignored === 1, 'stranger answer seen');
+    expect(r.stats.notifyAcknowledged).toBe(0);
+    phone.send(buildResponseTo(notify, { status: 200 }), r.port);
+    await waitFor(() => r.stats.notifyAcknowledged === 1, 'phone answer accepted');
+    expect(r.stats.notifyTimedOut).toBe(0);
   });
 
   it('the default lookup refuses names without asking DNS', async () => {

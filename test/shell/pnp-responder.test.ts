@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isHotdeskError } from '../../agent/core/errors.js';
 import { buildResponseTo, getHeader, parseNameAddr, parseSipMessage, type SipMessage, type SipRequest, type SipResponse } from '../../agent/protocols/sip-message.js';
 import { startPnpResponder, type PnpResponderOptions, type PnpSighting } from '../../agent/shell/pnp-responder.js';
+import { pnpSubscribe, SNOM_D785_EVENT, uaProfileEvent } from '../helpers/pnp-subscribe.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -42,26 +43,21 @@ async function phoneSocket(opts: { multicastIf?: string } = {}): Promise<{
 }
 
 function subscribe(p: { port: number; user: string; event: string; callId?: string; host?: string }): string {
-  const host = p.host ?? '224.0.1.75';
-  return [
-    `SUBSCRIBE sip:${p.user}@${host} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${p.port};branch=z9hG4bK${p.callId ?? 'b1'};rport`,
-    `From: <sip:${p.user}@${host}>;tag=phone1`,
-    `To: <sip:${p.user}@${host}>`,
-    `Call-ID: ${p.callId ?? 'pnp1'}@127.0.0.1`,
-    'CSeq: 1 SUBSCRIBE',
-    `Contact: <sip:127.0.0.1:${p.port}>`,
-    `Event: ${p.event}`,
-    'Expires: 0',
-    'Accept: application/url',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
+  return pnpSubscribe({
+    user: p.user,
+    ...(p.host !== undefined ? { domain: p.host } : {}),
+    via: `127.0.0.1:${p.port}`,
+    branch: `z9hG4bK${p.callId ?? 'b1'}`,
+    rport: true,
+    fromTag: 'phone1',
+    callId: `${p.callId ?? 'pnp1'}@127.0.0.1`,
+    contact: `127.0.0.1:${p.port}`,
+    event: p.event,
+  });
 }
 
-const SNOM_EVENT = 'ua-profile;profile-type="device";vendor="snom";model="snomD785";version="10.1.33.33"';
-const YEALINK_EVENT = 'ua-profile;profile-type="device";vendor="Yealink";model="SIP-T46U";version="108.86.0.45"';
+const SNOM_EVENT = SNOM_D785_EVENT;
+const YEALINK_EVENT = uaProfileEvent({ vendor: 'Yealink', model: 'SIP-T46U', version: '108.86.0.45' });
 
 async function responder(o: Partial<PnpResponderOptions> = {}) {
   const sightings: PnpSighting[] = [];
@@ -166,6 +162,13 @@ describe('PnP responder (unicast on loopback)', () => {
 });
 
 describe('PnP responder (multicast 224.0.1.75 on loopback)', () => {
+  it('a group the host cannot join on the given interface rejects with network-unavailable', async () => {
+    // 192.0.2.1 (TEST-NET-1) is no address of this host: the kernel refuses the membership.
+    const err = await startPnpResponder({ port: 0, multicast: true, interface: '192.0.2.1', provisioningUrlFor: () => null }).catch((e: unknown) => e);
+    expect(isHotdeskError(err, 'network-unavailable')).toBe(true);
+    expect((err as { detail: Record<string, unknown> }).detail).toEqual({ group: '224.0.1.75', interface: '192.0.2.1' });
+  });
+
   it('joins the group and answers a multicast SUBSCRIBE by unicast', async () => {
     const { r } = await responder({ multicast: true, interface: '127.0.0.1' });
     const phone = await phoneSocket({ multicastIf: '127.0.0.1' });

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHotdeskError } from '../../agent/core/errors.js';
-import { buildDigestAuthorization, parseDigestChallenge, parseDigestParams, digestResponse } from '../../agent/protocols/sip-digest.js';
+import { digestResponse, parseDigestParams } from '../../agent/protocols/digest.js';
+import { buildDigestAuthorization, parseDigestChallenge } from '../../agent/protocols/sip-digest.js';
 import { buildResponseTo, getHeader, parseSipMessage, parseVia, type SipRequest } from '../../agent/protocols/sip-message.js';
 import { SipNotifier } from '../../agent/shell/sip-notifier.js';
 import { startSipp as startSippShared } from '../helpers/sipp.js';
@@ -255,6 +256,15 @@ describe('SipNotifier transaction rules (raw UDP phone)', () => {
     expect(getHeader(req, 'From')).toMatch(/;tag=[0-9a-f]+$/);
     expect(getHeader(req, 'Subscription-State')).toBe('terminated');
     expect(getHeader(req, 'Content-Length')).toBe('0');
+  });
+
+  it('a NOTIFY the host refuses to send rejects with sip-unreachable at once, not sip-timeout', async () => {
+    // Broadcast without SO_BROADCAST: the kernel refuses the datagram (EACCES).
+    const n = notifier({ timeoutMs: 60_000 });
+    const err = await n.notify({ host: '255.255.255.255', port: 5060, event: 'check-sync', requestUser: '101' }).catch((e: unknown) => e);
+    expect(isHotdeskError(err, 'sip-unreachable')).toBe(true);
+    expect((err as { detail: Record<string, unknown> }).detail).toMatchObject({ host: '255.255.255.255', port: 5060 });
+    expect(n.inFlight).toBe(0);
   });
 
   it('binding a taken port rejects with port-in-use', async () => {

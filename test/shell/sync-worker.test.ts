@@ -3,6 +3,7 @@
  * (the real SIP path is covered with sipp in test/e2e/login-loop.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { HotdeskError } from '../../agent/core/errors.js';
 import type { AuditEvent } from '../../agent/core/model.js';
 import { SyncWorker, type NotifyFn, type PendingSync, type SyncStore } from '../../agent/shell/sync-worker.js';
 import { silentLogger } from '../../agent/shell/logger.js';
@@ -95,15 +96,15 @@ describe('SyncWorker', () => {
     expect(seen[0]?.credentials).toBeUndefined();
   });
 
-  it('uses the vendor event and the line credentials, and falls back to HTTP when SIP times out', async () => {
-    const store = memoryStore([row('s', { vendor: 'snom', credentials: { username: 'u', password: 'p' }, realm: 'pbx.example' })]);
+  /** One pass over `store` whose every NOTIFY fails with `error`; what was notified and how often HTTP was tried. */
+  async function passWithFailingNotify(store: ReturnType<typeof memoryStore>, error: Error): Promise<{ seen: Parameters<NotifyFn>[0][]; fallback: number }> {
     const seen: Parameters<NotifyFn>[0][] = [];
     let fallback = 0;
     const w = new SyncWorker({
       store,
       notify: async (n) => {
         seen.push(n);
-        throw Object.assign(new Error('timeout'), { code: 'sip-timeout' });
+        throw error;
       },
       httpFallback: async () => {
         fallback += 1;
@@ -117,9 +118,22 @@ describe('SyncWorker', () => {
     await flush();
     await flush();
     w.stop();
+    return { seen, fallback };
+  }
+
+  it('uses the vendor event and the line credentials, and falls back to HTTP when SIP times out', async () => {
+    const store = memoryStore([row('s', { vendor: 'snom', credentials: { username: 'u', password: 'p' }, realm: 'pbx.example' })]);
+    const { seen, fallback } = await passWithFailingNotify(store, new HotdeskError('sip-timeout'));
     expect(seen[0]).toMatchObject({ event: 'check-sync;reboot=false', credentials: { username: 'u', password: 'p' }, realm: 'pbx.example' });
     expect(fallback).toBe(1);
-    expect(store.audit.map((e) => e.detail?.['via'])).toEqual(['sip', 'http']);
+    expect(store.audit.map((e) => [e.detail?.['via'], e.detail?.['status'] ?? e.detail?.['ok']])).toEqual([['sip', 'timeout'], ['http', true]]);
+  });
+
+  it('records a NOTIFY that could not be sent as unreachable (not as a timeout) and falls back to HTTP', async () => {
+    const store = memoryStore([row('u')]);
+    const { fallback } = await passWithFailingNotify(store, new HotdeskError('sip-unreachable', 'could not be sent'));
+    expect(store.audit.map((e) => [e.detail?.['via'], e.detail?.['status'] ?? e.detail?.['ok']])).toEqual([['sip', 'unreachable'], ['http', true]]);
+    expect(fallback).toBe(1);
   });
 
   it('a poke with the committed MACs notifies exactly those phones, without a full pass', async () => {

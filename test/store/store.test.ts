@@ -305,6 +305,9 @@ describe('re-sync bookkeeping', () => {
     ).toThrow('boom');
     expect(heard).toHaveLength(1);
     expect(store.phoneRuntime(POLY)?.revision).toBe(1);
+    // a change after the rollback, outside any transaction, is heard at once
+    store.bumpRevision(SNOM, 4);
+    expect(heard.at(-1)).toEqual([SNOM]);
     expect(() => store.bumpRevision('ffffffffffff', 1)).toThrow(expect.objectContaining({ code: 'unknown-phone' }));
   });
 });

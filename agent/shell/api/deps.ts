@@ -1,0 +1,28 @@
+/**
+ * What every API entry point (REST, PBX, action URLs, events) needs.
+ */
+import type { DeskOutcome } from '../../core/model.js';
+import type { Store } from '../../store/store.js';
+import type { DialDedupe } from '../dial-dedupe.js';
+import type { AuditTail } from '../event-stream.js';
+import type { HotdeskService } from '../hotdesk-service.js';
+import type { Logger } from '../logger.js';
+import type { FailureLimiter } from '../rate-limiter.js';
+import type { KnownModel } from '../sightings.js';
+
+/** What every entry-point plugin (REST, PBX, action URLs, events) needs. */
+export interface ApiDeps {
+  readonly store: Store;
+  readonly service: HotdeskService;
+  readonly tail: AuditTail;
+  readonly clock: () => number;
+  readonly log: Logger;
+  /** Called after any state change so the sync worker and the event tail act at once. */
+  readonly onCommitted?: () => void;
+  /** Per-source failure limiter shared with provisioning (wrong tokens count). */
+  readonly limiter?: FailureLimiter;
+  /** Dial dedupe shared by the PBX and action-URL routes (default: one per service). */
+  readonly dedupe?: DialDedupe<DeskOutcome>;
+  /** Resolves a sighting's model to a profiled one (accepting sightings needs it). */
+  readonly knownModel?: KnownModel;
+}

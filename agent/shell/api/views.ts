@@ -1,0 +1,131 @@
+/**
+ * The one serializer per view: how a phone, user, session, audit event and
+ * hot-desk outcome look to the outside (REST API, PBX endpoint, event stream,
+ * CLI `--json`). Views never hold a secret: no SIP password, PIN,
+ * provisioning credential or screen token. Types come from the schemas
+ * (schemas.ts), so a view cannot drift from what the API document says.
+ */
+import type { DeskOutcome, Phone, Session, User } from '../../core/model.js';
+import { PROMPTS, promptText } from '../../core/prompts.js';
+import type { Store } from '../../store/store.js';
+import type { PhoneRuntime, StoredAuditEvent } from '../../store/store-types.js';
+import type { AuditEventView, OutcomeView, PhoneView, SessionView, UserView } from './schemas.js';
+
+/** The secret-free view of a user, with the phones the user is logged in on. */
+export function userView(u: User, phones: readonly string[]): UserView {
+  return {
+    ext: u.ext,
+    name: u.name,
+    hotdesk: u.hotdesk,
+    sipUser: u.sip.user,
+    displayName: u.sip.displayName,
+    ...(u.sip.outboundCallerId !== undefined ? { outboundCallerId: u.sip.outboundCallerId } : {}),
+    ...(u.sip.voicemailNumber !== undefined ? { voicemailNumber: u.sip.voicemailNumber } : {}),
+    phones: [...phones],
+  };
+}
+
+/** Every user's view (phones from the current sessions). */
+export function userViews(store: Store): UserView[] {
+  const byUser = new Map<string, string[]>();
+  for (const s of store.listSessions()) byUser.set(s.userExt, [...(byUser.get(s.userExt) ?? []), s.phoneMac]);
+  return store.listUsers().map((u) => userView(u, byUser.get(u.ext) ?? []));
+}
+
+/** The secret-free view of a phone with its runtime facts and session. */
+export function phoneView(p: Phone, rt: PhoneRuntime | null, session: Session | null, user: User | null): PhoneView {
+  return {
+    mac: p.mac,
+    vendor: p.vendor,
+    model: p.model,
+    label: p.label,
+    ...(p.location !== undefined ? { location: p.location } : {}),
+    hotdesk: p.hotdesk,
+    deviceSipUser: p.deviceAccount?.user ?? null,
+    identities: [...p.identities],
+    keys: p.keys.map((k) => ({ kind: k.kind, label: k.label, ...(k.kind === 'url' ? {} : { value: k.value }), ...(k.line !== undefined ? { line: k.line } : {}) })),
+    user: session ? { ext: session.userExt, name: user?.name ?? null, since: session.startedAt } : null,
+    revision: rt?.revision ?? null,
+    enrolledVia: rt?.enrolledVia ?? null,
+    lastIp: rt?.lastIp ?? null,
+    lastSeen: rt?.lastSeen ?? null,
+    lastFirmware: rt?.lastFirmware ?? null,
+    sync: rt
+      ? {
+          state: rt.sync.state,
+          revision: rt.sync.revision,
+          requestedAt: rt.sync.requestedAt,
+          confirmedAt: rt.sync.confirmedAt,
+          elapsedMs: rt.sync.elapsedMs,
+          attempts: rt.sync.attempts,
+        }
+      : null,
+  };
+}
+
+/** The view of one phone from the store, or undefined when unknown. */
+export function storedPhoneView(store: Store, mac: string): PhoneView | undefined {
+  const p = store.getPhone(mac);
+  if (!p) return undefined;
+  const s = store.sessionOf(mac) ?? null;
+  return phoneView(p, store.phoneRuntime(mac) ?? null, s, s ? (store.getUser(s.userExt) ?? null) : null);
+}
+
+/** Every phone's view, in store order. */
+export function phoneViews(store: Store): PhoneView[] {
+  const sessions = new Map(store.listSessions().map((s) => [s.phoneMac, s]));
+  const users = new Map(store.listUsers().map((u) => [u.ext, u]));
+  return store.listPhones().map((p) => {
+    const s = sessions.get(p.mac) ?? null;
+    return phoneView(p, store.phoneRuntime(p.mac) ?? null, s, s ? (users.get(s.userExt) ?? null) : null);
+  });
+}
+
+/** Every session's view. */
+export function sessionViews(store: Store): SessionView[] {
+  const users = new Map(store.listUsers().map((u) => [u.ext, u]));
+  return store.listSessions().map((s) => ({
+    phone: s.phoneMac,
+    phoneLabel: store.getPhone(s.phoneMac)?.label ?? null,
+    user: s.userExt,
+    userName: users.get(s.userExt)?.name ?? null,
+    startedAt: s.startedAt,
+  }));
+}
+
+/** The JSON form of a stored audit event (REST and the WebSocket). */
+export function eventView(e: StoredAuditEvent): AuditEventView {
+  return {
+    id: e.id,
+    kind: e.kind,
+    at: e.at,
+    ...(e.phone !== undefined && e.phone !== null ? { phone: e.phone } : {}),
+    ...(e.user !== undefined && e.user !== null ? { user: e.user } : {}),
+    ...(e.detail !== undefined && e.detail !== null ? { detail: e.detail as Record<string, unknown> } : {}),
+  };
+}
+
+/** The JSON answer for an outcome (PBX endpoint, admin login/logout, CLI). Never holds a PIN: outcomes carry none. */
+export function outcomeBody(o: DeskOutcome, timezone?: string, duplicate?: boolean): OutcomeView {
+  return {
+    outcome: o.code,
+    prompt: o.prompt,
+    audio: o.prompt === null ? null : (PROMPTS[o.prompt]?.audio ?? null),
+    message: o.message,
+    text: promptText(o, timezone !== undefined ? { timezone } : {}),
+    phone: o.phone,
+    ...(o.user !== undefined ? { user: o.user } : {}),
+    ...(o.userName !== undefined ? { userName: o.userName } : {}),
+    ...(o.previousUser !== undefined ? { previousUser: o.previousUser } : {}),
+    ...(o.movedFrom !== undefined ? { movedFrom: o.movedFrom } : {}),
+    ...(o.attemptsLeft !== undefined ? { attemptsLeft: o.attemptsLeft } : {}),
+    ...(o.lockedUntil !== undefined ? { lockedUntil: o.lockedUntil } : {}),
+    ...(duplicate !== undefined ? { duplicate } : {}),
+  };
+}
+
+/** The one-line text answer for dialplans: `<outcome>,<prompt>,<audio>,<ext>` (no field holds a comma). */
+export function outcomeLine(o: DeskOutcome): string {
+  const audio = o.prompt === null ? '' : (PROMPTS[o.prompt]?.audio ?? '');
+  return [o.code, o.prompt ?? '', audio, o.user ?? ''].map((f) => f.replace(/[,\r\n]/g, '')).join(',');
+}
