@@ -1,10 +1,10 @@
 /**
  * `hotdesk discover`: finds hotdesk agents on the LAN by SSDP (M-SEARCH,
- * shell/ssdp-discover.ts), then GETs each answer's LOCATION (the agent's JSON
+ * shell/discovery/ssdp-discover.ts), then GETs each answer's LOCATION (the agent's JSON
  * description) and prints its name and URLs.
  */
 import { isIPv4 } from 'node:net';
-import { discoverAgents, type DiscoveredAgent, type DiscoverOptions } from '../shell/ssdp-discover.js';
+import { discoverAgents, type DiscoveredAgent, type DiscoverOptions } from '../shell/discovery/ssdp-discover.js';
 import {
   COMMON_HELP,
   EXIT,

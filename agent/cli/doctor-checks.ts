@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Phone, SiteSettings } from '../core/model.js';
-import { probeSipOptions } from '../shell/sip-options-probe.js';
+import { probeSipOptions } from '../shell/sip/sip-options-probe.js';
 import type { Store } from '../store/store.js';
 import { loadFirmwareProfiles } from '../vendors/firmware-profile.js';
 import { createDriverRegistry } from '../vendors/registry.js';

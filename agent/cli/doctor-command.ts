@@ -3,7 +3,7 @@
  * words, with the fix (checks in doctor-checks.ts). `--ready` only waits for
  * the agent's `/readyz` (systemd `ExecStartPost`).
  */
-import { advertisedAddress } from '../shell/lan-address.js';
+import { advertisedAddress } from '../shell/discovery/lan-address.js';
 import { withStore } from './cli-store.js';
 import { COMMON_HELP, EXIT, JSON_OPTION, UsageError, dataDir, defineCommand, optFlag, optInt, optString, printJson, type Command, type Io } from './cli-kit.js';
 import { agentFinding, fetchReady, listenerFindings, pbxFindings, phoneFindings, provisioningUrl, templateFindings, type Finding } from './doctor-checks.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, EXIT_CODES_HELP, processIo, type Io } from './cli-kit.js';
 import { COMMANDS, findCommand } from './commands.js';
-import { PROJECT_ROOT } from '../shell/paths.js';
+import { PROJECT_ROOT } from '../paths.js';
 
 /** The package version from package.json (`0.0.0` when unreadable). */
 export function version(): string {

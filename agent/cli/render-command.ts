@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { HotdeskError } from '../core/errors.js';
 import type { Phone } from '../core/model.js';
-import { agentUrls, DEFAULT_BASE_URL } from '../shell/agent-urls.js';
+import { agentUrls, DEFAULT_BASE_URL } from '../shell/provisioning/agent-urls.js';
 import type { Store } from '../store/store.js';
 import type { RenderInput, VendorDriver } from '../vendors/driver.js';
 import { loadFirmwareProfiles, type FirmwareProfile } from '../vendors/firmware-profile.js';
@@ -43,7 +43,7 @@ export interface PhoneRender {
 /**
  * Builds the render input of `phone` from the store's current state: site,
  * user logged in, identity keys, revision, provisioning credential and the
- * agent URLs from `base` (see shell/agent-urls.ts).
+ * agent URLs from `base` (see shell/provisioning/agent-urls.ts).
  */
 export function phoneRenderFor(store: Store, phone: Phone, profile: FirmwareProfile, driver: VendorDriver, base: string): PhoneRender {
   const runtime = store.phoneRuntime(phone.mac);

@@ -6,7 +6,7 @@
  */
 import { HotdeskError } from '../core/errors.js';
 import { loadFirmwareProfiles } from '../vendors/firmware-profile.js';
-import { knownModelOf, sightingView } from '../shell/sightings.js';
+import { knownModelOf, sightingView } from '../shell/provisioning/sightings.js';
 import { COMMON_HELP, EXIT, JSON_OPTION, UsageError, dataDir, defineCommand, optFlag, printJson, type Command } from './cli-kit.js';
 import { withStore } from './cli-store.js';
 import { formatTable, formatTime } from './table.js';

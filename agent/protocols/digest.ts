@@ -5,7 +5,7 @@
  * answer (RFC 7235 §2.1), the algorithm names, and the `response` value
  * (RFC 7616 §3.4.1). The client side (answering a challenge) is
  * sip-digest.ts; the server side (issuing and checking nonces) is
- * shell/http-digest-auth.ts.
+ * shell/provisioning/http-digest-auth.ts.
  *
  * Pure module: hashing only. Passwords are inputs and never appear in any
  * returned value other than inside a one-way hash.

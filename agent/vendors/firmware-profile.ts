@@ -13,7 +13,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HotdeskError } from '../core/errors.js';
 import { VENDORS, type Vendor } from '../core/model.js';
-import { PROFILES_DIR } from '../shell/paths.js';
+import { PROFILES_DIR } from '../paths.js';
 import { FIRMWARE_PROFILE_SCHEMA } from './firmware-profile-schema.js';
 import { resolveFamilies, type JsonObject } from './profile-families.js';
 import { checkSchema } from './schema-check.js';

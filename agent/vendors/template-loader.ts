@@ -9,7 +9,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VENDORS } from '../core/model.js';
-import { TEMPLATES_DIR } from '../shell/paths.js';
+import { TEMPLATES_DIR } from '../paths.js';
 import { TEMPLATE_EXT, type TemplateSources, type TemplateTree } from './template-engine.js';
 
 /** Templates larger than this are refused (protects the renderer). */

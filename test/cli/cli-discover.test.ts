@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSsdpAdvertiser, type SsdpAdvertiser } from '../../agent/shell/ssdp-advertiser.js';
+import { startSsdpAdvertiser, type SsdpAdvertiser } from '../../agent/shell/discovery/ssdp-advertiser.js';
 import { ensureBuilt, runCli } from './cli-harness.js';
 
 let http: Server;

@@ -6,7 +6,7 @@ import { parseDirectory } from '../../agent/directory/parse-directory.js';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { exportDirectory } from '../../agent/directory/export-directory.js';
 import { openStore, type Store } from '../../agent/store/store.js';
-import { EXAMPLES_DIR } from '../../agent/shell/paths.js';
+import { EXAMPLES_DIR } from '../../agent/paths.js';
 
 const stores: Store[] = [];
 afterEach(() => {

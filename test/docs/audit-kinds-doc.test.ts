@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_KINDS } from '../../agent/core/model.js';
-import { PROJECT_ROOT } from '../../agent/shell/paths.js';
+import { PROJECT_ROOT } from '../../agent/paths.js';
 
 /** The rows of the "Event kinds" table of docs/api.md. */
 function documentedKinds(): string[] {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, HotdeskError } from '../../agent/core/errors.js';
-import { HTTP_STATUS, problemBody } from '../../agent/shell/http-errors.js';
-import { PROJECT_ROOT } from '../../agent/shell/paths.js';
+import { HTTP_STATUS, problemBody } from '../../agent/shell/http/http-errors.js';
+import { PROJECT_ROOT } from '../../agent/paths.js';
 
 describe('error code documentation', () => {
   const doc = readFileSync(join(PROJECT_ROOT, 'docs', 'errors.md'), 'utf8');

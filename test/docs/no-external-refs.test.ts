@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../agent/shell/paths.js';
+import { PROJECT_ROOT } from '../../agent/paths.js';
 
 /** Product directories and top-level files the rule applies to. */
 const PRODUCT_DIRS = ['agent', 'test', 'docs', 'bench', 'scripts', 'provisioning-templates', 'firmware-profiles'];

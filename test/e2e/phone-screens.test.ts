@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { parseDirectory } from '../../agent/directory/parse-directory.js';
-import { EXAMPLES_DIR } from '../../agent/shell/paths.js';
+import { EXAMPLES_DIR } from '../../agent/paths.js';
 import { openStore } from '../../agent/store/store.js';
 import { DEMO_PHONES, startHarness, type DemoPhone, type Harness } from '../helpers/agent-harness.js';
 import { menuUrlFromConfig, PhoneBrowser, parseScreen, polyHomeUrl, submitUrl, type Opened, type Screen } from './phone-browser.js';

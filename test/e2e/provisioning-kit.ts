@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { loadDirectoryFile } from '../../agent/directory/load-directory.js';
-import { EXAMPLES_DIR } from '../../agent/shell/paths.js';
+import { EXAMPLES_DIR } from '../../agent/paths.js';
 import { openStore } from '../../agent/store/store.js';
 import { afterEach } from 'vitest';
 import { startHarness, type DemoPhone, type Harness } from '../helpers/agent-harness.js';

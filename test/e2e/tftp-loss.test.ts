@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HotdeskError } from '../../agent/core/errors.js';
-import { startTftpServer, type TftpServer } from '../../agent/shell/tftp-server.js';
+import { startTftpServer, type TftpServer } from '../../agent/shell/tftp/tftp-server.js';
 import { startLossyUdpRelay, type LossyRelay } from '../helpers/lossy-udp-relay.js';
 
 const HOST = '127.0.0.1';

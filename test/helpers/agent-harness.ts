@@ -13,7 +13,7 @@ import { openStore } from '../../agent/store/store.js';
 import { loadDirectoryFile } from '../../agent/directory/load-directory.js';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { silentLogger } from '../../agent/shell/logger.js';
-import { EXAMPLES_DIR } from '../../agent/shell/paths.js';
+import { EXAMPLES_DIR } from '../../agent/paths.js';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TEMPLATES_DIR } from '../../agent/shell/paths.js';
+import { TEMPLATES_DIR } from '../../agent/paths.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { doctorCommand } from '../../agent/cli/doctor-command.js';
 import type { Io } from '../../agent/cli/cli-kit.js';

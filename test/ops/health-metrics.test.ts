@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readiness } from '../../agent/shell/ops-routes.js';
-import { PROJECT_ROOT } from '../../agent/shell/paths.js';
+import { readiness } from '../../agent/shell/api/ops-routes.js';
+import { PROJECT_ROOT } from '../../agent/paths.js';
 import { DEMO_PHONES, startHarness, type Harness } from '../helpers/agent-harness.js';
 
 const run = promisify(execFile);
@@ -124,7 +124,7 @@ describe('health, readiness and metrics', () => {
 
 describe('metrics fed from audit events', () => {
   it('turns NOTIFY answers, timeouts, sync confirmations and failures into series', async () => {
-    const { observeAuditEvent, renderMetrics } = await import('../../agent/shell/metrics.js');
+    const { observeAuditEvent, renderMetrics } = await import('../../agent/shell/api/metrics.js');
     const read = async (): Promise<string> => (await renderMetrics()).body;
     const before = await read();
     observeAuditEvent({ id: 1, kind: 'sync-sent', at: 0, phone: '001565aabb01', detail: { via: 'sip', status: 200, ms: 30, revision: 2, transmissions: 1 } });

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSy
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLES_DIR } from '../../agent/shell/paths.js';
+import { EXAMPLES_DIR } from '../../agent/paths.js';
 import { MAIN, ensureBuilt, tempDir } from '../cli/cli-harness.js';
 import { demoDataDir, eventually } from '../helpers/agent-harness.js';
 

@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXAMPLES_DIR } from '../../agent/shell/paths.js';
+import { EXAMPLES_DIR } from '../../agent/paths.js';
 
 /** The demo's `site:` block, verbatim. */
 export function demoSiteBlock(): string {

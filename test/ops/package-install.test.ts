@@ -42,7 +42,7 @@ describe('installable package', () => {
     const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
     const [info] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
     const paths = info!.files.map((f) => f.path);
-    for (const p of ['dist/agent/cli/main.js', 'dist/agent/shell/render-worker.js', 'examples/demo.yaml', 'packaging/hotdesk.service', 'docs/service.md']) expect(paths).toContain(p);
+    for (const p of ['dist/agent/cli/main.js', 'dist/agent/shell/provisioning/render-worker.js', 'examples/demo.yaml', 'packaging/hotdesk.service', 'docs/service.md']) expect(paths).toContain(p);
     expect(paths.some((p) => p.startsWith('provisioning-templates/yealink/'))).toBe(true);
     expect(paths.some((p) => p.startsWith('firmware-profiles/'))).toBe(true);
     expect(paths.some((p) => p.startsWith('test/') || p.startsWith('agent/') || p.startsWith('node_modules/'))).toBe(false);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { digestAlgorithm, digestResponse, parseDigestParams } from '../../agent/protocols/digest.js';
 import { buildDigestAuthorization, chooseDigestChallenge } from '../../agent/protocols/sip-digest.js';
-import { DigestAuthority, parseDigestAuthorization } from '../../agent/shell/http-digest-auth.js';
+import { DigestAuthority, parseDigestAuthorization } from '../../agent/shell/provisioning/http-digest-auth.js';
 
 describe('digestResponse', () => {
   it('matches the RFC 2617 §3.5 example', () => {

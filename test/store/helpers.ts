@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseDirectory } from '../../agent/directory/parse-directory.js';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import type { Directory } from '../../agent/directory/directory-types.js';
-import { EXAMPLES_DIR } from '../../agent/shell/paths.js';
+import { EXAMPLES_DIR } from '../../agent/paths.js';
 import { openStore, type Store } from '../../agent/store/store.js';
 
 /** A fresh temp directory; remove it with `cleanup`. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHotdeskError } from '../../agent/core/errors.js';
-import { PROFILES_DIR } from '../../agent/shell/paths.js';
+import { PROFILES_DIR } from '../../agent/paths.js';
 import { loadFirmwareProfiles, validateFirmwareProfile } from '../../agent/vendors/firmware-profile.js';
 import { FIRMWARE_PROFILE_SCHEMA } from '../../agent/vendors/firmware-profile-schema.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHotdeskError } from '../../agent/core/errors.js';
-import { PROFILES_DIR } from '../../agent/shell/paths.js';
+import { PROFILES_DIR } from '../../agent/paths.js';
 import { loadFirmwareProfiles } from '../../agent/vendors/firmware-profile.js';
 import { mergeProfile, resolveFamilies } from '../../agent/vendors/profile-families.js';
 

@@ -14,7 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { HotdeskError, type ErrorCode } from '../../core/errors.js';
 import { AUDIT_KINDS, normalizeMac, type AuditKind, type DeskOutcome } from '../../core/model.js';
-import { sightingView } from '../sightings.js';
+import { sightingView } from '../provisioning/sightings.js';
 import { tokenAuth } from '../http/auth-hook.js';
 import { GUARDED_METHODS, refuseMethod } from '../http/method-guard.js';
 import type { HttpApp, HttpPlugin } from '../http/server.js';

@@ -3,12 +3,12 @@
  */
 import type { DeskOutcome } from '../../core/model.js';
 import type { Store } from '../../store/store.js';
-import type { DialDedupe } from '../dial-dedupe.js';
-import type { AuditTail } from '../event-stream.js';
+import type { DialDedupe } from './dial-dedupe.js';
+import type { AuditTail } from './event-stream.js';
 import type { HotdeskService } from '../hotdesk-service.js';
 import type { Logger } from '../logger.js';
-import type { FailureLimiter } from '../rate-limiter.js';
-import type { KnownModel } from '../sightings.js';
+import type { FailureLimiter } from '../http/rate-limiter.js';
+import type { KnownModel } from '../provisioning/sightings.js';
 
 /** What every entry-point plugin (REST, PBX, action URLs, events) needs. */
 export interface ApiDeps {

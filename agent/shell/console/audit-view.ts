@@ -2,7 +2,7 @@
  * Audit events as a table (audit page, phone detail) and as CSV.
  * Events never hold a secret (core/model.ts), so both roles see them whole.
  */
-import type { StoredAuditEvent } from '../event-stream.js';
+import type { StoredAuditEvent } from '../api/event-stream.js';
 import { html, type SafeHtml } from './html.js';
 import { CONSOLE_BASE, macText, when } from './layout.js';
 

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { HotdeskError } from '../../core/errors.js';
 import type { AdminStore } from '../../store/admin-queries.js';
-import { FailureLimiter, type RateLimitPolicy } from '../rate-limiter.js';
+import { FailureLimiter, type RateLimitPolicy } from '../http/rate-limiter.js';
 import { MAX_PASSWORD_LENGTH, verifyNobody, verifyPassword } from './password-hash.js';
 import { csrfTokenMatches, DEFAULT_SESSION_POLICY, newToken, sameOrigin, sessionKey, sessionState, type SessionPolicy } from './console-session.js';
 import type { Viewer } from './layout.js';

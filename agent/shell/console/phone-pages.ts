@@ -5,7 +5,7 @@
  */
 import { HotdeskError } from '../../core/errors.js';
 import { normalizeMac } from '../../core/model.js';
-import { agentUrls } from '../agent-urls.js';
+import { agentUrls } from '../provisioning/agent-urls.js';
 import type { HttpPlugin } from '../http/server.js';
 import type { RenderInput } from '../../vendors/driver.js';
 import { actionDone, phoneRows, sendHtml, stateBadge, viewerOf, type ConsoleContext, type PhoneRow } from './console-deps.js';

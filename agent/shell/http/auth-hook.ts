@@ -8,7 +8,7 @@
  * which adds the `WWW-Authenticate` challenge.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, type AuthorizeDeps } from '../api-auth.js';
+import { authorize, type AuthorizeDeps } from '../api/api-auth.js';
 
 /** An `onRequest` hook. */
 export type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;

@@ -13,11 +13,11 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HotdeskError, isHotdeskError } from '../../core/errors.js';
-import { HTTP_STATUS, problemBody } from '../http-errors.js';
-import type { DigestAuthority } from '../http-digest-auth.js';
+import { HTTP_STATUS, problemBody } from './http-errors.js';
+import type { DigestAuthority } from '../provisioning/http-digest-auth.js';
 import type { Logger } from '../logger.js';
-import { recordRefusal } from '../metrics.js';
-import { bearerChallenge } from '../api-auth.js';
+import { recordRefusal } from '../api/metrics.js';
+import { bearerChallenge } from '../api/api-auth.js';
 import { remoteAddressOf } from './remote-address.js';
 
 declare module 'fastify' {

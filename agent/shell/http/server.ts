@@ -19,8 +19,8 @@ import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HotdeskError } from '../../core/errors.js';
-import type { DigestAuthority } from '../http-digest-auth.js';
-import { listenOrExplain } from '../listen.js';
+import type { DigestAuthority } from '../provisioning/http-digest-auth.js';
+import { listenOrExplain } from './listen.js';
 import { pinoOf, type Logger } from '../logger.js';
 import { errorHandler, frameworkErrors, sendProblem, type ErrorHandlingOptions } from './error-handler.js';
 

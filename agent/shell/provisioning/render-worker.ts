@@ -1,0 +1,81 @@
+/**
+ * Render worker entry (a `node:worker_threads` worker started by
+ * render-pool.ts): builds the vendor drivers once from `workerData` and
+ * answers render requests with `driver.render(input, name)`, so liquid
+ * rendering (~5 ms a Yealink file) stays off the agent's main thread.
+ *
+ * Protocol (structured clone): in `{ id, vendor, input, name }`; out
+ * `{ id, ok: true, file }` or `{ id, ok: false, error: { code, message, detail } }`.
+ * A HotdeskError keeps its code, message and (secret-free) detail; anything
+ * else becomes `internal` without its message (it might quote a secret).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { HotdeskError, type ErrorCode } from '../../core/errors.js';
+import type { Vendor } from '../../core/model.js';
+import type { PhoneFile, RenderInput, VendorDriver } from '../../vendors/driver.js';
+import { loadFirmwareProfiles } from '../../vendors/firmware-profile.js';
+import { createDrivers } from '../../vendors/registry.js';
+
+/** What the pool hands the worker at start. */
+export interface RenderWorkerData {
+  /** Site template override root (`<data>/templates`). */
+  readonly siteTemplateDir?: string;
+}
+
+/** One render request. */
+export interface RenderRequest {
+  readonly id: number;
+  readonly vendor: Vendor;
+  readonly input: RenderInput;
+  readonly name: string;
+}
+
+/** A serialised HotdeskError. */
+export interface RenderErrorData {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly detail: Record<string, unknown>;
+}
+
+/** One render answer (or the start-up `ready` notice). */
+export type RenderReply =
+  | { readonly type: 'ready' }
+  | { readonly type: 'result'; readonly id: number; readonly ok: true; readonly file: PhoneFile | null }
+  | { readonly type: 'result'; readonly id: number; readonly ok: false; readonly error: RenderErrorData };
+
+function errorData(e: unknown): RenderErrorData {
+  if (e instanceof HotdeskError) return { code: e.code, message: e.message, detail: { ...e.detail } };
+  return { code: 'internal', message: 'internal error', detail: {} };
+}
+
+function main(): void {
+  const port = parentPort;
+  if (!port) throw new Error('render-worker must run as a worker thread');
+  const data = (workerData ?? {}) as RenderWorkerData;
+  const profiles = loadFirmwareProfiles();
+  const drivers: readonly VendorDriver[] = createDrivers({
+    profiles,
+    ...(data.siteTemplateDir !== undefined ? { siteTemplateDir: data.siteTemplateDir } : {}),
+  });
+  port.on('message', (req: RenderRequest) => {
+    let reply: RenderReply;
+    try {
+      const driver = drivers.find((d) => d.vendor === req.vendor);
+      if (!driver) throw new HotdeskError('unknown-file', `no driver for ${req.vendor}`);
+      // The input's profile is a structured clone of one the main thread loaded and validated.
+      reply = { type: 'result', id: req.id, ok: true, file: driver.render(req.input, req.name) };
+    } catch (e) {
+      reply = { type: 'result', id: req.id, ok: false, error: errorData(e) };
+    }
+    try {
+      port.postMessage(reply);
+    } catch {
+      // A detail that cannot be cloned: send the code and message only.
+      const err = reply.type === 'result' && !reply.ok ? reply.error : errorData(null);
+      port.postMessage({ type: 'result', id: req.id, ok: false, error: { code: err.code, message: err.message, detail: {} } } satisfies RenderReply);
+    }
+  });
+  port.postMessage({ type: 'ready' } satisfies RenderReply);
+}
+
+main();

@@ -1,0 +1,63 @@
+/**
+ * Thin adapters from the SQLite store to the narrow ports the shell's loops
+ * use (sync worker, audit tail), so those loops stay testable on their own.
+ */
+import type { Store } from '../../store/store.js';
+import type { PendingSync as WorkerPending, SyncStore } from './sync-worker.js';
+import type { PendingSync as StorePending } from '../../store/store-types.js';
+import type { AuditReader } from '../api/event-stream.js';
+
+/** The sync worker's view of the store: adds the SIP identity NOTIFY uses. */
+export function syncStoreAdapter(store: Store): SyncStore {
+  /** Adds the SIP identity a NOTIFY uses (only for phones about to be notified: it decrypts). */
+  const enrich = (p: StorePending): WorkerPending => {
+    // Only the line the phone carries now: the logged-in user's, else the phone's device account.
+    const session = store.sessionOf(p.mac);
+    const user = session ? store.getUser(session.userExt) : undefined;
+    const account = user?.sip ?? store.getPhone(p.mac)?.deviceAccount;
+    const realm = store.getSite().pbx.realm;
+    return {
+      mac: p.mac,
+      vendor: p.vendor,
+      notifyIp: p.ip,
+      sipPort: p.sipPort,
+      revision: p.revision,
+      attempts: p.attempts,
+      requestedAt: p.requestedAt,
+      requestUser: account?.user ?? p.mac,
+      ...(account ? { credentials: { username: account.authName, password: account.password } } : {}),
+      ...(account && realm !== undefined ? { realm } : {}),
+    };
+  };
+  return {
+    pendingSyncs(now, limit, skip) {
+      const due = store
+        .pendingSyncs(now, limit + skip.size)
+        .filter((p) => !skip.has(p.mac))
+        .slice(0, limit);
+      // Only the phones about to be notified pay for session/account lookups (decryption).
+      return due.map(enrich);
+    },
+    pendingFor(macs, now) {
+      const due: StorePending[] = [];
+      for (const mac of macs) {
+        const p = store.pendingSyncOf(mac, now);
+        if (p) due.push(p);
+      }
+      return due.map(enrich);
+    },
+    markSyncAttempt: (mac, a) => store.markSyncAttempt(mac, a),
+    markUnreachable: (mac, now) => store.markUnreachable(mac, now),
+    appendAudit: (e) => void store.appendAudit(e),
+  };
+}
+
+/** Reads audit rows after an id, oldest first. */
+export function auditReader(store: Store): AuditReader {
+  return (afterId, limit) => store.queryAudit({ afterId, limit });
+}
+
+/** Id of the newest audit row (0 when empty). */
+export function lastAuditId(store: Store): number {
+  return store.queryAudit({ limit: 1 }).at(-1)?.id ?? 0;
+}
