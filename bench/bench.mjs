@@ -112,9 +112,26 @@ function makeFirmware(data) {
 async function startAgentProcess(data) {
   const ports = { http: await freePort(), tftp: await freePort(), sip: await freePort() };
   const t0 = performance.now();
-  const child = startProcess('node', [CLI, 'serve', '--data', data, '--host', '127.0.0.1', '--http-port', String(ports.http), '--tftp-port', String(ports.tftp), '--sip-port', String(ports.sip)], {
-    logFile: join(RUN, 'agent.log'),
-  });
+  const child = startProcess(
+    'node',
+    [
+      CLI,
+      'serve',
+      '--data',
+      data,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      String(ports.http),
+      '--tftp-port',
+      String(ports.tftp),
+      '--sip-port',
+      String(ports.sip),
+    ],
+    {
+      logFile: join(RUN, 'agent.log'),
+    },
+  );
   let exited = null;
   child.once('exit', (code, sig) => (exited = `exit ${code ?? sig}`));
   // "answers" = the first HTTP response (the service description), not just an open port
@@ -164,8 +181,18 @@ async function httpStorms(agent, nginxOrigin) {
     const chal = await runHttpLoad({ origin: agent.origin, targets, concurrency: c, durationMs: DURATION, auth: 'challenge', credential: BENCH_BOOTSTRAP });
     results[c] = { ref, reuse, chal };
     const p99 = (r) => (Number.isFinite(r.p99) && Number.isFinite(ref.p99) ? `, p99 ${ratio(r.p99, ref.p99)}` : '');
-    rows.push([`HTTP boot storm, ${c} clients, digest with cached nonce (1 request/fetch)`, httpCell(reuse), `nginx static: ${httpCell(ref)}`, `${ratio(reuse.perSecond, ref.perSecond)} throughput${p99(reuse)}`]);
-    rows.push([`HTTP boot storm, ${c} clients, digest challenge+response (2 requests/fetch)`, httpCell(chal), `nginx static: ${httpCell(ref)}`, `${ratio(chal.perSecond, ref.perSecond)} throughput${p99(chal)}`]);
+    rows.push([
+      `HTTP boot storm, ${c} clients, digest with cached nonce (1 request/fetch)`,
+      httpCell(reuse),
+      `nginx static: ${httpCell(ref)}`,
+      `${ratio(reuse.perSecond, ref.perSecond)} throughput${p99(reuse)}`,
+    ]);
+    rows.push([
+      `HTTP boot storm, ${c} clients, digest challenge+response (2 requests/fetch)`,
+      httpCell(chal),
+      `nginx static: ${httpCell(ref)}`,
+      `${ratio(chal.perSecond, ref.perSecond)} throughput${p99(chal)}`,
+    ]);
   }
   return results;
 }
@@ -186,7 +213,8 @@ async function atftpMedian(port, file, options, expectSize) {
   let err = null;
   for (let i = 0; i < 3; i++) {
     const r = await atftpTime(port, file, options, join(RUN, 'atftp.out'));
-    if (!r.ok || r.size !== expectSize) err ??= `atftp ${r.ok ? `got ${r.size} of ${expectSize} bytes` : `exit ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`}`;
+    if (!r.ok || r.size !== expectSize)
+      err ??= `atftp ${r.ok ? `got ${r.size} of ${expectSize} bytes` : `exit ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`}`;
     else times.push(r.ms);
   }
   return { ms: times.length ? percentile(times, 50) : NaN, err };
@@ -195,21 +223,35 @@ async function atftpMedian(port, file, options, expectSize) {
 async function tftpScenarios(agent, tftpPort, fw, smallFiles) {
   const blk = `blksize ${TFTP_BLKSIZE}`;
   const win = `windowsize ${TFTP_WINDOW}`;
-  for (const [label, name, size] of [['1 MB', fw.files.big1, 1024 * 1024], ['30 MB', fw.files.big30, 30 * 1024 * 1024]]) {
+  for (const [label, name, size] of [
+    ['1 MB', fw.files.big1, 1024 * 1024],
+    ['30 MB', fw.files.big30, 30 * 1024 * 1024],
+  ]) {
     log(`TFTP ${label}: tftpd-hpa, hotdesk, hotdesk + windowsize`);
     const ref = await atftpMedian(tftpPort, `firmware/${name}`, [blk], size);
     const ours = await atftpMedian(agent.ports.tftp, `firmware/${name}`, [blk], size);
     const oursWin = await atftpMedian(agent.ports.tftp, `firmware/${name}`, [blk, win], size);
     const cell = (r) => (r.err ? `failed: ${r.err}` : ms(r.ms));
     rows.push([`TFTP ${label} file (atftp, blksize ${TFTP_BLKSIZE}), time`, cell(ours), `tftpd-hpa: ${cell(ref)}`, `${ratio(ours.ms, ref.ms)} time`]);
-    rows.push([`TFTP ${label} file (atftp, blksize ${TFTP_BLKSIZE} + windowsize ${TFTP_WINDOW}), time`, cell(oursWin), `tftpd-hpa (no windowsize): ${cell(ref)}`, `${ratio(oursWin.ms, ref.ms)} time`]);
+    rows.push([
+      `TFTP ${label} file (atftp, blksize ${TFTP_BLKSIZE} + windowsize ${TFTP_WINDOW}), time`,
+      cell(oursWin),
+      `tftpd-hpa (no windowsize): ${cell(ref)}`,
+      `${ratio(oursWin.ms, ref.ms)} time`,
+    ]);
   }
   log(`TFTP 200 concurrent small-file fetches (${smallFiles.label})`);
   const batch = (port) => tftpBatch({ host: '127.0.0.1', port, files: smallFiles.names, concurrency: 200, blksize: TFTP_BLKSIZE });
   const ref = await batch(tftpPort);
   const ours = await batch(agent.ports.tftp);
-  const cell = (r) => `${ms(r.ms)} for all · p50 ${ms(percentile(r.latencies, 50))} · p99 ${ms(percentile(r.latencies, 99))}${r.errors ? ` · ${r.errors} failed (${r.firstError})` : ''}`;
-  rows.push([`TFTP 200 concurrent small-file fetches (${smallFiles.label}, blksize ${TFTP_BLKSIZE}), time`, cell(ours), `tftpd-hpa: ${cell(ref)}`, `${ratio(ours.ms, ref.ms)} time`]);
+  const cell = (r) =>
+    `${ms(r.ms)} for all · p50 ${ms(percentile(r.latencies, 50))} · p99 ${ms(percentile(r.latencies, 99))}${r.errors ? ` · ${r.errors} failed (${r.firstError})` : ''}`;
+  rows.push([
+    `TFTP 200 concurrent small-file fetches (${smallFiles.label}, blksize ${TFTP_BLKSIZE}), time`,
+    cell(ours),
+    `tftpd-hpa: ${cell(ref)}`,
+    `${ratio(ours.ms, ref.ms)} time`,
+  ]);
 }
 
 /** The phone's answer to a NOTIFY: fetch its own file again (cached nonce), which confirms the sync. */
@@ -226,7 +268,11 @@ function refetcher(origin) {
     if (res.statusCode === 401) {
       challenge = parseChallenge(res.headers['www-authenticate']);
       nc = 0;
-      const again = await pool.request({ method: 'GET', path, headers: { ...headers, authorization: digestAuthorization(BENCH_BOOTSTRAP, challenge, 'GET', path, ++nc) } });
+      const again = await pool.request({
+        method: 'GET',
+        path,
+        headers: { ...headers, authorization: digestAuthorization(BENCH_BOOTSTRAP, challenge, 'GET', path, ++nc) },
+      });
       await again.body.arrayBuffer();
     }
   };
@@ -277,7 +323,10 @@ async function loginStorms(agent, sip, stormAlone) {
 // ---------------------------------------------------------------------------
 
 function table(body = rows) {
-  const esc = (s) => String(s).replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+  const esc = (s) =>
+    String(s)
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/\|/g, '\\|');
   const lines = ['| scenario | hotdesk | reference | ratio (hotdesk / reference) |', '|---|---|---|---|'];
   for (const r of body) lines.push(`| ${r.map(esc).join(' | ')} |`);
   return lines.join('\n');
@@ -335,7 +384,10 @@ ${lossSection(machine, loadBefore)}`;
 
 async function main() {
   const machine = machineDescription(REPO);
-  const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadBefore = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const benchStart = performance.now();
   if (!existsSync(CLI)) throw new Error('dist/agent/cli/main.js is missing: run `make build` (make bench does)');
   if (ONLY === 'tftp-loss') {
@@ -349,7 +401,12 @@ async function main() {
   if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: the only partial run is tftp-loss`);
 
   const { data, importMs } = await prepareData();
-  rows.push([`Import ${N.toLocaleString('en-US')} users + ${N.toLocaleString('en-US')} phones (\`hotdesk import\`, once; cached by content)`, `${(importMs / 1000).toFixed(1)} s`, '—', '—']);
+  rows.push([
+    `Import ${N.toLocaleString('en-US')} users + ${N.toLocaleString('en-US')} phones (\`hotdesk import\`, once; cached by content)`,
+    `${(importMs / 1000).toFixed(1)} s`,
+    '—',
+    '—',
+  ]);
   const fw = makeFirmware(data);
 
   log('starting the agent');
@@ -379,7 +436,8 @@ async function main() {
     credential: BENCH_BOOTSTRAP,
     onBody: (t, body) => writeFileSync(join(www, t.path.slice(1)), Buffer.from(body)),
   });
-  if (cold.fetches < N) throw new Error(`only ${cold.fetches} of ${N} phone files could be fetched: ${JSON.stringify(cold.status)} (see bench/work/run/agent.log)`);
+  if (cold.fetches < N)
+    throw new Error(`only ${cold.fetches} of ${N} phone files could be fetched: ${JSON.stringify(cold.status)} (see bench/work/run/agent.log)`);
   rows.push([`First fetch of all ${N.toLocaleString('en-US')} phone files, cold (64 clients, digest)`, httpCell(cold), '—', '—']);
 
   const nginxPort = await freePort();
@@ -399,7 +457,12 @@ async function main() {
   await loginStorms(agent, sip, storms[64]?.reuse);
 
   await sleep(500);
-  rows.push([`Memory (RSS) of the agent with ${N.toLocaleString('en-US')} phones/users: idle after start / after all scenarios / peak`, `${rssIdle.toFixed(0)} / ${rssMiB(agent.pid).toFixed(0)} / ${vmHwmMiB(agent.pid).toFixed(0)} MiB`, '—', '—']);
+  rows.push([
+    `Memory (RSS) of the agent with ${N.toLocaleString('en-US')} phones/users: idle after start / after all scenarios / peak`,
+    `${rssIdle.toFixed(0)} / ${rssMiB(agent.pid).toFixed(0)} / ${vmHwmMiB(agent.pid).toFixed(0)} MiB`,
+    '—',
+    '—',
+  ]);
   notes.push(`Whole bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s.`);
   const md = writeResults(machine, loadBefore);
   process.stdout.write(`\n${md}`);
@@ -431,13 +494,23 @@ async function pickSmallTftpFiles(agent, tftpRoot) {
   try {
     let bytes = 0;
     for (const [i, name] of names.entries()) {
-      const got = await tftpGet({ host: '127.0.0.1', port: agent.ports.tftp, file: name, blksize: TFTP_BLKSIZE, giveUpMs: 3000, keep: true, localAddress: phoneAddress(i) });
+      const got = await tftpGet({
+        host: '127.0.0.1',
+        port: agent.ports.tftp,
+        file: name,
+        blksize: TFTP_BLKSIZE,
+        giveUpMs: 3000,
+        keep: true,
+        localAddress: phoneAddress(i),
+      });
       writeFileSync(join(tftpRoot, name), got.data);
       bytes += got.bytes;
     }
     return { label: `200 phones' \`<mac>.boot\`, ${Math.round(bytes / names.length)} bytes each`, names };
   } catch (e) {
-    notes.push(`TFTP small files: the agent did not serve \`<mac>.boot\` over TFTP (${e.message}); 200 distinct 4 KiB firmware-directory files are used instead.`);
+    notes.push(
+      `TFTP small files: the agent did not serve \`<mac>.boot\` over TFTP (${e.message}); 200 distinct 4 KiB firmware-directory files are used instead.`,
+    );
   }
   const fw = [];
   for (let i = 0; i < 200; i++) {

@@ -29,7 +29,7 @@ export function phoneMac(i) {
 export function benchUser(i) {
   const ext = String(10000 + i);
   // 6-digit PIN derived from i (not guessable in a real office: bench only)
-  const pin = String((i * 7919 + 104729) % 900000 + 100000);
+  const pin = String(((i * 7919 + 104729) % 900000) + 100000);
   return { ext, pin, sipUser: `u${ext}` };
 }
 

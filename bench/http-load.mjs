@@ -40,7 +40,12 @@ export function digestAuthorization({ username, password }, challenge, method, u
   const ha2 = md5(`${method}:${uri}`);
   const ncHex = nc.toString(16).padStart(8, '0');
   const cnonce = randomBytes(8).toString('hex');
-  const useQop = challenge.qop !== undefined && challenge.qop.split(',').map((s) => s.trim()).includes('auth');
+  const useQop =
+    challenge.qop !== undefined &&
+    challenge.qop
+      .split(',')
+      .map((s) => s.trim())
+      .includes('auth');
   const response = useQop ? md5(`${ha1}:${challenge.nonce}:${ncHex}:${cnonce}:auth:${ha2}`) : md5(`${ha1}:${challenge.nonce}:${ha2}`);
   let h = `Digest username="${username}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", algorithm=MD5, response="${response}"`;
   if (useQop) h += `, qop=auth, nc=${ncHex}, cnonce="${cnonce}"`;
@@ -79,7 +84,9 @@ export async function runHttpLoad(o) {
   let bytes = 0;
   const started = performance.now();
   const deadline = started + o.durationMs;
-  const count = (s) => { status[s] = (status[s] ?? 0) + 1; };
+  const count = (s) => {
+    status[s] = (status[s] ?? 0) + 1;
+  };
 
   async function worker() {
     let challenge = null;
@@ -90,18 +97,30 @@ export async function runHttpLoad(o) {
       try {
         let r;
         if (o.auth === 'none') {
-          r = await get(pool, t.path, t.userAgent); requests++;
+          r = await get(pool, t.path, t.userAgent);
+          requests++;
         } else {
           if (o.auth === 'challenge' || challenge === null) {
-            const first = await get(pool, t.path, t.userAgent); requests++;
-            if (first.status !== 401) { r = first; } else { challenge = parseChallenge(first.headers['www-authenticate']); nc = 0; }
+            const first = await get(pool, t.path, t.userAgent);
+            requests++;
+            if (first.status !== 401) {
+              r = first;
+            } else {
+              challenge = parseChallenge(first.headers['www-authenticate']);
+              nc = 0;
+            }
           }
           if (!r) {
-            r = await get(pool, t.path, t.userAgent, digestAuthorization(o.credential, challenge, 'GET', t.path, ++nc)); requests++;
+            r = await get(pool, t.path, t.userAgent, digestAuthorization(o.credential, challenge, 'GET', t.path, ++nc));
+            requests++;
             if (r.status === 401) {
               // stale nonce (or refused): take the fresh challenge and retry once
-              challenge = parseChallenge(r.headers['www-authenticate']); nc = 0;
-              if (challenge) { r = await get(pool, t.path, t.userAgent, digestAuthorization(o.credential, challenge, 'GET', t.path, ++nc)); requests++; }
+              challenge = parseChallenge(r.headers['www-authenticate']);
+              nc = 0;
+              if (challenge) {
+                r = await get(pool, t.path, t.userAgent, digestAuthorization(o.credential, challenge, 'GET', t.path, ++nc));
+                requests++;
+              }
             }
           }
         }

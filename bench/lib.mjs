@@ -55,7 +55,10 @@ export async function waitForTcp(port, host = '127.0.0.1', timeoutMs = 30_000, i
   for (;;) {
     const ok = await new Promise((resolve) => {
       const c = net.connect({ port, host });
-      c.once('connect', () => { c.destroy(); resolve(true); });
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
       c.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -77,7 +80,10 @@ export function stopProcess(child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
@@ -104,7 +110,11 @@ function tryRun(cmd, args) {
 export function machineDescription(repoDir) {
   const cpus = os.cpus();
   const nproc = tryRun('nproc', []) || String(cpus.length);
-  const mem = tryRun('free', ['-g']).split('\n').find((l) => l.startsWith('Mem:'))?.split(/\s+/)[1] ?? '?';
+  const mem =
+    tryRun('free', ['-g'])
+      .split('\n')
+      .find((l) => l.startsWith('Mem:'))
+      ?.split(/\s+/)[1] ?? '?';
   // BENCH_COMMIT names the build when the tree is not a git checkout (or not committed yet)
   const commit = process.env.BENCH_COMMIT || tryRun('git', ['-C', repoDir, 'rev-parse', '--short', 'HEAD']) || 'unknown';
   const osName = /PRETTY_NAME="([^"]+)"/.exec(tryRun('cat', ['/etc/os-release']))?.[1] ?? os.platform();
@@ -115,7 +125,7 @@ export function machineDescription(repoDir) {
     os: `${osName}, kernel ${os.release()}`,
     node: process.version,
     nginx: (tryRun('sh', ['-c', 'nginx -v 2>&1']).split('/')[1] ?? '?').trim(),
-    tftpd: (tryRun('sh', ['-c', "dpkg-query -W -f='${Version}' tftpd-hpa"]) || '?'),
+    tftpd: tryRun('sh', ['-c', "dpkg-query -W -f='${Version}' tftpd-hpa"]) || '?',
     commit,
   };
 }

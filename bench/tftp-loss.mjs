@@ -75,7 +75,9 @@ async function setLoss(permille) {
 async function lossCounters() {
   const r = await nft(['-j', 'list', 'table', 'inet', LOSS_TABLE]);
   if (!r.ok) return { seen: NaN, dropped: NaN };
-  const rules = JSON.parse(r.stdout).nftables.filter((x) => x.rule).map((x) => x.rule);
+  const rules = JSON.parse(r.stdout)
+    .nftables.filter((x) => x.rule)
+    .map((x) => x.rule);
   const packets = (rule) => rule.expr.find((e) => e.counter)?.counter.packets ?? 0;
   const seen = rules.filter((x) => x.chain === 'in').reduce((a, x) => a + packets(x), 0);
   const dropped = rules.filter((x) => x.chain === 'lossy').reduce((a, x) => a + packets(x), 0);
@@ -104,7 +106,21 @@ async function startAgent(cli, data, logFile) {
   // atftp cannot choose its source address, so every fetch comes from 127.0.0.1: the per-address
   // limit (4 by default, one phone fetching its files) is raised so that a transfer still resending
   // its last block to a client that has left (its final ACK lost) does not refuse the next fetch.
-  const args = ['serve', '--data', data, '--host', LOSS_HOST, '--http-port', String(ports.http), '--tftp-port', String(ports.tftp), '--sip-port', String(ports.sip), '--tftp-per-source', '64'];
+  const args = [
+    'serve',
+    '--data',
+    data,
+    '--host',
+    LOSS_HOST,
+    '--http-port',
+    String(ports.http),
+    '--tftp-port',
+    String(ports.tftp),
+    '--sip-port',
+    String(ports.sip),
+    '--tftp-per-source',
+    '64',
+  ];
   const child = startProcess('node', [cli, ...args], { logFile });
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -156,7 +172,13 @@ async function cell(fetchOne) {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const times = results.filter((r) => r.ok).map((r) => r.ms);
   const failed = results.filter((r) => !r.ok);
-  return { delivered: times.length, runs: RUNS, median: percentile(times, 50), max: times.length ? Math.max(...times) : NaN, firstFailure: failed[0]?.why ?? null };
+  return {
+    delivered: times.length,
+    runs: RUNS,
+    median: percentile(times, 50),
+    max: times.length ? Math.max(...times) : NaN,
+    firstFailure: failed[0]?.why ?? null,
+  };
 }
 
 function cellText(c, lossless) {
@@ -182,7 +204,12 @@ export async function runTftpLoss({ cli, workDir, log }) {
     { label: `atftp, blksize ${BLKSIZE}`, fetch: (port, server) => (i) => atftpOnce(port, [`blksize ${BLKSIZE}`], out(server, i)) },
     { label: `our client, blksize ${BLKSIZE}`, fetch: (port) => () => oursOnce(port, 1) },
     // tftpd-hpa has no windowsize: it would run the lock-step row again, so that row's figures are shown.
-    { label: `our client, blksize ${BLKSIZE} + windowsize ${WINDOW}`, fetch: (port) => () => oursOnce(port, WINDOW), refFrom: `our client, blksize ${BLKSIZE}`, refNote: ' (no windowsize: the lock-step row above)' },
+    {
+      label: `our client, blksize ${BLKSIZE} + windowsize ${WINDOW}`,
+      fetch: (port) => () => oursOnce(port, WINDOW),
+      refFrom: `our client, blksize ${BLKSIZE}`,
+      refNote: ' (no windowsize: the lock-step row above)',
+    },
   ];
   const lossless = new Map();
   const refCells = new Map(); // `${percent}|${client label}` → tftpd-hpa's measurement
@@ -192,7 +219,10 @@ export async function runTftpLoss({ cli, workDir, log }) {
     for (const percent of [0, 1, 3]) {
       for (const client of clients) {
         const measured = {};
-        for (const [server, port] of [['hotdesk', agent.port], ['tftpd-hpa', tftpdPort]]) {
+        for (const [server, port] of [
+          ['hotdesk', agent.port],
+          ['tftpd-hpa', tftpdPort],
+        ]) {
           const reused = server === 'tftpd-hpa' && client.refFrom ? refCells.get(`${percent}|${client.refFrom}`) : undefined;
           if (reused) {
             measured[server] = reused;
@@ -211,8 +241,14 @@ export async function runTftpLoss({ cli, workDir, log }) {
         const ours = measured['hotdesk'];
         const ref = measured['tftpd-hpa'];
         const text = (server) => cellText(measured[server].c, lossless.get(`${server}|${client.label}`));
-        const medianRatio = Number.isFinite(ours.c.median) && Number.isFinite(ref.c.median) ? `${(ours.c.median / ref.c.median).toFixed(2)}× median time` : 'n/a';
-        rows.push([`TFTP 1 MiB through ${percent} % loss (${client.label}), ${RUNS} fetches, ${CONCURRENCY} at a time`, text('hotdesk'), `tftpd-hpa${client.refNote ?? ''}: ${text('tftpd-hpa')}`, medianRatio]);
+        const medianRatio =
+          Number.isFinite(ours.c.median) && Number.isFinite(ref.c.median) ? `${(ours.c.median / ref.c.median).toFixed(2)}× median time` : 'n/a';
+        rows.push([
+          `TFTP 1 MiB through ${percent} % loss (${client.label}), ${RUNS} fetches, ${CONCURRENCY} at a time`,
+          text('hotdesk'),
+          `tftpd-hpa${client.refNote ?? ''}: ${text('tftpd-hpa')}`,
+          medianRatio,
+        ]);
         if (percent > 0) {
           const share = (k) => `${measured[k].counters.dropped} of ${measured[k].counters.seen} datagrams dropped`;
           notes.push(`${percent} % loss, ${client.label}: hotdesk ${share('hotdesk')}${client.refFrom ? '' : `, tftpd-hpa ${share('tftpd-hpa')}`}.`);

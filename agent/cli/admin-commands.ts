@@ -100,7 +100,12 @@ async function readPassword(fromStdin: boolean): Promise<string> {
 
 /** `hotdesk admin`. */
 export const adminCommand: Command = defineCommand(
-  { name: 'admin', help, options: { ...JSON_OPTION, role: { type: 'string' }, 'password-stdin': { type: 'boolean' } }, positionals: { min: 1, max: 2, what: 'action (add, list or remove)' } },
+  {
+    name: 'admin',
+    help,
+    options: { ...JSON_OPTION, role: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    positionals: { min: 1, max: 2, what: 'action (add, list or remove)' },
+  },
   async (p, io) => {
     const [action, name] = p.positionals;
     if (action !== 'add' && action !== 'list' && action !== 'remove') throw new UsageError(`unknown action '${action ?? ''}' (add, list or remove)`);
@@ -134,7 +139,13 @@ export const adminCommand: Command = defineCommand(
       const rows = admins.listAdmins().map((a) => ({ name: a.name, role: a.role, createdAt: a.createdAt }));
       if (optFlag(p, 'json')) printJson(io, rows);
       else if (rows.length === 0) io.out("no console accounts: add one with 'hotdesk admin add NAME --role admin'\n");
-      else io.out(formatTable(['name', 'role', 'created'], rows.map((r) => [r.name, r.role, formatTime(r.createdAt, store.getSite().timezone)])));
+      else
+        io.out(
+          formatTable(
+            ['name', 'role', 'created'],
+            rows.map((r) => [r.name, r.role, formatTime(r.createdAt, store.getSite().timezone)]),
+          ),
+        );
       return EXIT.ok;
     });
   },

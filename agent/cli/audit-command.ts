@@ -4,19 +4,7 @@
  * events never hold secrets (core/model.ts `AuditEvent`).
  */
 import { AUDIT_KINDS, normalizeMac, type AuditKind } from '../core/model.js';
-import {
-  COMMON_HELP,
-  EXIT,
-  JSON_OPTION,
-  UsageError,
-  dataDir,
-  optFlag,
-  optInt,
-  optString,
-  printJson,
-  defineCommand,
-  type Command,
-} from './cli-kit.js';
+import { COMMON_HELP, EXIT, JSON_OPTION, UsageError, dataDir, optFlag, optInt, optString, printJson, defineCommand, type Command } from './cli-kit.js';
 import { withStore } from './cli-store.js';
 import { formatTable, formatTime } from './table.js';
 
@@ -40,46 +28,49 @@ ${COMMON_HELP}
 `;
 
 /** `hotdesk audit`. */
-export const auditCommand: Command = defineCommand({
-  name: 'audit',
-  help: auditHelp,
-  options: {
-    ...JSON_OPTION,
-    since: { type: 'string' },
-    limit: { type: 'string' },
-    phone: { type: 'string' },
-    user: { type: 'string' },
-    kind: { type: 'string' },
+export const auditCommand: Command = defineCommand(
+  {
+    name: 'audit',
+    help: auditHelp,
+    options: {
+      ...JSON_OPTION,
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      phone: { type: 'string' },
+      user: { type: 'string' },
+      kind: { type: 'string' },
+    },
   },
-}, async (p, io) => {
-  const since = optInt(p, 'since');
-  const limit = optInt(p, 'limit', 1) ?? DEFAULT_LIMIT;
-  const rawPhone = optString(p, 'phone');
-  const phone = rawPhone === undefined ? undefined : normalizeMac(rawPhone);
-  if (phone === null) throw new UsageError(`--phone: '${rawPhone ?? ''}' is not a MAC address`);
-  const user = optString(p, 'user');
-  const kind = optString(p, 'kind');
-  if (kind !== undefined && !(AUDIT_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of: ${AUDIT_KINDS.join(', ')}`);
-  return withStore(dataDir(p, io), (store) => {
-    const tz = store.getSite().timezone;
-    const events = store.queryAudit({
-      limit,
-      ...(since !== undefined ? { afterId: since } : {}),
-      ...(phone !== undefined ? { phone } : {}),
-      ...(user !== undefined ? { user } : {}),
-      ...(kind !== undefined ? { kinds: [kind as AuditKind] } : {}),
+  async (p, io) => {
+    const since = optInt(p, 'since');
+    const limit = optInt(p, 'limit', 1) ?? DEFAULT_LIMIT;
+    const rawPhone = optString(p, 'phone');
+    const phone = rawPhone === undefined ? undefined : normalizeMac(rawPhone);
+    if (phone === null) throw new UsageError(`--phone: '${rawPhone ?? ''}' is not a MAC address`);
+    const user = optString(p, 'user');
+    const kind = optString(p, 'kind');
+    if (kind !== undefined && !(AUDIT_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of: ${AUDIT_KINDS.join(', ')}`);
+    return withStore(dataDir(p, io), (store) => {
+      const tz = store.getSite().timezone;
+      const events = store.queryAudit({
+        limit,
+        ...(since !== undefined ? { afterId: since } : {}),
+        ...(phone !== undefined ? { phone } : {}),
+        ...(user !== undefined ? { user } : {}),
+        ...(kind !== undefined ? { kinds: [kind as AuditKind] } : {}),
+      });
+      if (optFlag(p, 'json')) printJson(io, events);
+      else
+        io.out(
+          formatTable(
+            ['id', 'time', 'kind', 'phone', 'user', 'detail'],
+            events.map((e) => [e.id, formatTime(e.at, tz), e.kind, e.phone, e.user, detailText(e.detail)]),
+          ),
+        );
+      return EXIT.ok;
     });
-    if (optFlag(p, 'json')) printJson(io, events);
-    else
-      io.out(
-        formatTable(
-          ['id', 'time', 'kind', 'phone', 'user', 'detail'],
-          events.map((e) => [e.id, formatTime(e.at, tz), e.kind, e.phone, e.user, detailText(e.detail)]),
-        ),
-      );
-    return EXIT.ok;
-  });
-});
+  },
+);
 
 function detailText(detail: Readonly<Record<string, unknown>> | undefined): string {
   if (!detail) return '';

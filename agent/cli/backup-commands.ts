@@ -56,14 +56,23 @@ function describe(s: BackupSummary): string {
 
 /** `hotdesk backup`. */
 export const backupCommand: Command = defineCommand(
-  { name: 'backup', help: backupHelp, options: { ...JSON_OPTION, 'with-key': { type: 'boolean' }, service: { type: 'boolean' } }, positionals: { min: 1, max: 1, what: 'FILE' } },
+  {
+    name: 'backup',
+    help: backupHelp,
+    options: { ...JSON_OPTION, 'with-key': { type: 'boolean' }, service: { type: 'boolean' } },
+    positionals: { min: 1, max: 1, what: 'FILE' },
+  },
   async (p, io) => {
     const file = resolve(io.cwd, p.positionals[0] ?? '');
     const summary = await backupDataDir(dataDir(p, io), file, { withKey: optFlag(p, 'with-key') });
     if (optFlag(p, 'json')) printJson(io, { ok: true, ...summary });
     else {
       io.out(`backup written: ${summary.file} (${summary.bytes} bytes; ${describe(summary)})\n`);
-      io.out(summary.keyIncluded ? 'the data key is inside: keep this file like a password\n' : 'the data key is NOT inside: restoring needs a copy of secret.key (--key)\n');
+      io.out(
+        summary.keyIncluded
+          ? 'the data key is inside: keep this file like a password\n'
+          : 'the data key is NOT inside: restoring needs a copy of secret.key (--key)\n',
+      );
     }
     return EXIT.ok;
   },
@@ -71,7 +80,12 @@ export const backupCommand: Command = defineCommand(
 
 /** `hotdesk restore`. */
 export const restoreCommand: Command = defineCommand(
-  { name: 'restore', help: restoreHelp, options: { ...JSON_OPTION, key: { type: 'string' }, force: { type: 'boolean' }, service: { type: 'boolean' } }, positionals: { min: 1, max: 1, what: 'FILE' } },
+  {
+    name: 'restore',
+    help: restoreHelp,
+    options: { ...JSON_OPTION, key: { type: 'string' }, force: { type: 'boolean' }, service: { type: 'boolean' } },
+    positionals: { min: 1, max: 1, what: 'FILE' },
+  },
   (p, io) => {
     const file = resolve(io.cwd, p.positionals[0] ?? '');
     const keyFile = optString(p, 'key');

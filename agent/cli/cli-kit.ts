@@ -176,7 +176,7 @@ export function serviceMode(p: Parsed, io: Io): boolean {
  * `$STATE_DIRECTORY` (set by systemd) or {@link SERVICE_DATA_DIR}, else `./data` (absolute).
  */
 export function dataDir(p: Parsed, io: Io): string {
-  const service = serviceMode(p, io) ? (io.env['STATE_DIRECTORY']?.split(':')[0] || SERVICE_DATA_DIR) : undefined;
+  const service = serviceMode(p, io) ? io.env['STATE_DIRECTORY']?.split(':')[0] || SERVICE_DATA_DIR : undefined;
   const d = optString(p, 'data') ?? io.env['HOTDESK_DATA'] ?? service ?? 'data';
   if (d === '') throw new UsageError('--data must not be empty');
   return resolve(io.cwd, d);

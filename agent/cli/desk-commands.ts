@@ -83,14 +83,17 @@ ${EXIT_CODES_HELP}
 `;
 
 /** `hotdesk dial`. */
-export const dialCommand: Command = defineCommand({ name: 'dial', help: dialHelp, options: { ...JSON_OPTION, phone: { type: 'string' } }, positionals: { min: 1, max: 1, what: 'DIGITS' } }, async (p, io) => {
-  const mac = phoneOption(p);
-  const digits = p.positionals[0] ?? '';
-  return withStore(dataDir(p, io), async (store) => {
-    const outcome = await new HotdeskService(store, clock).dial(mac, digits);
-    return printOutcome(io, p, store, outcome, exitFor(outcome.code));
-  });
-});
+export const dialCommand: Command = defineCommand(
+  { name: 'dial', help: dialHelp, options: { ...JSON_OPTION, phone: { type: 'string' } }, positionals: { min: 1, max: 1, what: 'DIGITS' } },
+  async (p, io) => {
+    const mac = phoneOption(p);
+    const digits = p.positionals[0] ?? '';
+    return withStore(dataDir(p, io), async (store) => {
+      const outcome = await new HotdeskService(store, clock).dial(mac, digits);
+      return printOutcome(io, p, store, outcome, exitFor(outcome.code));
+    });
+  },
+);
 
 const loginHelp = `Usage: hotdesk login --phone MAC EXT [--json] [--data DIR]
 
@@ -111,15 +114,18 @@ ${EXIT_CODES_HELP}
 `;
 
 /** `hotdesk login` (admin login). */
-export const loginCommand: Command = defineCommand({ name: 'login', help: loginHelp, options: { ...JSON_OPTION, phone: { type: 'string' } }, positionals: { min: 1, max: 1, what: 'EXT (short number)' } }, async (p, io) => {
-  const mac = phoneOption(p);
-  const ext = p.positionals[0] ?? '';
-  if (!/^[0-9]{1,15}$/.test(ext)) throw new UsageError(`EXT must be a short number (digits), got '${ext}'`);
-  return withStore(dataDir(p, io), async (store) => {
-    const outcome = await new HotdeskService(store, clock).adminLogin(mac, ext);
-    return printOutcome(io, p, store, outcome, exitFor(outcome.code));
-  });
-});
+export const loginCommand: Command = defineCommand(
+  { name: 'login', help: loginHelp, options: { ...JSON_OPTION, phone: { type: 'string' } }, positionals: { min: 1, max: 1, what: 'EXT (short number)' } },
+  async (p, io) => {
+    const mac = phoneOption(p);
+    const ext = p.positionals[0] ?? '';
+    if (!/^[0-9]{1,15}$/.test(ext)) throw new UsageError(`EXT must be a short number (digits), got '${ext}'`);
+    return withStore(dataDir(p, io), async (store) => {
+      const outcome = await new HotdeskService(store, clock).adminLogin(mac, ext);
+      return printOutcome(io, p, store, outcome, exitFor(outcome.code));
+    });
+  },
+);
 
 const logoutHelp = `Usage: hotdesk logout --phone MAC [--json] [--data DIR]
 
@@ -138,12 +144,15 @@ ${EXIT_CODES_HELP}
 `;
 
 /** `hotdesk logout` (admin logout). */
-export const logoutCommand: Command = defineCommand({ name: 'logout', help: logoutHelp, options: { ...JSON_OPTION, phone: { type: 'string' } } }, async (p, io) => {
-  const mac = phoneOption(p);
-  return withStore(dataDir(p, io), async (store) => {
-    const outcome = await new HotdeskService(store, clock).logout(mac, 'admin');
-    // Nobody was logged in: nothing to do is a refusal of the request.
-    const code = outcome.code === 'no-change' ? EXIT.refused : exitFor(outcome.code);
-    return printOutcome(io, p, store, outcome, code);
-  });
-});
+export const logoutCommand: Command = defineCommand(
+  { name: 'logout', help: logoutHelp, options: { ...JSON_OPTION, phone: { type: 'string' } } },
+  async (p, io) => {
+    const mac = phoneOption(p);
+    return withStore(dataDir(p, io), async (store) => {
+      const outcome = await new HotdeskService(store, clock).logout(mac, 'admin');
+      // Nobody was logged in: nothing to do is a refusal of the request.
+      const code = outcome.code === 'no-change' ? EXIT.refused : exitFor(outcome.code);
+      return printOutcome(io, p, store, outcome, code);
+    });
+  },
+);

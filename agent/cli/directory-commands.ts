@@ -15,18 +15,7 @@ import { formatDirectoryError, type DirectoryErrorEntry } from '../directory/dir
 import { exportDirectory } from '../directory/export-directory.js';
 import { importDirectory, type ImportResult } from '../directory/import-directory.js';
 import { parseDirectory } from '../directory/parse-directory.js';
-import {
-  COMMON_HELP,
-  EXIT,
-  JSON_OPTION,
-  dataDir,
-  optFlag,
-  optString,
-  printJson,
-  defineCommand,
-  type Command,
-  type Io,
-} from './cli-kit.js';
+import { COMMON_HELP, EXIT, JSON_OPTION, dataDir, optFlag, optString, printJson, defineCommand, type Command, type Io } from './cli-kit.js';
 import { withStore } from './cli-store.js';
 
 /** The positioned problems a directory error carries (at least one). */
@@ -56,7 +45,13 @@ function isErrorCode(v: unknown): v is ErrorCode {
 }
 
 /** Error codes of a directory that failed validation (reported as FILE:LINE:COL lines). */
-const DIRECTORY_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['directory-invalid', 'yaml-syntax', 'too-many-keys', 'unknown-model', 'unsafe-value']);
+const DIRECTORY_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'directory-invalid',
+  'yaml-syntax',
+  'too-many-keys',
+  'unknown-model',
+  'unsafe-value',
+]);
 
 /** Thrown inside the dry-run transaction to roll it back. */
 class DryRunRollback extends Error {}
@@ -82,49 +77,52 @@ Example:
 `;
 
 /** `hotdesk import`. */
-export const importCommand: Command = defineCommand({ name: 'import', help: importHelp, options: { ...JSON_OPTION, 'dry-run': { type: 'boolean' } }, positionals: { min: 1, max: 1, what: 'FILE' } }, async (p, io) => {
-  const fileArg = p.positionals[0] ?? '';
-  const json = optFlag(p, 'json');
-  const dryRun = optFlag(p, 'dry-run');
-  let text: string;
-  try {
-    text = readFileSync(resolve(io.cwd, fileArg), 'utf8');
-  } catch {
-    throw new HotdeskError('not-found', `cannot read ${fileArg}`, { file: fileArg });
-  }
-  const dataPath = dataDir(p, io);
-  try {
-    const dir = parseDirectory(text, fileArg);
-    if (dryRun && !existsSync(dataPath)) {
-      // Nothing stored yet: the file on its own is all there is to check.
-      report(io, json, fileArg, true, null);
-      return EXIT.ok;
+export const importCommand: Command = defineCommand(
+  { name: 'import', help: importHelp, options: { ...JSON_OPTION, 'dry-run': { type: 'boolean' } }, positionals: { min: 1, max: 1, what: 'FILE' } },
+  async (p, io) => {
+    const fileArg = p.positionals[0] ?? '';
+    const json = optFlag(p, 'json');
+    const dryRun = optFlag(p, 'dry-run');
+    let text: string;
+    try {
+      text = readFileSync(resolve(io.cwd, fileArg), 'utf8');
+    } catch {
+      throw new HotdeskError('not-found', `cannot read ${fileArg}`, { file: fileArg });
     }
-    return await withStore(
-      dataPath,
-      (store) => {
-        let summary: ImportResult | null = null;
-        if (dryRun) {
-          // Apply inside a transaction and roll it back: checks what only the store can (kept secrets).
-          try {
-            store.transaction(() => {
-              summary = importDirectory(store, dir, Date.now());
-              throw new DryRunRollback();
-            });
-          } catch (e) {
-            if (!(e instanceof DryRunRollback)) throw e;
-          }
-        } else summary = importDirectory(store, dir, Date.now());
-        report(io, json, fileArg, dryRun, summary);
+    const dataPath = dataDir(p, io);
+    try {
+      const dir = parseDirectory(text, fileArg);
+      if (dryRun && !existsSync(dataPath)) {
+        // Nothing stored yet: the file on its own is all there is to check.
+        report(io, json, fileArg, true, null);
         return EXIT.ok;
-      },
-      { create: true },
-    );
-  } catch (e) {
-    if (!isHotdeskError(e) || !DIRECTORY_ERROR_CODES.has(e.code)) throw e;
-    return reportProblems(io, e, fileArg, json);
-  }
-});
+      }
+      return await withStore(
+        dataPath,
+        (store) => {
+          let summary: ImportResult | null = null;
+          if (dryRun) {
+            // Apply inside a transaction and roll it back: checks what only the store can (kept secrets).
+            try {
+              store.transaction(() => {
+                summary = importDirectory(store, dir, Date.now());
+                throw new DryRunRollback();
+              });
+            } catch (e) {
+              if (!(e instanceof DryRunRollback)) throw e;
+            }
+          } else summary = importDirectory(store, dir, Date.now());
+          report(io, json, fileArg, dryRun, summary);
+          return EXIT.ok;
+        },
+        { create: true },
+      );
+    } catch (e) {
+      if (!isHotdeskError(e) || !DIRECTORY_ERROR_CODES.has(e.code)) throw e;
+      return reportProblems(io, e, fileArg, json);
+    }
+  },
+);
 
 function report(io: Io, json: boolean, file: string, dryRun: boolean, summary: ImportResult | null): void {
   if (json) {
@@ -167,18 +165,21 @@ ${COMMON_HELP}
 `;
 
 /** `hotdesk export`. */
-export const exportCommand: Command = defineCommand({ name: 'export', help: exportHelp, options: { 'with-secrets': { type: 'boolean' }, output: { type: 'string', short: 'o' } } }, async (p, io) => {
-  const withSecrets = optFlag(p, 'with-secrets');
-  const output = optString(p, 'output');
-  return withStore(dataDir(p, io), (store) => {
-    const yaml = exportDirectory(store, { withSecrets });
-    if (output === undefined) io.out(yaml);
-    else {
-      const path = resolve(io.cwd, output);
-      writeFileSync(path, yaml, { encoding: 'utf8', mode: withSecrets ? 0o600 : 0o644 });
-      // mode applies only to a new file: tighten an existing one too.
-      if (withSecrets) chmodSync(path, 0o600);
-    }
-    return EXIT.ok;
-  });
-});
+export const exportCommand: Command = defineCommand(
+  { name: 'export', help: exportHelp, options: { 'with-secrets': { type: 'boolean' }, output: { type: 'string', short: 'o' } } },
+  async (p, io) => {
+    const withSecrets = optFlag(p, 'with-secrets');
+    const output = optString(p, 'output');
+    return withStore(dataDir(p, io), (store) => {
+      const yaml = exportDirectory(store, { withSecrets });
+      if (output === undefined) io.out(yaml);
+      else {
+        const path = resolve(io.cwd, output);
+        writeFileSync(path, yaml, { encoding: 'utf8', mode: withSecrets ? 0o600 : 0o644 });
+        // mode applies only to a new file: tighten an existing one too.
+        if (withSecrets) chmodSync(path, 0o600);
+      }
+      return EXIT.ok;
+    });
+  },
+);

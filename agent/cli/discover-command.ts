@@ -5,18 +5,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { discoverAgents, type DiscoveredAgent, type DiscoverOptions } from '../shell/discovery/ssdp-discover.js';
-import {
-  COMMON_HELP,
-  EXIT,
-  JSON_OPTION,
-  UsageError,
-  optFlag,
-  optInt,
-  optString,
-  printJson,
-  defineCommand,
-  type Command,
-} from './cli-kit.js';
+import { COMMON_HELP, EXIT, JSON_OPTION, UsageError, optFlag, optInt, optString, printJson, defineCommand, type Command } from './cli-kit.js';
 
 const DEFAULT_TIMEOUT_MS = 3000;
 /** Cap on the description GET and its body (a LAN answer should be tiny). */
@@ -100,50 +89,53 @@ function urlsOf(value: unknown, prefix = '', out: string[] = []): string[] {
 }
 
 /** `hotdesk discover`. */
-export const discoverCommand: Command = defineCommand({
-  name: 'discover',
-  help: discoverHelp,
-  options: {
-    ...JSON_OPTION,
-    timeout: { type: 'string' },
-    port: { type: 'string' },
-    group: { type: 'string' },
-    interface: { type: 'string' },
+export const discoverCommand: Command = defineCommand(
+  {
+    name: 'discover',
+    help: discoverHelp,
+    options: {
+      ...JSON_OPTION,
+      timeout: { type: 'string' },
+      port: { type: 'string' },
+      group: { type: 'string' },
+      interface: { type: 'string' },
+    },
   },
-}, async (p, io) => {
-  const timeoutMs = optInt(p, 'timeout', 1) ?? DEFAULT_TIMEOUT_MS;
-  if (timeoutMs > 60_000) throw new UsageError('--timeout must be at most 60000');
-  const port = optInt(p, 'port', 1);
-  if (port !== undefined && port > 65535) throw new UsageError('--port must be at most 65535');
-  const group = optString(p, 'group');
-  const iface = optString(p, 'interface');
-  if (iface !== undefined && !isIPv4(iface)) throw new UsageError('--interface must be the IPv4 address of a local interface');
-  const opts: DiscoverOptions = {
-    timeoutMs,
-    ...(port !== undefined ? { port } : {}),
-    ...(group !== undefined ? { group } : {}),
-    ...(iface !== undefined ? { interfaceAddress: iface } : {}),
-  };
-  const agents = await discoverAgents(opts);
-  const described = await Promise.all(agents.map(describeAgent));
-  if (optFlag(p, 'json')) {
-    printJson(io, described);
-    return EXIT.ok;
-  }
-  if (described.length === 0) {
-    io.out(`No agent answered within ${timeoutMs} ms.\n`);
-    return EXIT.ok;
-  }
-  const blocks = described.map((d) => {
-    const rows: [string, string][] = [['location', d.location]];
-    if (d.error !== undefined) rows.push(['error', d.error]);
-    for (const u of urlsOf(d.description)) {
-      const at = u.indexOf('=');
-      rows.push([u.slice(0, at), u.slice(at + 1)]);
+  async (p, io) => {
+    const timeoutMs = optInt(p, 'timeout', 1) ?? DEFAULT_TIMEOUT_MS;
+    if (timeoutMs > 60_000) throw new UsageError('--timeout must be at most 60000');
+    const port = optInt(p, 'port', 1);
+    if (port !== undefined && port > 65535) throw new UsageError('--port must be at most 65535');
+    const group = optString(p, 'group');
+    const iface = optString(p, 'interface');
+    if (iface !== undefined && !isIPv4(iface)) throw new UsageError('--interface must be the IPv4 address of a local interface');
+    const opts: DiscoverOptions = {
+      timeoutMs,
+      ...(port !== undefined ? { port } : {}),
+      ...(group !== undefined ? { group } : {}),
+      ...(iface !== undefined ? { interfaceAddress: iface } : {}),
+    };
+    const agents = await discoverAgents(opts);
+    const described = await Promise.all(agents.map(describeAgent));
+    if (optFlag(p, 'json')) {
+      printJson(io, described);
+      return EXIT.ok;
     }
-    const w = Math.max(...rows.map(([k]) => k.length));
-    return `${nameOf(d)} (${d.address})\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
-  });
-  io.out(blocks.join('\n'));
-  return EXIT.ok;
-});
+    if (described.length === 0) {
+      io.out(`No agent answered within ${timeoutMs} ms.\n`);
+      return EXIT.ok;
+    }
+    const blocks = described.map((d) => {
+      const rows: [string, string][] = [['location', d.location]];
+      if (d.error !== undefined) rows.push(['error', d.error]);
+      for (const u of urlsOf(d.description)) {
+        const at = u.indexOf('=');
+        rows.push([u.slice(0, at), u.slice(at + 1)]);
+      }
+      const w = Math.max(...rows.map(([k]) => k.length));
+      return `${nameOf(d)} (${d.address})\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+    });
+    io.out(blocks.join('\n'));
+    return EXIT.ok;
+  },
+);

@@ -44,11 +44,24 @@ export async function fetchReady(url: string, timeoutMs = 2_000): Promise<{ stat
 /** The agent answering and ready. */
 export function agentFinding(url: string, ready: { status: number; body: ReadyBody } | null): Finding {
   if (ready === null) {
-    return { check: 'agent', status: 'fail', message: `the agent does not answer at ${url}`, fix: "start it ('systemctl start hotdesk'; why it stopped: 'journalctl -u hotdesk'), or give its address with --url" };
+    return {
+      check: 'agent',
+      status: 'fail',
+      message: `the agent does not answer at ${url}`,
+      fix: "start it ('systemctl start hotdesk'; why it stopped: 'journalctl -u hotdesk'), or give its address with --url",
+    };
   }
   if (ready.status !== 200) {
-    const bad = Object.entries(ready.body.checks ?? {}).filter(([, v]) => v !== 'ok').map(([k, v]) => `${k}: ${v}`);
-    return { check: 'agent', status: 'fail', message: `the agent at ${url} answers but is not ready`, items: bad, fix: "read 'journalctl -u hotdesk' for the failing part" };
+    const bad = Object.entries(ready.body.checks ?? {})
+      .filter(([, v]) => v !== 'ok')
+      .map(([k, v]) => `${k}: ${v}`);
+    return {
+      check: 'agent',
+      status: 'fail',
+      message: `the agent at ${url} answers but is not ready`,
+      items: bad,
+      fix: "read 'journalctl -u hotdesk' for the failing part",
+    };
   }
   return { check: 'agent', status: 'ok', message: `the agent answers at ${url} and is ready` };
 }
@@ -84,7 +97,12 @@ export async function listenerFindings(lan: string, listeners: Readonly<Record<s
     out.push(
       ok
         ? { check: 'http-port', status: 'ok', message: `HTTP port ${http} is reachable at the LAN address ${lan}` }
-        : { check: 'http-port', status: 'fail', message: `HTTP port ${http} is not reachable at the LAN address ${lan}: phones cannot fetch their files`, fix: `serve on every interface (--host 0.0.0.0) or on ${lan}, and open TCP ${http} in the firewall (docs/service.md)` },
+        : {
+            check: 'http-port',
+            status: 'fail',
+            message: `HTTP port ${http} is not reachable at the LAN address ${lan}: phones cannot fetch their files`,
+            fix: `serve on every interface (--host 0.0.0.0) or on ${lan}, and open TCP ${http} in the firewall (docs/service.md)`,
+          },
     );
   }
   const tftp = listeners['tftp'];
@@ -93,7 +111,12 @@ export async function listenerFindings(lan: string, listeners: Readonly<Record<s
     out.push(
       ok
         ? { check: 'tftp-port', status: 'ok', message: `TFTP port ${tftp} answers at the LAN address ${lan}` }
-        : { check: 'tftp-port', status: 'fail', message: `TFTP port ${tftp} does not answer at the LAN address ${lan}`, fix: `serve on every interface or on ${lan}, and open UDP ${tftp} in the firewall (docs/service.md)` },
+        : {
+            check: 'tftp-port',
+            status: 'fail',
+            message: `TFTP port ${tftp} does not answer at the LAN address ${lan}`,
+            fix: `serve on every interface or on ${lan}, and open UDP ${tftp} in the firewall (docs/service.md)`,
+          },
     );
   }
   return out;
@@ -104,24 +127,64 @@ export async function pbxFindings(site: SiteSettings, now: () => number, timeout
   const { host, port, transport } = site.pbx;
   const where = `${host}:${port}/${transport}`;
   if (transport !== 'udp') {
-    return [{ check: 'pbx', status: 'warn', message: `the PBX registrar ${where} was not probed: doctor sends SIP OPTIONS over UDP only`, fix: 'check the registrar with the PBX tools (e.g. sngrep, or sipp -sn uac against it)' }];
+    return [
+      {
+        check: 'pbx',
+        status: 'warn',
+        message: `the PBX registrar ${where} was not probed: doctor sends SIP OPTIONS over UDP only`,
+        fix: 'check the registrar with the PBX tools (e.g. sngrep, or sipp -sn uac against it)',
+      },
+    ];
   }
   const r = await probeSipOptions({ host, port, timeoutMs });
   if (r.kind === 'refused') {
-    return [{ check: 'pbx', status: 'fail', message: `nothing listens at the PBX registrar ${where}: the port is closed (ICMP port unreachable)`, fix: 'start the PBX, or correct site.pbx (host, port) in the directory file and import it' }];
+    return [
+      {
+        check: 'pbx',
+        status: 'fail',
+        message: `nothing listens at the PBX registrar ${where}: the port is closed (ICMP port unreachable)`,
+        fix: 'start the PBX, or correct site.pbx (host, port) in the directory file and import it',
+      },
+    ];
   }
   if (r.kind === 'timeout') {
-    return [{ check: 'pbx', status: 'fail', message: `the PBX registrar ${where} does not answer SIP OPTIONS within ${Math.round(r.waitedMs / 100) / 10} s`, fix: 'check that the PBX runs and that a firewall lets UDP through to it; correct site.pbx in the directory file if it moved' }];
+    return [
+      {
+        check: 'pbx',
+        status: 'fail',
+        message: `the PBX registrar ${where} does not answer SIP OPTIONS within ${Math.round(r.waitedMs / 100) / 10} s`,
+        fix: 'check that the PBX runs and that a firewall lets UDP through to it; correct site.pbx in the directory file if it moved',
+      },
+    ];
   }
-  if (r.kind === 'error') return [{ check: 'pbx', status: 'fail', message: `cannot probe the PBX registrar ${where}: ${r.message}`, fix: 'check site.pbx.host (a resolvable address) in the directory file' }];
-  const out: Finding[] = [{ check: 'pbx', status: 'ok', message: `the PBX registrar ${where} answers SIP OPTIONS (${r.status} ${r.reason}, ${Math.round(r.rttMs)} ms)${r.server ? `: ${r.server}` : ''}` }];
+  if (r.kind === 'error')
+    return [
+      {
+        check: 'pbx',
+        status: 'fail',
+        message: `cannot probe the PBX registrar ${where}: ${r.message}`,
+        fix: 'check site.pbx.host (a resolvable address) in the directory file',
+      },
+    ];
+  const out: Finding[] = [
+    {
+      check: 'pbx',
+      status: 'ok',
+      message: `the PBX registrar ${where} answers SIP OPTIONS (${r.status} ${r.reason}, ${Math.round(r.rttMs)} ms)${r.server ? `: ${r.server}` : ''}`,
+    },
+  ];
   const theirs = r.date !== undefined ? Date.parse(r.date) : NaN;
   if (Number.isNaN(theirs)) out.push({ check: 'clock', status: 'ok', message: 'the PBX sent no Date header: clock skew not measured' });
   else {
     const skew = Math.round((now() - theirs) / 1000);
     out.push(
       Math.abs(skew) > 5
-        ? { check: 'clock', status: 'warn', message: `this machine's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the PBX`, fix: 'synchronise both with NTP (timedatectl set-ntp true); daily logout and audit times depend on it' }
+        ? {
+            check: 'clock',
+            status: 'warn',
+            message: `this machine's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the PBX`,
+            fix: 'synchronise both with NTP (timedatectl set-ntp true); daily logout and audit times depend on it',
+          }
         : { check: 'clock', status: 'ok', message: `the clock agrees with the PBX (${skew} s)` },
     );
   }
@@ -142,19 +205,33 @@ export function phoneFindings(store: Store, provisioningUrl: string, now: number
     }
     const s = rt.sync;
     if (s.state === 'unreachable' || (s.state === 'pending' && s.requestedAt !== null && now - s.requestedAt > pendingGraceMs)) {
-      stuck.push(`${name}: ${s.state} since ${new Date(s.requestedAt ?? now).toISOString()}, revision ${s.revision}, ${s.attempts} NOTIFY sent; ${s.state === 'unreachable' ? 'gave up; ' : ''}${lastSyncError(store, phone, rt.lastIp)}`);
+      stuck.push(
+        `${name}: ${s.state} since ${new Date(s.requestedAt ?? now).toISOString()}, revision ${s.revision}, ${s.attempts} NOTIFY sent; ${s.state === 'unreachable' ? 'gave up; ' : ''}${lastSyncError(store, phone, rt.lastIp)}`,
+      );
     }
   }
   const out: Finding[] = [];
   out.push(
     never.length === 0
       ? { check: 'phones-seen', status: 'ok', message: 'every phone has fetched its files at least once' }
-      : { check: 'phones-seen', status: 'warn', message: `${never.length} phone(s) never fetched a file since they were imported`, items: never, fix: 'plug them in and give them the provisioning URL by DHCP (option 66 for Yealink and Snom, 160 for Poly) or SIP PnP (--pnp)' },
+      : {
+          check: 'phones-seen',
+          status: 'warn',
+          message: `${never.length} phone(s) never fetched a file since they were imported`,
+          items: never,
+          fix: 'plug them in and give them the provisioning URL by DHCP (option 66 for Yealink and Snom, 160 for Poly) or SIP PnP (--pnp)',
+        },
   );
   out.push(
     stuck.length === 0
       ? { check: 'phones-sync', status: 'ok', message: 'no phone is waiting long for its new files' }
-      : { check: 'phones-sync', status: 'fail', message: `${stuck.length} phone(s) have not fetched their new files`, items: stuck, fix: "power-cycle the phone or check it is on the network; 'hotdesk audit --phone MAC' shows every attempt" },
+      : {
+          check: 'phones-sync',
+          status: 'fail',
+          message: `${stuck.length} phone(s) have not fetched their new files`,
+          items: stuck,
+          fix: "power-cycle the phone or check it is on the network; 'hotdesk audit --phone MAC' shows every attempt",
+        },
   );
   return out;
 }
@@ -164,7 +241,8 @@ function lastSyncError(store: Store, phone: Phone, lastIp: string | null): strin
   if (!e) return lastIp === null ? 'its address is unknown (it never fetched a file)' : 'no check-sync NOTIFY was sent to it';
   const status = e.detail?.['status'];
   if (status === 'timeout') return `last check-sync NOTIFY to ${lastIp ?? '?'} got no answer (phone off, wrong address, or a firewall)`;
-  if (typeof status === 'number' && (status < 200 || status >= 300)) return `the phone refused the check-sync NOTIFY with SIP ${status} (check its SIP notify settings)`;
+  if (typeof status === 'number' && (status < 200 || status >= 300))
+    return `the phone refused the check-sync NOTIFY with SIP ${status} (check its SIP notify settings)`;
   if (e.detail?.['via'] === 'http') return `the HTTP re-sync fallback ${e.detail['ok'] === true ? 'was accepted' : 'failed'} but no fetch followed`;
   return 'the phone accepted the NOTIFY but has not fetched the file (check its provisioning URL and credentials)';
 }
@@ -179,7 +257,15 @@ export function templateFindings(store: Store, dataDir: string, base: string, ph
   try {
     registry = createDriverRegistry({ profiles, sources: loadTemplateSources({ siteDir: root }) });
   } catch (e) {
-    return [{ check: 'templates', status: 'fail', message: 'site template overrides do not load', items: [e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e)], fix: `fix or delete the override under ${root}, then restart the agent` }];
+    return [
+      {
+        check: 'templates',
+        status: 'fail',
+        message: 'site template overrides do not load',
+        items: [e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)],
+        fix: `fix or delete the override under ${root}, then restart the agent`,
+      },
+    ];
   }
   const broken = new Map<string, string>();
   const tried = new Map<string, number>();
@@ -203,7 +289,8 @@ export function templateFindings(store: Store, dataDir: string, base: string, ph
       broken.set(key, `${phone.mac}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }
   }
-  if (broken.size === 0) return [{ check: 'templates', status: 'ok', message: `${overrides.length} site template override(s) render for the phones they apply to` }];
+  if (broken.size === 0)
+    return [{ check: 'templates', status: 'ok', message: `${overrides.length} site template override(s) render for the phones they apply to` }];
   return [
     {
       check: 'templates',

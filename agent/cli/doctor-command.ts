@@ -68,7 +68,14 @@ export const doctorCommand: Command = defineCommand(
   {
     name: 'doctor',
     help: doctorHelp,
-    options: { ...JSON_OPTION, url: { type: 'string' }, lan: { type: 'string' }, ready: { type: 'boolean' }, timeout: { type: 'string' }, service: { type: 'boolean' } },
+    options: {
+      ...JSON_OPTION,
+      url: { type: 'string' },
+      lan: { type: 'string' },
+      ready: { type: 'boolean' },
+      timeout: { type: 'string' },
+      service: { type: 'boolean' },
+    },
   },
   async (p, io) => {
     const urlOpt = optString(p, 'url');

@@ -4,16 +4,7 @@
  * password, no PIN, no provisioning credential). `--json` prints the same views
  * as the REST API (shell/api/views.ts).
  */
-import {
-  COMMON_HELP,
-  EXIT,
-  JSON_OPTION,
-  dataDir,
-  optFlag,
-  printJson,
-  defineCommand,
-  type Command,
-} from './cli-kit.js';
+import { COMMON_HELP, EXIT, JSON_OPTION, dataDir, optFlag, printJson, defineCommand, type Command } from './cli-kit.js';
 import { phoneViews, sessionViews, userViews } from '../shell/api/views.js';
 import { withStore } from './cli-store.js';
 import { formatTable, formatTime } from './table.js';

@@ -19,19 +19,7 @@ import { loadFirmwareProfiles, type FirmwareProfile } from '../vendors/firmware-
 import { createDriverRegistry } from '../vendors/registry.js';
 import { renderPhoneFile } from '../vendors/render.js';
 import { loadTemplateSources } from '../vendors/template-loader.js';
-import {
-  COMMON_HELP,
-  EXIT,
-  JSON_OPTION,
-  UsageError,
-  dataDir,
-  optFlag,
-  optString,
-  printJson,
-  defineCommand,
-  type Command,
-  phoneOption,
-} from './cli-kit.js';
+import { COMMON_HELP, EXIT, JSON_OPTION, UsageError, dataDir, optFlag, optString, printJson, defineCommand, type Command, phoneOption } from './cli-kit.js';
 import { withStore } from './cli-store.js';
 
 /** A phone's driver and render input, built from the store as the server builds it. */
@@ -89,39 +77,43 @@ Examples:
 `;
 
 /** `hotdesk render`. */
-export const renderCommand: Command = defineCommand({ name: 'render', help: renderHelp, options: { ...JSON_OPTION, phone: { type: 'string' }, file: { type: 'string' }, base: { type: 'string' } } }, async (p, io) => {
-  const mac = phoneOption(p);
-  const file = optString(p, 'file');
-  if (file === '') throw new UsageError('--file must not be empty');
-  const baseOpt = optString(p, 'base');
-  if (baseOpt !== undefined && !/^https?:\/\/[^/\s]+/.test(baseOpt)) throw new UsageError('--base must be an http(s) URL');
-  const dir = dataDir(p, io);
-  return withStore(dir, (store) => {
-    const phone = store.getPhone(mac);
-    if (!phone) throw new HotdeskError('unknown-phone', `no phone ${mac} in the directory`, { phone: mac });
-    const profiles = loadFirmwareProfiles();
-    const profile = profiles.find(phone.vendor, phone.model);
-    if (!profile) throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`, { vendor: phone.vendor, model: phone.model });
-    const registry = createDriverRegistry({ profiles, sources: loadTemplateSources({ siteDir: join(dir, 'templates') }) });
-    const base = baseOpt ?? store.getSite().provisioning.baseUrl ?? DEFAULT_BASE_URL;
-    const { driver, input } = phoneRenderFor(store, phone, profile, registry.driverFor(phone.vendor), base);
-    const json = optFlag(p, 'json');
-    if (file === undefined) {
-      const names = driver.fileNames(input);
-      if (json) {
-        printJson(
-          io,
-          names.map((n) => {
-            const f = renderPhoneFile(driver, input, n);
-            return { name: f.name, secret: f.secret, carriesRevision: f.carriesRevision, contentType: f.contentType };
-          }),
-        );
-      } else io.out(names.map((n) => `${n}\n`).join(''));
+export const renderCommand: Command = defineCommand(
+  { name: 'render', help: renderHelp, options: { ...JSON_OPTION, phone: { type: 'string' }, file: { type: 'string' }, base: { type: 'string' } } },
+  async (p, io) => {
+    const mac = phoneOption(p);
+    const file = optString(p, 'file');
+    if (file === '') throw new UsageError('--file must not be empty');
+    const baseOpt = optString(p, 'base');
+    if (baseOpt !== undefined && !/^https?:\/\/[^/\s]+/.test(baseOpt)) throw new UsageError('--base must be an http(s) URL');
+    const dir = dataDir(p, io);
+    return withStore(dir, (store) => {
+      const phone = store.getPhone(mac);
+      if (!phone) throw new HotdeskError('unknown-phone', `no phone ${mac} in the directory`, { phone: mac });
+      const profiles = loadFirmwareProfiles();
+      const profile = profiles.find(phone.vendor, phone.model);
+      if (!profile)
+        throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`, { vendor: phone.vendor, model: phone.model });
+      const registry = createDriverRegistry({ profiles, sources: loadTemplateSources({ siteDir: join(dir, 'templates') }) });
+      const base = baseOpt ?? store.getSite().provisioning.baseUrl ?? DEFAULT_BASE_URL;
+      const { driver, input } = phoneRenderFor(store, phone, profile, registry.driverFor(phone.vendor), base);
+      const json = optFlag(p, 'json');
+      if (file === undefined) {
+        const names = driver.fileNames(input);
+        if (json) {
+          printJson(
+            io,
+            names.map((n) => {
+              const f = renderPhoneFile(driver, input, n);
+              return { name: f.name, secret: f.secret, carriesRevision: f.carriesRevision, contentType: f.contentType };
+            }),
+          );
+        } else io.out(names.map((n) => `${n}\n`).join(''));
+        return EXIT.ok;
+      }
+      const f = renderPhoneFile(driver, input, file);
+      if (json) printJson(io, { name: f.name, contentType: f.contentType, secret: f.secret, carriesRevision: f.carriesRevision, body: f.body });
+      else io.out(f.body);
       return EXIT.ok;
-    }
-    const f = renderPhoneFile(driver, input, file);
-    if (json) printJson(io, { name: f.name, contentType: f.contentType, secret: f.secret, carriesRevision: f.carriesRevision, body: f.body });
-    else io.out(f.body);
-    return EXIT.ok;
-  });
-});
+    });
+  },
+);

@@ -166,7 +166,10 @@ async function importDemoIfEmpty(dir: string, file: string, io: Io): Promise<boo
     const directory = loadDirectoryFile(file);
     const r = importDirectory(store, directory, Date.now());
     io.out(`imported ${file} into ${dir}${typeof r === 'object' && r !== null ? '' : ''}\n`);
-    if (await addDemoAdmin(store, Date.now())) io.out(`console account ${DEMO_ADMIN.name} / ${DEMO_ADMIN.password} created (demo only: add real accounts with 'hotdesk admin add', then 'hotdesk admin remove ${DEMO_ADMIN.name}')\n`);
+    if (await addDemoAdmin(store, Date.now()))
+      io.out(
+        `console account ${DEMO_ADMIN.name} / ${DEMO_ADMIN.password} created (demo only: add real accounts with 'hotdesk admin add', then 'hotdesk admin remove ${DEMO_ADMIN.name}')\n`,
+      );
     return true;
   } finally {
     store.close();
@@ -181,14 +184,18 @@ function printListening(io: Io, a: RunningAgent, host: string, dataDir: string):
     `  HTTP   ${a.baseUrl}/    phones: DHCP option 66 / 160 = ${a.baseUrl}/`,
   ];
   if (a.tftpPort !== null) {
-    lines.push(`  TFTP   udp ${host}:${a.tftpPort}${a.tftpPort === 69 ? `    DHCP option 66 = ${ip}` : '    (phones use port 69: redirect it here, see docs/tftp.md)'}`);
+    lines.push(
+      `  TFTP   udp ${host}:${a.tftpPort}${a.tftpPort === 69 ? `    DHCP option 66 = ${ip}` : '    (phones use port 69: redirect it here, see docs/tftp.md)'}`,
+    );
   }
   lines.push(`  SIP    udp ${host}:${a.sipPort}    check-sync NOTIFY source`);
   if (a.pnpPort !== null) lines.push(`  PnP    udp ${host}:${a.pnpPort}    SIP PnP responder (224.0.1.75)`);
   if (a.ssdpPort !== null) lines.push(`  SSDP   udp 0.0.0.0:${a.ssdpPort}    advertised for 'hotdesk discover' (239.255.255.250)`);
   lines.push(consoleBannerLine(a.store, a.baseUrl, dataDir));
   lines.push(`  API    ${a.baseUrl}/api/v1/    events ${a.baseUrl.replace(/^http/, 'ws')}/api/v1/events    (token required)`);
-  lines.push(`  Ops    ${a.baseUrl}/readyz  ${a.baseUrl}/healthz  ${a.baseUrl}/metrics (token)${a.metricsPort !== null ? `    metrics without token: port ${a.metricsPort}` : ''}`);
+  lines.push(
+    `  Ops    ${a.baseUrl}/readyz  ${a.baseUrl}/healthz  ${a.baseUrl}/metrics (token)${a.metricsPort !== null ? `    metrics without token: port ${a.metricsPort}` : ''}`,
+  );
   io.out(`${lines.join('\n')}\n`);
 }
 
@@ -257,9 +264,16 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
       log,
     });
     // The directory file is the source of truth when given: apply it before announcing readiness.
-    if (directoryFile !== undefined && reloadDirectory(agent, directoryFile, log) === null) throw new HotdeskError('directory-invalid', `--directory ${directoryFile} is invalid (see the log); nothing was applied`);
+    if (directoryFile !== undefined && reloadDirectory(agent, directoryFile, log) === null)
+      throw new HotdeskError('directory-invalid', `--directory ${directoryFile} is invalid (see the log); nothing was applied`);
     printListening(io, agent, host, dir);
-    await serveUntilStopped(agent, { log, shutdownMs, say: (t) => io.out(t), reopenLogs: () => sink.reopen(), ...(directoryFile !== undefined ? { directoryFile } : {}) });
+    await serveUntilStopped(agent, {
+      log,
+      shutdownMs,
+      say: (t) => io.out(t),
+      reopenLogs: () => sink.reopen(),
+      ...(directoryFile !== undefined ? { directoryFile } : {}),
+    });
     return EXIT.ok;
   } catch (e) {
     if (agent) await agent.close();

@@ -29,7 +29,8 @@ export function reloadDirectory(agent: RunningAgent, file: string, log: Logger, 
     return result;
   } catch (e) {
     // Directory problems are written to be secret-free (`hotdesk import` prints them too).
-    const problems = isHotdeskError(e) && Array.isArray(e.detail['errors']) ? (e.detail['errors'] as DirectoryErrorEntry[]).slice(0, 20).map(formatDirectoryError) : [];
+    const problems =
+      isHotdeskError(e) && Array.isArray(e.detail['errors']) ? (e.detail['errors'] as DirectoryErrorEntry[]).slice(0, 20).map(formatDirectoryError) : [];
     const fields: Record<string, unknown> = {
       file,
       code: isHotdeskError(e) ? e.code : 'internal',

@@ -43,19 +43,19 @@ export const ERROR_CATALOG = {
   'not-hotdesk-code': 'The digits are not a hot-desk feature code.',
   'unknown-user': 'No user has this short number.',
   'wrong-pin': 'The PIN is wrong.',
-  'locked': 'Too many wrong PINs: the user or phone is locked for a while.',
+  locked: 'Too many wrong PINs: the user or phone is locked for a while.',
   'not-allowed': 'Hot-desking is not enabled for this user or phone.',
   'already-logged-in': 'The user is logged in on another phone and the policy refuses a second login.',
   'not-logged-in': 'No user is logged in on this phone.',
-  'conflict': 'A concurrent change won; retry.',
+  conflict: 'A concurrent change won; retry.',
   // runtime
   'port-in-use': 'A network port the agent needs is taken by another process.',
   'sip-timeout': 'The phone did not answer the SIP request in time.',
   /** Reserved: nothing raises it (a NOTIFY's failure status is returned to its caller, docs/errors.md). */
   'sip-rejected': 'The phone answered the SIP request with a failure status.',
   'storage-error': 'The database failed.',
-  'internal': 'An unexpected internal error.',
-  'busy': 'Too many requests are in progress (from this address or overall); retry shortly.',
+  internal: 'An unexpected internal error.',
+  busy: 'Too many requests are in progress (from this address or overall); retry shortly.',
   // operations
   'backup-invalid': 'The file is not a hotdesk backup, or the data key does not open it.',
   'data-dir-not-empty': 'The target data directory already holds data; nothing was changed.',

@@ -316,7 +316,10 @@ const MAC_RE = /^[0-9a-f]{12}$/;
 
 /** Normalises `00:15:65:AA:BB:CC`, `0015.65aa.bbcc`, `001565AABBCC` to `001565aabbcc`; null if not a MAC. */
 export function normalizeMac(input: string): string | null {
-  const hex = input.trim().toLowerCase().replace(/[:\-.]/g, '');
+  const hex = input
+    .trim()
+    .toLowerCase()
+    .replace(/[:\-.]/g, '');
   return MAC_RE.test(hex) ? hex : null;
 }
 

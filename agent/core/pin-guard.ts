@@ -125,9 +125,6 @@ export function recordFailure(c: LockCounter, policy: PinLockoutPolicy, now: num
 /** True when two counters hold the same values. */
 export function sameCounter(a: LockCounter, b: LockCounter): boolean {
   return (
-    a.lockouts === b.lockouts &&
-    a.lockedUntil === b.lockedUntil &&
-    a.failures.length === b.failures.length &&
-    a.failures.every((t, i) => t === b.failures[i])
+    a.lockouts === b.lockouts && a.lockedUntil === b.lockedUntil && a.failures.length === b.failures.length && a.failures.every((t, i) => t === b.failures[i])
   );
 }

@@ -129,13 +129,7 @@ function endInstants(session: Session, policy: SessionEndPolicy, timezone: strin
  * Throws `directory-invalid` for an unknown time zone or a malformed
  * `dailyLogoutTime` (the directory loader should have refused them).
  */
-export function sessionEndReason(
-  session: Session,
-  policy: SessionEndPolicy,
-  timezone: string,
-  now: number,
-  inCall = false,
-): AutoEndReason | null {
+export function sessionEndReason(session: Session, policy: SessionEndPolicy, timezone: string, now: number, inCall = false): AutoEndReason | null {
   if (inCall) return null;
   const first = endInstants(session, policy, timezone)[0];
   return first !== undefined && first.at <= now ? first.reason : null;

@@ -53,7 +53,10 @@ export function exportDirectory(store: Store, options: ExportOptions): string {
   const data = {
     site: {
       ...site,
-      provisioning: { ...site.provisioning, bootstrap: { username: site.provisioning.bootstrap.username, password: secret(site.provisioning.bootstrap.password) } },
+      provisioning: {
+        ...site.provisioning,
+        bootstrap: { username: site.provisioning.bootstrap.username, password: secret(site.provisioning.bootstrap.password) },
+      },
       apiTokens: site.apiTokens.map(secret),
     },
     users: store.listUsers().map((u) => {

@@ -66,7 +66,11 @@ function unresolved(dir: Directory, problems: string[]): HotdeskError {
     message: `is the placeholder ${SECRET_PLACEHOLDER} but no value is stored to keep; write the real value`,
     code: 'directory-invalid',
   }));
-  return new HotdeskError('directory-invalid', `the directory file has ${errors.length} problem(s); nothing was applied:\n${errors.map(formatDirectoryError).join('\n')}`, { errors });
+  return new HotdeskError(
+    'directory-invalid',
+    `the directory file has ${errors.length} problem(s); nothing was applied:\n${errors.map(formatDirectoryError).join('\n')}`,
+    { errors },
+  );
 }
 
 /** Replaces placeholders by the stored secrets (export without secrets, edited, re-imported). */

@@ -174,14 +174,19 @@ function checkReferences(r: YamlReader, users: readonly ReadUser[], phones: Read
         .all()
         .filter((x) => x.vendor === p.phone.vendor)
         .map((x) => x.model);
-      r.fail(p.model, `no firmware profile for ${p.phone.vendor} ${p.phone.model}; known ${p.phone.vendor} models: ${known.join(', ') || 'none'}`, 'unknown-model');
+      r.fail(
+        p.model,
+        `no firmware profile for ${p.phone.vendor} ${p.phone.model}; known ${p.phone.vendor} models: ${known.join(', ') || 'none'}`,
+        'unknown-model',
+      );
       return;
     }
     const phone: Phone = { ...p.phone, model: profile.model };
     phones[i] = { ...p, phone };
     const dead = deadKeyKinds(profile);
     for (const k of p.keys) {
-      if (k.spec.line !== undefined && k.spec.line > profile.accounts) r.fail(k.at, `line ${k.spec.line} does not exist: ${profile.model} has ${profile.accounts} accounts`);
+      if (k.spec.line !== undefined && k.spec.line > profile.accounts)
+        r.fail(k.at, `line ${k.spec.line} does not exist: ${profile.model} has ${profile.accounts} accounts`);
       if (dead.includes(k.spec.kind)) r.fail(k.at, deadKeyMessage(k.spec.kind, profile.model));
     }
     if (dead.includes('identity') && p.phone.identities.length > 0) r.fail(p.identities[0] ?? p.at, deadKeyMessage('identity', profile.model));
@@ -237,6 +242,9 @@ function failure(code: ErrorCode, errors: readonly DirectoryErrorEntry[]): Hotde
   const sorted = [...errors].sort((a, b) => a.line - b.line || a.column - b.column);
   const head = sorted.slice(0, 5).map(formatDirectoryError).join('\n');
   const more = sorted.length > 5 ? `\n(+${sorted.length - 5} more)` : '';
-  const title = code === 'yaml-syntax' ? 'the directory file is not valid YAML' : `the directory file has ${sorted.length} problem${sorted.length === 1 ? '' : 's'}; nothing was applied`;
+  const title =
+    code === 'yaml-syntax'
+      ? 'the directory file is not valid YAML'
+      : `the directory file has ${sorted.length} problem${sorted.length === 1 ? '' : 's'}; nothing was applied`;
   return new HotdeskError(code, `${title}:\n${head}${more}`, { errors: sorted });
 }

@@ -47,7 +47,15 @@ function readProvisioning(r: YamlReader, at: At): SiteSettings['provisioning'] {
   const b = f ? r.map(f('bootstrap'), ['username', 'password'], { required: true }) : null;
   const username = b ? (r.str(b('username'), { required: true, nonEmpty: true }) ?? '') : '';
   const password = b ? (r.str(b('password'), { required: true, nonEmpty: true, secret: true }) ?? '') : '';
-  if (!f) return { bootstrap: { username, password }, autoEnrol: false, anonymousEnrolment: false, allowTftpSecrets: false, allowedNetworks: [], pollMinutes: DEFAULT_POLL_MINUTES };
+  if (!f)
+    return {
+      bootstrap: { username, password },
+      autoEnrol: false,
+      anonymousEnrolment: false,
+      allowTftpSecrets: false,
+      allowedNetworks: [],
+      pollMinutes: DEFAULT_POLL_MINUTES,
+    };
   const networks: string[] = [];
   for (const item of r.seq(f('allowedNetworks'))) {
     const v = r.str(item, { required: true });
@@ -84,7 +92,9 @@ function readProvisioning(r: YamlReader, at: At): SiteSettings['provisioning'] {
 
 /** Reads `site:`; problems are collected in `r`. */
 export function readSite(r: YamlReader, at: At): SiteSettings {
-  const f = r.map(at, ['name', 'timezone', 'pbx', 'featurePrefix', 'policies', 'pinLockout', 'sessions', 'provisioning', 'apiTokens', 'network'], { required: true });
+  const f = r.map(at, ['name', 'timezone', 'pbx', 'featurePrefix', 'policies', 'pinLockout', 'sessions', 'provisioning', 'apiTokens', 'network'], {
+    required: true,
+  });
   if (!f) return defaultSite('');
   const get = f;
   const name = r.str(get('name'), { required: true, nonEmpty: true }) ?? '';

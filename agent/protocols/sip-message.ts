@@ -50,28 +50,87 @@ export const MAX_SIP_DATAGRAM = 65_535;
 
 /** Compact header forms (RFC 3261 §7.3.3 and the IANA SIP parameter registry). */
 const COMPACT: Readonly<Record<string, string>> = {
-  v: 'Via', f: 'From', t: 'To', i: 'Call-ID', m: 'Contact', l: 'Content-Length', e: 'Content-Encoding',
-  c: 'Content-Type', k: 'Supported', s: 'Subject', o: 'Event', u: 'Allow-Events', r: 'Refer-To',
-  b: 'Referred-By', x: 'Session-Expires', a: 'Accept-Contact', j: 'Reject-Contact', d: 'Request-Disposition',
-  y: 'Identity', n: 'Identity-Info',
+  v: 'Via',
+  f: 'From',
+  t: 'To',
+  i: 'Call-ID',
+  m: 'Contact',
+  l: 'Content-Length',
+  e: 'Content-Encoding',
+  c: 'Content-Type',
+  k: 'Supported',
+  s: 'Subject',
+  o: 'Event',
+  u: 'Allow-Events',
+  r: 'Refer-To',
+  b: 'Referred-By',
+  x: 'Session-Expires',
+  a: 'Accept-Contact',
+  j: 'Reject-Contact',
+  d: 'Request-Disposition',
+  y: 'Identity',
+  n: 'Identity-Info',
 };
 
 /** Canonical spelling of the header names this agent reads or writes. */
 const CANONICAL: ReadonlyMap<string, string> = new Map(
   [
-    'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Content-Length', 'Content-Type', 'Content-Encoding',
-    'Max-Forwards', 'Event', 'Subscription-State', 'Expires', 'User-Agent', 'Server', 'Allow', 'Allow-Events',
-    'Supported', 'Require', 'Accept', 'WWW-Authenticate', 'Proxy-Authenticate', 'Authorization',
-    'Proxy-Authorization', 'Route', 'Record-Route', 'Subject', 'Refer-To', 'Referred-By', 'Session-Expires',
-    'Date', 'Warning', 'Retry-After',
+    'Via',
+    'From',
+    'To',
+    'Call-ID',
+    'CSeq',
+    'Contact',
+    'Content-Length',
+    'Content-Type',
+    'Content-Encoding',
+    'Max-Forwards',
+    'Event',
+    'Subscription-State',
+    'Expires',
+    'User-Agent',
+    'Server',
+    'Allow',
+    'Allow-Events',
+    'Supported',
+    'Require',
+    'Accept',
+    'WWW-Authenticate',
+    'Proxy-Authenticate',
+    'Authorization',
+    'Proxy-Authorization',
+    'Route',
+    'Record-Route',
+    'Subject',
+    'Refer-To',
+    'Referred-By',
+    'Session-Expires',
+    'Date',
+    'Warning',
+    'Retry-After',
   ].map((n) => [n.toLowerCase(), n]),
 );
 
 /** Headers whose value may be a comma-separated list (RFC 3261 §7.3.1); auth headers are not. */
 const LIST_HEADERS = new Set([
-  'via', 'contact', 'route', 'record-route', 'allow', 'supported', 'require', 'proxy-require', 'unsupported',
-  'accept', 'accept-encoding', 'accept-language', 'content-encoding', 'allow-events', 'alert-info', 'call-info',
-  'error-info', 'in-reply-to',
+  'via',
+  'contact',
+  'route',
+  'record-route',
+  'allow',
+  'supported',
+  'require',
+  'proxy-require',
+  'unsupported',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'content-encoding',
+  'allow-events',
+  'alert-info',
+  'call-info',
+  'error-info',
+  'in-reply-to',
 ]);
 
 const METHOD_RE = /^[A-Za-z0-9.!%*_+`'~-]+$/;
@@ -217,7 +276,6 @@ export function getHeaders(msg: { readonly headers: readonly SipHeader[] }, name
   return out;
 }
 
-
 /** Refuses CR, LF and NUL in anything written into a header line (header injection). */
 function assertHeaderSafe(s: string, what: string): void {
   if (/[\r\n\0]/.test(s)) throw new RangeError(`${what} contains CR, LF or NUL`);
@@ -248,9 +306,18 @@ export function buildRequest(r: { method: string; uri: string; headers: readonly
 
 /** Default reason phrases for the statuses this agent sends (RFC 3261 §21). */
 const REASONS: Readonly<Record<number, string>> = {
-  100: 'Trying', 200: 'OK', 202: 'Accepted', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
-  404: 'Not Found', 405: 'Method Not Allowed', 407: 'Proxy Authentication Required', 481: 'Call/Transaction Does Not Exist',
-  489: 'Bad Event', 500: 'Server Internal Error',
+  100: 'Trying',
+  200: 'OK',
+  202: 'Accepted',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  407: 'Proxy Authentication Required',
+  481: 'Call/Transaction Does Not Exist',
+  489: 'Bad Event',
+  500: 'Server Internal Error',
 };
 
 /** Serialises a response (RFC 3261 §7.2); Content-Length as in {@link buildRequest}. */

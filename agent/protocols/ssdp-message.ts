@@ -92,9 +92,7 @@ export function buildSsdpMSearch(s: { st?: string; mx?: number; group?: string; 
 /** The unicast `HTTP/1.1 200 OK` answer to an M-SEARCH (UDA 1.1 §1.3.3); `date` is an RFC 1123 date, when known. */
 export function buildSsdpSearchResponse(a: SsdpAdvert, date?: string): string {
   const type = a.type ?? SSDP_SERVICE_TYPE;
-  const headers: Array<[string, string]> = [
-    ['CACHE-CONTROL', `max-age=${Math.max(1, Math.floor(a.maxAgeSec))}`],
-  ];
+  const headers: Array<[string, string]> = [['CACHE-CONTROL', `max-age=${Math.max(1, Math.floor(a.maxAgeSec))}`]];
   if (date) headers.push(['DATE', date]);
   headers.push(['EXT', ''], ['LOCATION', a.location], ['SERVER', a.server], ['ST', type], ['USN', ssdpUsn(a.uuid, type)]);
   return frame('HTTP/1.1 200 OK', headers);

@@ -43,9 +43,7 @@ export interface TftpSlotLimits {
 }
 
 /** Outcome of {@link TftpSlotTable.admit}. */
-export type TftpAdmission<S> =
-  | { readonly ok: true; readonly evicted: S | null }
-  | { readonly ok: false; readonly reason: 'duplicate' | 'source' | 'server' };
+export type TftpAdmission<S> = { readonly ok: true; readonly evicted: S | null } | { readonly ok: false; readonly reason: 'duplicate' | 'source' | 'server' };
 
 interface Entry<S> {
   readonly slot: S;

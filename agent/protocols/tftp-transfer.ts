@@ -70,13 +70,7 @@
  *
  * Pure module: no I/O.
  */
-import {
-  TFTP_BLKSIZE_MAX,
-  TFTP_DEFAULT_BLKSIZE,
-  TFTP_WINDOWSIZE_MAX,
-  encodeTftpPacket,
-  parseRequestedOptions,
-} from './tftp-packet.js';
+import { TFTP_BLKSIZE_MAX, TFTP_DEFAULT_BLKSIZE, TFTP_WINDOWSIZE_MAX, encodeTftpPacket, parseRequestedOptions } from './tftp-packet.js';
 
 /** Server-side bounds for a transfer. */
 export interface TftpTransferLimits {
@@ -378,7 +372,9 @@ export function onTimeout(state: TftpTransferState, now: number): TftpStep {
   }
   if (state.phase === 'oack') {
     const deadline = nextDeadline(state, now + waitMs(state, state.retries + 1));
-    return step({ ...state, retries: state.retries + 1, deadline, sentAt: now, resent: state.resent + 1 }, [encodeTftpPacket({ op: 'oack', options: state.oack ?? {} })]);
+    return step({ ...state, retries: state.retries + 1, deadline, sentAt: now, resent: state.resent + 1 }, [
+      encodeTftpPacket({ op: 'oack', options: state.oack ?? {} }),
+    ]);
   }
   return sendWindow(state, state.acked + 1, now, state.retries + 1);
 }

@@ -217,7 +217,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       readiness: { pingStore: () => void store.db.prepare('SELECT 1').get(), listeners: () => bound, draining: () => draining },
       describe: () => {
         const site = store.getSite();
-        return { service: 'hotdesk', site: site.name, provisioning: `${trimBase(site.provisioning.baseUrl ?? baseUrl)}/`, api: `${baseUrl}/api/v1/`, openapi: `${baseUrl}/api/v1/openapi.json`, events: `${baseUrl.replace(/^http/, 'ws')}/api/v1/events` };
+        return {
+          service: 'hotdesk',
+          site: site.name,
+          provisioning: `${trimBase(site.provisioning.baseUrl ?? baseUrl)}/`,
+          api: `${baseUrl}/api/v1/`,
+          openapi: `${baseUrl}/api/v1/openapi.json`,
+          events: `${baseUrl.replace(/^http/, 'ws')}/api/v1/events`,
+        };
       },
     });
     const http = await startHttpServer({
@@ -331,7 +338,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     setMetricSources({
       phonesBySyncState: () => {
         const out: Record<string, number> = {};
-        for (const r of store.db.prepare('SELECT sync_state AS state, count(*) AS n FROM phones GROUP BY sync_state').all() as { state: string; n: number }[]) out[r.state] = r.n;
+        for (const r of store.db.prepare('SELECT sync_state AS state, count(*) AS n FROM phones GROUP BY sync_state').all() as { state: string; n: number }[])
+          out[r.state] = r.n;
         return out;
       },
       renderCacheBytes: () => pipeline.cacheStats.bytes,

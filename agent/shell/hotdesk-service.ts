@@ -71,7 +71,8 @@ export class HotdeskService {
   dial(phoneMac: string, digits: string): DeskOutcome {
     return this.run(phoneMac, () => {
       const code = parseFeatureCode(digits, this.store.getSite().featurePrefix);
-      if (code.kind === 'ext-pin') return { named: { ext: code.ext, pin: code.pin }, command: (pinValid) => ({ kind: 'dial', code, pinValid: pinValid === true }) };
+      if (code.kind === 'ext-pin')
+        return { named: { ext: code.ext, pin: code.pin }, command: (pinValid) => ({ kind: 'dial', code, pinValid: pinValid === true }) };
       if (code.kind === 'ext') return { named: { ext: code.ext }, command: () => ({ kind: 'dial', code }) };
       return { named: { ext: null }, command: () => ({ kind: 'dial', code }) };
     });

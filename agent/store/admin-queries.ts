@@ -52,7 +52,13 @@ interface SessionRow {
   source: string;
 }
 
-const toAccount = (r: AdminRow): AdminAccount => ({ name: r.name, role: r.role, passwordHash: r.password_hash, createdAt: r.created_at, updatedAt: r.updated_at });
+const toAccount = (r: AdminRow): AdminAccount => ({
+  name: r.name,
+  role: r.role,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 /** Console accounts and sessions over an open database (migrations applied). */
 export class AdminStore {
@@ -60,8 +66,11 @@ export class AdminStore {
 
   /** Adds an account; `bad-request` for a bad name, `conflict` when the name is taken. */
   addAdmin(a: { name: string; role: AdminRole; passwordHash: string }, now: number): void {
-    if (!ADMIN_NAME.test(a.name)) throw new HotdeskError('bad-request', 'account names are 1-64 letters, digits, ".", "_", "-" or "@", starting with a letter or digit');
-    const r = this.db.prepare('INSERT INTO admins (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING').run(a.name, a.role, a.passwordHash, now, now);
+    if (!ADMIN_NAME.test(a.name))
+      throw new HotdeskError('bad-request', 'account names are 1-64 letters, digits, ".", "_", "-" or "@", starting with a letter or digit');
+    const r = this.db
+      .prepare('INSERT INTO admins (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING')
+      .run(a.name, a.role, a.passwordHash, now, now);
     if (r.changes === 0) throw new HotdeskError('conflict', `a console account named "${a.name}" exists already`, { name: a.name });
   }
 
@@ -89,15 +98,19 @@ export class AdminStore {
 
   /** Stores a session (its key is the SHA-256 of the cookie value). */
   createSession(s: { key: string; admin: string; csrfToken: string; now: number; source: string }): void {
-    this.db.prepare('INSERT INTO console_sessions (id_hash, admin_name, csrf_token, created_at, last_seen_at, source) VALUES (?, ?, ?, ?, ?, ?)').run(s.key, s.admin, s.csrfToken, s.now, s.now, s.source);
+    this.db
+      .prepare('INSERT INTO console_sessions (id_hash, admin_name, csrf_token, created_at, last_seen_at, source) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(s.key, s.admin, s.csrfToken, s.now, s.now, s.source);
   }
 
   /** The session with this key and its account's current role. */
   getSession(key: string): ConsoleSessionRow | undefined {
-    const r = this.db
-      .prepare('SELECT s.*, a.role AS role FROM console_sessions s JOIN admins a ON a.name = s.admin_name WHERE s.id_hash = ?')
-      .get(key) as SessionRow | undefined;
-    return r ? { key: r.id_hash, admin: r.admin_name, role: r.role, csrfToken: r.csrf_token, createdAt: r.created_at, lastSeenAt: r.last_seen_at, source: r.source } : undefined;
+    const r = this.db.prepare('SELECT s.*, a.role AS role FROM console_sessions s JOIN admins a ON a.name = s.admin_name WHERE s.id_hash = ?').get(key) as
+      | SessionRow
+      | undefined;
+    return r
+      ? { key: r.id_hash, admin: r.admin_name, role: r.role, csrfToken: r.csrf_token, createdAt: r.created_at, lastSeenAt: r.last_seen_at, source: r.source }
+      : undefined;
   }
 
   /** Records use of a session (idle timeout restarts). */

@@ -19,10 +19,10 @@ export function appendAuditRow(db: Database.Database, e: AuditEvent): number {
 export function queryAuditRows(db: Database.Database, q: AuditQuery): StoredAuditEvent[] {
   const where: string[] = [];
   const args: (string | number)[] = [];
-  if (q.since !== undefined) (where.push('at >= ?'), args.push(q.since));
-  if (q.afterId !== undefined) (where.push('id > ?'), args.push(q.afterId));
-  if (q.phone !== undefined) (where.push('phone_mac = ?'), args.push(normalizeMac(q.phone) ?? q.phone));
-  if (q.user !== undefined) (where.push('user_ext = ?'), args.push(q.user));
+  if (q.since !== undefined) where.push('at >= ?'), args.push(q.since);
+  if (q.afterId !== undefined) where.push('id > ?'), args.push(q.afterId);
+  if (q.phone !== undefined) where.push('phone_mac = ?'), args.push(normalizeMac(q.phone) ?? q.phone);
+  if (q.user !== undefined) where.push('user_ext = ?'), args.push(q.user);
   if (q.kinds !== undefined) {
     if (q.kinds.length === 0) return [];
     where.push(`kind IN (${q.kinds.map(() => '?').join(', ')})`);
@@ -31,7 +31,14 @@ export function queryAuditRows(db: Database.Database, q: AuditQuery): StoredAudi
   const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 100)), 10_000);
   const order = q.afterId !== undefined ? 'ASC' : 'DESC';
   const sql = `SELECT id, at, kind, phone_mac, user_ext, detail FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${limit}`;
-  const rows = db.prepare(sql).all(...args) as { id: number; at: number; kind: AuditEvent['kind']; phone_mac: string | null; user_ext: string | null; detail: string | null }[];
+  const rows = db.prepare(sql).all(...args) as {
+    id: number;
+    at: number;
+    kind: AuditEvent['kind'];
+    phone_mac: string | null;
+    user_ext: string | null;
+    detail: string | null;
+  }[];
   if (order === 'DESC') rows.reverse();
   return rows.map((r) => ({
     id: r.id,

@@ -142,10 +142,15 @@ export function restoreDataDir(file: string, dataDir: string, options: RestoreOp
   if (!existsSync(file)) throw new HotdeskError('not-found', `no such backup file ${file}`, { file });
   const meta = readMeta(file);
   const key = meta.get(SECRET_KEY_FILE) ?? options.key;
-  if (key === undefined) throw new HotdeskError('backup-invalid', 'this backup holds no data key: give --key FILE (the copy of secret.key kept with the backups)', { file });
+  if (key === undefined)
+    throw new HotdeskError('backup-invalid', 'this backup holds no data key: give --key FILE (the copy of secret.key kept with the backups)', { file });
   if (key.length !== DATA_KEY_BYTES) throw new HotdeskError('backup-invalid', `a data key is exactly ${DATA_KEY_BYTES} bytes`, { file });
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0 && options.force !== true) {
-    throw new HotdeskError('data-dir-not-empty', `${dataDir} is not empty; nothing was changed (stop the agent, then --force replaces its database, key and templates)`, { dataDir });
+    throw new HotdeskError(
+      'data-dir-not-empty',
+      `${dataDir} is not empty; nothing was changed (stop the agent, then --force replaces its database, key and templates)`,
+      { dataDir },
+    );
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const staging = join(dataDir, `.restore-${process.pid}.sqlite`);

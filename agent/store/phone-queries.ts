@@ -35,7 +35,11 @@ export function putPhoneRow(sql: SqlFn, key: Buffer, phone: Phone, via: Enrolled
   const account = phone.deviceAccount;
   const accountJson = account ? JSON.stringify(account) : null;
   const accountEnc =
-    accountJson === null ? null : old?.device_account_enc && open(key, old.device_account_enc) === accountJson ? old.device_account_enc : seal(key, accountJson);
+    accountJson === null
+      ? null
+      : old?.device_account_enc && open(key, old.device_account_enc) === accountJson
+        ? old.device_account_enc
+        : seal(key, accountJson);
   const fields = {
     mac,
     vendor: phone.vendor,
@@ -70,5 +74,9 @@ export function putPhoneRow(sql: SqlFn, key: Buffer, phone: Phone, via: Enrolled
 /** Replaces the phone's own provisioning credential with a new random one, marked unused. */
 export function resetEnrolmentRow(sql: SqlFn, key: Buffer, mac: string): void {
   const m = normalizeMac(mac) ?? '';
-  sql('UPDATE phones SET prov_username = ?, prov_password_enc = ?, own_credential_used = 0 WHERE mac = ?').run(newProvUsername(), seal(key, randomToken(18)), m);
+  sql('UPDATE phones SET prov_username = ?, prov_password_enc = ?, own_credential_used = 0 WHERE mac = ?').run(
+    newProvUsername(),
+    seal(key, randomToken(18)),
+    m,
+  );
 }

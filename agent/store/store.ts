@@ -196,8 +196,9 @@ export class Store {
   /** Replaces the site settings (secrets sealed). */
   putSite(site: SiteSettings, now: number): void {
     const { settings, secrets } = siteToRow(this.key, site);
-    this.sql('INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, secrets_enc = excluded.secrets_enc, updated_at = excluded.updated_at')
-      .run(settings, secrets, now);
+    this.sql(
+      'INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, secrets_enc = excluded.secrets_enc, updated_at = excluded.updated_at',
+    ).run(settings, secrets, now);
   }
 
   // -------------------------------------------------------------------------
@@ -272,8 +273,9 @@ export class Store {
   /** The phone carrying SIP user `sipUser`: the one a user with that SIP user is logged in on, else one whose device account it is. */
   findPhoneBySipUser(sipUser: string): Phone | undefined {
     const r =
-      (this.sql('SELECT p.* FROM phones p JOIN sessions s ON s.phone_mac = p.mac JOIN users u ON u.ext = s.user_ext WHERE u.sip_user = ? ORDER BY s.started_at DESC LIMIT 1')
-        .get(sipUser) as PhoneRow | undefined) ??
+      (this.sql(
+        'SELECT p.* FROM phones p JOIN sessions s ON s.phone_mac = p.mac JOIN users u ON u.ext = s.user_ext WHERE u.sip_user = ? ORDER BY s.started_at DESC LIMIT 1',
+      ).get(sipUser) as PhoneRow | undefined) ??
       (this.sql('SELECT * FROM phones WHERE device_sip_user = ? ORDER BY mac LIMIT 1').get(sipUser) as PhoneRow | undefined);
     return r ? phoneFromRow(this.key, r) : undefined;
   }
@@ -332,7 +334,6 @@ export class Store {
     return this.transaction(() => recordFetchRows(this.sql, m, f, (e) => this.appendAudit(e)));
   }
 
-
   /** The phone authenticated with its own credential: from now on the bootstrap credential no longer unlocks its secret files. */
   markOwnCredentialUsed(mac: string): void {
     this.sql('UPDATE phones SET own_credential_used = 1 WHERE mac = ?').run(normalizeMac(mac) ?? '');
@@ -346,7 +347,6 @@ export class Store {
   resetEnrolment(mac: string): void {
     resetEnrolmentRow(this.sql, this.key, mac);
   }
-
 
   /** Sets the SIP port a phone listens on for NOTIFY (learned from PnP or REGISTER). */
   setSipPort(mac: string, port: number): void {
@@ -389,7 +389,6 @@ export class Store {
     this.transaction(() => markUnreachableRow(this.sql, m, now, (e) => this.appendAudit(e)));
   }
 
-
   // -------------------------------------------------------------------------
   // sessions
   // -------------------------------------------------------------------------
@@ -402,7 +401,9 @@ export class Store {
 
   /** Every session of a user (several only under `multipleLogin: allow`). */
   sessionsOfUser(ext: string): Session[] {
-    return (this.sql('SELECT phone_mac, user_ext, started_at FROM sessions WHERE user_ext = ? ORDER BY started_at, phone_mac').all(ext) as SessionRow[]).map(sessionFromRow);
+    return (this.sql('SELECT phone_mac, user_ext, started_at FROM sessions WHERE user_ext = ? ORDER BY started_at, phone_mac').all(ext) as SessionRow[]).map(
+      sessionFromRow,
+    );
   }
 
   /** Every session. */
@@ -417,8 +418,12 @@ export class Store {
    * Throws the SQLite constraint error on a violation.
    */
   startSession(s: Session, exclusive: boolean): void {
-    this.sql('INSERT INTO sessions (phone_mac, user_ext, started_at, exclusive_user) VALUES (?, ?, ?, ?)')
-      .run(s.phoneMac, s.userExt, s.startedAt, exclusive ? s.userExt : null);
+    this.sql('INSERT INTO sessions (phone_mac, user_ext, started_at, exclusive_user) VALUES (?, ?, ?, ?)').run(
+      s.phoneMac,
+      s.userExt,
+      s.startedAt,
+      exclusive ? s.userExt : null,
+    );
   }
 
   /** Deletes the session of `s.userExt` on `s.phoneMac`; false when no such session exists (anymore). */
@@ -498,7 +503,11 @@ export class Store {
       if (!s) throw new HotdeskError('unknown-phone', `no sighting of ${m}`);
       const vendor = s.vendor as Vendor | null;
       const model = vendor && s.model ? knownModel(vendor, s.model) : undefined;
-      if (!vendor || !model) throw new HotdeskError('unknown-model', `sighting ${m} names no known model (${s.vendor ?? '?'} ${s.model ?? '?'}): add the phone to the directory instead`);
+      if (!vendor || !model)
+        throw new HotdeskError(
+          'unknown-model',
+          `sighting ${m} names no known model (${s.vendor ?? '?'} ${s.model ?? '?'}): add the phone to the directory instead`,
+        );
       const phone = this.enrolPhone({ mac: m, vendor, model }, now);
       deleteSightingRow(this.db, m);
       return phone;

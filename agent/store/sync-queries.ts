@@ -93,7 +93,8 @@ export function markSyncAttemptRow(sql: SqlFn, mac: string, a: { now: number; ne
 
 /** Pending phone `m` never confirmed: state `unreachable`, audit `sync-failed`. Run inside a transaction. */
 export function markUnreachableRow(sql: SqlFn, m: string, now: number, audit: AuditFn): void {
-  const r = sql("UPDATE phones SET sync_state = 'unreachable', sync_next_at = NULL WHERE mac = ? AND sync_state = 'pending' RETURNING sync_revision, sync_attempts")
-    .get(m) as { sync_revision: number; sync_attempts: number } | undefined;
+  const r = sql(
+    "UPDATE phones SET sync_state = 'unreachable', sync_next_at = NULL WHERE mac = ? AND sync_state = 'pending' RETURNING sync_revision, sync_attempts",
+  ).get(m) as { sync_revision: number; sync_attempts: number } | undefined;
   if (r) audit({ kind: 'sync-failed', at: now, phone: m, detail: { revision: r.sync_revision, attempts: r.sync_attempts } });
 }

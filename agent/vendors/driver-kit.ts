@@ -61,7 +61,12 @@ export interface CommonContext {
  * Renders a MAC-less common file from `template` (never secret, never
  * carrying a revision, no firmware: firmware comes with the phone's own files).
  */
-export function renderCommonSpec(deps: DriverDeps, vendor: Vendor, input: CommonInput, spec: { name: string; template: string; format: OutputFormat; contentType: string; model?: string }): PhoneFile {
+export function renderCommonSpec(
+  deps: DriverDeps,
+  vendor: Vendor,
+  input: CommonInput,
+  spec: { name: string; template: string; format: OutputFormat; contentType: string; model?: string },
+): PhoneFile {
   const model = spec.model ?? input.model ?? '';
   const base = input.provisioning.replace(/\/+$/, '');
   const context: CommonContext = Object.freeze({

@@ -22,16 +22,34 @@ export const FIRMWARE_PROFILE_SCHEMA: SchemaNode = {
   description: 'Per-model facts of a desk phone: key and account counts, file names, key codes, capabilities.',
   type: 'object',
   additionalProperties: false,
-  required: ['vendor', 'model', 'userAgentNames', 'fileModelName', 'lineKeys', 'lineAppearanceKeys', 'expansionModules', 'accounts', 'keyTypes', 'capabilities', 'softKeys', 'sources'],
+  required: [
+    'vendor',
+    'model',
+    'userAgentNames',
+    'fileModelName',
+    'lineKeys',
+    'lineAppearanceKeys',
+    'expansionModules',
+    'accounts',
+    'keyTypes',
+    'capabilities',
+    'softKeys',
+    'sources',
+  ],
   properties: {
     $schema: { type: 'string' },
     extends: {
       type: 'string',
       pattern: '^families/[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
-      description: 'Family base this file builds on: families/<name> relative to the vendor folder, without .json. Objects merge key by key, arrays and scalars replace, unverified and sources concatenate.',
+      description:
+        'Family base this file builds on: families/<name> relative to the vendor folder, without .json. Objects merge key by key, arrays and scalars replace, unverified and sources concatenate.',
     },
     vendor: { enum: ['yealink', 'snom', 'poly'], description: 'Vendor id.' },
-    model: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$', description: 'Model id used by the directory (T46U, D785, VVX450); equals the file name.' },
+    model: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$',
+      description: 'Model id used by the directory (T46U, D785, VVX450); equals the file name.',
+    },
     family: { type: 'string', description: 'Free-text model family.' },
     userAgentNames: {
       type: 'array',
@@ -50,7 +68,11 @@ export const FIRMWARE_PROFILE_SCHEMA: SchemaNode = {
       properties: {
         max: { type: 'integer', minimum: 0, maximum: 6 },
         keysPerModule: { type: 'integer', minimum: 0, maximum: 200 },
-        firstKeyIndex: { type: 'integer', minimum: 0, description: 'Vendor key index of the first module key where modules continue the phone key numbering (Snom fkey idx).' },
+        firstKeyIndex: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Vendor key index of the first module key where modules continue the phone key numbering (Snom fkey idx).',
+        },
       },
     },
     accounts: { type: 'integer', minimum: 1, maximum: 64, description: 'SIP account slots (Yealink accounts, Snom identities, Poly registrations).' },
@@ -90,7 +112,12 @@ export const FIRMWARE_PROFILE_SCHEMA: SchemaNode = {
         required: ['prefix'],
         properties: {
           prefix: { type: 'string', pattern: '^[0-9]{1,3}$', description: 'Leading number of the firmware version (Yealink ROM prefix 108 in 108.86.0.45).' },
-          releases: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[0-9]{1,3}$' }, description: 'Releases seen with this prefix (Yealink 84, 86: the second number of the version).' },
+          releases: {
+            type: 'array',
+            uniqueItems: true,
+            items: { type: 'string', pattern: '^[0-9]{1,3}$' },
+            description: 'Releases seen with this prefix (Yealink 84, 86: the second number of the version).',
+          },
           rom: { type: 'string', minLength: 1, description: 'Firmware file name as published (informational).' },
         },
       },

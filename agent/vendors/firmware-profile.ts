@@ -74,7 +74,11 @@ function deepFreeze<T>(v: T): T {
 function invalid(file: string, errors: readonly string[]): HotdeskError {
   const first = errors[0] ?? 'invalid';
   const field = first.split(':')[0] ?? '(root)';
-  return new HotdeskError('profile-invalid', `firmware profile ${file}: ${first}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`, { file, field, errors: [...errors] });
+  return new HotdeskError('profile-invalid', `firmware profile ${file}: ${first}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`, {
+    file,
+    field,
+    errors: [...errors],
+  });
 }
 
 /**
@@ -154,7 +158,9 @@ function readJson(path: string, file: string): unknown {
 function jsonNames(dir: string): string[] {
   try {
     if (!statSync(dir).isDirectory()) return [];
-    return readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    return readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch {
     return [];
   }

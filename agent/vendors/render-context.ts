@@ -269,12 +269,42 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
     const area = onPhone ? 'line' : 'expansion';
     const module = onPhone ? 0 : Math.floor(rest / per) + 1;
     const position = onPhone ? slot : (rest % per) + 1;
-    keys.push({ slot, index0: indexZero(profile, { area, module, position }), area, module, position, used: false, role: 'none', type: profile.keyTypes.none, label: '', value: '', line: 1, efk: 0, blf: 0 });
+    keys.push({
+      slot,
+      index0: indexZero(profile, { area, module, position }),
+      area,
+      module,
+      position,
+      used: false,
+      role: 'none',
+      type: profile.keyTypes.none,
+      label: '',
+      value: '',
+      line: 1,
+      efk: 0,
+      blf: 0,
+    });
   }
   const softUsed = layout.filter((a) => a.area === 'soft').map(toSlot);
   const softKeys: KeySlot[] = [];
   for (let n = 1; n <= profile.softKeys; n += 1) {
-    softKeys.push(softUsed.find((k) => k.slot === n) ?? { slot: n, index0: n - 1, area: 'soft', module: 0, position: n, used: false, role: 'none', type: profile.keyTypes.none, label: '', value: '', line: 1, efk: 0, blf: 0 });
+    softKeys.push(
+      softUsed.find((k) => k.slot === n) ?? {
+        slot: n,
+        index0: n - 1,
+        area: 'soft',
+        module: 0,
+        position: n,
+        used: false,
+        role: 'none',
+        type: profile.keyTypes.none,
+        label: '',
+        value: '',
+        line: 1,
+        efk: 0,
+        blf: 0,
+      },
+    );
   }
   const efkList: ListSlot[] = [];
   const resourceList: ListSlot[] = [];

@@ -20,6 +20,9 @@ export function renderAllPhoneFiles(driver: VendorDriver, input: RenderInput): r
 }
 
 /** File listing of a phone: name, secret, carriesRevision, content type (no bodies). */
-export function listPhoneFiles(driver: VendorDriver, input: RenderInput): readonly { readonly name: string; readonly secret: boolean; readonly carriesRevision: boolean; readonly contentType: string }[] {
+export function listPhoneFiles(
+  driver: VendorDriver,
+  input: RenderInput,
+): readonly { readonly name: string; readonly secret: boolean; readonly carriesRevision: boolean; readonly contentType: string }[] {
   return renderAllPhoneFiles(driver, input).map((f) => ({ name: f.name, secret: f.secret, carriesRevision: f.carriesRevision, contentType: f.contentType }));
 }

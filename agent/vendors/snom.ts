@@ -33,7 +33,8 @@ function specs(fileModel: string, mac: string, firmware: boolean): FileSpec[] {
     { name: `snom${fileModel}.htm`, template: 'model.htm', format: 'xml', contentType: XML, secret: false, carriesRevision: false },
     { name: `snom${fileModel}-${mac.toUpperCase()}.htm`, template: 'mac.htm', format: 'xml', contentType: XML, secret: true, carriesRevision: true },
   ];
-  if (firmware) out.push({ name: `snom${fileModel}-firmware.xml`, template: 'firmware.xml', format: 'xml', contentType: XML, secret: false, carriesRevision: false });
+  if (firmware)
+    out.push({ name: `snom${fileModel}-firmware.xml`, template: 'firmware.xml', format: 'xml', contentType: XML, secret: false, carriesRevision: false });
   return out;
 }
 
@@ -52,7 +53,11 @@ export function createSnomDriver(deps: DriverDeps): VendorDriver {
       const pathProfile = deps.profiles.findByFileModelName('snom', f[1]);
       const fileModel = pathProfile?.fileModelName ?? f[1].toUpperCase();
       const macFromPath = f[2]?.toLowerCase();
-      const file = FIRMWARE_RE.test(path) ? `snom${fileModel}-firmware.xml` : macFromPath ? `snom${fileModel}-${macFromPath.toUpperCase()}.htm` : `snom${fileModel}.htm`;
+      const file = FIRMWARE_RE.test(path)
+        ? `snom${fileModel}-firmware.xml`
+        : macFromPath
+          ? `snom${fileModel}-${macFromPath.toUpperCase()}.htm`
+          : `snom${fileModel}.htm`;
       let model = pathProfile?.model ?? fileModel;
       let firmware: string | undefined;
       let macFromUserAgent: string | undefined;
@@ -90,7 +95,13 @@ export function createSnomDriver(deps: DriverDeps): VendorDriver {
       if (!f?.[1] || f[2] !== undefined) return null;
       const profile = deps.profiles.findByFileModelName('snom', f[1]);
       if (!profile) return null;
-      return renderCommonSpec(deps, 'snom', input, { name: `snom${profile.fileModelName}.htm`, template: 'macless-model.htm', format: 'xml', contentType: XML, model: profile.model });
+      return renderCommonSpec(deps, 'snom', input, {
+        name: `snom${profile.fileModelName}.htm`,
+        template: 'macless-model.htm',
+        format: 'xml',
+        contentType: XML,
+        model: profile.model,
+      });
     },
   });
 }

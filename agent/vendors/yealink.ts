@@ -98,7 +98,13 @@ export function createYealinkDriver(deps: DriverDeps): VendorDriver {
       const models = deps.profiles.all().filter((p) => p.vendor === 'yealink' && p.commonFile === n);
       if (n !== GENERIC_CFG && models.length === 0) return null;
       const only = models.length === 1 ? models[0]?.model : undefined;
-      return renderCommonSpec(deps, 'yealink', input, { name: n, template: 'macless.cfg', format: 'kv', contentType: KV, ...(only !== undefined ? { model: only } : {}) });
+      return renderCommonSpec(deps, 'yealink', input, {
+        name: n,
+        template: 'macless.cfg',
+        format: 'kv',
+        contentType: KV,
+        ...(only !== undefined ? { model: only } : {}),
+      });
     },
   });
 }

@@ -71,7 +71,11 @@ describe('hotdesk admin', () => {
 describe('hotdesk serve --demo', () => {
   it('creates the demo-only console account and prints the console URL', async () => {
     const dir = join(tmp, 'demo-data');
-    const child = spawn(process.execPath, [MAIN, 'serve', '--data', dir, '--demo', DEMO, '--host', '127.0.0.1', '--http-port', '0', '--no-tftp', '--sip-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'serve', '--data', dir, '--demo', DEMO, '--host', '127.0.0.1', '--http-port', '0', '--no-tftp', '--sip-port', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 25_000);

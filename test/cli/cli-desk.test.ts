@@ -55,7 +55,10 @@ describe('import', () => {
   });
 
   it('a broken file prints FILE:LINE:COL per problem, exits 1 and changes nothing', async () => {
-    const broken = readFileSync(DEMO, 'utf8').replace('model: T46U', 'model: T99X').replace('pin: "4321"', 'pin: "43"').replace('name: Sam Example', 'name: Sam Changed');
+    const broken = readFileSync(DEMO, 'utf8')
+      .replace('model: T46U', 'model: T99X')
+      .replace('pin: "4321"', 'pin: "43"')
+      .replace('name: Sam Example', 'name: Sam Changed');
     writeFileSync(join(tmp, 'broken.yaml'), broken);
     const before = (await cli('export', '--with-secrets')).stdout;
     const r = await cli('import', 'broken.yaml');

@@ -23,7 +23,15 @@ beforeAll(async () => {
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     // The shape shell/agent.ts serves.
-    res.end(JSON.stringify({ service: 'hotdesk', site: 'Test office', provisioning: 'http://127.0.0.1:8080/', api: 'http://127.0.0.1:8080/api/v1/', events: 'ws://127.0.0.1:8080/api/v1/events' }));
+    res.end(
+      JSON.stringify({
+        service: 'hotdesk',
+        site: 'Test office',
+        provisioning: 'http://127.0.0.1:8080/',
+        api: 'http://127.0.0.1:8080/api/v1/',
+        events: 'ws://127.0.0.1:8080/api/v1/events',
+      }),
+    );
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   location = `http://127.0.0.1:${(http.address() as AddressInfo).port}/.well-known/hotdesk.json`;

@@ -7,7 +7,24 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, ensureBuilt, runCli, tempDir } from './cli-harness.js';
 
-const COMMANDS = ['serve', 'import', 'export', 'users', 'phones', 'sessions', 'login', 'logout', 'dial', 'audit', 'render', 'discover', 'doctor', 'backup', 'restore', 'admin'];
+const COMMANDS = [
+  'serve',
+  'import',
+  'export',
+  'users',
+  'phones',
+  'sessions',
+  'login',
+  'logout',
+  'dial',
+  'audit',
+  'render',
+  'discover',
+  'doctor',
+  'backup',
+  'restore',
+  'admin',
+];
 let dir: string;
 
 beforeAll(() => {

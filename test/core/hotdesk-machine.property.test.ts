@@ -28,18 +28,25 @@ interface World {
 }
 
 function randomCommand(rnd: () => number): DeskCommand {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const ext = pick(EXTS);
   const pinValid = rnd() < 0.7;
   switch (Math.floor(rnd() * 8)) {
-    case 0: return { kind: 'dial', code: parseFeatureCode('*35') };
-    case 1: return { kind: 'dial', code: parseFeatureCode(`*35*${ext}#`) };
+    case 0:
+      return { kind: 'dial', code: parseFeatureCode('*35') };
+    case 1:
+      return { kind: 'dial', code: parseFeatureCode(`*35*${ext}#`) };
     case 2:
-    case 3: return { kind: 'dial', code: parseFeatureCode(`sip:*35*${ext}*${PIN}@pbx`), pinValid };
-    case 4: return { kind: 'screen-login', ext, pinValid };
-    case 5: return { kind: 'admin-login', ext };
-    case 6: return { kind: 'logout', reason: pick(['logout', 'admin'] as const) };
-    default: return { kind: 'expire', reason: pick(['max-duration', 'daily-logout'] as const) };
+    case 3:
+      return { kind: 'dial', code: parseFeatureCode(`sip:*35*${ext}*${PIN}@pbx`), pinValid };
+    case 4:
+      return { kind: 'screen-login', ext, pinValid };
+    case 5:
+      return { kind: 'admin-login', ext };
+    case 6:
+      return { kind: 'logout', reason: pick(['logout', 'admin'] as const) };
+    default:
+      return { kind: 'expire', reason: pick(['max-duration', 'daily-logout'] as const) };
   }
 }
 

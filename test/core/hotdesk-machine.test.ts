@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DECIDE_POLICY, decide, type DecidePolicy } from '../../agent/core/hotdesk-machine.js';
 import { parseFeatureCode } from '../../agent/core/feature-code.js';
-import {
-  EMPTY_LOCK,
-  type DeskCommand,
-  type DeskDecision,
-  type DeskEffect,
-  type DeskState,
-  type LockCounter,
-  type Session,
-} from '../../agent/core/model.js';
+import { EMPTY_LOCK, type DeskCommand, type DeskDecision, type DeskEffect, type DeskState, type LockCounter, type Session } from '../../agent/core/model.js';
 
 const A = '001565aaaa01'; // the phone in front of the person
 const B = '001565bbbb02'; // another phone
@@ -160,7 +152,9 @@ describe('per-phone and per-user enable', () => {
       for (const c of cmds) {
         const d = run(state({ phone: off, phoneSession }), c);
         expect(d.outcome).toMatchObject({ code: 'not-allowed', prompt: 'not-allowed' });
-        expect(d.effects).toEqual([expect.objectContaining({ type: 'audit', event: expect.objectContaining({ kind: 'refused', detail: { reason: 'phone-disabled' } }) })]);
+        expect(d.effects).toEqual([
+          expect.objectContaining({ type: 'audit', event: expect.objectContaining({ kind: 'refused', detail: { reason: 'phone-disabled' } }) }),
+        ]);
       }
     }
   });
@@ -207,11 +201,22 @@ describe('PIN checks and lockout', () => {
       { type: 'lock-set', scope: 'phone', subject: A, counter: { failures: [NOW], lockouts: 0, lockedUntil: 0 } },
     ]);
     // The audit log keeps the truth.
-    expect(of(d, 'audit').map((a) => a.event)).toEqual([{ kind: 'refused', at: NOW, phone: A, user: '999', detail: { reason: 'unknown-user', attemptsLeft: 4 } }]);
+    expect(of(d, 'audit').map((a) => a.event)).toEqual([
+      { kind: 'refused', at: NOW, phone: A, user: '999', detail: { reason: 'unknown-user', attemptsLeft: 4 } },
+    ]);
   });
 
   it('unknown short number and wrong PIN give identical answers and identical counter changes, in every counter state', () => {
-    const counters = [EMPTY_LOCK, counter(1), counter(3, 1000), counter(4), counter(4, W - 1), counter(5, 10_000), counter(0, 0, 2, NOW + 5000), counter(2, 1000, 3, NOW - 1)];
+    const counters = [
+      EMPTY_LOCK,
+      counter(1),
+      counter(3, 1000),
+      counter(4),
+      counter(4, W - 1),
+      counter(5, 10_000),
+      counter(0, 0, 2, NOW + 5000),
+      counter(2, 1000, 3, NOW - 1),
+    ];
     for (const ul of counters) {
       for (const pl of counters) {
         for (const kind of ['dial', 'screen'] as const) {
@@ -289,7 +294,7 @@ describe('PIN checks and lockout', () => {
     expect(d.outcome.code).toBe('logged-in');
   });
 
-  it('success changes no counter: neither the user\'s nor the phone\'s (a guesser logging in as themselves clears nothing)', () => {
+  it("success changes no counter: neither the user's nor the phone's (a guesser logging in as themselves clears nothing)", () => {
     const d = run(state({ userLock: counter(3, 1000, 1), phoneLock: counter(4) }), dial(`*35*101*${PIN}`, true));
     expect(d.outcome.code).toBe('logged-in');
     expect(of(d, 'lock-set')).toEqual([]);
@@ -418,7 +423,10 @@ describe('admin login', () => {
 
 describe('logout and expire', () => {
   it('nobody logged in: no-change without prompt', () => {
-    for (const c of [{ kind: 'logout', reason: 'logout' }, { kind: 'expire', reason: 'max-duration' }] as const) {
+    for (const c of [
+      { kind: 'logout', reason: 'logout' },
+      { kind: 'expire', reason: 'max-duration' },
+    ] as const) {
       const d = run(state(), c);
       expect(d.outcome).toMatchObject({ code: 'no-change', prompt: null, message: 'nobody is logged in' });
       expect(d.effects).toEqual([]);

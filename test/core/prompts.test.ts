@@ -3,8 +3,17 @@ import { PROMPTS, promptText } from '../../agent/core/prompts.js';
 import type { DeskOutcome, PromptId } from '../../agent/core/model.js';
 
 const ALL: PromptId[] = [
-  'ask-extension', 'ask-pin', 'logged-in', 'logged-out', 'switched', 'wrong-pin',
-  'locked', 'not-allowed', 'unknown-user', 'already-logged-in', 'not-hotdesk-code',
+  'ask-extension',
+  'ask-pin',
+  'logged-in',
+  'logged-out',
+  'switched',
+  'wrong-pin',
+  'locked',
+  'not-allowed',
+  'unknown-user',
+  'already-logged-in',
+  'not-hotdesk-code',
 ];
 const base = (over: Partial<DeskOutcome>): DeskOutcome => ({ code: 'logged-in', prompt: 'logged-in', phone: '001565aaaa01', message: 'm', ...over });
 

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isValidTimeZone,
-  nextSessionEnd,
-  parseDailyTime,
-  sessionEndReason,
-  zonedTimeToInstant,
-} from '../../agent/core/session-end.js';
+import { isValidTimeZone, nextSessionEnd, parseDailyTime, sessionEndReason, zonedTimeToInstant } from '../../agent/core/session-end.js';
 import { HotdeskError } from '../../agent/core/errors.js';
 import type { Session } from '../../agent/core/model.js';
 
@@ -61,7 +55,7 @@ describe('daily logout in the site time zone', () => {
     expect(sessionEndReason(s, policy, 'Europe/Berlin', now, true)).toBeNull();
   });
 
-  it('a session started after today\'s logout time runs until tomorrow\'s', () => {
+  it("a session started after today's logout time runs until tomorrow's", () => {
     const s = session(at('2025-01-06T17:01:00Z')); // 18:01 Berlin
     expect(sessionEndReason(s, policy, 'Europe/Berlin', at('2025-01-06T22:00:00Z'))).toBeNull();
     expect(nextSessionEnd(s, policy, 'Europe/Berlin', s.startedAt)).toBe(at('2025-01-07T17:00:00Z'));

@@ -33,7 +33,10 @@ describe('importDirectory', () => {
   test('first import creates everything and audits it', () => {
     const { store } = demo();
     expect(store.queryAudit({ kinds: ['import'] })).toEqual([
-      expect.objectContaining({ at: 1000, detail: expect.objectContaining({ file: 'demo.yaml', users: 4, phones: 4, usersAdded: 4, phonesAdded: 4, reprovisioned: 0 }) }),
+      expect.objectContaining({
+        at: 1000,
+        detail: expect.objectContaining({ file: 'demo.yaml', users: 4, phones: 4, usersAdded: 4, phonesAdded: 4, reprovisioned: 0 }),
+      }),
     ]);
     expect(revisions(store)).toEqual({ [YEALINK]: 1, [SNOM]: 1, [POLY]: 1, [LIFT]: 1 });
   });
@@ -65,10 +68,22 @@ describe('importDirectory', () => {
     expect(store.verifyPin('102', '5678')).toBe(true);
     expect(store.verifyPin('102', '8765')).toBe(false);
     // a site setting phones use: all of them
-    r = apply(store, demoText().replace('pin: "8765"', 'pin: "5678"').replace('password: sam-secret', 'password: sam-new-secret').replace('port: 5060', 'port: 5070'), 4000);
+    r = apply(
+      store,
+      demoText().replace('pin: "8765"', 'pin: "5678"').replace('password: sam-secret', 'password: sam-new-secret').replace('port: 5060', 'port: 5070'),
+      4000,
+    );
     expect(r.reprovisioned).toHaveLength(4);
     // an API token only: none
-    r = apply(store, demoText().replace('pin: "8765"', 'pin: "5678"').replace('password: sam-secret', 'password: sam-new-secret').replace('port: 5060', 'port: 5070').replace('- demo-token', '- other-token'), 5000);
+    r = apply(
+      store,
+      demoText()
+        .replace('pin: "8765"', 'pin: "5678"')
+        .replace('password: sam-secret', 'password: sam-new-secret')
+        .replace('port: 5060', 'port: 5070')
+        .replace('- demo-token', '- other-token'),
+      5000,
+    );
     expect(r.reprovisioned).toEqual([]);
     expect(store.getSite().apiTokens).toEqual(['other-token']);
     expect(store.phoneRuntime(YEALINK)?.sync).toMatchObject({ state: 'pending', requestedAt: 4000 });
@@ -123,7 +138,10 @@ describe('importDirectory', () => {
       expect(snapshot(store)).toEqual(before);
     }
     // an error during apply (placeholder with nothing stored) rolls everything back too
-    const withNewUser = demoText().replace('users:\n', `users:\n  - ext: "555"\n    name: New\n    pin: "${SECRET_PLACEHOLDER}"\n    sip: { password: "x-555" }\n`);
+    const withNewUser = demoText().replace(
+      'users:\n',
+      `users:\n  - ext: "555"\n    name: New\n    pin: "${SECRET_PLACEHOLDER}"\n    sip: { password: "x-555" }\n`,
+    );
     expect(() => apply(store, withNewUser.replace('port: 5060', 'port: 5099'), 9000)).toThrow(expect.objectContaining({ code: 'directory-invalid' }));
     expect(snapshot(store)).toEqual(before);
   });

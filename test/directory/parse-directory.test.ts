@@ -66,8 +66,20 @@ describe('parseDirectory: valid files', () => {
   test('defaults fill the optional fields; MAC and model are normalised', () => {
     const d = parseDirectory(MINI, 'mini.yaml');
     expect(d.phones[0]).toEqual({ mac: '001565aabb01', vendor: 'yealink', model: 'T46U', label: '001565aabb01', hotdesk: true, identities: ['101'], keys: [] });
-    expect(d.users[0]).toEqual({ ext: '101', name: 'Ann', pin: '4321', hotdesk: true, sip: { user: '101', authName: '101', password: 'pw-101', displayName: 'Ann' } });
-    expect(d.site).toMatchObject({ timezone: 'UTC', featurePrefix: '*35', policies: { identitySwitch: 'direct', multipleLogin: 'move' }, sessions: {}, apiTokens: [] });
+    expect(d.users[0]).toEqual({
+      ext: '101',
+      name: 'Ann',
+      pin: '4321',
+      hotdesk: true,
+      sip: { user: '101', authName: '101', password: 'pw-101', displayName: 'Ann' },
+    });
+    expect(d.site).toMatchObject({
+      timezone: 'UTC',
+      featurePrefix: '*35',
+      policies: { identitySwitch: 'direct', multipleLogin: 'move' },
+      sessions: {},
+      apiTokens: [],
+    });
   });
 });
 
@@ -110,7 +122,10 @@ describe('parseDirectory: bad files give file:line errors', () => {
   });
 
   test('too many keys for the model', () => {
-    const text = MINI.replace('model: t46u', 'model: T31G').replace('identities: ["101"]', 'identities: ["101"]\n    keys:\n      - { kind: speed, label: A, value: "1" }\n      - { kind: speed, label: B, value: "2" }');
+    const text = MINI.replace('model: t46u', 'model: T31G').replace(
+      'identities: ["101"]',
+      'identities: ["101"]\n    keys:\n      - { kind: speed, label: A, value: "1" }\n      - { kind: speed, label: B, value: "2" }',
+    );
     const r = errorsOf(text);
     expect(r.code).toBe('too-many-keys');
     expect(r.errors).toEqual([expect.objectContaining({ line: lineOf(text, 'mac: "00:15'), path: 'phones[0]', code: 'too-many-keys' })]);

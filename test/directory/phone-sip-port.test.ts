@@ -20,7 +20,7 @@ function store(): Store {
 }
 
 const demo = fs.readFileSync(path.join(EXAMPLES_DIR, 'demo.yaml'), 'utf8');
-const withPort = demo.replace(/(\n\s+- mac: "001565aabb01"[^\n]*\n)/, "$1    sipPort: 5062\n");
+const withPort = demo.replace(/(\n\s+- mac: "001565aabb01"[^\n]*\n)/, '$1    sipPort: 5062\n');
 
 describe('phone sipPort in the directory', () => {
   it('sets where check-sync NOTIFYs go, exports it, and re-imports to the same state', () => {

@@ -173,7 +173,11 @@ describe('the repository explains itself', () => {
         .split('\n')
         .filter((l) => /^#{2,3} /.test(l))
         .map((l) => l.replace(/^#+ /, ''));
-    const behaviour = new Set(headings('behaviour.md').map((h) => /^(\d+)\. /.exec(h)?.[1]).filter((n) => n !== undefined));
+    const behaviour = new Set(
+      headings('behaviour.md')
+        .map((h) => /^(\d+)\. /.exec(h)?.[1])
+        .filter((n) => n !== undefined),
+    );
     const vendors = headings('vendors.md');
     const bad: string[] = [];
     for (const f of files) {
@@ -217,13 +221,21 @@ describe('the checks themselves', () => {
   });
 
   it('let ordinary prose and RFC citations through', () => {
-    for (const line of ['RFC 3261 §17.1.2', 'docs/behaviour.md §6', 'the leading zeros', 'a brief outage', 'issues are tracked', 'firmware-profiles/schema.json']) {
+    for (const line of [
+      'RFC 3261 §17.1.2',
+      'docs/behaviour.md §6',
+      'the leading zeros',
+      'a brief outage',
+      'issues are tracked',
+      'firmware-profiles/schema.json',
+    ]) {
       expect(forbiddenMentions('x.ts', line), line).toEqual([]);
     }
   });
 
   it('read links and anchors the way GitHub renders them', () => {
-    const md = '# A title\n\n## 2. The feature code\n\n## Action URLs (the outgoing-call hook)\n\n```\n[not](a-link.md)\n```\n[x](vendors.md#check-sync) `[no](code.md)` ![img](pic.png)\n[ref]: ./api.md\n';
+    const md =
+      '# A title\n\n## 2. The feature code\n\n## Action URLs (the outgoing-call hook)\n\n```\n[not](a-link.md)\n```\n[x](vendors.md#check-sync) `[no](code.md)` ![img](pic.png)\n[ref]: ./api.md\n';
     expect(linkTargets(md)).toEqual(['vendors.md#check-sync', 'pic.png', './api.md']);
     expect([...headingAnchors(md)]).toEqual(['a-title', '2-the-feature-code', 'action-urls-the-outgoing-call-hook']);
   });

@@ -17,7 +17,9 @@ describe('docs/firmware-profiles.md supported-models table', () => {
     const rows = profilesTable(all).split('\n').slice(2);
     expect(rows.length).toBe(all.length);
     const cp920 = rows.find((r) => r.startsWith('| yealink | CP920 |'));
-    expect(cp920).toMatch(/^\| yealink \| CP920 \| CP \| 0 \| - \| 1 \| yes \| 78\.\{81,84,85,86\} \| y000000000078\.cfg \| .+ \| keyTypes\.url, capabilities\.xmlBrowser \|$/);
+    expect(cp920).toMatch(
+      /^\| yealink \| CP920 \| CP \| 0 \| - \| 1 \| yes \| 78\.\{81,84,85,86\} \| y000000000078\.cfg \| .+ \| keyTypes\.url, capabilities\.xmlBrowser \|$/,
+    );
     expect(rows.find((r) => r.startsWith('| yealink | T46U |'))).toContain('| 27 | 3 x 60 | 16 | yes |');
     for (const v of ['snom', 'poly']) expect(rows.some((r) => r.startsWith(`| ${v} |`))).toBe(true);
   });

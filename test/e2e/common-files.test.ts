@@ -34,11 +34,17 @@ interface PhoneJson {
 /** What each MAC-less file must say to lead the phone to its own files. */
 const FILES: Array<{ file: string; leads: RegExp[] }> = [
   { file: 'y000000000000.boot', leads: [/^#!version:1\.0\.0\.1\n/, /^include:config "y000000000000\.cfg"$/m, /^include:config "\$MAC\.cfg"$/m] },
-  { file: 'y000000000000.cfg', leads: [/^#!version:1\.0\.0\.1\n/, /^static\.auto_provision\.server\.url = http:\/\/127\.0\.0\.1:\d+\/$/m, /^sip\.notify_reboot_enable = 0$/m] },
+  {
+    file: 'y000000000000.cfg',
+    leads: [/^#!version:1\.0\.0\.1\n/, /^static\.auto_provision\.server\.url = http:\/\/127\.0\.0\.1:\d+\/$/m, /^sip\.notify_reboot_enable = 0$/m],
+  },
   { file: 'y000000000108.cfg', leads: [/^static\.auto_provision\.server\.url = http:\/\/127\.0\.0\.1:\d+\/$/m] },
   { file: 'y000000000078.cfg', leads: [/\(CP920\)/, /^static\.auto_provision\.server\.url = /m] },
   { file: '000000000000.cfg', leads: [/CONFIG_FILES="\[PHONE_MAC_ADDRESS\]-hotdesk\.cfg, \[PHONE_MAC_ADDRESS\]-site\.cfg"/] },
-  { file: 'snomD785.htm', leads: [/<setting_server perm="">http:\/\/127\.0\.0\.1:\d+\/<\/setting_server>/, /<checksync_action perm="">sync<\/checksync_action>/] },
+  {
+    file: 'snomD785.htm',
+    leads: [/<setting_server perm="">http:\/\/127\.0\.0\.1:\d+\/<\/setting_server>/, /<checksync_action perm="">sync<\/checksync_action>/],
+  },
 ];
 
 describe('MAC-less common files', () => {

@@ -36,16 +36,12 @@ async function curlDigest(paths: readonly string[]): Promise<{ statuses: number[
 /** One GET with a given Authorization header, from a chosen local address. */
 function getWith(localAddress: string, path: string, authorization: string): Promise<{ status: number; challenge: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(
-      `${h.base}${path}`,
-      { localAddress, agent: false, headers: { authorization, 'user-agent': PHONE.userAgent } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, challenge: String(res.headers['www-authenticate'] ?? ''), body }));
-      },
-    );
+    const req = http.get(`${h.base}${path}`, { localAddress, agent: false, headers: { authorization, 'user-agent': PHONE.userAgent } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, challenge: String(res.headers['www-authenticate'] ?? ''), body }));
+    });
     req.on('error', reject);
   });
 }
@@ -71,7 +67,21 @@ describe('HTTP digest replay', () => {
 
     // A fresh exchange by a real client still works, from either address.
     expect((await curlDigest([path])).statuses).toEqual([200]);
-    const other = await run('curl', ['-s', '--interface', '127.0.0.2', '--digest', '-u', CREDS, '-A', PHONE.userAgent, '-o', '/dev/null', '-w', '%{http_code}', `${h.base}${path}`]);
+    const other = await run('curl', [
+      '-s',
+      '--interface',
+      '127.0.0.2',
+      '--digest',
+      '-u',
+      CREDS,
+      '-A',
+      PHONE.userAgent,
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      `${h.base}${path}`,
+    ]);
     expect(other.stdout).toBe('200');
   });
 

@@ -75,13 +75,22 @@ function phoneSubscribe(p: { phonePort: number; mac: string; vendor: string; mod
   });
 }
 
-const isResponseTo = (callId: string) => (m: SipMessage): m is SipResponse => m.kind === 'response' && getHeader(m, 'Call-ID') === `${callId}@127.0.0.1`;
-const isNotifyFor = (callId: string) => (m: SipMessage): m is SipRequest =>
-  m.kind === 'request' && m.method === 'NOTIFY' && getHeader(m, 'Call-ID') === `${callId}@127.0.0.1`;
+const isResponseTo =
+  (callId: string) =>
+  (m: SipMessage): m is SipResponse =>
+    m.kind === 'response' && getHeader(m, 'Call-ID') === `${callId}@127.0.0.1`;
+const isNotifyFor =
+  (callId: string) =>
+  (m: SipMessage): m is SipRequest =>
+    m.kind === 'request' && m.method === 'NOTIFY' && getHeader(m, 'Call-ID') === `${callId}@127.0.0.1`;
 const callIdOf = (m: SipMessage): string | undefined => getHeader(m, 'Call-ID');
 
 /** Sends the SUBSCRIBE, expects 200 then the NOTIFY, acknowledges the NOTIFY, returns its body. */
-async function pnpRoundTrip(phone: Awaited<ReturnType<typeof phoneSocket>>, to: { port: number; host?: string }, p: Omit<Parameters<typeof phoneSubscribe>[0], 'phonePort'>): Promise<string> {
+async function pnpRoundTrip(
+  phone: Awaited<ReturnType<typeof phoneSocket>>,
+  to: { port: number; host?: string },
+  p: Omit<Parameters<typeof phoneSubscribe>[0], 'phonePort'>,
+): Promise<string> {
   phone.send(phoneSubscribe({ ...p, phonePort: phone.port }), to.port, to.host);
   const ok = (await phone.next(isResponseTo(p.callId))) as SipResponse;
   expect(ok.status).toBe(200);
@@ -164,7 +173,10 @@ describe('SIP PnP against a running agent', () => {
     expect(audit[0]?.detail).toMatchObject({ vendor: 'snom', model: 'snomD785', answered: true });
 
     // The phone follows the URL: its own file with the site bootstrap credential enrols it.
-    const file = await curl(`${url}snomD785-${mac.toUpperCase()}.htm`, { digest: 'bootstrap:hotdesk-demo', userAgent: 'Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 1.1.5-IFX-05.01.12)' });
+    const file = await curl(`${url}snomD785-${mac.toUpperCase()}.htm`, {
+      digest: 'bootstrap:hotdesk-demo',
+      userAgent: 'Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 1.1.5-IFX-05.01.12)',
+    });
     expect(file.status).toBe(200);
     const got = await h.api('GET', `/api/v1/phones/${mac}`);
     expect(got.status).toBe(200);
@@ -226,7 +238,10 @@ describe('SIP PnP against a running agent', () => {
       'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKnothing\r\n\r\n',
       // A ua-profile SUBSCRIBE without a MAC, and one missing its Call-ID.
       phoneSubscribe({ phonePort: phone.port, mac: 'zz', vendor: 'snom', model: 'snomD785', version: '1', callId: 'junk1' }).replace('MAC%3aZZ', 'nobody'),
-      phoneSubscribe({ phonePort: phone.port, mac: '000413c0ffe8', vendor: 'snom', model: 'snomD785', version: '1', callId: 'junk2' }).replace(/Call-ID: .*\r\n/, ''),
+      phoneSubscribe({ phonePort: phone.port, mac: '000413c0ffe8', vendor: 'snom', model: 'snomD785', version: '1', callId: 'junk2' }).replace(
+        /Call-ID: .*\r\n/,
+        '',
+      ),
       'INVITE sip:x@127.0.0.1 SIP/2.0\r\nContent-Length: 99999\r\n\r\n',
       Buffer.alloc(60_000, 0x41),
     ];
@@ -245,7 +260,11 @@ describe('SIP PnP against a running agent', () => {
     const phone = await phoneSocket();
     phone.socket.setMulticastInterface('127.0.0.1');
     phone.socket.setMulticastTTL(1);
-    const url = await pnpRoundTrip(phone, { port, host: '224.0.1.75' }, { mac: '000413c0ffea', vendor: 'snom', model: 'snomD785', version: '1', callId: 'mcast1' });
+    const url = await pnpRoundTrip(
+      phone,
+      { port, host: '224.0.1.75' },
+      { mac: '000413c0ffea', vendor: 'snom', model: 'snomD785', version: '1', callId: 'mcast1' },
+    );
     expect(url).toBe(await advertisedProvisioningUrl(h));
     expect(h.agent.store.listSightings().some((x) => x.mac === '000413c0ffea')).toBe(true);
   });
@@ -308,7 +327,20 @@ describe('hotdesk discover (SSDP)', () => {
     cleanups.push(ns.cleanup);
     const dataDir = demoDataDir();
     cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-    const serve = spawnIn(ns.agentNs, ['serve', '--data', dataDir, '--host', ns.agentAddr, '--http-port', '0', '--no-tftp', '--sip-port', '0', '--ssdp-port', '1900']);
+    const serve = spawnIn(ns.agentNs, [
+      'serve',
+      '--data',
+      dataDir,
+      '--host',
+      ns.agentAddr,
+      '--http-port',
+      '0',
+      '--no-tftp',
+      '--sip-port',
+      '0',
+      '--ssdp-port',
+      '1900',
+    ]);
     cleanups.push(() => stop(serve.child));
     const httpBase = await eventually(() => /HTTP {3}(http:\/\/\S+?)\/ /.exec(serve.stdout())?.[1], 15_000, `serve to start (stderr: ${serve.stderr()})`);
     await eventually(() => serve.stdout().includes('SSDP'), 5_000, 'SSDP line');
@@ -353,7 +385,12 @@ describe('hotdesk serve and a taken PnP port', () => {
   });
 
   it('rejects malformed discovery options with a usage error', async () => {
-    for (const args of [['--ssdp-port', '70000'], ['--pnp-port', 'x'], ['--pnp-interface', 'eth0'], ['--ssdp-interface', '1.2.3']]) {
+    for (const args of [
+      ['--ssdp-port', '70000'],
+      ['--pnp-port', 'x'],
+      ['--pnp-interface', 'eth0'],
+      ['--ssdp-interface', '1.2.3'],
+    ]) {
       const r = await runCli(['serve', '--data', '/nonexistent', ...args]);
       expect(r.code, args.join(' ')).toBe(2);
     }
@@ -396,13 +433,16 @@ function createNamespacePair(): NamespacePair | string {
     ip('link', 'add', 'hdva', 'netns', agentNs, 'type', 'veth', 'peer', 'name', 'hdvb', 'netns', searchNs);
     ip('-n', agentNs, 'addr', 'add', '10.213.0.1/24', 'dev', 'hdva');
     ip('-n', searchNs, 'addr', 'add', '10.213.0.2/24', 'dev', 'hdvb');
-    for (const [n, dev] of [[agentNs, 'hdva'], [searchNs, 'hdvb']] as const) {
+    for (const [n, dev] of [
+      [agentNs, 'hdva'],
+      [searchNs, 'hdvb'],
+    ] as const) {
       ip('-n', n, 'link', 'set', 'lo', 'up');
       ip('-n', n, 'link', 'set', dev, 'up');
     }
   } catch (e) {
     cleanup();
-    return e instanceof Error ? e.message.split('\n')[0] ?? 'ip failed' : 'ip failed';
+    return e instanceof Error ? (e.message.split('\n')[0] ?? 'ip failed') : 'ip failed';
   }
   return { agentNs, searchNs, agentAddr: '10.213.0.1', searchAddr: '10.213.0.2', cleanup };
 }

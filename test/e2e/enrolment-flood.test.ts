@@ -49,7 +49,9 @@ async function flood(h: Harness, count: number, seed: number): Promise<Map<numbe
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < count; i = next++) {
-      const mac = `001565${Math.floor(rand() * 0xffffff).toString(16).padStart(6, '0')}`;
+      const mac = `001565${Math.floor(rand() * 0xffffff)
+        .toString(16)
+        .padStart(6, '0')}`;
       const ua = `Yealink SIP-T46U 108.86.0.45 ${mac.replace(/(..)(?=.)/g, '$1:')}`;
       const src = i % 200;
       const status = await get(port, `/${mac}.cfg`, ua, `127.0.1.${src + 1}`, agents[src]!);
@@ -105,7 +107,18 @@ describe('pre-authentication enrolment flood', () => {
     expect(h.agent.store.getPhone(mac)).toMatchObject({ vendor: 'yealink', model: 'T46U' });
     expect(h.agent.store.phoneRuntime(mac)?.notifyIp).toBe('127.0.0.1');
     // a wrong bootstrap password enrols nothing
-    const bad = await h.fetchAs({ mac: '001565f00d02', vendor: 'yealink', userAgent: ua.replace('f0:0d:01', 'f0:0d:02'), secretFile: '001565f00d02.cfg', sippScenario: '', slotOneCleared: /x/ }, undefined, 'bootstrap:wrong');
+    const bad = await h.fetchAs(
+      {
+        mac: '001565f00d02',
+        vendor: 'yealink',
+        userAgent: ua.replace('f0:0d:01', 'f0:0d:02'),
+        secretFile: '001565f00d02.cfg',
+        sippScenario: '',
+        slotOneCleared: /x/,
+      },
+      undefined,
+      'bootstrap:wrong',
+    );
     expect(bad.status).toBe(401);
     expect(h.agent.store.getPhone('001565f00d02')).toBeUndefined();
   });

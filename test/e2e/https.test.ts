@@ -16,7 +16,25 @@ let dir: string;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotdesk-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   h = await startHarness({ tls: { certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') } });
 });
 
@@ -29,7 +47,9 @@ const run = promisify(execFile);
 
 /** curl as a separate process (async: the agent shares this process's event loop). */
 async function curl(args: string[]): Promise<{ status: number; body: string }> {
-  const { stdout: out } = await run('curl', ['-s', '--cacert', path.join(dir, 'cert.pem'), '-w', '\n%{http_code}', ...args], { encoding: 'utf8' }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '\n0' }));
+  const { stdout: out } = await run('curl', ['-s', '--cacert', path.join(dir, 'cert.pem'), '-w', '\n%{http_code}', ...args], { encoding: 'utf8' }).catch(
+    (e: { stdout?: string }) => ({ stdout: e.stdout ?? '\n0' }),
+  );
   const i = out.lastIndexOf('\n');
   return { status: Number(out.slice(i + 1)), body: out.slice(0, i) };
 }

@@ -28,7 +28,14 @@ export interface Field {
 /** A screen as the phone understands it. */
 export type Screen =
   | { readonly kind: 'menu'; readonly root: string; readonly title: string; readonly links: readonly Link[] }
-  | { readonly kind: 'form'; readonly root: string; readonly title: string; readonly action: string; readonly fields: readonly Field[]; readonly links: readonly Link[] }
+  | {
+      readonly kind: 'form';
+      readonly root: string;
+      readonly title: string;
+      readonly action: string;
+      readonly fields: readonly Field[];
+      readonly links: readonly Link[];
+    }
   | { readonly kind: 'text'; readonly root: string; readonly title: string; readonly text: string; readonly links: readonly Link[] };
 
 /** One fetched screen. */
@@ -165,7 +172,9 @@ function parsePoly(doc: Node): Screen {
       .map((i) => ({ name: str(i['@_name']), password: str(i['@_type']) === 'password' }));
     return { kind: 'form', root, title, action: str(form['@_action']), fields, links };
   }
-  const plain = arr(body['p']).filter((p) => p['a'] === undefined).map((p) => str(p));
+  const plain = arr(body['p'])
+    .filter((p) => p['a'] === undefined)
+    .map((p) => str(p));
   if (plain.length > 0) return { kind: 'text', root, title, text: plain.join('\n'), links };
   return { kind: 'menu', root, title, links };
 }

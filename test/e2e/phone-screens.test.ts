@@ -161,7 +161,11 @@ describe.each(Object.values(DEMO_PHONES))('$vendor phone screens', (phone) => {
         expect(f.status, url).toBe(200);
         const s = parseScreen(phone.vendor, f.body);
         roots.add(s.root);
-        if (s.kind === 'text') expect(s.links.some((l) => isMenu(l.url)), `${s.root} links back to the menu`).toBe(true);
+        if (s.kind === 'text')
+          expect(
+            s.links.some((l) => isMenu(l.url)),
+            `${s.root} links back to the menu`,
+          ).toBe(true);
         if (s.kind === 'form') expect(s.links.every((l) => l.url !== '')).toBe(true);
         for (const l of s.links) queue.push(l.url);
         // Forms: submit as the phone does, with a known short number and a wrong PIN.
@@ -183,7 +187,12 @@ describe('wrong PINs on the screens', () => {
       const r = await ref.api('POST', '/api/v1/pbx/dial', { mac: phone.mac, digits: `*35*101*000${i}` });
       viaDial.push((r.json as { text: string }).text);
     }
-    expect(viaDial.slice(0, 4)).toEqual(['Wrong PIN. 4 attempts left', 'Wrong PIN. 3 attempts left', 'Wrong PIN. 2 attempts left', 'Wrong PIN. 1 attempts left']);
+    expect(viaDial.slice(0, 4)).toEqual([
+      'Wrong PIN. 4 attempts left',
+      'Wrong PIN. 3 attempts left',
+      'Wrong PIN. 2 attempts left',
+      'Wrong PIN. 1 attempts left',
+    ]);
     expect(viaDial[4]).toMatch(/^Too many wrong PINs\. Locked until \d\d:\d\d$/);
 
     // ... and through the phone's screens on another.
@@ -339,7 +348,10 @@ function stressDataDir(): string {
   const extra = Array.from({ length: 40 }, (_v, i) => `3${String(i).padStart(2, '0')}`);
   text = text.replace('identities: ["101", "102"]\n    keys:', `identities: ["101", "102", ${extra.map((e) => `"${e}"`).join(', ')}]\n    keys:`);
   const users = extra
-    .map((e) => `  - ext: "${e}"\n    name: "${e === '300' ? 'N'.repeat(12_000) : `User ${e} ${'&'.repeat(150)}`}"\n    pin: "${e}0"\n    sip:\n      user: "${e}"\n      password: pw-${e}\n`)
+    .map(
+      (e) =>
+        `  - ext: "${e}"\n    name: "${e === '300' ? 'N'.repeat(12_000) : `User ${e} ${'&'.repeat(150)}`}"\n    pin: "${e}0"\n    sip:\n      user: "${e}"\n      password: pw-${e}\n`,
+    )
     .join('');
   text = text.replace('\nphones:\n', `\n${users}\nphones:\n`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotdesk-e2e-'));

@@ -60,28 +60,45 @@ type Channel = (ext: string, pin: string) => Promise<Answer>;
 function channels(r: Rig): Record<string, { mac: string; send: Channel }> {
   const { h } = r;
   const token = (mac: string): string => h.agent.store.phoneRuntime(mac)?.screenToken ?? '';
-  const pbx = (mac: string, kind: 'json' | 'form' | 'text'): Channel => async (ext, pin) => {
-    const digits = `*35*${ext}*${pin}`;
-    const headers: Record<string, string> = { authorization: 'Bearer demo-token' };
-    if (kind === 'json') headers['content-type'] = 'application/json';
-    else headers['content-type'] = 'application/x-www-form-urlencoded';
-    const body = kind === 'json' ? JSON.stringify({ mac, digits }) : new URLSearchParams({ mac, digits }).toString();
-    return answer(await fetch(`${h.base}/api/v1/pbx/dial${kind === 'text' ? '?format=text' : ''}`, { method: 'POST', headers, body }));
-  };
-  const screen = (mac: string, ua: string): Channel => async (ext, pin) =>
-    answer(await fetch(`${h.base}/xml/${mac}/${encodeURIComponent(token(mac))}/submit?ext=${ext}&pin=${pin}`, { headers: { 'user-agent': ua } }));
-  const outgoing = (mac: string, ua: string): Channel => async (ext, pin) =>
-    answer(
-      await fetch(`${h.base}/action/${mac}/${encodeURIComponent(token(mac))}/outgoing?mac=${mac}&remote=${encodeURIComponent(`sip:*35*${ext}*${pin}@10.0.0.1`)}`, {
-        headers: { 'user-agent': ua },
-      }),
-    );
-  const poly = (mac: string): Channel => async (ext, pin) => {
-    const xml =
-      `<?xml version="1.0" encoding="UTF-8"?>\n<PolycomIPPhone><OutgoingCallEvent><MACAddress>${mac}</MACAddress>` +
-      `<CalledPartyNumber>sip:*35*${ext}*${pin}@10.0.0.1</CalledPartyNumber></OutgoingCallEvent></PolycomIPPhone>`;
-    return answer(await fetch(`${h.base}/action/${mac}/${encodeURIComponent(token(mac))}/poly`, { method: 'POST', headers: { 'content-type': 'application/xml', 'user-agent': P.userAgent }, body: xml }));
-  };
+  const pbx =
+    (mac: string, kind: 'json' | 'form' | 'text'): Channel =>
+    async (ext, pin) => {
+      const digits = `*35*${ext}*${pin}`;
+      const headers: Record<string, string> = { authorization: 'Bearer demo-token' };
+      if (kind === 'json') headers['content-type'] = 'application/json';
+      else headers['content-type'] = 'application/x-www-form-urlencoded';
+      const body = kind === 'json' ? JSON.stringify({ mac, digits }) : new URLSearchParams({ mac, digits }).toString();
+      return answer(await fetch(`${h.base}/api/v1/pbx/dial${kind === 'text' ? '?format=text' : ''}`, { method: 'POST', headers, body }));
+    };
+  const screen =
+    (mac: string, ua: string): Channel =>
+    async (ext, pin) =>
+      answer(await fetch(`${h.base}/xml/${mac}/${encodeURIComponent(token(mac))}/submit?ext=${ext}&pin=${pin}`, { headers: { 'user-agent': ua } }));
+  const outgoing =
+    (mac: string, ua: string): Channel =>
+    async (ext, pin) =>
+      answer(
+        await fetch(
+          `${h.base}/action/${mac}/${encodeURIComponent(token(mac))}/outgoing?mac=${mac}&remote=${encodeURIComponent(`sip:*35*${ext}*${pin}@10.0.0.1`)}`,
+          {
+            headers: { 'user-agent': ua },
+          },
+        ),
+      );
+  const poly =
+    (mac: string): Channel =>
+    async (ext, pin) => {
+      const xml =
+        `<?xml version="1.0" encoding="UTF-8"?>\n<PolycomIPPhone><OutgoingCallEvent><MACAddress>${mac}</MACAddress>` +
+        `<CalledPartyNumber>sip:*35*${ext}*${pin}@10.0.0.1</CalledPartyNumber></OutgoingCallEvent></PolycomIPPhone>`;
+      return answer(
+        await fetch(`${h.base}/action/${mac}/${encodeURIComponent(token(mac))}/poly`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/xml', 'user-agent': P.userAgent },
+          body: xml,
+        }),
+      );
+    };
   return {
     'pbx json (yealink)': { mac: Y.mac, send: pbx(Y.mac, 'json') },
     'screen (snom)': { mac: S.mac, send: screen(S.mac, S.userAgent) },
@@ -215,7 +232,10 @@ describe('PIN guessing across channels and phones', () => {
       });
     const statuses: number[] = [];
     for (let i = 0; i < 25; i++) {
-      const path = i % 2 ? `/xml/${S.mac}/${token}/submit?ext=${800 + i}&pin=1234` : `/action/${S.mac}/${token}/outgoing?mac=${S.mac}&remote=${encodeURIComponent(`sip:*35*${800 + i}*1234@pbx`)}`;
+      const path =
+        i % 2
+          ? `/xml/${S.mac}/${token}/submit?ext=${800 + i}&pin=1234`
+          : `/action/${S.mac}/${token}/outgoing?mac=${S.mac}&remote=${encodeURIComponent(`sip:*35*${800 + i}*1234@pbx`)}`;
       statuses.push(await from('127.0.0.3', path));
       r.advance(1_000);
     }

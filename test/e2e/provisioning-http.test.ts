@@ -198,9 +198,18 @@ describe('traversal, oversized and malformed requests', () => {
     const port = h.agent.http.port;
     const big = await rawHttp(port, `GET /001565aabb01.boot HTTP/1.1\r\nHost: x\r\nX-Fill: ${'a'.repeat(17 * 1024)}\r\nConnection: close\r\n\r\n`);
     expect(big.status).toBe(431);
-    const many = await rawHttp(port, `GET /001565aabb01.boot HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 400 }, (_, i) => `X-H${i}: ${'b'.repeat(60)}\r\n`).join('')}Connection: close\r\n\r\n`);
+    const many = await rawHttp(
+      port,
+      `GET /001565aabb01.boot HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 400 }, (_, i) => `X-H${i}: ${'b'.repeat(60)}\r\n`).join('')}Connection: close\r\n\r\n`,
+    );
     expect(many.status).toBe(431);
-    for (const bad of ['GARBAGE\r\n\r\n', 'GET\r\n\r\n', 'GET / HTTP/9.9.9\r\n\r\n', '\u0001\u0002\u0003 / HTTP/1.1\r\n\r\n', 'GET / HTTP/1.1\r\nBad Header Line\r\n\r\n']) {
+    for (const bad of [
+      'GARBAGE\r\n\r\n',
+      'GET\r\n\r\n',
+      'GET / HTTP/9.9.9\r\n\r\n',
+      '\u0001\u0002\u0003 / HTTP/1.1\r\n\r\n',
+      'GET / HTTP/1.1\r\nBad Header Line\r\n\r\n',
+    ]) {
       const r = await rawHttp(port, bad);
       expect(r.status, JSON.stringify(bad)).toBe(400);
     }

@@ -13,7 +13,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_PHONES, startHarness, type Harness } from '../helpers/agent-harness.js';
-import { atftpGet, atftpPut, curl, demoDataDirWith, killChildren, removeTempDirs, secretsIn, tempDir, tftpHpaGet, tftpHpaPut, written } from './provisioning-kit.js';
+import {
+  atftpGet,
+  atftpPut,
+  curl,
+  demoDataDirWith,
+  killChildren,
+  removeTempDirs,
+  secretsIn,
+  tempDir,
+  tftpHpaGet,
+  tftpHpaPut,
+  written,
+} from './provisioning-kit.js';
 import { loopbackAddresses, stalledRequests } from '../helpers/tftp-raw-client.js';
 
 const BOOT = 'bootstrap:hotdesk-demo';
@@ -104,7 +116,9 @@ describe('phone files over TFTP', () => {
       const atOut = path.join(dir, `${phone.vendor}.atftp`);
       expect((await atftpGet(port, phone.secretFile, atOut, ATFTP_OPTIONS)).code).toBe(0);
       expect(written(atOut)?.equals(viaHttp.body), phone.vendor).toBe(true);
-      const audit = (await h.api('GET', `/api/v1/audit?phone=${phone.mac}&kind=secret-served&limit=50`)).json as { events: { detail: Record<string, unknown> }[] };
+      const audit = (await h.api('GET', `/api/v1/audit?phone=${phone.mac}&kind=secret-served&limit=50`)).json as {
+        events: { detail: Record<string, unknown> }[];
+      };
       expect(audit.events.some((e) => e.detail['protocol'] === 'tftp' && e.detail['ip'] === '127.0.0.1')).toBe(true);
     }
   });
@@ -157,7 +171,20 @@ describe('hostile TFTP traffic', () => {
     expect(fs.readdirSync(path.join(h.dataDir, 'firmware'))).toEqual([]);
 
     // Traversal in every spelling: an error, nothing written.
-    const spellings = ['../canary.txt', '/../canary.txt', '//etc/passwd', '/etc/passwd', 'firmware/../canary.txt', 'firmware/../../etc/passwd', '..%2fcanary.txt', '%2e%2e/canary.txt', '..\\canary.txt', 'firmware\\..\\canary.txt', 'C:/Windows/win.ini', 'firmware/%2e%2e%2fcanary.txt'];
+    const spellings = [
+      '../canary.txt',
+      '/../canary.txt',
+      '//etc/passwd',
+      '/etc/passwd',
+      'firmware/../canary.txt',
+      'firmware/../../etc/passwd',
+      '..%2fcanary.txt',
+      '%2e%2e/canary.txt',
+      '..\\canary.txt',
+      'firmware\\..\\canary.txt',
+      'C:/Windows/win.ini',
+      'firmware/%2e%2e%2fcanary.txt',
+    ];
     for (const [i, p] of spellings.entries()) {
       const out = path.join(dir, `trav-${i}`);
       const r = await tftpHpaGet(port, p, out);

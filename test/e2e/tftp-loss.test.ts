@@ -48,7 +48,11 @@ async function serverBehindRelay(seed: number, dropRate: number): Promise<{ serv
 function atftp(port: number, out: string, options: string[]): Promise<number | null> {
   // atftp's own resend timer is 1 s here: it resends its request when that is lost, and re-ACKs
   // after a second of silence (it answers repeated DATA with one extra ACK only).
-  const child = spawn('atftp', ['-g', '-r', 'firmware/fw.rom', '-l', out, ...options.flatMap((o) => ['--option', o]), '--tftp-timeout', '1', HOST, String(port)], { stdio: 'ignore' });
+  const child = spawn(
+    'atftp',
+    ['-g', '-r', 'firmware/fw.rom', '-l', out, ...options.flatMap((o) => ['--option', o]), '--tftp-timeout', '1', HOST, String(port)],
+    { stdio: 'ignore' },
+  );
   children.add(child);
   return new Promise((resolve) => child.on('close', (code) => (children.delete(child), resolve(code))));
 }

@@ -55,7 +55,7 @@ export async function signIn(base: string, name: string, password: string): Prom
   const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('hotdesk_console=')) ?? '';
   const cookie = `hotdesk_console=${cookiesOf(res)['hotdesk_console'] ?? ''}`;
   const home = await (await fetch(`${base}/admin/`, { headers: { cookie } })).text();
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(home)?.[1] ?? "";
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(home)?.[1] ?? '';
   return {
     cookie,
     csrf,

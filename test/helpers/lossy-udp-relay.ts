@@ -103,13 +103,18 @@ export async function startLossyUdpRelay(opts: LossyRelayOptions): Promise<Lossy
     port: front.address().port,
     stats: () => ({ ...counts, flows: flows.size }),
     close: async () => {
-      await Promise.all([...sockets].map((s) => new Promise<void>((resolve) => {
-        try {
-          s.close(() => resolve());
-        } catch {
-          resolve();
-        }
-      })));
+      await Promise.all(
+        [...sockets].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              try {
+                s.close(() => resolve());
+              } catch {
+                resolve();
+              }
+            }),
+        ),
+      );
       sockets.clear();
       flows.clear();
     },

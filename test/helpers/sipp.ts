@@ -50,8 +50,24 @@ export async function startSipp(scenario: string, opts: { calls?: number; timeou
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sipp-'));
   const child = spawn(
     'sipp',
-    ['-sf', path.join(SIPP_FIXTURES, scenario), '-i', '127.0.0.1', '-p', String(port), '-mp', String(mp), '-cp', String(cp),
-      '-m', String(opts.calls ?? 1), '-nostdin', '-timeout', `${opts.timeoutS ?? 20}s`, '-timeout_error'],
+    [
+      '-sf',
+      path.join(SIPP_FIXTURES, scenario),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-mp',
+      String(mp),
+      '-cp',
+      String(cp),
+      '-m',
+      String(opts.calls ?? 1),
+      '-nostdin',
+      '-timeout',
+      `${opts.timeoutS ?? 20}s`,
+      '-timeout_error',
+    ],
     { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

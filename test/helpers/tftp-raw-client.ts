@@ -71,7 +71,13 @@ export async function rawTftpClient(address = '127.0.0.1'): Promise<RawTftpClien
  * Resolves once every client got a first reply (or `limitMs` passed); the
  * clients stay open (and silent).
  */
-export async function stalledRequests(port: number, file: string, addresses: readonly string[], perAddress: number, limitMs = 20_000): Promise<RawTftpClient[]> {
+export async function stalledRequests(
+  port: number,
+  file: string,
+  addresses: readonly string[],
+  perAddress: number,
+  limitMs = 20_000,
+): Promise<RawTftpClient[]> {
   const clients: RawTftpClient[] = [];
   for (const a of addresses) for (let i = 0; i < perAddress; i++) clients.push(await rawTftpClient(a));
   for (const c of clients) c.send(rrq(file), port);

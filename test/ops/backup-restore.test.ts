@@ -72,7 +72,9 @@ describe('hotdesk backup / restore', () => {
       const mac = macOf(PEOPLE + c);
       const headers = { authorization: 'Bearer demo-token', 'content-type': 'application/json' };
       while (!backupDone) {
-        await fetch(`${h.base}/api/v1/phones/${mac}/login`, { method: 'POST', headers, body: JSON.stringify({ ext: extOf(PEOPLE + c) }) }).then((r) => r.text());
+        await fetch(`${h.base}/api/v1/phones/${mac}/login`, { method: 'POST', headers, body: JSON.stringify({ ext: extOf(PEOPLE + c) }) }).then((r) =>
+          r.text(),
+        );
         await fetch(`${h.base}/api/v1/phones/${mac}/logout`, { method: 'POST', headers }).then((r) => r.text());
         churned++;
       }

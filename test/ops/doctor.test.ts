@@ -48,7 +48,14 @@ async function optionsResponder(skewS = 0): Promise<number> {
   s.on('message', (data, rinfo) => {
     const p = parseSipMessage(data);
     if (!p.ok || p.message.kind !== 'request' || p.message.method !== 'OPTIONS') return;
-    const res = buildResponseTo(p.message, { status: 200, toTag: 'r1', headers: [{ name: 'Date', value: new Date(Date.now() + skewS * 1000).toUTCString() }, { name: 'Server', value: 'tiny-registrar' }] });
+    const res = buildResponseTo(p.message, {
+      status: 200,
+      toTag: 'r1',
+      headers: [
+        { name: 'Date', value: new Date(Date.now() + skewS * 1000).toUTCString() },
+        { name: 'Server', value: 'tiny-registrar' },
+      ],
+    });
     s.send(res, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));

@@ -27,10 +27,14 @@ afterEach(() => {
 async function serve(dataDir: string, ...extra: string[]): Promise<Served> {
   const env = { ...process.env };
   delete env['HOTDESK_DATA'];
-  const child = spawn(process.execPath, [MAIN, 'serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--no-tftp', '--sip-port', '0', '--render-workers', '0', ...extra], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--no-tftp', '--sip-port', '0', '--render-workers', '0', ...extra],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let out = '';
   let err = '';
@@ -128,7 +132,13 @@ describe('graceful life cycle of hotdesk serve', () => {
     expect(await users(s.base)).toEqual(initial);
 
     // Valid and changed: one more user.
-    writeFileSync(file, demo.replace('\nusers:\n', '\nusers:\n  - ext: "777"\n    name: New Person\n    pin: "7777"\n    sip:\n      user: "777"\n      password: new-person-pw\n'));
+    writeFileSync(
+      file,
+      demo.replace(
+        '\nusers:\n',
+        '\nusers:\n  - ext: "777"\n    name: New Person\n    pin: "7777"\n    sip:\n      user: "777"\n      password: new-person-pw\n',
+      ),
+    );
     s.child.kill('SIGHUP');
     await eventually(() => (s.stderr().match(/directory applied/g) ?? []).length >= 2, 15_000, 'the valid file to be applied');
     expect(await users(s.base)).toEqual([...initial, '777'].sort());

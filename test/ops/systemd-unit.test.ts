@@ -35,7 +35,13 @@ describe('packaging/hotdesk.service', () => {
     expect(svc.get('AmbientCapabilities')).toEqual(['CAP_NET_BIND_SERVICE']);
     expect(svc.get('CapabilityBoundingSet')).toEqual(['CAP_NET_BIND_SERVICE']);
     expect(svc.get('StateDirectory')).toEqual(['hotdesk']);
-    for (const [k, v] of [['ProtectSystem', 'strict'], ['NoNewPrivileges', 'yes'], ['PrivateTmp', 'yes'], ['ProtectHome', 'yes']]) expect(svc.get(k!)).toEqual([v]);
+    for (const [k, v] of [
+      ['ProtectSystem', 'strict'],
+      ['NoNewPrivileges', 'yes'],
+      ['PrivateTmp', 'yes'],
+      ['ProtectHome', 'yes'],
+    ])
+      expect(svc.get(k!)).toEqual([v]);
     expect(svc.get('RestrictAddressFamilies')?.[0]).toMatch(/AF_INET AF_INET6/);
     expect(svc.get('StandardOutput')).toEqual(['journal']);
     const start = svc.get('ExecStart')?.[0] ?? '';

@@ -8,8 +8,16 @@ describe('digestResponse', () => {
   it('matches the RFC 2617 §3.5 example', () => {
     expect(
       digestResponse({
-        algorithm: 'MD5', username: 'Mufasa', realm: 'testrealm@host.com', password: 'Circle Of Life', method: 'GET',
-        uri: '/dir/index.html', nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093', qop: 'auth', nc: '00000001', cnonce: '0a4f113b',
+        algorithm: 'MD5',
+        username: 'Mufasa',
+        realm: 'testrealm@host.com',
+        password: 'Circle Of Life',
+        method: 'GET',
+        uri: '/dir/index.html',
+        nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093',
+        qop: 'auth',
+        nc: '00000001',
+        cnonce: '0a4f113b',
       }),
     ).toBe('6629fae49393a05397450978507c4ef1');
   });
@@ -17,8 +25,15 @@ describe('digestResponse', () => {
   it('matches the RFC 7616 §3.9.1 SHA-256 example', () => {
     expect(
       digestResponse({
-        algorithm: 'SHA-256', username: 'Mufasa', realm: 'http-auth@example.org', password: 'Circle of Life', method: 'GET',
-        uri: '/dir/index.html', nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v', qop: 'auth', nc: '00000001',
+        algorithm: 'SHA-256',
+        username: 'Mufasa',
+        realm: 'http-auth@example.org',
+        password: 'Circle of Life',
+        method: 'GET',
+        uri: '/dir/index.html',
+        nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
+        qop: 'auth',
+        nc: '00000001',
         cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
       }),
     ).toBe('753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1');
@@ -27,12 +42,26 @@ describe('digestResponse', () => {
   it('RFC 2069 form without qop, and -sess / auth-int variants', () => {
     const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
     const ha1 = md5('u:r:p');
-    expect(digestResponse({ algorithm: 'MD5', username: 'u', realm: 'r', password: 'p', method: 'NOTIFY', uri: 'sip:a@b', nonce: 'n' }))
-      .toBe(md5(`${ha1}:n:${md5('NOTIFY:sip:a@b')}`));
+    expect(digestResponse({ algorithm: 'MD5', username: 'u', realm: 'r', password: 'p', method: 'NOTIFY', uri: 'sip:a@b', nonce: 'n' })).toBe(
+      md5(`${ha1}:n:${md5('NOTIFY:sip:a@b')}`),
+    );
     const sessHa1 = md5(`${ha1}:n:c`);
     const ha2int = md5(`NOTIFY:sip:a@b:${md5('')}`);
-    expect(digestResponse({ algorithm: 'MD5-sess', username: 'u', realm: 'r', password: 'p', method: 'NOTIFY', uri: 'sip:a@b', nonce: 'n', qop: 'auth-int', nc: '00000001', cnonce: 'c', entityBody: '' }))
-      .toBe(md5(`${sessHa1}:n:00000001:c:auth-int:${ha2int}`));
+    expect(
+      digestResponse({
+        algorithm: 'MD5-sess',
+        username: 'u',
+        realm: 'r',
+        password: 'p',
+        method: 'NOTIFY',
+        uri: 'sip:a@b',
+        nonce: 'n',
+        qop: 'auth-int',
+        nc: '00000001',
+        cnonce: 'c',
+        entityBody: '',
+      }),
+    ).toBe(md5(`${sessHa1}:n:00000001:c:auth-int:${ha2int}`));
   });
 });
 
@@ -68,7 +97,14 @@ describe('client and server side agree', () => {
     for (const i of [0, 1]) {
       // One nonce per challenge (both headers of a challenge carry the same nonce, and its count is used up once).
       const challenge = chooseDigestChallenge([auth.challenge(1_000 + i, false, client)[i]!])!;
-      const answer = buildDigestAuthorization({ challenge, username: 'bootstrap', password: 'hotdesk-demo', method: 'GET', uri: '/001565aabb01.cfg', cnonce: 'c0ffee' });
+      const answer = buildDigestAuthorization({
+        challenge,
+        username: 'bootstrap',
+        password: 'hotdesk-demo',
+        method: 'GET',
+        uri: '/001565aabb01.cfg',
+        cnonce: 'c0ffee',
+      });
       const creds = parseDigestAuthorization(answer)!;
       expect(creds.algorithm).toBe(['MD5', 'SHA-256'][i]);
       expect(auth.verify(creds, 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, client)).toBe('ok');

@@ -149,7 +149,17 @@ describe('requireFileName', () => {
     const e1 = thrown(() => requireFileName('/../x', HTTP));
     expect(isHotdeskError(e1, 'path-traversal')).toBe(true);
     expect((e1 as { detail: unknown }).detail).toEqual({ fault: 'traversal' });
-    expect(isHotdeskError(thrown(() => requireFileName('/a/b', HTTP)), 'unknown-file')).toBe(true);
-    expect(isHotdeskError(thrown(() => requireFileName('a/b', { ...FIRMWARE_FILE_NAME, percentEncoded: false }, { nested: 'path-traversal' })), 'path-traversal')).toBe(true);
+    expect(
+      isHotdeskError(
+        thrown(() => requireFileName('/a/b', HTTP)),
+        'unknown-file',
+      ),
+    ).toBe(true);
+    expect(
+      isHotdeskError(
+        thrown(() => requireFileName('a/b', { ...FIRMWARE_FILE_NAME, percentEncoded: false }, { nested: 'path-traversal' })),
+        'path-traversal',
+      ),
+    ).toBe(true);
   });
 });

@@ -72,10 +72,18 @@ describe('parseSipMessage', () => {
 
   it('returns an error result for garbage, never throws', () => {
     const bad = [
-      '', '\r\n\r\n', 'hello', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'NOTIFY sip:x SIP/3.0\r\n\r\n',
-      'NOTIFY noscheme SIP/2.0\r\n\r\n', 'SIP/2.0 99 Low\r\n\r\n', 'NOTIFY sip:a@b SIP/2.0\r\nno colon line\r\n\r\n',
-      'NOTIFY sip:a@b SIP/2.0\r\nContent-Length: 10\r\n\r\nshort', 'NOTIFY sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n',
-      Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a]), Buffer.alloc(70_000, 0x41),
+      '',
+      '\r\n\r\n',
+      'hello',
+      'GET / HTTP/1.1\r\nHost: x\r\n\r\n',
+      'NOTIFY sip:x SIP/3.0\r\n\r\n',
+      'NOTIFY noscheme SIP/2.0\r\n\r\n',
+      'SIP/2.0 99 Low\r\n\r\n',
+      'NOTIFY sip:a@b SIP/2.0\r\nno colon line\r\n\r\n',
+      'NOTIFY sip:a@b SIP/2.0\r\nContent-Length: 10\r\n\r\nshort',
+      'NOTIFY sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n',
+      Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a]),
+      Buffer.alloc(70_000, 0x41),
     ];
     for (const b of bad) {
       const r = parseSipMessage(b);
@@ -89,7 +97,16 @@ describe('parseSipMessage', () => {
 
   it('canonicalises compact and odd-case names', () => {
     expect(['v', 'f', 't', 'i', 'm', 'l', 'e', 'c', 'o', 'k'].map(canonicalHeaderName)).toEqual([
-      'Via', 'From', 'To', 'Call-ID', 'Contact', 'Content-Length', 'Content-Encoding', 'Content-Type', 'Event', 'Supported',
+      'Via',
+      'From',
+      'To',
+      'Call-ID',
+      'Contact',
+      'Content-Length',
+      'Content-Encoding',
+      'Content-Type',
+      'Event',
+      'Supported',
     ]);
     expect(canonicalHeaderName('call-id')).toBe('Call-ID');
     expect(canonicalHeaderName('X-Custom')).toBe('X-Custom');
@@ -99,7 +116,12 @@ describe('parseSipMessage', () => {
 describe('header value parsers', () => {
   it('Via, CSeq, name-addr, SIP URI', () => {
     expect(parseVia('SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bKx;rport=5070;received=1.2.3.4')).toMatchObject({
-      transport: 'UDP', host: '10.0.0.5', port: 5070, branch: 'z9hG4bKx', rport: '5070', received: '1.2.3.4',
+      transport: 'UDP',
+      host: '10.0.0.5',
+      port: 5070,
+      branch: 'z9hG4bKx',
+      rport: '5070',
+      received: '1.2.3.4',
     });
     expect(parseVia('SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bKy')).toMatchObject({ host: '[2001:db8::1]', port: 5060 });
     expect(parseVia('garbage')).toBeNull();
@@ -124,8 +146,14 @@ describe('header value parsers', () => {
 describe('builders', () => {
   it('buildCheckSyncNotify follows phones.md', () => {
     const wire = buildCheckSyncNotify({
-      target: { host: '10.0.0.20', port: 5060 }, requestUser: '101', local: { host: '10.0.0.2', port: 5080 },
-      event: 'check-sync;reboot=false', branch: 'abc123', fromTag: 'ft', callId: 'cid@h', cseq: 1,
+      target: { host: '10.0.0.20', port: 5060 },
+      requestUser: '101',
+      local: { host: '10.0.0.2', port: 5080 },
+      event: 'check-sync;reboot=false',
+      branch: 'abc123',
+      fromTag: 'ft',
+      callId: 'cid@h',
+      cseq: 1,
     });
     expect(wire.split('\r\n')[0]).toBe('NOTIFY sip:101@10.0.0.20:5060 SIP/2.0');
     expect(wire.endsWith('Content-Length: 0\r\n\r\n')).toBe(true);
@@ -143,8 +171,15 @@ describe('builders', () => {
     expect(getHeader(m, 'Max-Forwards')).toBe('70');
     expect(getHeader(m, 'Authorization')).toBeUndefined();
     const withAuth = buildCheckSyncNotify({
-      target: { host: '::1', port: 5060 }, requestUser: '101', local: { host: '::1', port: 1 }, event: 'check-sync',
-      branch: 'z9hG4bKq', fromTag: 'f', callId: 'c', cseq: 2, authorization: { header: 'Proxy-Authorization', value: 'Digest x="y"' },
+      target: { host: '::1', port: 5060 },
+      requestUser: '101',
+      local: { host: '::1', port: 1 },
+      event: 'check-sync',
+      branch: 'z9hG4bKq',
+      fromTag: 'f',
+      callId: 'c',
+      cseq: 2,
+      authorization: { header: 'Proxy-Authorization', value: 'Digest x="y"' },
     });
     expect(withAuth).toContain('NOTIFY sip:101@[::1]:5060 SIP/2.0');
     expect(withAuth).toContain(';branch=z9hG4bKq;');

@@ -27,9 +27,15 @@ describe('recognisePnpSubscribe', () => {
     expect(r).toEqual({
       ok: true,
       pnp: {
-        mac: '000413aabbcc', vendor: 'snom', vendorId: 'snom', model: 'snomD785', version: '10.1.33.33', profileType: 'device',
+        mac: '000413aabbcc',
+        vendor: 'snom',
+        vendorId: 'snom',
+        model: 'snomD785',
+        version: '10.1.33.33',
+        profileType: 'device',
         event: 'ua-profile;profile-type="device";vendor="snom";model="snomD785";version="10.1.33.33"',
-        contactUri: 'sip:10.0.0.5:5060', expires: 0,
+        contactUri: 'sip:10.0.0.5:5060',
+        expires: 0,
       },
     });
   });
@@ -48,7 +54,10 @@ describe('recognisePnpSubscribe', () => {
   });
 
   it('rejects unrelated requests with a reason', () => {
-    expect(recognisePnpSubscribe(req(SNOM.replace('SUBSCRIBE sip', 'OPTIONS sip').replace('1 SUBSCRIBE', '1 OPTIONS')))).toEqual({ ok: false, reason: 'not-subscribe' });
+    expect(recognisePnpSubscribe(req(SNOM.replace('SUBSCRIBE sip', 'OPTIONS sip').replace('1 SUBSCRIBE', '1 OPTIONS')))).toEqual({
+      ok: false,
+      reason: 'not-subscribe',
+    });
     expect(recognisePnpSubscribe(req(SNOM.replace(/^Event: .*$/m, 'Event: presence')))).toEqual({ ok: false, reason: 'not-ua-profile' });
     expect(recognisePnpSubscribe(req(SNOM.replace(/^Event: .*$/m, 'Event: ua-profile;profile-type="user"')))).toEqual({ ok: false, reason: 'not-ua-profile' });
     expect(recognisePnpSubscribe(req(SNOM.replace('sip:MAC%3a000413AABBCC@224', 'sip:bob@224')))).toEqual({ ok: false, reason: 'no-mac' });
@@ -71,7 +80,15 @@ describe('PnP answers', () => {
   });
 
   it('NOTIFY names the Contact as Request-URI in the SUBSCRIBE dialog with the URL as body', () => {
-    const wire = buildPnpNotify({ request, pnp: rec.pnp, local: { host: '10.0.0.2', port: 5060 }, toTag: 'srv', branch: 'xyz', cseq: 1, url: 'http://10.0.0.2:8080/' });
+    const wire = buildPnpNotify({
+      request,
+      pnp: rec.pnp,
+      local: { host: '10.0.0.2', port: 5060 },
+      toTag: 'srv',
+      branch: 'xyz',
+      cseq: 1,
+      url: 'http://10.0.0.2:8080/',
+    });
     const n = req(wire);
     expect(n.method).toBe('NOTIFY');
     expect(n.uri).toBe('sip:10.0.0.5:5060');
@@ -85,6 +102,8 @@ describe('PnP answers', () => {
     expect(n.body).toBe('http://10.0.0.2:8080/');
     // The Contact is text in the NOTIFY only: the codec offers no way to turn it into a destination.
     expect(Object.keys(pnpModule).filter((k) => /target/i.test(k))).toEqual([]);
-    expect(() => buildPnpNotify({ request, pnp: rec.pnp, local: { host: 'h', port: 1 }, toTag: 't', branch: 'b', cseq: 1, url: 'http://x/\r\nEvil: 1' })).toThrow(RangeError);
+    expect(() =>
+      buildPnpNotify({ request, pnp: rec.pnp, local: { host: 'h', port: 1 }, toTag: 't', branch: 'b', cseq: 1, url: 'http://x/\r\nEvil: 1' }),
+    ).toThrow(RangeError);
   });
 });

@@ -22,8 +22,13 @@ describe('SSDP codec', () => {
     const m = parseSsdpMessage(wire);
     expect(m?.kind).toBe('notify');
     expect(Object.fromEntries(m?.headers ?? [])).toEqual({
-      HOST: '239.255.255.250:1900', 'CACHE-CONTROL': 'max-age=1800', LOCATION: ADVERT.location, NT: SSDP_SERVICE_TYPE,
-      NTS: 'ssdp:alive', SERVER: ADVERT.server, USN: `uuid:u-1::${SSDP_SERVICE_TYPE}`,
+      HOST: '239.255.255.250:1900',
+      'CACHE-CONTROL': 'max-age=1800',
+      LOCATION: ADVERT.location,
+      NT: SSDP_SERVICE_TYPE,
+      NTS: 'ssdp:alive',
+      SERVER: ADVERT.server,
+      USN: `uuid:u-1::${SSDP_SERVICE_TYPE}`,
     });
     expect(parseMaxAge(m?.headers.get('CACHE-CONTROL'))).toBe(1800);
   });

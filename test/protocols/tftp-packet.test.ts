@@ -76,7 +76,12 @@ describe('tftp packet codec (RFC 1350, 2347)', () => {
 
 describe('requested option validation (RFC 2348, 2349, 7440)', () => {
   it('keeps values in range', () => {
-    expect(parseRequestedOptions({ blksize: '8', tsize: '0', timeout: '255', windowsize: '65535' })).toEqual({ blksize: 8, tsize: 0, timeout: 255, windowsize: 65535 });
+    expect(parseRequestedOptions({ blksize: '8', tsize: '0', timeout: '255', windowsize: '65535' })).toEqual({
+      blksize: 8,
+      tsize: 0,
+      timeout: 255,
+      windowsize: 65535,
+    });
     expect(parseRequestedOptions({ blksize: '65464', timeout: '1', windowsize: '1' })).toEqual({ blksize: 65464, timeout: 1, windowsize: 1 });
   });
   it('drops values out of range or not decimal', () => {

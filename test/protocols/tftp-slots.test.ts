@@ -3,7 +3,10 @@ import { TftpSlotTable, type TftpSlotLike } from '../../agent/protocols/tftp-slo
 
 class Slot implements TftpSlotLike {
   started = false;
-  constructor(readonly address: string, readonly port: number) {}
+  constructor(
+    readonly address: string,
+    readonly port: number,
+  ) {}
   get key(): string {
     return `${this.address}|${this.port}`;
   }

@@ -106,7 +106,7 @@ describe('tftp transfer state machine', () => {
     expect(blocks(s)).toEqual([{ block: 1, len: 10 }]);
   });
 
-  it('ignores duplicate and stale ACKs without resending (no Sorcerer\'s Apprentice)', () => {
+  it("ignores duplicate and stale ACKs without resending (no Sorcerer's Apprentice)", () => {
     const s1 = createTransfer({ data: patterned(2000), options: {}, now: 0 });
     const s2 = onAck(s1.state, 1, 10);
     expect(blocks(s2)).toEqual([{ block: 2, len: 512 }]);
@@ -232,7 +232,9 @@ describe('tftp transfer state machine', () => {
     while (s.state.sent < 65520) s = onAck(s.state, s.state.sent & 0xffff, 0);
     expect(s.state.sent).toBe(65520); // windows of 16 starting at 1
     s = onAck(s.state, 65512, 0); // rollback: the last 8 of that window were lost
-    expect(blocks(s).map((b) => b.block)).toEqual([65513, 65514, 65515, 65516, 65517, 65518, 65519, 65520, 65521, 65522, 65523, 65524, 65525, 65526, 65527, 65528]);
+    expect(blocks(s).map((b) => b.block)).toEqual([
+      65513, 65514, 65515, 65516, 65517, 65518, 65519, 65520, 65521, 65522, 65523, 65524, 65525, 65526, 65527, 65528,
+    ]);
     s = onAck(s.state, 65528, 0);
     expect(blocks(s).map((b) => b.block)).toEqual([65529, 65530, 65531, 65532, 65533, 65534, 65535, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
     // Client lost wire block 1 (absolute 65537): ACKs wire 0 (absolute 65536).

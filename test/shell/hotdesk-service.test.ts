@@ -26,7 +26,11 @@ function setup(text?: string) {
   return { ...d, service, clock, heard, rev: (mac: string) => d.store.phoneRuntime(mac)?.revision };
 }
 
-const auditKinds = (store: Store) => store.queryAudit({ limit: 10_000 }).filter((e) => e.kind !== 'import').map((e) => e.kind);
+const auditKinds = (store: Store) =>
+  store
+    .queryAudit({ limit: 10_000 })
+    .filter((e) => e.kind !== 'import')
+    .map((e) => e.kind);
 
 describe('HotdeskService through a real SQLite file', () => {
   test('one-touch login: session, revision bump, notification, audit; the PIN appears nowhere', () => {
@@ -140,7 +144,9 @@ describe('HotdeskService through a real SQLite file', () => {
   });
 
   test('the site prefix and policies come from the store', () => {
-    const { store, service } = setup(demoText().replace('featurePrefix: "*35"', 'featurePrefix: "*44"').replace('multipleLogin: move', 'multipleLogin: refuse'));
+    const { store, service } = setup(
+      demoText().replace('featurePrefix: "*35"', 'featurePrefix: "*44"').replace('multipleLogin: move', 'multipleLogin: refuse'),
+    );
     expect(service.dial(YEALINK, '*35*101*4321').code).toBe('not-hotdesk-code');
     expect(service.dial(YEALINK, '*44*101*4321').code).toBe('logged-in');
     expect(service.dial(SNOM, '*44*101*4321').code).toBe('already-logged-in');
@@ -190,7 +196,13 @@ describe('HotdeskService through a real SQLite file', () => {
     const broken: DecideFn = (state, command, now, policy): DeskDecision => {
       calls++;
       const d = decide(state, command, now, policy);
-      return { ...d, effects: [{ type: 'audit', event: { kind: 'login', at: now } }, { type: 'session-start', session: { phoneMac: YEALINK, userExt: '101', startedAt: now } }] };
+      return {
+        ...d,
+        effects: [
+          { type: 'audit', event: { kind: 'login', at: now } },
+          { type: 'session-start', session: { phoneMac: YEALINK, userExt: '101', startedAt: now } },
+        ],
+      };
     };
     const bad = new HotdeskService(store, () => T0, { decide: broken });
     expect(() => bad.dial(YEALINK, '*35*101*4321')).toThrow(expect.objectContaining({ code: 'conflict' }));
@@ -202,7 +214,10 @@ describe('HotdeskService through a real SQLite file', () => {
     const flaky: DecideFn = (state, command, now, policy) => {
       if (first) {
         first = false;
-        return { outcome: decide(state, command, now, policy).outcome, effects: [{ type: 'session-end', session: { phoneMac: SNOM, userExt: '101', startedAt: 1 }, reason: 'logout' }] };
+        return {
+          outcome: decide(state, command, now, policy).outcome,
+          effects: [{ type: 'session-end', session: { phoneMac: SNOM, userExt: '101', startedAt: 1 }, reason: 'logout' }],
+        };
       }
       return decide(state, command, now, policy);
     };

@@ -19,7 +19,14 @@ describe('logger', () => {
     const { log, lines } = capture(true);
     log.info('file served', { mac: '001565aabb01', secret: true, n: 3 });
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '')).toEqual({ t: '2026-01-02T03:04:05.000Z', level: 'info', msg: 'file served', mac: '001565aabb01', secret: '[redacted]', n: 3 });
+    expect(JSON.parse(lines[0] ?? '')).toEqual({
+      t: '2026-01-02T03:04:05.000Z',
+      level: 'info',
+      msg: 'file served',
+      mac: '001565aabb01',
+      secret: '[redacted]',
+      n: 3,
+    });
   });
 
   it('writes plain lines without --json-logs', () => {

@@ -61,7 +61,10 @@ describe('two processes, one database', () => {
         const s = d.store.sessionOf(mac);
         if (s) d.store.endSession(s);
       }
-      const results = await race(dbPath, phones.map((mac) => ({ mac, ext, exclusive: true })));
+      const results = await race(
+        dbPath,
+        phones.map((mac) => ({ mac, ext, exclusive: true })),
+      );
       expect(results.filter((r) => r.ok)).toHaveLength(1);
       expect(results.filter((r) => !r.ok).map((r) => r.code)).toEqual(['SQLITE_CONSTRAINT_UNIQUE']);
       expect(d.store.sessionsOfUser(ext)).toHaveLength(1);

@@ -65,7 +65,9 @@ describe('opening and migrations', () => {
     expect(store.queryAudit().map((e) => e.at)).toEqual([5]);
     // the due-sync query uses its index instead of scanning every phone
     const plan = store.db
-      .prepare("EXPLAIN QUERY PLAN SELECT mac FROM phones WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND notify_ip IS NOT NULL")
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT mac FROM phones WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND notify_ip IS NOT NULL",
+      )
       .all(0) as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX phones_sync_due/);
     store.recordSighting({ mac: '00:15:65:11:22:33', ip: '10.0.0.9', vendor: 'yealink', at: 7 });
@@ -121,7 +123,16 @@ describe('secrets at rest', () => {
     // sanity: the files do hold the data in clear where it is not secret
     expect(raw.includes('Alex Sales')).toBe(true);
     expect(raw.includes('Desk 1')).toBe(true);
-    for (const secret of ['reception-secret', 'alex-sales-secret', 'alex-support-secret', 'sam-secret', 'lift-secret', 'hotdesk-demo', 'demo-token', runtime?.provPassword ?? 'x']) {
+    for (const secret of [
+      'reception-secret',
+      'alex-sales-secret',
+      'alex-support-secret',
+      'sam-secret',
+      'lift-secret',
+      'hotdesk-demo',
+      'demo-token',
+      runtime?.provPassword ?? 'x',
+    ]) {
       expect(raw.includes(secret), secret).toBe(false);
     }
     // the store still gives them back
@@ -133,7 +144,11 @@ describe('secrets at rest', () => {
 
   test('distinctive PINs are stored neither in clear nor recoverable without the key', () => {
     const { dir, store } = demo();
-    store.putUser({ ext: '777', name: 'Pin Test', hotdesk: true, sip: { user: '777', authName: '777', password: 'pw-777-xyz', displayName: 'P' } }, '739158246', 5);
+    store.putUser(
+      { ext: '777', name: 'Pin Test', hotdesk: true, sip: { user: '777', authName: '777', password: 'pw-777-xyz', displayName: 'P' } },
+      '739158246',
+      5,
+    );
     store.close();
     expect(rawBytes(dir).includes('739158246')).toBe(false);
     const s = openStore(dir);
@@ -174,7 +189,14 @@ describe('users, phones and runtime', () => {
     expect(a?.provPassword).not.toBe(b?.provPassword);
     expect(a?.screenToken).not.toBe(b?.screenToken);
     expect(a?.provPassword.length).toBeGreaterThanOrEqual(20);
-    expect(a).toMatchObject({ revision: 1, ownCredentialUsed: false, enrolledVia: 'directory', sipPort: 5060, lastIp: null, sync: { state: 'pending', revision: 1, requestedAt: 42, attempts: 0 } });
+    expect(a).toMatchObject({
+      revision: 1,
+      ownCredentialUsed: false,
+      enrolledVia: 'directory',
+      sipPort: 5060,
+      lastIp: null,
+      sync: { state: 'pending', revision: 1, requestedAt: 42, attempts: 0 },
+    });
     expect(store.findPhoneByProvUsername(a?.provUsername ?? '')?.mac).toBe(YEALINK);
     expect(store.findPhoneByProvUsername('nope')).toBeUndefined();
   });
@@ -213,7 +235,12 @@ describe('users, phones and runtime', () => {
     expect(store.recordSighting({ mac: mac(6), ip: '10.0.0.4', at: 14 }, caps)).toBe('capped');
     expect(store.listSightings()).toHaveLength(5);
     expect(store.recordSighting({ mac: mac(6), ip: '10.0.0.4', at: 1_012 }, caps)).toBe('new');
-    expect(store.listSightings().map((x) => x.mac).sort()).toEqual([mac(0), mac(4), mac(5), mac(6)].sort());
+    expect(
+      store
+        .listSightings()
+        .map((x) => x.mac)
+        .sort(),
+    ).toEqual([mac(0), mac(4), mac(5), mac(6)].sort());
     // accept: needs a known model
     const known = (v: string, m: string): string | undefined => (v === 'yealink' && m === 'T46U' ? 'T46U' : undefined);
     expect(() => store.acceptSighting(mac(4), known, 20)).toThrow(expect.objectContaining({ code: 'unknown-model' }));
@@ -240,7 +267,15 @@ describe('re-sync bookkeeping', () => {
     const { store } = demo(0);
     const heard: string[][] = [];
     const off = store.onChange((m) => heard.push([...m]));
-    store.recordFetch(YEALINK, { ip: '10.0.0.21', userAgent: 'Yealink SIP-T46U 108.86.0.20 00:15:65:aa:bb:01', firmware: '108.86.0.20', file: '001565aabb01.cfg', revision: 1, authenticated: true, now: 10 });
+    store.recordFetch(YEALINK, {
+      ip: '10.0.0.21',
+      userAgent: 'Yealink SIP-T46U 108.86.0.20 00:15:65:aa:bb:01',
+      firmware: '108.86.0.20',
+      file: '001565aabb01.cfg',
+      revision: 1,
+      authenticated: true,
+      now: 10,
+    });
     expect(store.phoneRuntime(YEALINK)?.sync).toMatchObject({ state: 'synced', confirmedAt: 10, elapsedMs: 10 });
     expect(store.bumpRevision(YEALINK, 100)).toBe(2);
     expect(heard).toEqual([[YEALINK]]);
@@ -248,7 +283,16 @@ describe('re-sync bookkeeping', () => {
     expect(store.pendingSyncs(99)).toEqual([]);
     // phones never seen have no address: not due
     expect(store.pendingSyncs(100).map((p) => p.mac)).toEqual([YEALINK]);
-    expect(store.pendingSyncs(100)[0]).toEqual({ mac: YEALINK, vendor: 'yealink', model: 'T46U', ip: '10.0.0.21', sipPort: 5060, revision: 2, requestedAt: 100, attempts: 0 });
+    expect(store.pendingSyncs(100)[0]).toEqual({
+      mac: YEALINK,
+      vendor: 'yealink',
+      model: 'T46U',
+      ip: '10.0.0.21',
+      sipPort: 5060,
+      revision: 2,
+      requestedAt: 100,
+      attempts: 0,
+    });
     store.markSyncAttempt(YEALINK, { now: 100, nextAt: 105 });
     expect(store.pendingSyncs(104)).toEqual([]);
     expect(store.pendingSyncs(105)[0]?.attempts).toBe(1);
@@ -259,7 +303,10 @@ describe('re-sync bookkeeping', () => {
     expect(store.recordFetch(YEALINK, { ip: '10.6.6.6', file: '001565aabb01.cfg', revision: 2, now: 125 })).toEqual({ confirmed: false });
     expect(store.phoneRuntime(YEALINK)).toMatchObject({ lastIp: '10.6.6.6', notifyIp: '10.0.0.21' });
     expect(store.pendingSyncs(125)[0]?.ip).toBe('10.0.0.21');
-    expect(store.recordFetch(YEALINK, { ip: '10.0.0.22', file: '001565aabb01.cfg', revision: 2, authenticated: true, now: 130 })).toEqual({ confirmed: true, elapsedMs: 30 });
+    expect(store.recordFetch(YEALINK, { ip: '10.0.0.22', file: '001565aabb01.cfg', revision: 2, authenticated: true, now: 130 })).toEqual({
+      confirmed: true,
+      elapsedMs: 30,
+    });
     expect(store.recordFetch(YEALINK, { ip: '10.0.0.22', file: '001565aabb01.cfg', revision: 2, authenticated: true, now: 131 })).toEqual({ confirmed: false });
     const rt = store.phoneRuntime(YEALINK);
     expect(rt).toMatchObject({ lastIp: '10.0.0.22', notifyIp: '10.0.0.22', lastFile: '001565aabb01.cfg', lastSeen: 131, lastFirmware: '108.86.0.20' });
@@ -362,7 +409,10 @@ describe('sessions, locks and audit', () => {
     const { dir, cleanup } = tempDir('hotdesk-lockmig-');
     try {
       const db = openDatabase(join(dir, 'old.sqlite'));
-      applyMigrations(db, MIGRATIONS.filter((m) => m.version < 5));
+      applyMigrations(
+        db,
+        MIGRATIONS.filter((m) => m.version < 5),
+      );
       db.prepare('INSERT INTO lock_counters VALUES (?, ?, ?, ?, ?, ?)').run('user', '101', 3, 5000, 1, 7000);
       db.prepare('INSERT INTO lock_counters VALUES (?, ?, ?, ?, ?, ?)').run('phone', YEALINK, 2, 6000, 0, 0);
       applyMigrations(db);
@@ -374,7 +424,9 @@ describe('sessions, locks and audit', () => {
         { scope: 'user', subject: '101', at: 5000 },
         { scope: 'user', subject: '101', at: 5000 },
       ]);
-      expect(db.prepare('SELECT scope, subject, lockouts, locked_until FROM lock_counters').all()).toEqual([{ scope: 'user', subject: '101', lockouts: 1, locked_until: 7000 }]);
+      expect(db.prepare('SELECT scope, subject, lockouts, locked_until FROM lock_counters').all()).toEqual([
+        { scope: 'user', subject: '101', lockouts: 1, locked_until: 7000 },
+      ]);
       db.close();
     } finally {
       cleanup();
@@ -384,7 +436,8 @@ describe('sessions, locks and audit', () => {
   test('audit queries filter by time, phone, user and kind; limit keeps the latest', () => {
     const { store } = demo(0);
     const base = store.queryAudit({ limit: 10_000 }).length;
-    for (let i = 0; i < 5; i++) store.appendAudit({ kind: i % 2 ? 'login' : 'logout', at: 1000 + i, phone: YEALINK, user: i < 3 ? '101' : '200', detail: { i } });
+    for (let i = 0; i < 5; i++)
+      store.appendAudit({ kind: i % 2 ? 'login' : 'logout', at: 1000 + i, phone: YEALINK, user: i < 3 ? '101' : '200', detail: { i } });
     expect(store.queryAudit({ limit: 10_000 })).toHaveLength(base + 5);
     expect(store.queryAudit({ since: 1003 }).map((e) => e.detail?.['i'])).toEqual([3, 4]);
     expect(store.queryAudit({ user: '200' }).map((e) => e.at)).toEqual([1003, 1004]);

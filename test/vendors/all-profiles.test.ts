@@ -94,7 +94,51 @@ describe('every profile in every state', () => {
 
   it('ships at least the 19 original models plus the Yealink list', () => {
     const yealink = all.filter((p) => p.vendor === 'yealink').map((p) => p.model);
-    for (const m of ['T19P_E2', 'T21P_E2', 'T23G', 'T27G', 'T29G', 'T40G', 'T41P', 'T42G', 'T46G', 'T48G', 'T41S', 'T42S', 'T46S', 'T48S', 'T52S', 'T53', 'T53W', 'T54S', 'T56A', 'T58A', 'T58W', 'T30', 'T31P', 'T31W', 'T34W', 'T41U', 'T42U', 'T44U', 'T44W', 'T73U', 'T74U', 'T77U', 'T85W', 'T87W', 'CP920', 'CP960', 'T31G', 'T33G', 'T43U', 'T46U', 'T48U', 'T54W', 'T57W']) {
+    for (const m of [
+      'T19P_E2',
+      'T21P_E2',
+      'T23G',
+      'T27G',
+      'T29G',
+      'T40G',
+      'T41P',
+      'T42G',
+      'T46G',
+      'T48G',
+      'T41S',
+      'T42S',
+      'T46S',
+      'T48S',
+      'T52S',
+      'T53',
+      'T53W',
+      'T54S',
+      'T56A',
+      'T58A',
+      'T58W',
+      'T30',
+      'T31P',
+      'T31W',
+      'T34W',
+      'T41U',
+      'T42U',
+      'T44U',
+      'T44W',
+      'T73U',
+      'T74U',
+      'T77U',
+      'T85W',
+      'T87W',
+      'CP920',
+      'CP960',
+      'T31G',
+      'T33G',
+      'T43U',
+      'T46U',
+      'T48U',
+      'T54W',
+      'T57W',
+    ]) {
       expect(yealink, m).toContain(m);
     }
     expect(all.length).toBeGreaterThanOrEqual(55);

@@ -118,7 +118,8 @@ describe('logged out clears every account slot of every profiled model', () => {
         const kv = parseKeyValue(f.body);
         for (let n = 1; n <= profile.accounts; n += 1) {
           expect(kv.get(`account.${n}.enable`), `account ${n}`).toBe('0');
-          for (const k of ['user_name', 'auth_name', 'password', 'display_name', 'sip_server.1.address']) expect(kv.get(`account.${n}.${k}`), `account.${n}.${k}`).toBe('%NULL%');
+          for (const k of ['user_name', 'auth_name', 'password', 'display_name', 'sip_server.1.address'])
+            expect(kv.get(`account.${n}.${k}`), `account.${n}.${k}`).toBe('%NULL%');
         }
         expect(kv.has(`account.${profile.accounts + 1}.enable`)).toBe(false);
       } else if (profile.vendor === 'snom') {
@@ -176,7 +177,9 @@ describe('logged-in content', () => {
   it('Yealink: firmware URL when the shell gives one', () => {
     const base = input(phone('yealink'), USER_101);
     const inp: RenderInput = { ...base, urls: { ...base.urls, firmware: 'http://10.0.0.5:8080/fw/T46U.rom' } };
-    expect(parseKeyValue(renderPhoneFile(registry.driverFor('yealink'), inp, 'y000000000108.cfg').body).get('static.firmware.url')).toBe('http://10.0.0.5:8080/fw/T46U.rom');
+    expect(parseKeyValue(renderPhoneFile(registry.driverFor('yealink'), inp, 'y000000000108.cfg').body).get('static.firmware.url')).toBe(
+      'http://10.0.0.5:8080/fw/T46U.rom',
+    );
   });
 
   it('Snom: firmware settings file when the shell gives a firmware URL', () => {

@@ -20,12 +20,28 @@ describe('Yealink identify', () => {
 
   it('handles the double space and colon-less MAC form', () => {
     const id = yealink.identify('y000000000000.boot', 'Yealink SIP-T56A  58.80.0.25 001565f429a4');
-    expect(id).toEqual({ vendor: 'yealink', file: 'y000000000000.boot', mac: '001565f429a4', macFromUserAgent: '001565f429a4', model: 'T56A', firmware: '58.80.0.25' });
+    expect(id).toEqual({
+      vendor: 'yealink',
+      file: 'y000000000000.boot',
+      mac: '001565f429a4',
+      macFromUserAgent: '001565f429a4',
+      model: 'T56A',
+      firmware: '58.80.0.25',
+    });
   });
 
   it('handles lowercase vendor and W60B (no SIP- prefix)', () => {
-    expect(yealink.identify('00156513ae0b.boot', 'yealink SIP-T28P 2.70.0.140 00:15:65:13:ae:0b')).toMatchObject({ mac: '00156513ae0b', macFromUserAgent: '00156513ae0b', model: 'T28P', firmware: '2.70.0.140' });
-    expect(yealink.identify('y000000000000.boot', 'Yealink W60B 77.81.0.35 80:5e:c0:09:ab:dc')).toMatchObject({ mac: '805ec009abdc', model: 'W60B', firmware: '77.81.0.35' });
+    expect(yealink.identify('00156513ae0b.boot', 'yealink SIP-T28P 2.70.0.140 00:15:65:13:ae:0b')).toMatchObject({
+      mac: '00156513ae0b',
+      macFromUserAgent: '00156513ae0b',
+      model: 'T28P',
+      firmware: '2.70.0.140',
+    });
+    expect(yealink.identify('y000000000000.boot', 'Yealink W60B 77.81.0.35 80:5e:c0:09:ab:dc')).toMatchObject({
+      mac: '805ec009abdc',
+      model: 'W60B',
+      firmware: '77.81.0.35',
+    });
   });
 
   it('recognises every Yealink file name form, case-insensitively', () => {
@@ -37,7 +53,10 @@ describe('Yealink identify', () => {
   });
 
   it('reports MAC disagreement facts and refuses other vendors and names', () => {
-    expect(yealink.identify('001565000001.cfg', 'Yealink SIP-T46U 108.86.0.45 00:15:65:00:00:02')).toMatchObject({ macFromPath: '001565000001', macFromUserAgent: '001565000002' });
+    expect(yealink.identify('001565000001.cfg', 'Yealink SIP-T46U 108.86.0.45 00:15:65:00:00:02')).toMatchObject({
+      macFromPath: '001565000001',
+      macFromUserAgent: '001565000002',
+    });
     expect(yealink.identify('0004f2aabb03.cfg', 'FileTransport PolycomVVX-VVX_450-UA/6.4.0.0000 Type/Application')).toBeNull();
     expect(yealink.identify('snomD785.htm', undefined)).toBeNull();
     expect(yealink.identify('000000000000.cfg', undefined)).toBeNull();
@@ -69,7 +88,12 @@ describe('Snom identify', () => {
   });
 
   it('matches snom<MODEL>-<MAC>.htm case-insensitively and canonicalises the name', () => {
-    expect(snom.identify('snomd785-000413922d24.htm', full)).toMatchObject({ file: 'snomD785-000413922D24.htm', macFromPath: '000413922d24', macFromUserAgent: '000413922d24', model: 'D785' });
+    expect(snom.identify('snomd785-000413922d24.htm', full)).toMatchObject({
+      file: 'snomD785-000413922D24.htm',
+      macFromPath: '000413922d24',
+      macFromUserAgent: '000413922d24',
+      model: 'D785',
+    });
     expect(snom.identify('SNOMD785-000413922D24.HTM', undefined)).toMatchObject({ file: 'snomD785-000413922D24.htm', mac: '000413922d24', model: 'D785' });
     expect(snom.identify('snomD785-firmware.xml', full)).toMatchObject({ file: 'snomD785-firmware.xml', mac: '000413922d24' });
   });
@@ -84,11 +108,25 @@ describe('Snom identify', () => {
 describe('Poly identify', () => {
   const ua = 'FileTransport PolycomVVX-VVX_450-UA/6.4.0.0000 Type/Application';
   it('takes the MAC from the path and the model from the User-Agent', () => {
-    expect(poly.identify('0004f2aabb03.cfg', ua)).toEqual({ vendor: 'poly', file: '0004f2aabb03.cfg', mac: '0004f2aabb03', macFromPath: '0004f2aabb03', model: 'VVX450', firmware: '6.4.0.0000' });
+    expect(poly.identify('0004f2aabb03.cfg', ua)).toEqual({
+      vendor: 'poly',
+      file: '0004f2aabb03.cfg',
+      mac: '0004f2aabb03',
+      macFromPath: '0004f2aabb03',
+      model: 'VVX450',
+      firmware: '6.4.0.0000',
+    });
   });
 
   it('recognises the per-phone files and the default master', () => {
-    for (const f of ['64167F000001-hotdesk.cfg', '64167f000001-site.cfg', '64167f000001-phone.cfg', '64167f000001-directory.xml', '64167f000001-app.log', '64167f000001-boot.log']) {
+    for (const f of [
+      '64167F000001-hotdesk.cfg',
+      '64167f000001-site.cfg',
+      '64167f000001-phone.cfg',
+      '64167f000001-directory.xml',
+      '64167f000001-app.log',
+      '64167f000001-boot.log',
+    ]) {
       expect(poly.identify(f, ua), f).toMatchObject({ mac: '64167f000001', file: f.toLowerCase() });
     }
     expect(poly.identify('000000000000.cfg', ua)).toEqual({ vendor: 'poly', file: '000000000000.cfg', model: 'VVX450', firmware: '6.4.0.0000' });

@@ -95,7 +95,10 @@ describe('Poly models without EFK line keys (SoundPoint IP)', () => {
     expect(noEfk.length).toBeGreaterThan(0);
     for (const profile of noEfk) {
       const p = phone('poly', profile.model, { identities: ['101'], keys: [{ kind: 'speed', label: 'Support', value: '200' }] });
-      expect(keyLayout(p, profile, { hotdeskMenu: false }).map((k) => k.role), profile.model).toEqual(['line']);
+      expect(
+        keyLayout(p, profile, { hotdeskMenu: false }).map((k) => k.role),
+        profile.model,
+      ).toEqual(['line']);
     }
   });
 

@@ -38,7 +38,9 @@ describe('Poly one-touch identity keys', () => {
     const files = renderAllPhoneFiles(poly, inp);
     const body = secretBody(inp);
     expect(body).toContain('lineKey.2.category="EFK" lineKey.2.index="1"');
-    expect(body).toContain('efk.efklist.1.mname="hotdesk1" efk.efklist.1.status="1" efk.efklist.1.label="Alice" efk.efklist.1.action.string="*35*101*1234$Tinvite$"');
+    expect(body).toContain(
+      'efk.efklist.1.mname="hotdesk1" efk.efklist.1.status="1" efk.efklist.1.label="Alice" efk.efklist.1.action.string="*35*101*1234$Tinvite$"',
+    );
     const site = files.find((f) => f.name.endsWith('-site.cfg'));
     expect(site?.body).toContain('feature.enhancedFeatureKeys.enabled="1" feature.EFKLineKey.enabled="1"');
     expect(site?.body).toContain('efk.version="2"');

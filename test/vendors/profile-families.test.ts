@@ -44,7 +44,17 @@ const BASE = {
   sources: ['base guide'],
   unverified: ['keyTypes.url'],
 };
-const MODEL = { extends: 'families/base', model: 'T99X', userAgentNames: ['SIP-T99X'], fileModelName: 'T99X', lineKeys: 10, accounts: 4, commonFile: 'y000000000099.cfg', sources: ['model guide', 'base guide'], unverified: ['lineKeys'] };
+const MODEL = {
+  extends: 'families/base',
+  model: 'T99X',
+  userAgentNames: ['SIP-T99X'],
+  fileModelName: 'T99X',
+  lineKeys: 10,
+  accounts: 4,
+  commonFile: 'y000000000099.cfg',
+  sources: ['model guide', 'base guide'],
+  unverified: ['lineKeys'],
+};
 
 describe('mergeProfile', () => {
   it('merges objects key by key, replaces arrays and scalars, concatenates unverified and sources without duplicates', () => {
@@ -69,7 +79,13 @@ describe('loading families', () => {
   it('loads a model over its base; the merged result is validated', () => {
     const dir = tree({ 'yealink/families/base.json': BASE, 'yealink/T99X.json': MODEL });
     const p = loadFirmwareProfiles(dir).find('yealink', 'T99X');
-    expect(p).toMatchObject({ family: 'Base', lineKeys: 10, expansionModules: { max: 3, keysPerModule: 60 }, sources: ['base guide', 'model guide'], unverified: ['keyTypes.url', 'lineKeys'] });
+    expect(p).toMatchObject({
+      family: 'Base',
+      lineKeys: 10,
+      expansionModules: { max: 3, keysPerModule: 60 },
+      sources: ['base guide', 'model guide'],
+      unverified: ['keyTypes.url', 'lineKeys'],
+    });
     expect(p && 'extends' in p).toBe(false);
     // A merged result missing a required field names the model file and the field.
     const { softKeys: _s, ...noSoftKeys } = BASE;
@@ -85,7 +101,13 @@ describe('loading families', () => {
     expect(missing.detail['field']).toBe('extends');
 
     const cycle = thrown(() =>
-      loadFirmwareProfiles(tree({ 'yealink/families/base.json': { ...BASE, extends: 'families/other' }, 'yealink/families/other.json': { extends: 'families/base' }, 'yealink/T99X.json': MODEL })),
+      loadFirmwareProfiles(
+        tree({
+          'yealink/families/base.json': { ...BASE, extends: 'families/other' },
+          'yealink/families/other.json': { extends: 'families/base' },
+          'yealink/T99X.json': MODEL,
+        }),
+      ),
     );
     expect(cycle.message).toContain(join('yealink', 'T99X.json'));
     expect(cycle.message).toMatch(/cycle: families\/base -> families\/other -> families\/base/);
@@ -93,7 +115,9 @@ describe('loading families', () => {
     const named = thrown(() => loadFirmwareProfiles(tree({ 'yealink/families/base.json': { ...BASE, model: 'X' }, 'yealink/T99X.json': MODEL })));
     expect(named.message).toContain(join('yealink', 'families', 'base.json'));
 
-    const malformed = thrown(() => loadFirmwareProfiles(tree({ 'yealink/families/base.json': BASE, 'yealink/T99X.json': { ...MODEL, extends: '../snom/families/base' } })));
+    const malformed = thrown(() =>
+      loadFirmwareProfiles(tree({ 'yealink/families/base.json': BASE, 'yealink/T99X.json': { ...MODEL, extends: '../snom/families/base' } })),
+    );
     expect(malformed.message).toContain(join('yealink', 'T99X.json'));
 
     const json = thrown(() => loadFirmwareProfiles(tree({ 'yealink/families/base.json': '{ nope', 'yealink/T99X.json': MODEL })));
@@ -105,6 +129,10 @@ describe('loading families', () => {
       const fam = join(PROFILES_DIR, vendor, 'families');
       for (const f of readdirSync(fam)) expect(JSON.parse(readFileSync(join(fam, f), 'utf8')), f).not.toHaveProperty('model');
     }
-    expect(loadFirmwareProfiles().all().every((p) => p.sources.length > 0)).toBe(true);
+    expect(
+      loadFirmwareProfiles()
+        .all()
+        .every((p) => p.sources.length > 0),
+    ).toBe(true);
   });
 });

@@ -23,7 +23,13 @@ const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@'
 
 function all(vendor: (typeof VENDORS)[number]): string[] {
   const s = registry.driverFor(vendor).screens;
-  return [s.renderMenu(CTX).body, s.renderLoginForm(CTX).body, s.renderPinForm(CTX, '101').body, s.renderResult(CTX, OUTCOME).body, s.renderMenu({ ...CTX, identities: [] }).body];
+  return [
+    s.renderMenu(CTX).body,
+    s.renderLoginForm(CTX).body,
+    s.renderPinForm(CTX, '101').body,
+    s.renderResult(CTX, OUTCOME).body,
+    s.renderMenu({ ...CTX, identities: [] }).body,
+  ];
 }
 
 describe('screens', () => {
@@ -51,7 +57,9 @@ describe('screens', () => {
     const s = registry.driverFor('yealink').screens;
     const menu = parser.parse(s.renderMenu(CTX).body) as { YealinkIPPhoneTextMenu: { MenuItem: unknown[] } };
     expect(menu.YealinkIPPhoneTextMenu.MenuItem).toHaveLength(4);
-    const form = parser.parse(s.renderLoginForm(CTX).body) as { YealinkIPPhoneInputScreen: { URL: string; InputField: { Parameter: string; '@password'?: string }[] } };
+    const form = parser.parse(s.renderLoginForm(CTX).body) as {
+      YealinkIPPhoneInputScreen: { URL: string; InputField: { Parameter: string; '@password'?: string }[] };
+    };
     expect(form.YealinkIPPhoneInputScreen.URL).toBe(`${BASE}/submit`);
     expect(form.YealinkIPPhoneInputScreen.InputField.map((f) => [f.Parameter, f['@password']])).toEqual([
       ['ext', undefined],
@@ -72,10 +80,14 @@ describe('screens', () => {
 
   it('Snom: one input item per screen, n for the short number, pn for the PIN', () => {
     const s = registry.driverFor('snom').screens;
-    const login = parser.parse(s.renderLoginForm(CTX).body) as { SnomIPPhoneInput: { URL: string; InputItem: { QueryStringParam: string; InputFlags: string } } };
+    const login = parser.parse(s.renderLoginForm(CTX).body) as {
+      SnomIPPhoneInput: { URL: string; InputItem: { QueryStringParam: string; InputFlags: string } };
+    };
     expect(login.SnomIPPhoneInput.URL).toBe(`${BASE}/login`);
     expect(login.SnomIPPhoneInput.InputItem).toMatchObject({ QueryStringParam: 'ext', InputFlags: 'n' });
-    const pin = parser.parse(s.renderPinForm(CTX, '101').body) as { SnomIPPhoneInput: { URL: string; InputItem: { QueryStringParam: string; InputFlags: string } } };
+    const pin = parser.parse(s.renderPinForm(CTX, '101').body) as {
+      SnomIPPhoneInput: { URL: string; InputItem: { QueryStringParam: string; InputFlags: string } };
+    };
     expect(pin.SnomIPPhoneInput.URL).toBe(`${BASE}/submit/101`);
     expect(pin.SnomIPPhoneInput.InputItem).toMatchObject({ QueryStringParam: 'pin', InputFlags: 'pn' });
     expect(s.renderMenu(CTX).body).toContain('<SnomIPPhoneMenu>');

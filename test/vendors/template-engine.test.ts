@@ -64,7 +64,12 @@ describe('template lookup order', () => {
     const shipped = tree({ 'snom/x.liquid': "{% render '../../../../etc/passwd' %}", 'snom/y.liquid': "{% include '/etc/hostname' %}" });
     const engine = new TemplateEngine(loadTemplateSources({ shippedDir: shipped }));
     for (const t of ['x', 'y']) {
-      expect(isHotdeskError(thrown(() => engine.render({ vendor: 'snom', model: 'D785', template: t, format: 'xml', context: {} })), 'template-error')).toBe(true);
+      expect(
+        isHotdeskError(
+          thrown(() => engine.render({ vendor: 'snom', model: 'D785', template: t, format: 'xml', context: {} })),
+          'template-error',
+        ),
+      ).toBe(true);
     }
   });
 

@@ -43,7 +43,10 @@ describe('User-Agent corpus', () => {
       expect(id?.macFromUserAgent).toBe(e.mac);
       const profile = profiles.find(e.vendor, e.model);
       if (profile?.firmwareFamilies) {
-        expect(profile.firmwareFamilies.map((f) => f.prefix), `${e.model} firmware ${e.firmware}`).toContain(e.firmware.split('.')[0]);
+        expect(
+          profile.firmwareFamilies.map((f) => f.prefix),
+          `${e.model} firmware ${e.firmware}`,
+        ).toContain(e.firmware.split('.')[0]);
       }
     });
   }

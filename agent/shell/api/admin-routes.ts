@@ -82,7 +82,10 @@ function apiFallback(app: HttpApp): (request: FastifyRequest, reply: FastifyRepl
             return r !== null && !('*' in (r.params as Record<string, string>));
           });
     if (allowed.length === 0) throw new HotdeskError('not-found', 'no such API endpoint');
-    refuseMethod(reply, allowed.filter((m) => m !== 'HEAD'));
+    refuseMethod(
+      reply,
+      allowed.filter((m) => m !== 'HEAD'),
+    );
   };
 }
 
@@ -119,12 +122,21 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
 
     app.get(
       '/api/v1/phones',
-      { onRequest: auth, schema: { summary: 'List phones with sync state, last contact and current user', response: { 200: json('Phones', Type.Object({ phones: Type.Array(Type.Ref(Phone)) })), ...AUTH_ERRORS } } },
+      {
+        onRequest: auth,
+        schema: {
+          summary: 'List phones with sync state, last contact and current user',
+          response: { 200: json('Phones', Type.Object({ phones: Type.Array(Type.Ref(Phone)) })), ...AUTH_ERRORS },
+        },
+      },
       async () => ({ phones: phoneViews(deps.store) }),
     );
     app.get(
       '/api/v1/phones/:mac',
-      { onRequest: auth, schema: { summary: 'One phone', params: MacParams, response: { 200: json('The phone', Type.Ref(Phone)), ...MAC_ERRORS, ...AUTH_ERRORS } } },
+      {
+        onRequest: auth,
+        schema: { summary: 'One phone', params: MacParams, response: { 200: json('The phone', Type.Ref(Phone)), ...MAC_ERRORS, ...AUTH_ERRORS } },
+      },
       async (request) => onePhone(macOf(request.params.mac)),
     );
     app.post(
@@ -152,7 +164,9 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
         return outcome(o);
       },
     );
-    app.post('/api/v1/phones/:mac/logout', { onRequest: auth, schema: logoutSchema('Log the current user out of a phone') }, async (request) => adminLogout(request.params.mac));
+    app.post('/api/v1/phones/:mac/logout', { onRequest: auth, schema: logoutSchema('Log the current user out of a phone') }, async (request) =>
+      adminLogout(request.params.mac),
+    );
     app.post(
       '/api/v1/phones/:mac/reset-enrolment',
       {
@@ -173,15 +187,26 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
     );
     app.get(
       '/api/v1/users',
-      { onRequest: auth, schema: { summary: 'List users (no secrets)', response: { 200: json('Users', Type.Object({ users: Type.Array(Type.Ref(User)) })), ...AUTH_ERRORS } } },
+      {
+        onRequest: auth,
+        schema: { summary: 'List users (no secrets)', response: { 200: json('Users', Type.Object({ users: Type.Array(Type.Ref(User)) })), ...AUTH_ERRORS } },
+      },
       async () => ({ users: userViews(deps.store) }),
     );
     app.get(
       '/api/v1/sessions',
-      { onRequest: auth, schema: { summary: 'List sessions (who is logged in where)', response: { 200: json('Sessions', Type.Object({ sessions: Type.Array(Type.Ref(Session)) })), ...AUTH_ERRORS } } },
+      {
+        onRequest: auth,
+        schema: {
+          summary: 'List sessions (who is logged in where)',
+          response: { 200: json('Sessions', Type.Object({ sessions: Type.Array(Type.Ref(Session)) })), ...AUTH_ERRORS },
+        },
+      },
       async () => ({ sessions: sessionViews(deps.store) }),
     );
-    app.delete('/api/v1/sessions/:mac', { onRequest: auth, schema: logoutSchema("Force logout of the phone's session") }, async (request) => adminLogout(request.params.mac));
+    app.delete('/api/v1/sessions/:mac', { onRequest: auth, schema: logoutSchema("Force logout of the phone's session") }, async (request) =>
+      adminLogout(request.params.mac),
+    );
     app.get(
       '/api/v1/sightings',
       {
@@ -211,7 +236,14 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
     );
     app.delete(
       '/api/v1/sightings/:mac',
-      { onRequest: auth, schema: { summary: 'Dismiss a sighting', params: MacParams, response: { 204: { description: 'Dismissed', type: 'null' }, ...MAC_ERRORS, ...AUTH_ERRORS } } },
+      {
+        onRequest: auth,
+        schema: {
+          summary: 'Dismiss a sighting',
+          params: MacParams,
+          response: { 204: { description: 'Dismissed', type: 'null' }, ...MAC_ERRORS, ...AUTH_ERRORS },
+        },
+      },
       async (request, reply) => {
         if (!deps.store.dismissSighting(macOf(request.params.mac))) throw new HotdeskError('unknown-phone', 'no sighting of this MAC address');
         reply.code(204);
@@ -248,7 +280,21 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
       },
     );
     const fallback = apiFallback(app);
-    app.route({ method: [...GUARDED_METHODS], url: '/api', schema: { hide: true }, config: { guard: true }, onRequest: fallback, handler: async () => undefined });
-    app.route({ method: [...GUARDED_METHODS], url: '/api/*', schema: { hide: true }, config: { guard: true }, onRequest: fallback, handler: async () => undefined });
+    app.route({
+      method: [...GUARDED_METHODS],
+      url: '/api',
+      schema: { hide: true },
+      config: { guard: true },
+      onRequest: fallback,
+      handler: async () => undefined,
+    });
+    app.route({
+      method: [...GUARDED_METHODS],
+      url: '/api/*',
+      schema: { hide: true },
+      config: { guard: true },
+      onRequest: fallback,
+      handler: async () => undefined,
+    });
   };
 }

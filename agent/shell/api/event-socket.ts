@@ -139,7 +139,10 @@ export function createEventSocket(deps: ApiDeps, options: EventSocketOptions = {
         security: [{ bearer: [] }, { headerToken: [] }, { queryToken: [] }],
         querystring: EventsQuery,
         response: {
-          101: { description: 'Switching protocols; each message is one AuditEvent as JSON.', content: { 'application/json': { schema: Type.Ref(AuditEvent) } } },
+          101: {
+            description: 'Switching protocols; each message is one AuditEvent as JSON.',
+            content: { 'application/json': { schema: Type.Ref(AuditEvent) } },
+          },
           400: problem('Not a WebSocket upgrade, or a bad `since`.'),
           ...AUTH_ERRORS,
           429: problem('Too many wrong tokens from this source, or too many clients (`rate-limited`).'),

@@ -21,7 +21,11 @@ export class AuditTail {
   private readonly listeners = new Set<EventListener>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly read: AuditReader, startAfterId: number, private readonly intervalMs = 250) {
+  constructor(
+    private readonly read: AuditReader,
+    startAfterId: number,
+    private readonly intervalMs = 250,
+  ) {
     this.lastId = startAfterId;
   }
 

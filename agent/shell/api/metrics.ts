@@ -60,7 +60,7 @@ const notifyRoundTrip = new client.Histogram({
 
 const syncConfirm = new client.Histogram({
   name: 'hotdesk_sync_confirm_seconds',
-  help: 'From a change of a phone\'s files to the phone fetching the new revision',
+  help: "From a change of a phone's files to the phone fetching the new revision",
   buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
   registers: [registry],
 });

@@ -28,7 +28,8 @@ export const openApi: HttpPlugin = Object.assign(
         info: {
           title: 'hotdesk agent API',
           version: '1',
-          description: 'Admin REST API, PBX feature-code endpoint, live event stream and operations endpoints of the hot-desking agent. See docs/api.md and docs/pbx.md.',
+          description:
+            'Admin REST API, PBX feature-code endpoint, live event stream and operations endpoints of the hot-desking agent. See docs/api.md and docs/pbx.md.',
         },
         security: [{ bearer: [] }, { headerToken: [] }],
         components: {
@@ -44,7 +45,13 @@ export const openApi: HttpPlugin = Object.assign(
     });
     app.get(
       OPENAPI_PATH,
-      { schema: { summary: 'This document', security: [], response: { 200: json('OpenAPI 3.1 document', Type.Object({ openapi: Type.String() }, { additionalProperties: true })) } } },
+      {
+        schema: {
+          summary: 'This document',
+          security: [],
+          response: { 200: json('OpenAPI 3.1 document', Type.Object({ openapi: Type.String() }, { additionalProperties: true })) },
+        },
+      },
       async () => app.swagger() as unknown as { openapi: string },
     );
   },

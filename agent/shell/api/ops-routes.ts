@@ -101,7 +101,9 @@ export interface OpsDeps extends AuthorizeDeps {
 }
 
 function healthRoute(app: HttpApp): void {
-  app.get(HEALTHZ_PATH, { schema: { summary: 'Liveness: the process answers', security: [], response: { 200: json('Alive', Health) } } }, async () => ({ status: 'ok' as const }));
+  app.get(HEALTHZ_PATH, { schema: { summary: 'Liveness: the process answers', security: [], response: { 200: json('Alive', Health) } } }, async () => ({
+    status: 'ok' as const,
+  }));
   guardMethods(app, HEALTHZ_PATH, GET_ONLY);
 }
 
@@ -120,7 +122,10 @@ export function opsRoutes(deps: OpsDeps): HttpPlugin {
       },
       async (_request, reply) => {
         const r = readiness(deps.readiness);
-        return reply.code(r.ready ? 200 : 503).header('Cache-Control', 'no-store').send({ status: r.ready ? 'ready' : 'not-ready', ...r });
+        return reply
+          .code(r.ready ? 200 : 503)
+          .header('Cache-Control', 'no-store')
+          .send({ status: r.ready ? 'ready' : 'not-ready', ...r });
       },
     );
     guardMethods(app, READYZ_PATH, GET_ONLY);
@@ -134,7 +139,13 @@ export function opsRoutes(deps: OpsDeps): HttpPlugin {
     if (describe) {
       app.get(
         DESCRIPTION_PATH,
-        { schema: { summary: 'Where the API, its description, the event stream and the phone files are', security: [], response: { 200: json('Service description', Description) } } },
+        {
+          schema: {
+            summary: 'Where the API, its description, the event stream and the phone files are',
+            security: [],
+            response: { 200: json('Service description', Description) },
+          },
+        },
         async () => describe(),
       );
       guardMethods(app, DESCRIPTION_PATH, GET_ONLY);

@@ -205,7 +205,9 @@ export const EventsQuery = Type.Object({
 });
 
 /** `?format=` of the PBX endpoint. */
-export const PbxQuery = Type.Object({ format: Type.Optional(Type.String({ maxLength: 16, description: '`text` for the one-line answer, `json` (default).' })) });
+export const PbxQuery = Type.Object({
+  format: Type.Optional(Type.String({ maxLength: 16, description: '`text` for the one-line answer, `json` (default).' })),
+});
 
 /** A problem answer for OpenAPI (content type `application/problem+json`). */
 export function problem(description: string) {

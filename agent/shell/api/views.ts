@@ -43,7 +43,12 @@ export function phoneView(p: Phone, rt: PhoneRuntime | null, session: Session | 
     hotdesk: p.hotdesk,
     deviceSipUser: p.deviceAccount?.user ?? null,
     identities: [...p.identities],
-    keys: p.keys.map((k) => ({ kind: k.kind, label: k.label, ...(k.kind === 'url' ? {} : { value: k.value }), ...(k.line !== undefined ? { line: k.line } : {}) })),
+    keys: p.keys.map((k) => ({
+      kind: k.kind,
+      label: k.label,
+      ...(k.kind === 'url' ? {} : { value: k.value }),
+      ...(k.line !== undefined ? { line: k.line } : {}),
+    })),
     user: session ? { ext: session.userExt, name: user?.name ?? null, since: session.startedAt } : null,
     revision: rt?.revision ?? null,
     enrolledVia: rt?.enrolledVia ?? null,

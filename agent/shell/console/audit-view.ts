@@ -17,9 +17,12 @@ function detailText(d: StoredAuditEvent['detail']): string {
 export function auditTable(events: readonly StoredAuditEvent[], timeZone?: string): SafeHtml {
   if (events.length === 0) return html`<p class="muted">No events.</p>`;
   return html`<div class="table-wrap"><table class="audit"><thead><tr><th scope="col">Time</th><th scope="col">Kind</th><th scope="col">Phone</th><th scope="col">User</th><th scope="col">Detail</th></tr></thead><tbody>
-${[...events].sort((a, b) => b.id - a.id).map(
-  (e) => html`<tr><td data-key="${e.at}">${when(e.at, timeZone)}</td><td>${e.kind}</td><td class="mono">${e.phone ? html`<a href="${CONSOLE_BASE}/phones/${e.phone}">${macText(e.phone)}</a>` : ''}</td><td>${e.user ?? ''}</td><td class="mono">${detailText(e.detail)}</td></tr>`,
-)}
+${[...events]
+  .sort((a, b) => b.id - a.id)
+  .map(
+    (e) =>
+      html`<tr><td data-key="${e.at}">${when(e.at, timeZone)}</td><td>${e.kind}</td><td class="mono">${e.phone ? html`<a href="${CONSOLE_BASE}/phones/${e.phone}">${macText(e.phone)}</a>` : ''}</td><td>${e.user ?? ''}</td><td class="mono">${detailText(e.detail)}</td></tr>`,
+  )}
 </tbody></table></div>`;
 }
 
@@ -33,7 +36,9 @@ function csvField(v: string): string {
 export function auditCsv(events: readonly StoredAuditEvent[]): string {
   const lines = ['id,time,kind,phone,user,detail'];
   for (const e of events) {
-    lines.push([String(e.id), new Date(e.at).toISOString(), e.kind, e.phone ?? '', e.user ?? '', e.detail ? JSON.stringify(e.detail) : ''].map(csvField).join(','));
+    lines.push(
+      [String(e.id), new Date(e.at).toISOString(), e.kind, e.phone ?? '', e.user ?? '', e.detail ? JSON.stringify(e.detail) : ''].map(csvField).join(','),
+    );
   }
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -62,7 +62,9 @@ export class ConsoleAuth {
     const account = name.trim().toLowerCase();
     const now = this.deps.clock();
     if (this.bySource.blocked(source, now) || this.byAccount.blocked(account, now)) {
-      throw new HotdeskError('rate-limited', 'too many wrong sign-ins: wait 15 minutes', { retryAfterSeconds: Math.ceil((this.deps.accountLimit ?? ACCOUNT_SIGN_IN_LIMIT).blockMs / 1000) });
+      throw new HotdeskError('rate-limited', 'too many wrong sign-ins: wait 15 minutes', {
+        retryAfterSeconds: Math.ceil((this.deps.accountLimit ?? ACCOUNT_SIGN_IN_LIMIT).blockMs / 1000),
+      });
     }
     const admin = name.length <= 64 ? this.deps.admins.getAdmin(name.trim()) : undefined;
     const ok = admin && password.length <= MAX_PASSWORD_LENGTH ? await verifyPassword(password, admin.passwordHash) : await verifyNobody(password);

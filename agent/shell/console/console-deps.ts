@@ -48,7 +48,11 @@ export function isHtmx(request: FastifyRequest): boolean {
 
 /** Sends an HTML page or fragment. */
 export function sendHtml(reply: FastifyReply, body: string | SafeHtml, status = 200): FastifyReply {
-  return reply.code(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(typeof body === 'string' ? body : body.text);
+  return reply
+    .code(status)
+    .header('Cache-Control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(typeof body === 'string' ? body : body.text);
 }
 
 /** Where a plain (non-htmx) form post returns to: a console path from the form, else the Referer if it is one. */

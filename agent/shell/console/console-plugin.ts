@@ -48,14 +48,17 @@ function htmxScript(): Buffer {
 }
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'same-origin',
 };
 
 function safeNext(v: unknown): string {
-  return typeof v === 'string' && v.startsWith(`${CONSOLE_BASE}/`) && !v.startsWith('//') && !/[\r\n\\]/.test(v) && !v.startsWith(`${CONSOLE_BASE}/login`) ? v : `${CONSOLE_BASE}/`;
+  return typeof v === 'string' && v.startsWith(`${CONSOLE_BASE}/`) && !v.startsWith('//') && !/[\r\n\\]/.test(v) && !v.startsWith(`${CONSOLE_BASE}/login`)
+    ? v
+    : `${CONSOLE_BASE}/`;
 }
 
 function signInPage(o: { token: string; next: string; name?: string; error?: HotdeskError }): string {
@@ -96,9 +99,21 @@ export function consoleRoutes(deps: ConsoleDeps, options: ConsoleOptions = {}): 
     // ---- assets (no session needed; nothing secret) ----
     const asset = (type: string, body: () => string | Buffer) => async (_r: FastifyRequest, reply: FastifyReply) =>
       reply.header('Cache-Control', 'public, max-age=3600').type(type).send(body());
-    app.get(`${CONSOLE_BASE}/assets/console.css`, { schema: { hide: true } }, asset('text/css; charset=utf-8', () => CONSOLE_CSS));
-    app.get(`${CONSOLE_BASE}/assets/console.js`, { schema: { hide: true } }, asset('text/javascript; charset=utf-8', () => CONSOLE_JS));
-    app.get(`${CONSOLE_BASE}/assets/htmx.min.js`, { schema: { hide: true } }, asset('text/javascript; charset=utf-8', () => (htmx ??= htmxScript())));
+    app.get(
+      `${CONSOLE_BASE}/assets/console.css`,
+      { schema: { hide: true } },
+      asset('text/css; charset=utf-8', () => CONSOLE_CSS),
+    );
+    app.get(
+      `${CONSOLE_BASE}/assets/console.js`,
+      { schema: { hide: true } },
+      asset('text/javascript; charset=utf-8', () => CONSOLE_JS),
+    );
+    app.get(
+      `${CONSOLE_BASE}/assets/htmx.min.js`,
+      { schema: { hide: true } },
+      asset('text/javascript; charset=utf-8', () => (htmx ??= htmxScript())),
+    );
 
     // ---- sign-in ----
     app.get(`${CONSOLE_BASE}/login`, { schema: { hide: true } }, async (request, reply) => {
@@ -125,7 +140,8 @@ export function consoleRoutes(deps: ConsoleDeps, options: ConsoleOptions = {}): 
       } catch (e) {
         const err = toHotdeskError(e, deps.log, request);
         recordRefusal('http', err.code);
-        if (err.code === 'sign-in-failed') deps.log.warn('console sign-in refused', { account: str('name').slice(0, 64), source: remoteAddressOf(request.raw) });
+        if (err.code === 'sign-in-failed')
+          deps.log.warn('console sign-in refused', { account: str('name').slice(0, 64), source: remoteAddressOf(request.raw) });
         if (err.code === 'rate-limited') reply.header('Retry-After', String(err.detail['retryAfterSeconds'] ?? 900));
         return sendHtml(reply, signInPage({ token, next, name: str('name').slice(0, 64), error: err }), HTTP_STATUS[err.code]);
       }
@@ -178,7 +194,8 @@ function answerError(err: HotdeskError, request: FastifyRequest, reply: FastifyR
   if (err.code === 'session-required') {
     const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
     if (isHtmx(request)) return reply.header('HX-Redirect', `${CONSOLE_BASE}/login`).code(401).send();
-    if (request.method === 'GET' && request.headers.accept?.includes('text/html')) return reply.code(303).header('Location', `${CONSOLE_BASE}/login${next}`).send();
+    if (request.method === 'GET' && request.headers.accept?.includes('text/html'))
+      return reply.code(303).header('Location', `${CONSOLE_BASE}/login${next}`).send();
     return sendHtml(reply, barePage('Sign in required', html`${errorNotice(err)}<p><a href="${CONSOLE_BASE}/login">Sign in</a></p>`), status);
   }
   if (isHtmx(request)) {
@@ -245,4 +262,3 @@ function eventStream(ctx: ConsoleContext, request: FastifyRequest, reply: Fastif
   res.on('close', stop);
   return reply;
 }
-

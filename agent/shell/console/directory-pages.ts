@@ -13,7 +13,15 @@ import { parseDirectory } from '../../directory/parse-directory.js';
 import type { HttpPlugin } from '../http/server.js';
 import { auditCsv, auditTable } from './audit-view.js';
 import { isHtmx, sendHtml, viewerOf, type ConsoleContext } from './console-deps.js';
-import { directoryFingerprint, directoryProblems, PendingImports, previewDirectory, type ChangeList, type DirectoryPreview, type PositionedProblem } from './directory-preview.js';
+import {
+  directoryFingerprint,
+  directoryProblems,
+  PendingImports,
+  previewDirectory,
+  type ChangeList,
+  type DirectoryPreview,
+  type PositionedProblem,
+} from './directory-preview.js';
 import { html, type SafeHtml } from './html.js';
 import { CONSOLE_BASE, csrfField, errorNotice, okNotice, page, type Viewer } from './layout.js';
 import { requireRole, roleAllows } from './roles.js';
@@ -97,7 +105,13 @@ function auditFilters(q: Record<string, string | undefined>): { kinds: AuditKind
   };
   const since = time('from');
   const until = time('to');
-  return { kinds: kind ? [kind as AuditKind] : [], ...(phone ? { phone } : {}), ...(user ? { user } : {}), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
+  return {
+    kinds: kind ? [kind as AuditKind] : [],
+    ...(phone ? { phone } : {}),
+    ...(user ? { user } : {}),
+    ...(since !== undefined ? { since } : {}),
+    ...(until !== undefined ? { until } : {}),
+  };
 }
 
 /** Directory and Audit. */
@@ -107,22 +121,47 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
     const site = (): string => ctx.store.getSite().name;
     const result = (request: FastifyRequest, body: SafeHtml) => {
       const v = viewerOf(request);
-      return isHtmx(request) ? body : page({ title: 'Directory', nav: 'directory', viewer: v, site: site(), body: html`<h1>Directory</h1><div id="result">${body}</div>${uploadForm(v)}${downloads(v)}` });
+      return isHtmx(request)
+        ? body
+        : page({
+            title: 'Directory',
+            nav: 'directory',
+            viewer: v,
+            site: site(),
+            body: html`<h1>Directory</h1><div id="result">${body}</div>${uploadForm(v)}${downloads(v)}`,
+          });
     };
 
     app.get(`${CONSOLE_BASE}/directory`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
-      return sendHtml(reply, page({ title: 'Directory', nav: 'directory', viewer: v, site: site(), body: html`<h1>Directory</h1><div id="result" aria-live="polite"></div>${uploadForm(v)}${downloads(v)}` }));
+      return sendHtml(
+        reply,
+        page({
+          title: 'Directory',
+          nav: 'directory',
+          viewer: v,
+          site: site(),
+          body: html`<h1>Directory</h1><div id="result" aria-live="polite"></div>${uploadForm(v)}${downloads(v)}`,
+        }),
+      );
     });
     app.get(`${CONSOLE_BASE}/directory/export`, { schema: { hide: true } }, async (_request, reply) =>
-      reply.header('Cache-Control', 'no-store').header('Content-Disposition', 'attachment; filename="directory.yaml"').type('text/yaml; charset=utf-8').send(exportDirectory(ctx.store, { withSecrets: false })),
+      reply
+        .header('Cache-Control', 'no-store')
+        .header('Content-Disposition', 'attachment; filename="directory.yaml"')
+        .type('text/yaml; charset=utf-8')
+        .send(exportDirectory(ctx.store, { withSecrets: false })),
     );
     app.post(`${CONSOLE_BASE}/directory/export-secrets`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       requireRole(v.role, 'secrets');
       if (field(request, 'confirm') !== 'yes') throw new HotdeskError('bad-request', 'tick the box to confirm you want the secrets');
       ctx.log.warn('console directory export with secrets', { account: v.name });
-      return reply.header('Cache-Control', 'no-store').header('Content-Disposition', 'attachment; filename="directory-with-secrets.yaml"').type('text/yaml; charset=utf-8').send(exportDirectory(ctx.store, { withSecrets: true }));
+      return reply
+        .header('Cache-Control', 'no-store')
+        .header('Content-Disposition', 'attachment; filename="directory-with-secrets.yaml"')
+        .type('text/yaml; charset=utf-8')
+        .send(exportDirectory(ctx.store, { withSecrets: true }));
     });
     app.post(`${CONSOLE_BASE}/directory/preview`, { schema: { hide: true }, bodyLimit: MAX_DIRECTORY * 2 }, async (request, reply) => {
       const v = viewerOf(request);
@@ -147,10 +186,17 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
       requireRole(v.role, 'import');
       const p = pending.take(field(request, 'id'), v.key, ctx.clock());
       if (!p) throw new HotdeskError('not-found', 'this preview expired or was already used: check the file again');
-      if (directoryFingerprint(ctx.store) !== p.fingerprint) throw new HotdeskError('conflict', 'the directory changed since this preview: check the file again');
+      if (directoryFingerprint(ctx.store) !== p.fingerprint)
+        throw new HotdeskError('conflict', 'the directory changed since this preview: check the file again');
       const r = importDirectory(ctx.store, parseDirectory(p.text, p.file), ctx.clock());
       ctx.onCommitted?.();
-      ctx.log.info('console directory import', { account: v.name, file: p.file, usersAdded: r.usersAdded, phonesAdded: r.phonesAdded, sessionsEnded: r.sessionsEnded });
+      ctx.log.info('console directory import', {
+        account: v.name,
+        file: p.file,
+        usersAdded: r.usersAdded,
+        phonesAdded: r.phonesAdded,
+        sessionsEnded: r.sessionsEnded,
+      });
       return sendHtml(
         reply,
         result(
@@ -174,7 +220,13 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
       try {
         const f = auditFilters(q);
         const events = ctx.store
-          .queryAudit({ limit: 500, kinds: f.kinds, ...(f.phone ? { phone: f.phone } : {}), ...(f.user ? { user: f.user } : {}), ...(f.since !== undefined ? { since: f.since } : {}) })
+          .queryAudit({
+            limit: 500,
+            kinds: f.kinds,
+            ...(f.phone ? { phone: f.phone } : {}),
+            ...(f.user ? { user: f.user } : {}),
+            ...(f.since !== undefined ? { since: f.since } : {}),
+          })
           .filter((e) => f.until === undefined || e.at <= f.until);
         body = auditTable(events, ctx.store.getSite().timezone);
       } catch (e) {
@@ -206,9 +258,19 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
     app.get(`${CONSOLE_BASE}/audit.csv`, { schema: { hide: true } }, async (request, reply) => {
       const f = auditFilters(request.query as Record<string, string | undefined>);
       const events = ctx.store
-        .queryAudit({ limit: 10_000, kinds: f.kinds, ...(f.phone ? { phone: f.phone } : {}), ...(f.user ? { user: f.user } : {}), ...(f.since !== undefined ? { since: f.since } : {}) })
+        .queryAudit({
+          limit: 10_000,
+          kinds: f.kinds,
+          ...(f.phone ? { phone: f.phone } : {}),
+          ...(f.user ? { user: f.user } : {}),
+          ...(f.since !== undefined ? { since: f.since } : {}),
+        })
         .filter((e) => f.until === undefined || e.at <= f.until);
-      return reply.header('Cache-Control', 'no-store').header('Content-Disposition', 'attachment; filename="hotdesk-audit.csv"').type('text/csv; charset=utf-8').send(auditCsv(events));
+      return reply
+        .header('Cache-Control', 'no-store')
+        .header('Content-Disposition', 'attachment; filename="hotdesk-audit.csv"')
+        .type('text/csv; charset=utf-8')
+        .send(auditCsv(events));
     });
   };
 }

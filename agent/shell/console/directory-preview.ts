@@ -89,7 +89,10 @@ export function previewDirectory(store: Store, text: string, file: string, now: 
   let preview: DirectoryPreview | null = null;
   try {
     store.transaction(() => {
-      const pinOf = (ext: string): string => createHash('sha256').update(store.userPin(ext) ?? '').digest('hex');
+      const pinOf = (ext: string): string =>
+        createHash('sha256')
+          .update(store.userPin(ext) ?? '')
+          .digest('hex');
       const users0 = new Map(store.listUsers().map((u) => [u.ext, { ...u, pin: pinOf(u.ext) }]));
       const phones0 = new Map(store.listPhones().map((p) => [p.mac, p]));
       const sessions0 = store.listSessions();
@@ -115,7 +118,9 @@ export function previewDirectory(store: Store, text: string, file: string, now: 
 
 /** A fingerprint of the stored directory (changes with any import or edit). */
 export function directoryFingerprint(store: Store): string {
-  return createHash('sha256').update(exportDirectory(store, { withSecrets: false })).digest('hex');
+  return createHash('sha256')
+    .update(exportDirectory(store, { withSecrets: false }))
+    .digest('hex');
 }
 
 /** An uploaded file waiting for Apply or Cancel. */
@@ -130,7 +135,10 @@ interface PendingImport {
 /** Uploaded files between preview and apply, per session, for a bounded time. */
 export class PendingImports {
   private readonly items = new Map<string, PendingImport>();
-  constructor(private readonly ttlMs = 30 * 60_000, private readonly max = 50) {}
+  constructor(
+    private readonly ttlMs = 30 * 60_000,
+    private readonly max = 50,
+  ) {}
 
   /** Keeps an upload; returns its id. */
   put(p: PendingImport): string {

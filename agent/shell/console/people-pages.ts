@@ -90,12 +90,32 @@ export function peoplePages(ctx: ConsoleContext): HttpPlugin {
     const site = (): string => ctx.store.getSite().name;
     app.get(`${CONSOLE_BASE}/`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
-      return sendHtml(reply, page({ title: 'Overview', nav: 'overview', viewer: v, site: site(), live: true, body: html`<h1>Overview</h1><div id="overview" data-live-refresh="${CONSOLE_BASE}/overview/panel">${overviewPanel(ctx)}</div>` }));
+      return sendHtml(
+        reply,
+        page({
+          title: 'Overview',
+          nav: 'overview',
+          viewer: v,
+          site: site(),
+          live: true,
+          body: html`<h1>Overview</h1><div id="overview" data-live-refresh="${CONSOLE_BASE}/overview/panel">${overviewPanel(ctx)}</div>`,
+        }),
+      );
     });
     app.get(`${CONSOLE_BASE}/overview/panel`, { schema: { hide: true } }, async (_request, reply) => sendHtml(reply, overviewPanel(ctx)));
     app.get(`${CONSOLE_BASE}/people`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
-      return sendHtml(reply, page({ title: 'People', nav: 'people', viewer: v, site: site(), live: true, body: html`<h1>People</h1>${loginForm(ctx, v)}<div id="people" data-live-refresh="${CONSOLE_BASE}/people/panel">${peoplePanel(ctx, v)}</div>` }));
+      return sendHtml(
+        reply,
+        page({
+          title: 'People',
+          nav: 'people',
+          viewer: v,
+          site: site(),
+          live: true,
+          body: html`<h1>People</h1>${loginForm(ctx, v)}<div id="people" data-live-refresh="${CONSOLE_BASE}/people/panel">${peoplePanel(ctx, v)}</div>`,
+        }),
+      );
     });
     app.get(`${CONSOLE_BASE}/people/panel`, { schema: { hide: true } }, async (request, reply) => sendHtml(reply, peoplePanel(ctx, viewerOf(request))));
     app.post(`${CONSOLE_BASE}/people/login`, { schema: { hide: true } }, async (request, reply) => {

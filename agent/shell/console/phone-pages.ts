@@ -92,7 +92,14 @@ function detailBody(ctx: ConsoleContext, v: Viewer, mac: string): SafeHtml {
       credential: { username: rt.provUsername, password: rt.provPassword },
       urls: agentUrls(ctx.baseUrl(), phone, rt.screenToken, profile.firmware?.file),
     };
-    const secrets = [rt.provPassword, rt.screenToken, site.provisioning.bootstrap.password, user?.sip.password ?? '', phone.deviceAccount?.password ?? '', ...site.apiTokens];
+    const secrets = [
+      rt.provPassword,
+      rt.screenToken,
+      site.provisioning.bootstrap.password,
+      user?.sip.password ?? '',
+      phone.deviceAccount?.password ?? '',
+      ...site.apiTokens,
+    ];
     for (const k of input.identityKeys) {
       secrets.push(k.pin);
       const u = store.getUser(k.ext);
@@ -163,7 +170,10 @@ export function phonePages(ctx: ConsoleContext): HttpPlugin {
     app.get<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       const mac = phoneMacOf(ctx, request.params.mac);
-      return sendHtml(reply, page({ title: ctx.store.getPhone(mac)?.label ?? mac, nav: 'phones', viewer: v, site: site(), live: true, body: detailBody(ctx, v, mac) }));
+      return sendHtml(
+        reply,
+        page({ title: ctx.store.getPhone(mac)?.label ?? mac, nav: 'phones', viewer: v, site: site(), live: true, body: detailBody(ctx, v, mac) }),
+      );
     });
     app.post<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac/logout`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
@@ -182,7 +192,13 @@ export function phonePages(ctx: ConsoleContext): HttpPlugin {
       // A new revision marks the phone pending: the sync worker sends a check-sync NOTIFY at once.
       const revision = ctx.store.transaction(() => ctx.store.bumpRevision(mac, ctx.clock()));
       done(mac, 'resync', v.name);
-      return actionDone(request, reply, `Re-sync requested for ${ctx.store.getPhone(mac)?.label ?? mac} (revision ${revision}).`, `${CONSOLE_BASE}/phones`, mac);
+      return actionDone(
+        request,
+        reply,
+        `Re-sync requested for ${ctx.store.getPhone(mac)?.label ?? mac} (revision ${revision}).`,
+        `${CONSOLE_BASE}/phones`,
+        mac,
+      );
     });
     app.post<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac/reset-enrolment`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
@@ -190,7 +206,13 @@ export function phonePages(ctx: ConsoleContext): HttpPlugin {
       const mac = phoneMacOf(ctx, request.params.mac);
       ctx.store.resetEnrolment(mac);
       done(mac, 'reset-enrolment', v.name);
-      return actionDone(request, reply, `Enrolment of ${ctx.store.getPhone(mac)?.label ?? mac} reset: the site bootstrap credential works for it again.`, `${CONSOLE_BASE}/phones`, mac);
+      return actionDone(
+        request,
+        reply,
+        `Enrolment of ${ctx.store.getPhone(mac)?.label ?? mac} reset: the site bootstrap credential works for it again.`,
+        `${CONSOLE_BASE}/phones`,
+        mac,
+      );
     });
   };
 }

@@ -13,7 +13,12 @@ import type { Logger } from '../logger.js';
  * multicast route): `network-unavailable`, naming the group and interface.
  */
 export function multicastJoinError(group: string, iface: string | undefined, cause: unknown): HotdeskError {
-  return new HotdeskError('network-unavailable', `cannot join multicast group ${group}${iface ? ` on ${iface}` : ''}`, { group, ...(iface ? { interface: iface } : {}) }, { cause });
+  return new HotdeskError(
+    'network-unavailable',
+    `cannot join multicast group ${group}${iface ? ` on ${iface}` : ''}`,
+    { group, ...(iface ? { interface: iface } : {}) },
+    { cause },
+  );
 }
 
 /**

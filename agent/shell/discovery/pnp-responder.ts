@@ -167,8 +167,18 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
   const clock = opts.clock ?? Date.now;
   const lookup = opts.lookup ?? ipLiteralLookup;
   const stats: PnpStats = {
-    received: 0, malformed: 0, ignored: 0, answered: 0, declined: 0, retransmissions: 0, notifyAcknowledged: 0, notifyTimedOut: 0,
-    notifyUnsent: 0, rateLimited: 0, okSent: 0, notifySent: 0,
+    received: 0,
+    malformed: 0,
+    ignored: 0,
+    answered: 0,
+    declined: 0,
+    retransmissions: 0,
+    notifyAcknowledged: 0,
+    notifyTimedOut: 0,
+    notifyUnsent: 0,
+    rateLimited: 0,
+    okSent: 0,
+    notifySent: 0,
   };
   const wildcard = (a: string | undefined): boolean => a === undefined || a === '0.0.0.0';
   // The unicast socket binds --host; without one, multicast needs the wildcard and unicast-only may bind the interface.
@@ -226,16 +236,19 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
 
   const sendNotify = (wire: string, branch: string, to: { host: string; port: number }): void => {
     if (closed) return;
-    notifies.start({ wire: Buffer.from(wire, 'utf8'), branch, cseq: 1, method: 'NOTIFY', to }).then((outcome) => {
-      if (outcome.kind === 'final') stats.notifyAcknowledged += 1;
-      else if (outcome.kind === 'timeout') {
-        stats.notifyTimedOut += 1;
-        log.info('pnp notify unanswered', { host: to.host, port: to.port });
-      } else if (outcome.kind === 'unreachable') {
-        stats.notifyUnsent += 1;
-        log.warn('pnp notify not sent', { host: to.host, port: to.port, error: outcome.reason });
-      }
-    }, (e: unknown) => log.warn('pnp notify failed', { error: e instanceof Error ? e.message : String(e) }));
+    notifies.start({ wire: Buffer.from(wire, 'utf8'), branch, cseq: 1, method: 'NOTIFY', to }).then(
+      (outcome) => {
+        if (outcome.kind === 'final') stats.notifyAcknowledged += 1;
+        else if (outcome.kind === 'timeout') {
+          stats.notifyTimedOut += 1;
+          log.info('pnp notify unanswered', { host: to.host, port: to.port });
+        } else if (outcome.kind === 'unreachable') {
+          stats.notifyUnsent += 1;
+          log.warn('pnp notify not sent', { host: to.host, port: to.port, error: outcome.reason });
+        }
+      },
+      (e: unknown) => log.warn('pnp notify failed', { error: e instanceof Error ? e.message : String(e) }),
+    );
   };
 
   const onSubscribe = async (req: SipRequest, pnp: PnpRequest, rinfo: dgram.RemoteInfo): Promise<void> => {
@@ -269,8 +282,14 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
     }
     try {
       opts.onSighting?.({
-        mac: pnp.mac, vendor: pnp.vendor, vendorId: pnp.vendorId, model: pnp.model, version: pnp.version,
-        address: rinfo.address, port: rinfo.port, url,
+        mac: pnp.mac,
+        vendor: pnp.vendor,
+        vendorId: pnp.vendorId,
+        model: pnp.model,
+        version: pnp.version,
+        address: rinfo.address,
+        port: rinfo.port,
+        url,
       });
     } catch (e) {
       log.warn('pnp onSighting failed', { error: e instanceof Error ? e.message : String(e) });

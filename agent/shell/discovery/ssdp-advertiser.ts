@@ -77,7 +77,11 @@ export async function startSsdpAdvertiser(opts: SsdpAdvertiserOptions): Promise<
       socket.close();
       reject(
         e.code === 'EADDRINUSE' || e.code === 'EACCES'
-          ? new HotdeskError('port-in-use', `SSDP UDP port ${requestedPort} is in use by a program that does not share it: choose another with --ssdp-port or leave SSDP off`, { port: requestedPort })
+          ? new HotdeskError(
+              'port-in-use',
+              `SSDP UDP port ${requestedPort} is in use by a program that does not share it: choose another with --ssdp-port or leave SSDP off`,
+              { port: requestedPort },
+            )
           : e,
       );
     };

@@ -69,11 +69,7 @@ export async function discoverAgents(opts: DiscoverOptions): Promise<DiscoveredA
     if (!found.has(usn)) found.set(usn, { location, usn, server: m.headers.get('SERVER') ?? '', address: rinfo.address });
   };
   // undefined = the kernel's choice of interface.
-  const interfaces: (string | undefined)[] = opts.interfaceAddress
-    ? [opts.interfaceAddress]
-    : isMulticast(group)
-      ? localIPv4Addresses()
-      : [undefined];
+  const interfaces: (string | undefined)[] = opts.interfaceAddress ? [opts.interfaceAddress] : isMulticast(group) ? localIPv4Addresses() : [undefined];
   if (interfaces.length === 0) interfaces.push(undefined);
   const sockets: dgram.Socket[] = [];
   const timers: NodeJS.Timeout[] = [];

@@ -5,7 +5,10 @@
 import { isIP } from 'node:net';
 import { HotdeskError } from '../../core/errors.js';
 
-interface Range { readonly bytes: Uint8Array; readonly prefix: number }
+interface Range {
+  readonly bytes: Uint8Array;
+  readonly prefix: number;
+}
 
 function v4Bytes(ip: string): Uint8Array {
   return Uint8Array.from(ip.split('.').map((p) => Number(p)));

@@ -63,7 +63,9 @@ export function toHotdeskError(e: unknown, log: Logger, request?: FastifyRequest
   const fe = e as Partial<FastifyError> | null;
   // Fastify's own request errors: known codes, schema validation, and any other client-side (4xx) refusal.
   const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 0;
-  const code = (typeof fe?.code === 'string' ? FASTIFY_CODES[fe.code] : undefined) ?? (status === 413 ? 'too-large' : status >= 400 && status < 500 && fe?.code?.startsWith('FST_') ? 'bad-request' : undefined);
+  const code =
+    (typeof fe?.code === 'string' ? FASTIFY_CODES[fe.code] : undefined) ??
+    (status === 413 ? 'too-large' : status >= 400 && status < 500 && fe?.code?.startsWith('FST_') ? 'bad-request' : undefined);
   if (fe && (code !== undefined || fe.validation !== undefined)) {
     const message = (fe.code !== undefined ? MESSAGES[fe.code] : undefined) ?? (typeof fe.message === 'string' ? fe.message : undefined);
     return new HotdeskError(code ?? 'bad-request', message);

@@ -10,9 +10,16 @@ export function listenOrExplain(server: Server, port: number, host: string, what
     const onError = (e: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
       if (e.code === 'EADDRINUSE') {
-        reject(new HotdeskError('port-in-use', `${what} port ${port} on ${host} is already in use: stop the other service or choose another port with ${flag}`));
+        reject(
+          new HotdeskError('port-in-use', `${what} port ${port} on ${host} is already in use: stop the other service or choose another port with ${flag}`),
+        );
       } else if (e.code === 'EACCES') {
-        reject(new HotdeskError('port-in-use', `${what} port ${port} needs privileges: see docs/deployment.md (setcap or a port redirect), or choose another port with ${flag}`));
+        reject(
+          new HotdeskError(
+            'port-in-use',
+            `${what} port ${port} needs privileges: see docs/deployment.md (setcap or a port redirect), or choose another port with ${flag}`,
+          ),
+        );
       } else {
         reject(e);
       }

@@ -12,12 +12,19 @@ export interface RateLimitPolicy {
 
 export const DEFAULT_RATE_LIMIT: RateLimitPolicy = { maxFailures: 20, windowMs: 60_000, blockMs: 300_000 };
 
-interface Entry { count: number; windowStart: number; blockedUntil: number }
+interface Entry {
+  count: number;
+  windowStart: number;
+  blockedUntil: number;
+}
 
 /** In-memory failure limiter keyed by source (IP address). Bounded in size. */
 export class FailureLimiter {
   private readonly entries = new Map<string, Entry>();
-  constructor(private readonly policy: RateLimitPolicy = DEFAULT_RATE_LIMIT, private readonly maxEntries = 50_000) {}
+  constructor(
+    private readonly policy: RateLimitPolicy = DEFAULT_RATE_LIMIT,
+    private readonly maxEntries = 50_000,
+  ) {}
 
   /** True while `source` is blocked. */
   blocked(source: string, now: number): boolean {

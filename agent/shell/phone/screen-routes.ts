@@ -68,13 +68,16 @@ export function screenRoutes(d: ScreenRouteDeps): HttpPlugin {
     const ip = remoteAddressOf(request.raw);
     if (d.limiter.blocked(ip, now)) throw new HotdeskError('rate-limited');
     const url = new URL(request.raw.url ?? '/', 'http://agent.invalid');
-    const segs = url.pathname.split('/').slice(2).map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return '\0';
-      }
-    });
+    const segs = url.pathname
+      .split('/')
+      .slice(2)
+      .map((s) => {
+        try {
+          return decodeURIComponent(s);
+        } catch {
+          return '\0';
+        }
+      });
     const [rawMac = '', token = '', action = 'menu', arg] = segs;
     const mac = normalizeMac(rawMac);
     const runtime = mac ? d.store.phoneRuntime(mac) : undefined;
@@ -116,7 +119,12 @@ export function screenRoutes(d: ScreenRouteDeps): HttpPlugin {
     };
     // A phone without hot-desking (lift, canteen) shows "not allowed" instead of a menu or form (docs/behaviour.md §4).
     const notAllowed = (): FastifyReply => {
-      const s = driver.screens.renderResult(ctx(), { code: 'not-allowed', prompt: 'not-allowed', phone: mac, message: 'hot-desking is not enabled on this phone' });
+      const s = driver.screens.renderResult(ctx(), {
+        code: 'not-allowed',
+        prompt: 'not-allowed',
+        phone: mac,
+        message: 'hot-desking is not enabled on this phone',
+      });
       return sendText(s.body, s.contentType);
     };
     const login = (ext: string, pin: string): FastifyReply => {

@@ -11,16 +11,28 @@ import { HotdeskError, type ErrorCode } from '../../core/errors.js';
 import { FIRMWARE_FILE_NAME, requireFileName, type FileNameFault } from '../../protocols/file-name.js';
 
 /** Any refused firmware name is `path-traversal`, but a malformed HTTP encoding (`bad-request`). */
-const REFUSED: Partial<Record<FileNameFault, ErrorCode>> = { empty: 'path-traversal', 'too-long': 'path-traversal', nested: 'path-traversal', 'bad-name': 'path-traversal' };
+const REFUSED: Partial<Record<FileNameFault, ErrorCode>> = {
+  empty: 'path-traversal',
+  'too-long': 'path-traversal',
+  nested: 'path-traversal',
+  'bad-name': 'path-traversal',
+};
 
-interface Cached { readonly data: Buffer; readonly mtimeMs: number; readonly size: number }
+interface Cached {
+  readonly data: Buffer;
+  readonly mtimeMs: number;
+  readonly size: number;
+}
 
 /** The firmware directory of one data dir. */
 export class FirmwareFiles {
   private readonly cache = new Map<string, Cached>();
   private cachedBytes = 0;
 
-  constructor(readonly dir: string, private readonly maxCacheBytes = 512 * 1024 * 1024) {}
+  constructor(
+    readonly dir: string,
+    private readonly maxCacheBytes = 512 * 1024 * 1024,
+  ) {}
 
   /** True when `name` (after the `firmware/` prefix) is a plausible firmware file name. */
   static isFirmwarePath(path: string): string | null {

@@ -288,7 +288,12 @@ export class ProvisioningPipeline {
       now,
     });
     if (file.secret) {
-      store.appendAudit({ kind: 'secret-served', at: now, phone: mac, detail: { ip: req.remoteAddress, file: file.name, revision: runtime.revision, protocol: req.protocol } });
+      store.appendAudit({
+        kind: 'secret-served',
+        at: now,
+        phone: mac,
+        detail: { ip: req.remoteAddress, file: file.name, revision: runtime.revision, protocol: req.protocol },
+      });
     }
     const served: ServedFile = { file, mac, vendor: phone.vendor };
     return rec.confirmed ? { ...served, syncConfirmed: { elapsedMs: rec.elapsedMs ?? 0 } } : served;

@@ -83,7 +83,14 @@ export function probeSipOptions(o: OptionsProbeOptions): Promise<OptionsProbeRes
             const res = outcome.response;
             const date = getHeader(res, 'Date');
             const server = getHeader(res, 'Server') ?? getHeader(res, 'User-Agent');
-            return done({ kind: 'answered', status: res.status, reason: res.reason, rttMs: outcome.elapsedMs, ...(date !== undefined ? { date } : {}), ...(server !== undefined ? { server: server.slice(0, 120) } : {}) });
+            return done({
+              kind: 'answered',
+              status: res.status,
+              reason: res.reason,
+              rttMs: outcome.elapsedMs,
+              ...(date !== undefined ? { date } : {}),
+              ...(server !== undefined ? { server: server.slice(0, 120) } : {}),
+            });
           }
           case 'timeout':
             return done({ kind: 'timeout', waitedMs: timeoutMs });

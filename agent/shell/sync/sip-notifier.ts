@@ -113,9 +113,7 @@ export class SipNotifier {
     this.ready ??= new Promise<void>((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException): void => {
         reject(
-          e.code === 'EADDRINUSE' || e.code === 'EACCES'
-            ? new HotdeskError('port-in-use', `SIP notifier UDP port ${this.opts.port ?? 0} is not available`)
-            : e,
+          e.code === 'EADDRINUSE' || e.code === 'EACCES' ? new HotdeskError('port-in-use', `SIP notifier UDP port ${this.opts.port ?? 0} is not available`) : e,
         );
       };
       this.socket.once('error', onError);
@@ -183,7 +181,8 @@ export class SipNotifier {
       // (or with no realm configured) gets no credentials at all.
       if (!challenge || !req.credentials || req.realm === undefined || challenge.realm !== req.realm) {
         const elapsedMs = Math.round(performance.now() - started);
-        if (challenge && req.credentials) this.log.info('sip challenge not answered (realm is not the site PBX realm)', { host: req.host, port: req.port, status: res.status });
+        if (challenge && req.credentials)
+          this.log.info('sip challenge not answered (realm is not the site PBX realm)', { host: req.host, port: req.port, status: res.status });
         this.log.debug('sip notify answered', { host: req.host, port: req.port, status: res.status, attempts, elapsedMs });
         return { status: res.status, attempts, elapsedMs };
       }

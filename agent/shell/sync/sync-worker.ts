@@ -102,7 +102,10 @@ export class SyncWorker {
       const now = this.o.clock();
       const limit = this.o.concurrency ?? 512;
       try {
-        for (const p of this.o.store.pendingFor(macs.filter((m) => !this.inFlight.has(m)), now)) {
+        for (const p of this.o.store.pendingFor(
+          macs.filter((m) => !this.inFlight.has(m)),
+          now,
+        )) {
           if (this.inFlight.size >= limit) break;
           this.startOne(p, now);
         }

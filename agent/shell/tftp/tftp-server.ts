@@ -29,7 +29,15 @@ import { HotdeskError, toHotdeskError, type ErrorCode } from '../../core/errors.
 import { decodeTftpPacket, encodeTftpPacket, TFTP_ERROR_CODE } from '../../protocols/tftp-packet.js';
 import { checkFileName, TFTP_FILE_NAME } from '../../protocols/file-name.js';
 import { TftpSlotTable } from '../../protocols/tftp-slots.js';
-import { abortTransfer, createTransfer, onAck, onTimeout, type TftpStep, type TftpTransferLimits, type TftpTransferState } from '../../protocols/tftp-transfer.js';
+import {
+  abortTransfer,
+  createTransfer,
+  onAck,
+  onTimeout,
+  type TftpStep,
+  type TftpTransferLimits,
+  type TftpTransferState,
+} from '../../protocols/tftp-transfer.js';
 import type { LogFields, LogLevel } from '../logger.js';
 import { tftpBusyError, tftpErrorFor, type TftpBusyReason } from './tftp-errors.js';
 import { bindSocket, closeSocket, printable } from './udp-sockets.js';
@@ -153,8 +161,20 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     await closeSocket(main);
-    if (code === 'EADDRINUSE') throw new HotdeskError('port-in-use', `TFTP port ${opts.port} on ${opts.host} is already in use: stop the other TFTP server or choose another port`, {}, { cause: e });
-    if (code === 'EACCES') throw new HotdeskError('port-in-use', `TFTP port ${opts.port} needs privileges: see docs/tftp.md (setcap or a port redirect), or choose another port`, {}, { cause: e });
+    if (code === 'EADDRINUSE')
+      throw new HotdeskError(
+        'port-in-use',
+        `TFTP port ${opts.port} on ${opts.host} is already in use: stop the other TFTP server or choose another port`,
+        {},
+        { cause: e },
+      );
+    if (code === 'EACCES')
+      throw new HotdeskError(
+        'port-in-use',
+        `TFTP port ${opts.port} needs privileges: see docs/tftp.md (setcap or a port redirect), or choose another port`,
+        {},
+        { cause: e },
+      );
     throw e;
   }
   const port = main.address().port;
@@ -170,10 +190,12 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const closeTransferSocket = (sock: dgram.Socket): void => {
     // After the sends already queued on it (an ERROR to an evicted client): a send
     // resolves its address on the next tick, a close before that would drop it.
-    const p = new Promise<void>((r) => setImmediate(r)).then(() => closeSocket(sock)).then(() => {
-      openSockets--;
-      socketCloses.delete(p);
-    });
+    const p = new Promise<void>((r) => setImmediate(r))
+      .then(() => closeSocket(sock))
+      .then(() => {
+        openSockets--;
+        socketCloses.delete(p);
+      });
     socketCloses.add(p);
   };
 
@@ -242,10 +264,13 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       return;
     }
     if (t.timer) clearTimeout(t.timer);
-    t.timer = setTimeout(() => {
-      t.timer = null;
-      apply(t, slot, onTimeout(t.state, Math.max(clock(), t.state.deadline)));
-    }, Math.max(0, t.state.deadline - clock()));
+    t.timer = setTimeout(
+      () => {
+        t.timer = null;
+        apply(t, slot, onTimeout(t.state, Math.max(clock(), t.state.deadline)));
+      },
+      Math.max(0, t.state.deadline - clock()),
+    );
   };
 
   /** Ends an evicted slot: tells its client the server is busy, then drops the request or transfer. */
@@ -276,7 +301,11 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       return;
     }
     if (decoded.ok && decoded.packet.op === 'error') {
-      log('debug', 'tftp client sent error', { remote: `${rinfo.address}:${rinfo.port}`, code: decoded.packet.code, message: printable(decoded.packet.message) });
+      log('debug', 'tftp client sent error', {
+        remote: `${rinfo.address}:${rinfo.port}`,
+        code: decoded.packet.code,
+        message: printable(decoded.packet.message),
+      });
       apply(t, slot, abortTransfer(t.state, `client error ${decoded.packet.code}`));
       return;
     }
@@ -315,7 +344,13 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         apply(t, slot, abortTransfer(t.state, 'internal'));
       }
     });
-    log('debug', 'tftp transfer start', { remote: `${remote.address}:${remote.port}`, path, bytes: data.length, blksize: first.state.blksize, windowsize: first.state.windowsize });
+    log('debug', 'tftp transfer start', {
+      remote: `${remote.address}:${remote.port}`,
+      path,
+      bytes: data.length,
+      blksize: first.state.blksize,
+      windowsize: first.state.windowsize,
+    });
     apply(t, slot, first);
   };
 

@@ -49,6 +49,9 @@ export const snomScreens: ScreenRenderer = Object.freeze({
     const text = promptText(screenOutcome(outcome), ctx.timezone !== undefined ? { timezone: ctx.timezone } : {});
     // Context key F1 leads back to the menu (minibrowser main subtag `SoftKeyItem`: Name, Label, URL).
     const back = `  <SoftKeyItem>\n    <Name>F1</Name>\n    <Label>${x(SCREEN_TEXT.back)}</Label>\n    <URL>${x(screenUrls(ctx.baseUrl).menu)}</URL>\n  </SoftKeyItem>\n`;
-    return { contentType: CT, body: `${HEAD}<SnomIPPhoneText>\n  <Title>${x(SCREEN_TEXT.title)}</Title>\n  <Text>${x(text)}</Text>\n${back}</SnomIPPhoneText>\n` };
+    return {
+      contentType: CT,
+      body: `${HEAD}<SnomIPPhoneText>\n  <Title>${x(SCREEN_TEXT.title)}</Title>\n  <Text>${x(text)}</Text>\n${back}</SnomIPPhoneText>\n`,
+    };
   },
 });

@@ -14,11 +14,26 @@ afterEach(async () => {
 
 const get = (path: string, headers: Record<string, string> = auth()) => fetch(`${fx.base}${path}`, { headers });
 const post = (path: string, body?: unknown, headers: Record<string, string> = auth()) =>
-  fetch(`${fx.base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+  fetch(`${fx.base}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
 const code = async (r: Response) => ((await r.json()) as { code: string }).code;
 
 /** Every secret the fixture holds; no API answer may contain one. */
-const SECRETS = ['reception-secret', 'alex-sales-secret', 'alex-support-secret', 'sam-secret', 'lift-secret', 'device-secret-pw', '4321', '8765', 'hotdesk-demo', TOKEN];
+const SECRETS = [
+  'reception-secret',
+  'alex-sales-secret',
+  'alex-support-secret',
+  'sam-secret',
+  'lift-secret',
+  'device-secret-pw',
+  '4321',
+  '8765',
+  'hotdesk-demo',
+  TOKEN,
+];
 const noSecrets = (text: string) => {
   for (const s of SECRETS) expect(text).not.toContain(s);
 };
@@ -76,7 +91,14 @@ describe('phones, users, sessions', () => {
     const { phones } = JSON.parse(text) as { phones: Array<Record<string, unknown>> };
     expect(phones.map((p) => p['mac'])).toEqual([SNOM, POLY, YEALINK, YEALINK2, LIFT]);
     const p1 = phones.find((p) => p['mac'] === YEALINK);
-    expect(p1).toMatchObject({ vendor: 'yealink', model: 'T46U', hotdesk: true, user: { ext: '101', name: 'Alex Sales' }, lastSeen: null, sync: { state: 'pending' } });
+    expect(p1).toMatchObject({
+      vendor: 'yealink',
+      model: 'T46U',
+      hotdesk: true,
+      user: { ext: '101', name: 'Alex Sales' },
+      lastSeen: null,
+      sync: { state: 'pending' },
+    });
     expect(phones.find((p) => p['mac'] === YEALINK2)).toMatchObject({ user: null, deviceSipUser: 'desk02' });
   });
 

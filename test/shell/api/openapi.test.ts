@@ -67,7 +67,9 @@ describe('generated OpenAPI document', () => {
     }
     // Bodies: the admin login and the PBX endpoint (JSON, and form-encoded for the PBX).
     expect(doc.paths['/api/v1/phones/{mac}/login']?.['post']?.requestBody?.content['application/json']?.schema).toBeDefined();
-    expect(Object.keys(doc.paths['/api/v1/pbx/dial']?.['post']?.requestBody?.content ?? {})).toEqual(expect.arrayContaining(['application/json', 'application/x-www-form-urlencoded']));
+    expect(Object.keys(doc.paths['/api/v1/pbx/dial']?.['post']?.requestBody?.content ?? {})).toEqual(
+      expect.arrayContaining(['application/json', 'application/x-www-form-urlencoded']),
+    );
     // Queries: the audit filters.
     const audit = doc.paths['/api/v1/audit']?.['get']?.parameters?.filter((p) => p.in === 'query').map((p) => p.name);
     expect(audit).toEqual(expect.arrayContaining(['since', 'after', 'limit', 'phone', 'user', 'kind']));

@@ -60,7 +60,15 @@ describe('POST /api/v1/pbx/dial: hot-desk flows', () => {
     let r = await dialJson({ mac: YEALINK, digits: '*35*101*4321' });
     expect(r.status).toBe(200);
     const login = (await r.json()) as Record<string, unknown>;
-    expect(login).toMatchObject({ outcome: 'logged-in', prompt: 'logged-in', audio: 'hotdesk-logged-in', phone: YEALINK, user: '101', userName: 'Alex Sales', duplicate: false });
+    expect(login).toMatchObject({
+      outcome: 'logged-in',
+      prompt: 'logged-in',
+      audio: 'hotdesk-logged-in',
+      phone: YEALINK,
+      user: '101',
+      userName: 'Alex Sales',
+      duplicate: false,
+    });
     expect(JSON.stringify(login)).not.toContain('4321');
     expect(fx.store.sessionOf(YEALINK)?.userExt).toBe('101');
 
@@ -90,7 +98,11 @@ describe('POST /api/v1/pbx/dial: hot-desk flows', () => {
   });
 
   it('asks for the short number, then the PIN (the dialplan re-posts longer digits)', async () => {
-    expect(await (await dialForm(`mac=${YEALINK}&digits=*35`)).json()).toMatchObject({ outcome: 'ask-extension', prompt: 'ask-extension', audio: 'hotdesk-ask-extension' });
+    expect(await (await dialForm(`mac=${YEALINK}&digits=*35`)).json()).toMatchObject({
+      outcome: 'ask-extension',
+      prompt: 'ask-extension',
+      audio: 'hotdesk-ask-extension',
+    });
     expect(await (await dialForm(`mac=${YEALINK}&digits=*35*101`)).json()).toMatchObject({ outcome: 'ask-pin', audio: 'hotdesk-ask-pin' });
     expect(await (await dialForm(`mac=${YEALINK}&digits=*35*101*4321`)).json()).toMatchObject({ outcome: 'logged-in', user: '101' });
   });
@@ -189,7 +201,10 @@ describe('POST /api/v1/pbx/dial: bad requests', () => {
 
 describe('parseDialRequest / outcomeLine', () => {
   it('parses form fields and ignores others', () => {
-    expect(parseDialRequest('application/x-www-form-urlencoded; charset=utf-8', Buffer.from('caller=101&digits=%2A35&x=1'))).toEqual({ caller: '101', digits: '*35' });
+    expect(parseDialRequest('application/x-www-form-urlencoded; charset=utf-8', Buffer.from('caller=101&digits=%2A35&x=1'))).toEqual({
+      caller: '101',
+      digits: '*35',
+    });
   });
 
   it('strips commas and line breaks from text fields', () => {
@@ -340,7 +355,27 @@ request_route {
   const call = (fromUser: string, digits: string, expect: number): Promise<number> => {
     const file = join(dir, `scenario-${fromUser}-${expect}.xml`);
     writeFileSync(file, scenario(fromUser, expect));
-    const args = [`127.0.0.1:${sipPort}`, '-sf', file, '-s', digits, '-m', '1', '-l', '1', '-i', '127.0.0.1', '-p', '0', '-timeout', '10s', '-timeout_error', '-recv_timeout', '8000', '-nostdin'];
+    const args = [
+      `127.0.0.1:${sipPort}`,
+      '-sf',
+      file,
+      '-s',
+      digits,
+      '-m',
+      '1',
+      '-l',
+      '1',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      '0',
+      '-timeout',
+      '10s',
+      '-timeout_error',
+      '-recv_timeout',
+      '8000',
+      '-nostdin',
+    ];
     return new Promise((resolve) => {
       const p = spawn('sipp', args, { cwd: dir, stdio: 'ignore' });
       p.once('exit', (code) => resolve(code ?? -1));

@@ -99,7 +99,9 @@ describe('html escaping and CSV', () => {
   it('escapes interpolations unless they are markup built by html``', () => {
     expect(escapeHtml(`<a href="x" onclick='y'>&\``)).toBe('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&#96;');
     const label = '<script>alert(1)</script>';
-    expect(html`<td>${label}</td>${html`<b>${'&'}</b>`}${raw('<i>')}${[1, null, false, 'x']}`.text).toBe('<td>&lt;script&gt;alert(1)&lt;/script&gt;</td><b>&amp;</b><i>1x');
+    expect(html`<td>${label}</td>${html`<b>${'&'}</b>`}${raw('<i>')}${[1, null, false, 'x']}`.text).toBe(
+      '<td>&lt;script&gt;alert(1)&lt;/script&gt;</td><b>&amp;</b><i>1x',
+    );
   });
   it('quotes CSV fields and neutralises spreadsheet formulas', () => {
     const csv = auditCsv([{ id: 1, at: 0, kind: 'login', phone: '001565aabb01', user: '=1+1', detail: { why: 'a, "b"' } }]);
@@ -120,10 +122,19 @@ describe('ConsoleAuth over a store', () => {
     const admins = new AdminStore(store.db);
     admins.addAdmin({ name: 'alice', role: 'admin', passwordHash: await hashPassword('alice-password', FAST) }, 0);
     admins.addAdmin({ name: 'bob', role: 'helpdesk', passwordHash: await hashPassword('bob-password', FAST) }, 0);
-    const auth = new ConsoleAuth({ admins, clock: () => now.t, policy: { idleMs: 1000, absoluteMs: 10_000 }, sourceLimit: { maxFailures: sourceFailures, windowMs: 60_000, blockMs: 60_000 } });
+    const auth = new ConsoleAuth({
+      admins,
+      clock: () => now.t,
+      policy: { idleMs: 1000, absoluteMs: 10_000 },
+      sourceLimit: { maxFailures: sourceFailures, windowMs: 60_000, blockMs: 60_000 },
+    });
     return { auth, admins };
   }
-  const code = async (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: unknown) => (isHotdeskError(e) ? e.code : 'other'));
+  const code = async (p: Promise<unknown>): Promise<string | undefined> =>
+    p.then(
+      () => undefined,
+      (e: unknown) => (isHotdeskError(e) ? e.code : 'other'),
+    );
 
   it('signs in, stores only a hash of the cookie, expires idle sessions with the injected clock, and revokes on sign-out', async () => {
     const now = { t: 100 };

@@ -146,7 +146,9 @@ describe('PnP responder: no reflection to third parties', () => {
   });
 
   it('the default lookup refuses names without asking DNS', async () => {
-    const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => ipLiteralLookup('phone.example.invalid', 4 as never, ((e: NodeJS.ErrnoException | null) => resolve(e)) as never));
+    const err = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
+      ipLiteralLookup('phone.example.invalid', 4 as never, ((e: NodeJS.ErrnoException | null) => resolve(e)) as never),
+    );
     expect(err?.code).toBe('ENOTFOUND');
   });
 });
@@ -158,7 +160,15 @@ describe('PnP responder: bounded answers', () => {
     const flooder = await peer('127.0.0.2');
     const repeated = subscribe({ via: `127.0.0.2:${flooder.port}`, contact: `127.0.0.2:${flooder.port}`, callId: 'same' });
     for (let i = 0; i < 200; i++) {
-      flooder.send(subscribe({ via: `127.0.0.2:${flooder.port}`, contact: `127.0.0.2:${flooder.port}`, callId: `f${i}`, mac: `000413AA${(i + 0x1000).toString(16).slice(-4)}` }), r.port);
+      flooder.send(
+        subscribe({
+          via: `127.0.0.2:${flooder.port}`,
+          contact: `127.0.0.2:${flooder.port}`,
+          callId: `f${i}`,
+          mac: `000413AA${(i + 0x1000).toString(16).slice(-4)}`,
+        }),
+        r.port,
+      );
       flooder.send(repeated, r.port);
       if (i % 20 === 19) await new Promise((res) => setTimeout(res, 5)); // stay under the socket buffer: every datagram is seen
     }

@@ -1,7 +1,15 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHotdeskError } from '../../../agent/core/errors.js';
-import { buildResponseTo, getHeader, parseNameAddr, parseSipMessage, type SipMessage, type SipRequest, type SipResponse } from '../../../agent/protocols/sip-message.js';
+import {
+  buildResponseTo,
+  getHeader,
+  parseNameAddr,
+  parseSipMessage,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../../../agent/protocols/sip-message.js';
 import { startPnpResponder, type PnpResponderOptions, type PnpSighting } from '../../../agent/shell/discovery/pnp-responder.js';
 import { pnpSubscribe, SNOM_D785_EVENT, uaProfileEvent } from '../../helpers/pnp-subscribe.js';
 
@@ -106,7 +114,14 @@ describe('PnP responder (unicast on loopback)', () => {
     expect(r.stats.notifyAcknowledged).toBe(1);
     expect(r.stats.answered).toBe(1);
     expect(sightings).toEqual([
-      expect.objectContaining({ mac: '000413aabbcc', vendor: 'snom', vendorId: 'snom', model: 'snomD785', version: '10.1.33.33', url: 'http://127.0.0.1:8080/snom/000413aabbcc' }),
+      expect.objectContaining({
+        mac: '000413aabbcc',
+        vendor: 'snom',
+        vendorId: 'snom',
+        model: 'snomD785',
+        version: '10.1.33.33',
+        url: 'http://127.0.0.1:8080/snom/000413aabbcc',
+      }),
     ]);
   });
 
@@ -155,7 +170,9 @@ describe('PnP responder (unicast on loopback)', () => {
     const pbx = dgram.createSocket('udp4'); // no reuseAddr, like a PBX
     await new Promise<void>((res) => pbx.bind(0, '0.0.0.0', res));
     cleanups.push(() => new Promise<void>((res) => pbx.close(() => res())));
-    const err = await startPnpResponder({ port: pbx.address().port, multicast: true, interface: '127.0.0.1', provisioningUrlFor: () => null }).catch((e: unknown) => e);
+    const err = await startPnpResponder({ port: pbx.address().port, multicast: true, interface: '127.0.0.1', provisioningUrlFor: () => null }).catch(
+      (e: unknown) => e,
+    );
     expect(isHotdeskError(err, 'port-in-use')).toBe(true);
     expect((err as Error).message).toContain('--pnp-port');
   });

@@ -92,8 +92,14 @@ describe('SSDP over loopback multicast', () => {
     const bystander = await listener(port);
     probe.close();
     const adv = await startSsdpAdvertiser({
-      uuid: 'abc', location: 'http://127.0.0.1:1/x.json', port, group: GROUP, interfaceAddress: LO,
-      announceIntervalMs: 50, maxAgeSec: 60, maxResponseDelayMs: 0,
+      uuid: 'abc',
+      location: 'http://127.0.0.1:1/x.json',
+      port,
+      group: GROUP,
+      interfaceAddress: LO,
+      announceIntervalMs: 50,
+      maxAgeSec: 60,
+      maxResponseDelayMs: 0,
     });
     cleanups.push(() => adv.close());
     await until(() => bystander.messages.filter((m) => m.headers.get('NTS') === 'ssdp:alive').length >= 2);

@@ -118,7 +118,12 @@ describe('Poly telephony notification', () => {
   });
 
   it('accepts the XML as a form field', async () => {
-    const r = await post(POLY, fx.screenToken(POLY), `PolycomIPPhone=${encodeURIComponent(polyXml('0004F2AABB03', 'sip:*35*101*4321@pbx'))}`, 'application/x-www-form-urlencoded');
+    const r = await post(
+      POLY,
+      fx.screenToken(POLY),
+      `PolycomIPPhone=${encodeURIComponent(polyXml('0004F2AABB03', 'sip:*35*101*4321@pbx'))}`,
+      'application/x-www-form-urlencoded',
+    );
     expect(r.status).toBe(200);
     expect(fx.store.sessionOf(POLY)?.userExt).toBe('101');
   });

@@ -26,7 +26,12 @@ describe('HTTP digest (RFC 2617/7616)', () => {
     expect(auth.verify(c, 'GET', '/001565aabb01.cfg', 'wrong', 2_000)).toBe('bad');
     expect(auth.verify(c, 'GET', '/other.cfg', 'hotdesk-demo', 2_000)).toBe('bad');
     expect(auth.verify(c, 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 100_000)).toBe('stale');
-    const forged = parseDigestAuthorization(header.replace(nonce, nonce.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A'))))!;
+    const forged = parseDigestAuthorization(
+      header.replace(
+        nonce,
+        nonce.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A')),
+      ),
+    )!;
     expect(auth.verify(forged, 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000)).toBe('bad');
     // a nonce from another process (other key) is not ours
     expect(new DigestAuthority('hotdesk').checkNonce(nonce, 2_000)).toBe('invalid');
@@ -84,7 +89,9 @@ describe('HTTP digest replay protection (RFC 7616 §3.4 nonce count)', () => {
   it('without qop (RFC 2069 form) a nonce is good for one request', () => {
     const auth = new DigestAuthority('hotdesk', 60_000);
     const n = nonceOf(auth, 1_000, A);
-    const c = parseDigestAuthorization(`Digest username="bootstrap", realm="hotdesk", nonce="${n}", uri="/001565aabb01.cfg", response="${md5(`${ha1}:${n}:${ha2}`)}"`)!;
+    const c = parseDigestAuthorization(
+      `Digest username="bootstrap", realm="hotdesk", nonce="${n}", uri="/001565aabb01.cfg", response="${md5(`${ha1}:${n}:${ha2}`)}"`,
+    )!;
     expect(auth.verify(c, 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A)).toBe('ok');
     expect(auth.verify(c, 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A)).toBe('stale');
   });

@@ -153,10 +153,14 @@ describe('hotdesk serve from dist/ renders on workers', () => {
 
   it('serves the Yealink secret file (digest, bootstrap) with the same bytes as hotdesk render', async () => {
     dir = demoDataDir();
-    const proc = spawn(process.execPath, [MAIN, 'serve', '--data', dir, '--host', '127.0.0.1', '--http-port', '0', '--no-tftp', '--sip-port', '0', '--render-workers', '2', '--log-level', 'warn'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [MAIN, 'serve', '--data', dir, '--host', '127.0.0.1', '--http-port', '0', '--no-tftp', '--sip-port', '0', '--render-workers', '2', '--log-level', 'warn'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child = proc;
     const base = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -171,7 +175,19 @@ describe('hotdesk serve from dist/ renders on workers', () => {
     });
     const phone = DEMO_PHONES.yealink;
     const outFile = path.join(dir, 'fetched.cfg');
-    const { stdout } = await run('curl', ['-s', '--digest', '-u', 'bootstrap:hotdesk-demo', '-A', phone.userAgent, '-o', outFile, '-w', '%{http_code}', `${base}/${phone.secretFile}`]);
+    const { stdout } = await run('curl', [
+      '-s',
+      '--digest',
+      '-u',
+      'bootstrap:hotdesk-demo',
+      '-A',
+      phone.userAgent,
+      '-o',
+      outFile,
+      '-w',
+      '%{http_code}',
+      `${base}/${phone.secretFile}`,
+    ]);
     expect(stdout).toBe('200');
     const rendered = await runCli(['render', '--phone', phone.mac, '--file', phone.secretFile, '--data', dir, '--base', base]);
     expect(rendered.code).toBe(0);

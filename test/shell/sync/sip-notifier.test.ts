@@ -131,7 +131,12 @@ describe('SipNotifier transaction rules (raw UDP phone)', () => {
     const phone = await rawPhone((req, _raw, reply, count) => {
       const via = getHeader(req, 'Via') ?? '';
       if (count === 1) {
-        reply(buildResponseTo({ ...req, headers: req.headers.map((h) => (h.name === 'Via' ? { ...h, value: via.replace(/branch=[^;]+/, 'branch=z9hG4bKother') } : h)) }, { status: 486 }));
+        reply(
+          buildResponseTo(
+            { ...req, headers: req.headers.map((h) => (h.name === 'Via' ? { ...h, value: via.replace(/branch=[^;]+/, 'branch=z9hG4bKother') } : h)) },
+            { status: 486 },
+          ),
+        );
         reply(buildResponseTo({ ...req, headers: req.headers.map((h) => (h.name === 'CSeq' ? { ...h, value: '99 NOTIFY' } : h)) }, { status: 487 }));
         reply('garbage\r\n\r\n');
         reply(buildResponseTo(req, { status: 202 }));
@@ -144,18 +149,27 @@ describe('SipNotifier transaction rules (raw UDP phone)', () => {
   it('answers 407 with Proxy-Authorization, new branch, CSeq+1; SHA-256 challenge', async () => {
     const phone = await rawPhone((req, _raw, reply, count) => {
       if (count === 1) {
-        reply(buildResponseTo(req, {
-          status: 407,
-          headers: [
-            { name: 'Proxy-Authenticate', value: 'Digest realm="pbx", nonce="n0nce", qop="auth", algorithm=SHA-512-256' },
-            { name: 'Proxy-Authenticate', value: 'Digest realm="pbx", nonce="n0nce", qop="auth", algorithm=SHA-256' },
-          ],
-        }));
+        reply(
+          buildResponseTo(req, {
+            status: 407,
+            headers: [
+              { name: 'Proxy-Authenticate', value: 'Digest realm="pbx", nonce="n0nce", qop="auth", algorithm=SHA-512-256' },
+              { name: 'Proxy-Authenticate', value: 'Digest realm="pbx", nonce="n0nce", qop="auth", algorithm=SHA-256' },
+            ],
+          }),
+        );
         return;
       }
       reply(buildResponseTo(req, { status: 200 }));
     });
-    const r = await notifier().notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: { username: 'u', password: 'p' }, realm: 'pbx' });
+    const r = await notifier().notify({
+      host: '127.0.0.1',
+      port: phone.port,
+      event: 'check-sync',
+      requestUser: '101',
+      credentials: { username: 'u', password: 'p' },
+      realm: 'pbx',
+    });
     expect(r.status).toBe(200);
     const [first, second] = phone.received;
     expect(getHeader(first!, 'CSeq')).toBe('1 NOTIFY');
@@ -166,8 +180,16 @@ describe('SipNotifier transaction rules (raw UDP phone)', () => {
     const p = parseDigestParams(auth.replace(/^Digest /, ''));
     expect(p.get('algorithm')).toBe('SHA-256');
     const expected = digestResponse({
-      algorithm: 'SHA-256', username: 'u', realm: 'pbx', password: 'p', method: 'NOTIFY', uri: second!.uri,
-      nonce: 'n0nce', qop: 'auth', nc: p.get('nc') ?? '', cnonce: p.get('cnonce') ?? '',
+      algorithm: 'SHA-256',
+      username: 'u',
+      realm: 'pbx',
+      password: 'p',
+      method: 'NOTIFY',
+      uri: second!.uri,
+      nonce: 'n0nce',
+      qop: 'auth',
+      nc: p.get('nc') ?? '',
+      cnonce: p.get('cnonce') ?? '',
     });
     expect(p.get('response')).toBe(expected);
     expect(auth).not.toContain('"p"');
@@ -178,9 +200,18 @@ describe('SipNotifier transaction rules (raw UDP phone)', () => {
     const phone = await rawPhone((req, _raw, reply) => reply(buildResponseTo(req, { status: 401, headers: [{ name: 'WWW-Authenticate', value: challenge }] })));
     const n = notifier();
     expect((await n.notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101' })).status).toBe(401);
-    const r = await n.notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: { username: 'a', password: 'b' }, realm: 'phone' });
+    const r = await n.notify({
+      host: '127.0.0.1',
+      port: phone.port,
+      event: 'check-sync',
+      requestUser: '101',
+      credentials: { username: 'a', password: 'b' },
+      realm: 'phone',
+    });
     expect(r).toMatchObject({ status: 401, attempts: 2 });
-    expect(buildDigestAuthorization({ challenge: parseDigestChallenge(challenge)!, username: 'a', password: 'b', method: 'NOTIFY', uri: 'sip:x', cnonce: 'c' })).toContain('qop=auth');
+    expect(
+      buildDigestAuthorization({ challenge: parseDigestChallenge(challenge)!, username: 'a', password: 'b', method: 'NOTIFY', uri: 'sip:x', cnonce: 'c' }),
+    ).toContain('qop=auth');
   });
 
   it('never answers a challenge for a realm other than the configured one, nor without one: no credentials leave', async () => {
@@ -213,7 +244,14 @@ describe('SipNotifier transaction rules (raw UDP phone)', () => {
     const n = notifier({ t1Ms: 20, t2Ms: 40, timeoutMs: 400 });
     await n.start();
     const err = await n
-      .notify({ host: '127.0.0.1', port: phone.port, event: 'check-sync', requestUser: '101', credentials: { username: 'u', password: 'p' }, realm: 'pbx.example' })
+      .notify({
+        host: '127.0.0.1',
+        port: phone.port,
+        event: 'check-sync',
+        requestUser: '101',
+        credentials: { username: 'u', password: 'p' },
+        realm: 'pbx.example',
+      })
       .catch((e: unknown) => e);
     stranger.close();
     expect(isHotdeskError(err, 'sip-timeout')).toBe(true);

@@ -8,7 +8,10 @@ import type { AuditEvent } from '../../../agent/core/model.js';
 import { SyncWorker, type NotifyFn, type PendingSync, type SyncStore } from '../../../agent/shell/sync/sync-worker.js';
 import { silentLogger } from '../../../agent/shell/logger.js';
 
-interface Row extends PendingSync { nextAt: number; state: 'pending' | 'unreachable' }
+interface Row extends PendingSync {
+  nextAt: number;
+  state: 'pending' | 'unreachable';
+}
 
 function memoryStore(rows: Row[]): SyncStore & { audit: AuditEvent[]; rows: Row[] } {
   const audit: AuditEvent[] = [];
@@ -34,7 +37,19 @@ function memoryStore(rows: Row[]): SyncStore & { audit: AuditEvent[]; rows: Row[
 }
 
 function row(mac: string, over: Partial<Row> = {}): Row {
-  return { mac, vendor: 'yealink', notifyIp: '127.0.0.1', sipPort: 5060, revision: 2, attempts: 0, requestedAt: 0, requestUser: mac, nextAt: 0, state: 'pending', ...over };
+  return {
+    mac,
+    vendor: 'yealink',
+    notifyIp: '127.0.0.1',
+    sipPort: 5060,
+    revision: 2,
+    attempts: 0,
+    requestedAt: 0,
+    requestUser: mac,
+    nextAt: 0,
+    state: 'pending',
+    ...over,
+  };
 }
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -63,7 +78,14 @@ describe('SyncWorker', () => {
       calls += 1;
       return { status: 408, attempts: 1, elapsedMs: 1 };
     };
-    const w = new SyncWorker({ store, notify, eventFor: () => 'check-sync', clock: () => now, log: silentLogger, policy: { firstRetryMs: 100, maxRetryMs: 400, deadlineMs: 1_000 } });
+    const w = new SyncWorker({
+      store,
+      notify,
+      eventFor: () => 'check-sync',
+      clock: () => now,
+      log: silentLogger,
+      policy: { firstRetryMs: 100, maxRetryMs: 400, deadlineMs: 1_000 },
+    });
     for (now = 0; now <= 1_200; now += 50) {
       await w.pass();
       await flush();
@@ -126,13 +148,19 @@ describe('SyncWorker', () => {
     const { seen, fallback } = await passWithFailingNotify(store, new HotdeskError('sip-timeout'));
     expect(seen[0]).toMatchObject({ event: 'check-sync;reboot=false', credentials: { username: 'u', password: 'p' }, realm: 'pbx.example' });
     expect(fallback).toBe(1);
-    expect(store.audit.map((e) => [e.detail?.['via'], e.detail?.['status'] ?? e.detail?.['ok']])).toEqual([['sip', 'timeout'], ['http', true]]);
+    expect(store.audit.map((e) => [e.detail?.['via'], e.detail?.['status'] ?? e.detail?.['ok']])).toEqual([
+      ['sip', 'timeout'],
+      ['http', true],
+    ]);
   });
 
   it('records a NOTIFY that could not be sent as unreachable (not as a timeout) and falls back to HTTP', async () => {
     const store = memoryStore([row('u')]);
     const { fallback } = await passWithFailingNotify(store, new HotdeskError('sip-unreachable', 'could not be sent'));
-    expect(store.audit.map((e) => [e.detail?.['via'], e.detail?.['status'] ?? e.detail?.['ok']])).toEqual([['sip', 'unreachable'], ['http', true]]);
+    expect(store.audit.map((e) => [e.detail?.['via'], e.detail?.['status'] ?? e.detail?.['ok']])).toEqual([
+      ['sip', 'unreachable'],
+      ['http', true],
+    ]);
     expect(fallback).toBe(1);
   });
 
@@ -145,7 +173,13 @@ describe('SyncWorker', () => {
       return scan(...args);
     };
     const sent: string[] = [];
-    const w = new SyncWorker({ store, notify: async (n) => (sent.push(n.requestUser), { status: 200, attempts: 1, elapsedMs: 1 }), eventFor: () => 'check-sync', clock: () => 0, log: silentLogger });
+    const w = new SyncWorker({
+      store,
+      notify: async (n) => (sent.push(n.requestUser), { status: 200, attempts: 1, elapsedMs: 1 }),
+      eventFor: () => 'check-sync',
+      clock: () => 0,
+      log: silentLogger,
+    });
     w.poke(['new1', 'new2', 'unknown']);
     await flush();
     w.stop();

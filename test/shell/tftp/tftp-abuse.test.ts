@@ -89,7 +89,10 @@ describe('tftp server under slot exhaustion', () => {
     const stalled = await attackThenBoot(server);
     for (const a of loopbackAddresses(2, 26)) {
       const mine = stalled.filter((c) => c.address === a);
-      expect(mine.filter((c) => firstReply(c)?.op === 'data'), a).toHaveLength(4);
+      expect(
+        mine.filter((c) => firstReply(c)?.op === 'data'),
+        a,
+      ).toHaveLength(4);
       for (const c of mine.filter((x) => firstReply(x)?.op !== 'data')) expect(firstReply(c), a).toMatchObject({ op: 'error', code: 0, message: SOURCE_BUSY });
     }
     const text = JSON.stringify(stalled.map((c) => c.received));
@@ -176,7 +179,10 @@ describe('tftp server under slot exhaustion', () => {
 
     skew = 61_000;
     await waitFor(() => server.stats().transfersFailed === 1, 'the never-started transfer dropped');
-    expect(logs.find((l) => l.msg === 'tftp transfer failed')?.fields).toMatchObject({ reason: 'no first ack', remote: expect.stringMatching(/^127\.0\.0\.2:/) });
+    expect(logs.find((l) => l.msg === 'tftp transfer failed')?.fields).toMatchObject({
+      reason: 'no first ack',
+      remote: expect.stringMatching(/^127\.0\.0\.2:/),
+    });
     expect(server.stats()).toMatchObject({ active: 1, sockets: 1, sources: 1 });
     const before = live.received.length;
     await waitFor(() => live.received.length > before, 'the started transfer still resending');

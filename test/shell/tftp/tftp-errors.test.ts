@@ -13,7 +13,8 @@ describe('TFTP_ERROR_MAP', () => {
 
   it('uses File not found, Access violation and Illegal operation as docs/tftp.md says', () => {
     for (const c of ['unknown-phone', 'unknown-file', 'not-found'] as const) expect(TFTP_ERROR_MAP[c]).toBe(1);
-    for (const c of ['path-traversal', 'secret-over-tftp', 'auth-required', 'auth-failed', 'forbidden-source', 'write-refused'] as const) expect(TFTP_ERROR_MAP[c]).toBe(2);
+    for (const c of ['path-traversal', 'secret-over-tftp', 'auth-required', 'auth-failed', 'forbidden-source', 'write-refused'] as const)
+      expect(TFTP_ERROR_MAP[c]).toBe(2);
     expect(TFTP_ERROR_MAP['bad-request']).toBe(4);
     expect(TFTP_ERROR_MAP.internal).toBe(0);
     expect(TFTP_ERROR_MAP['storage-error']).toBe(0);

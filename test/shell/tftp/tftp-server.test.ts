@@ -117,7 +117,9 @@ function atftpGet(port: number, remote: string, out: string, options: string[] =
 }
 
 /** A raw socket that sends datagrams and collects replies. */
-async function rawSocket(address = HOST): Promise<{ sock: dgram.Socket; next: (limitMs?: number) => Promise<{ packet: TftpPacket; port: number } | null>; close: () => void }> {
+async function rawSocket(
+  address = HOST,
+): Promise<{ sock: dgram.Socket; next: (limitMs?: number) => Promise<{ packet: TftpPacket; port: number } | null>; close: () => void }> {
   const sock = dgram.createSocket('udp4');
   const queue: { packet: TftpPacket; port: number }[] = [];
   let waiter: (() => void) | null = null;
@@ -437,6 +439,8 @@ describe('tftp server with real clients', () => {
 
   it('reports a taken port as port-in-use', async () => {
     const { server } = await start();
-    await expect(startTftpServer({ host: HOST, port: server.port, resolve: async () => ({ data: Buffer.alloc(0) }) })).rejects.toMatchObject({ code: 'port-in-use' });
+    await expect(startTftpServer({ host: HOST, port: server.port, resolve: async () => ({ data: Buffer.alloc(0) }) })).rejects.toMatchObject({
+      code: 'port-in-use',
+    });
   });
 });
