@@ -7,13 +7,15 @@ SOURCES := $(shell find agent -name '*.ts' 2>/dev/null)
 DATA ?= ./data
 DEMO ?= examples/demo.yaml
 
-.PHONY: all install build run test test-peers typecheck bench clean help
+.PHONY: all install build run test test-peers typecheck lint format bench clean help
 
 all: build
 
 help:
 	@echo "make run    - install, build, import the demo into $(DATA) if empty, serve"
 	@echo "make test   - install (npm ci, Debian test peers), build, type-check, run the whole suite"
+	@echo "make lint   - Biome lint and format check (make test runs it first)"
+	@echo "make format - format the tree with Biome"
 	@echo "make bench  - benchmarks against nginx and tftpd-hpa (writes bench/results.md)"
 	@echo "make clean  - remove dist/ (data/ is kept)"
 
@@ -32,13 +34,19 @@ build: dist/.built
 typecheck: $(NODE_STAMP)
 	npx tsc -p tsconfig.json --noEmit
 
+lint: $(NODE_STAMP)
+	npx biome check .
+
+format: $(NODE_STAMP)
+	npx biome format --write .
+
 run: build
 	node dist/agent/cli/main.js serve --data $(DATA) --demo $(DEMO)
 
 test-peers:
 	@bash scripts/install-test-peers.sh
 
-test: test-peers build typecheck
+test: test-peers build typecheck lint
 	@rm -f .vitest-report.json
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-report.json; status=$$?; \
 	  node -e 'const r=require("./.vitest-report.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests+r.numTodoTests} skipped`)' || true; \

@@ -40,12 +40,10 @@ export function digestAuthorization({ username, password }, challenge, method, u
   const ha2 = md5(`${method}:${uri}`);
   const ncHex = nc.toString(16).padStart(8, '0');
   const cnonce = randomBytes(8).toString('hex');
-  const useQop =
-    challenge.qop !== undefined &&
-    challenge.qop
-      .split(',')
-      .map((s) => s.trim())
-      .includes('auth');
+  const useQop = challenge.qop
+    ?.split(',')
+    .map((s) => s.trim())
+    .includes('auth');
   const response = useQop ? md5(`${ha1}:${challenge.nonce}:${ncHex}:${cnonce}:auth:${ha2}`) : md5(`${ha1}:${challenge.nonce}:${ha2}`);
   let h = `Digest username="${username}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", algorithm=MD5, response="${response}"`;
   if (useQop) h += `, qop=auth, nc=${ncHex}, cnonce="${cnonce}"`;

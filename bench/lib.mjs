@@ -125,7 +125,8 @@ export function machineDescription(repoDir) {
     os: `${osName}, kernel ${os.release()}`,
     node: process.version,
     nginx: (tryRun('sh', ['-c', 'nginx -v 2>&1']).split('/')[1] ?? '?').trim(),
-    tftpd: tryRun('sh', ['-c', "dpkg-query -W -f='${Version}' tftpd-hpa"]) || '?',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format string, not a template
+    tftpd: tryRun('dpkg-query', ['-W', '-f=${Version}', 'tftpd-hpa']) || '?',
     commit,
   };
 }

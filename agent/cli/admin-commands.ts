@@ -65,12 +65,14 @@ function promptHidden(question: string): Promise<string> {
         if (ch === '\r' || ch === '\n') {
           done();
           process.stderr.write('\n');
-          return resolve(value);
+          resolve(value);
+          return;
         }
         if (ch === '\u0003') {
           done();
           process.stderr.write('\n');
-          return reject(new UsageError('cancelled'));
+          reject(new UsageError('cancelled'));
+          return;
         }
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;

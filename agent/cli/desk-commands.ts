@@ -20,7 +20,6 @@ import {
   exitFor,
   optFlag,
   printJson,
-  requireString,
   defineCommand,
   type Command,
   type Io,

@@ -81,7 +81,7 @@ function urlsOf(value: unknown, prefix = '', out: string[] = []): string[] {
   if (typeof value === 'string') {
     if (/^(https?|tftp|wss?):\/\//.test(value)) out.push(`${prefix}=${value}`);
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => urlsOf(v, `${prefix}[${i}]`, out));
+    for (const [i, v] of value.entries()) urlsOf(v, `${prefix}[${i}]`, out);
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) urlsOf(v, prefix ? `${prefix}.${k}` : k, out);
   }

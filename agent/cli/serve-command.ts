@@ -215,7 +215,7 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
     const tlsKey = optString(p, 'tls-key');
     if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
     const pnpInterface = optIPv4(p, 'pnp-interface');
-    const pnpPort = optPort(p, 'pnp-port') ?? (optFlag(p, 'pnp') || pnpInterface !== undefined ? 5060 : null);
+    const _pnpPort = optPort(p, 'pnp-port') ?? (optFlag(p, 'pnp') || pnpInterface !== undefined ? 5060 : null);
     const ssdpInterface = optIPv4(p, 'ssdp-interface');
     const ssdpPort = optPort(p, 'ssdp-port') ?? (optFlag(p, 'ssdp') || ssdpInterface !== undefined ? 1900 : null);
     const demo = optString(p, 'demo');

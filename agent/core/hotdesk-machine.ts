@@ -190,7 +190,7 @@ function checkPin(state: DeskState, d: Draft, ext: string, pinValid: boolean, no
     d.audit('refused', ext, { reason: 'locked', scope: 'user' });
     return lockedAnswer(d, userUntil);
   }
-  if (user !== null && user.hasPin && pinValid) {
+  if (user?.hasPin && pinValid) {
     if (!user.hotdesk) {
       d.audit('refused', user.ext, { reason: 'user-disabled' });
       return d.finish('not-allowed', 'not-allowed', `hot-desking is not enabled for ${label(user.ext, user.name)}`, { user: user.ext, userName: user.name });

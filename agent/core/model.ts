@@ -327,3 +327,12 @@ export function normalizeMac(input: string): string | null {
 export function isMac(s: string): boolean {
   return MAC_RE.test(s);
 }
+
+/** One identity key on the phone: dials `<prefix>*<ext>*<pin>`. */
+export interface IdentityKey {
+  readonly ext: string;
+  readonly label: string;
+  /** Clear PIN, decrypted by the shell only for rendering this phone's own file. */
+  readonly pin: string;
+  readonly outboundCallerId?: string;
+}

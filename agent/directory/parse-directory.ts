@@ -29,6 +29,12 @@ const PIN_RE = /^[0-9]{4,12}$/;
 
 let shippedProfiles: FirmwareProfiles | undefined;
 
+/** The shipped firmware profiles, loaded once. */
+function shipped(): FirmwareProfiles {
+  shippedProfiles ??= loadFirmwareProfiles();
+  return shippedProfiles;
+}
+
 interface ReadUser {
   readonly user: DirectoryUser;
   readonly ext: At;
@@ -228,7 +234,7 @@ export function parseDirectory(text: string, fileName: string, options: ParseDir
   const site = readSite(r, top('site'));
   const users = r.seq(top('users')).flatMap((at) => readUser(r, at) ?? []);
   const phones = r.seq(top('phones')).flatMap((at) => readPhone(r, at) ?? []);
-  const profiles = options.profiles ?? (shippedProfiles ??= loadFirmwareProfiles());
+  const profiles = options.profiles ?? shipped();
   checkReferences(r, users, phones, profiles);
   if (r.errors.length > 0) {
     const codes = new Set(r.errors.map((e) => e.code));

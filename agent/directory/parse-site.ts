@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { IdentitySwitchPolicy, MultipleLoginPolicy, NetworkSettings, PinLockoutPolicy, SessionEndPolicy, SiteSettings, Transport } from '../core/model.js';
 import { DEFAULT_PIN_LOCKOUT } from '../core/pin-guard.js';
 import { isValidTimeZone } from '../core/session-end.js';
-import { parseCidr } from '../shell/http/cidr.js';
+import { parseCidr } from '../protocols/cidr.js';
 import { DEFAULT_POLL_MINUTES, defaultSite } from '../store/default-site.js';
 import { SECRET_PLACEHOLDER } from './directory-types.js';
 import type { At, YamlReader } from './yaml-reader.js';

@@ -11,7 +11,7 @@
  * phone files). Messages about secret fields never echo the value.
  */
 import type { LineCounter, Node as YamlNode, Pair } from 'yaml';
-import { isAlias, isMap, isScalar, isSeq, YAMLMap, YAMLSeq } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { ErrorCode } from '../core/errors.js';
 import type { DirectoryErrorEntry } from './directory-types.js';
 

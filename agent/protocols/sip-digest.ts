@@ -66,7 +66,7 @@ export function chooseDigestChallenge(headers: readonly string[]): DigestChallen
 }
 
 function quote(s: string): string {
-  return `"${s.replace(/[\\"]/g, (c) => '\\' + c)}"`;
+  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
 /** Inputs of {@link buildDigestAuthorization}. */

@@ -147,7 +147,7 @@ export function escapeSipUser(user: string): string {
   let out = '';
   for (const byte of Buffer.from(user, 'utf8')) {
     const ch = String.fromCharCode(byte);
-    out += /[A-Za-z0-9\-_.!~*'()&=+$,;?/]/.test(ch) ? ch : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+    out += /[A-Za-z0-9\-_.!~*'()&=+$,;?/]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }

@@ -1,13 +1,14 @@
 /**
  * SIP message codec (RFC 3261 §7, §20, §25): parse one UDP datagram into a
  * typed request or response, and build requests/responses with CRLF framing
- * and a correct Content-Length.
+ * and a correct Content-Length. The check-sync NOTIFY is built in
+ * sip-check-sync.ts.
  *
  * Pure module: no sockets, no clock, no randomness (branches, tags and
  * Call-IDs are parameters). Parsing never throws: garbage yields
  * `{ ok: false, error }`.
  */
-import { escapeSipUser, formatHost, parseNameAddr } from './sip-headers.js';
+import { parseNameAddr } from './sip-headers.js';
 
 export { escapeSipUser, formatHost, parseCSeq, parseNameAddr, parseParams, parseSipUri, parseVia } from './sip-headers.js';
 export type { SipNameAddr, SipUri, SipVia } from './sip-headers.js';
@@ -221,7 +222,7 @@ function unfold(lines: string[]): string[] {
   for (const line of lines) {
     if (line === '') continue;
     if ((line.startsWith(' ') || line.startsWith('\t')) && out.length > 0) {
-      out[out.length - 1] += ' ' + line.trim();
+      out[out.length - 1] += ` ${line.trim()}`;
     } else {
       out.push(line);
     }
@@ -291,7 +292,7 @@ function serializeHead(startLine: string, headers: readonly SipHeader[], body: s
     lines.push(`${h.name}: ${h.value}`);
   }
   lines.push(`Content-Length: ${Buffer.byteLength(body, 'utf8')}`);
-  return lines.join('\r\n') + '\r\n\r\n' + body;
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
 /**
@@ -339,53 +340,6 @@ export const BRANCH_COOKIE = 'z9hG4bK';
 /** Prefixes the magic cookie unless the branch already has it. */
 export function toBranch(random: string): string {
   return random.startsWith(BRANCH_COOKIE) ? random : BRANCH_COOKIE + random;
-}
-
-/** Inputs of {@link buildCheckSyncNotify}; every random token is supplied by the caller. */
-export interface CheckSyncNotifyInput {
-  readonly target: { readonly host: string; readonly port: number };
-  /** User part of the Request-URI: the line user, device account or MAC. */
-  readonly requestUser: string;
-  /** Our address as the phone should answer it (Via sent-by, From host). */
-  readonly local: { readonly host: string; readonly port: number };
-  /** Event header value: `check-sync`, `check-sync;reboot=false` (Snom), ... */
-  readonly event: string;
-  readonly branch: string;
-  readonly fromTag: string;
-  readonly callId: string;
-  readonly cseq: number;
-  /** A digest answer to a 401 (`Authorization`) or 407 (`Proxy-Authorization`). */
-  readonly authorization?: { readonly header: 'Authorization' | 'Proxy-Authorization'; readonly value: string };
-  readonly userAgent?: string;
-}
-
-/** The Request-URI of a check-sync NOTIFY: `sip:<user>@<host>:<port>` (also the digest `uri`). */
-export function checkSyncRequestUri(target: { readonly host: string; readonly port: number }, requestUser: string): string {
-  return `sip:${escapeSipUser(requestUser)}@${formatHost(target.host)}:${target.port}`;
-}
-
-/**
- * Builds the out-of-dialog NOTIFY that makes a phone re-fetch its
- * configuration (docs/vendors.md "Check-sync"; RFC 3265 §3.2
- * with `Subscription-State: terminated`; Via with rport per RFC 3581 so the
- * answer comes back to our socket's address and port).
- */
-export function buildCheckSyncNotify(n: CheckSyncNotifyInput): string {
-  const local = `${formatHost(n.local.host)}:${n.local.port}`;
-  const uri = checkSyncRequestUri(n.target, n.requestUser);
-  const headers: SipHeader[] = [
-    { name: 'Via', value: `SIP/2.0/UDP ${local};branch=${toBranch(n.branch)};rport` },
-    { name: 'Max-Forwards', value: '70' },
-    { name: 'From', value: `<sip:hotdesk@${local}>;tag=${n.fromTag}` },
-    { name: 'To', value: `<${uri}>` },
-    { name: 'Call-ID', value: n.callId },
-    { name: 'CSeq', value: `${n.cseq} NOTIFY` },
-    { name: 'Event', value: n.event },
-    { name: 'Subscription-State', value: 'terminated' },
-  ];
-  if (n.authorization) headers.push({ name: n.authorization.header, value: n.authorization.value });
-  if (n.userAgent) headers.push({ name: 'User-Agent', value: n.userAgent });
-  return buildRequest({ method: 'NOTIFY', uri, headers });
 }
 
 /**

@@ -106,7 +106,7 @@ function decodeOptionPairs(parts: readonly string[]): Record<string, string> | n
     const name = (parts[i] ?? '').toLowerCase();
     const value = parts[i + 1] ?? '';
     if (name === '') return null;
-    if (!Object.prototype.hasOwnProperty.call(options, name)) options[name] = value;
+    if (!Object.hasOwn(options, name)) options[name] = value;
   }
   return options;
 }
@@ -168,7 +168,7 @@ export function encodeTftpPacket(p: TftpPacket): Buffer {
   switch (p.op) {
     case 'rrq':
     case 'wrq': {
-      const opts = Object.entries(p.options).flatMap(([k, v]) => [k, v]);
+      const opts = Object.entries(p.options).flat();
       return Buffer.concat([opcodeBuf(TFTP_OPCODE[p.op]), ...strings([p.filename, p.mode, ...opts])]);
     }
     case 'data': {
@@ -191,7 +191,7 @@ export function encodeTftpPacket(p: TftpPacket): Buffer {
       return Buffer.concat([head, ...strings([p.message.replace(/\0/g, '')])]);
     }
     case 'oack': {
-      const opts = Object.entries(p.options).flatMap(([k, v]) => [k, v]);
+      const opts = Object.entries(p.options).flat();
       return Buffer.concat([opcodeBuf(TFTP_OPCODE.oack), ...strings(opts)]);
     }
   }

@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { HotdeskError, isHotdeskError } from '../core/errors.js';
 import type { Vendor } from '../core/model.js';
 import type { SyncRetryPolicy } from '../core/sync-backoff.js';
 import { openStore, type Store } from '../store/store.js';
@@ -22,6 +21,7 @@ import { DigestAuthority } from './provisioning/http-digest-auth.js';
 import { FailureLimiter } from './http/rate-limiter.js';
 import { startHttpServer, type RunningHttpServer } from './http/server.js';
 import { startTftpServer, type TftpServerLimits, type TftpServerStats } from './tftp/tftp-server.js';
+import { tftpResolver } from './tftp/tftp-resolver.js';
 import { SipNotifier } from './sync/sip-notifier.js';
 import { SyncWorker } from './sync/sync-worker.js';
 import { AuditTail } from './api/event-stream.js';
@@ -42,7 +42,7 @@ import { startSsdpAdvertiser } from './discovery/ssdp-advertiser.js';
 import type { Logger } from './logger.js';
 import { auditReader, lastAuditId, syncStoreAdapter } from './sync/store-adapters.js';
 import { opsRoutes, startMetricsServer } from './api/ops-routes.js';
-import { enableProcessMetrics, observeAuditEvent, recordFetch, recordRefusal, setMetricSources, since } from './api/metrics.js';
+import { enableProcessMetrics, observeAuditEvent, setMetricSources } from './api/metrics.js';
 
 export interface AgentOptions {
   readonly dataDir: string;
@@ -118,7 +118,7 @@ export function agentUuid(dataDir: string): string {
     if (/^[0-9a-f-]{36}$/.test(id)) return id;
   }
   const id = randomUUID();
-  writeFileSync(file, id + '\n', { mode: 0o644 });
+  writeFileSync(file, `${id}\n`, { mode: 0o644 });
   return id;
 }
 
@@ -262,22 +262,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         port: o.tftpPort ?? 6969,
         ...(o.tftpLimits ? { limits: o.tftpLimits } : {}),
         log: (level, msg, fields) => log[level](msg, fields),
-        resolve: async (req) => {
-          const started = performance.now();
-          try {
-            const fw = FirmwareFiles.isFirmwarePath(req.path);
-            if (fw !== null) return { data: firmware.read(fw) };
-            const fileReq = { protocol: 'tftp', path: req.path, remoteAddress: req.remote.address } as const;
-            const served = pipeline.rendersOffThread ? await pipeline.serveAsync(fileReq) : pipeline.serve(fileReq);
-            recordFetch('tftp', served.vendor, 'ok', since(started));
-            return { data: Buffer.from(served.file.body, 'utf8') };
-          } catch (e) {
-            const error = isHotdeskError(e) ? e : new HotdeskError('internal', 'internal error', {}, { cause: e });
-            recordFetch('tftp', null, error.code, since(started));
-            recordRefusal('tftp', error.code);
-            return { error };
-          }
-        },
+        resolve: tftpResolver({ pipeline, firmware }),
       });
       closers.push(() => tftp.close());
       tftpPort = tftp.port;

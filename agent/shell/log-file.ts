@@ -16,15 +16,15 @@ export interface LogSink {
 /** Appends lines to `path` (mode 0640), or to standard error when `path` is undefined. */
 export function openLogSink(path: string | undefined): LogSink {
   if (path === undefined) {
-    return { write: (line) => void process.stderr.write(line + '\n'), reopen() {}, close() {} };
+    return { write: (line) => void process.stderr.write(`${line}\n`), reopen() {}, close() {} };
   }
   let fd = openSync(path, 'a', 0o640);
   return {
     write(line) {
       try {
-        writeSync(fd, line + '\n');
+        writeSync(fd, `${line}\n`);
       } catch {
-        process.stderr.write(line + '\n');
+        process.stderr.write(`${line}\n`);
       }
     },
     reopen() {

@@ -82,12 +82,12 @@ function plainLine(json: string): string {
   const kv = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
-  return `${String(t)} ${String(level).toUpperCase().padEnd(5)} ${String(msg ?? '')}${kv ? ' ' + kv : ''}`;
+  return `${String(t)} ${String(level).toUpperCase().padEnd(5)} ${String(msg ?? '')}${kv ? ` ${kv}` : ''}`;
 }
 
 /** A logger writing JSON lines (or readable text) to `write` (default standard error). */
 export function createLogger(opts: { level?: LogLevel; json?: boolean; write?: (line: string) => void; clock?: () => number } = {}): Logger {
-  const write = opts.write ?? ((line: string) => void process.stderr.write(line + '\n'));
+  const write = opts.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const clock = opts.clock ?? Date.now;
   const json = opts.json === true;
   const destination = {

@@ -1,15 +1,15 @@
 /**
- * Writes of a phone's directory fields and provisioning credential in
- * SQLite (used by Store). A new phone gets a random provisioning credential
+ * Phone rows in SQLite (used by Store): look-ups, and writes of a phone's
+ * directory fields, provisioning credential and learned facts. A new phone gets a random provisioning credential
  * (sealed with the data key) and screen token; secrets never leave as text.
  */
 import { randomBytes } from 'node:crypto';
 import { HotdeskError } from '../core/errors.js';
-import type { Phone } from '../core/model.js';
+import type { AuditEvent, Phone, Vendor } from '../core/model.js';
 import { normalizeMac } from '../core/model.js';
 import { open, seal } from './secret-box.js';
 import type { PhoneRow, SqlFn } from './store-rows.js';
-import { DEFAULT_SIP_PORT } from './store-rows.js';
+import { DEFAULT_SIP_PORT, phoneFromRow } from './store-rows.js';
 import type { EnrolledVia } from './store-types.js';
 
 const randomToken = (bytes: number): string => randomBytes(bytes).toString('base64url');
@@ -79,4 +79,53 @@ export function resetEnrolmentRow(sql: SqlFn, key: Buffer, mac: string): void {
     seal(key, randomToken(18)),
     m,
   );
+}
+
+/** Every phone row, by MAC. */
+export function listPhoneRows(sql: SqlFn): PhoneRow[] {
+  return sql('SELECT * FROM phones ORDER BY mac').all() as PhoneRow[];
+}
+
+/** The row of the phone whose own provisioning username is `username`. */
+export function phoneRowByProvUsername(sql: SqlFn, username: string): PhoneRow | undefined {
+  return sql('SELECT * FROM phones WHERE prov_username = ?').get(username) as PhoneRow | undefined;
+}
+
+/** The row of the phone a user with SIP user `sipUser` is logged in on (latest session), else one whose device account it is. */
+export function phoneRowBySipUser(sql: SqlFn, sipUser: string): PhoneRow | undefined {
+  return (
+    (sql(
+      'SELECT p.* FROM phones p JOIN sessions s ON s.phone_mac = p.mac JOIN users u ON u.ext = s.user_ext WHERE u.sip_user = ? ORDER BY s.started_at DESC LIMIT 1',
+    ).get(sipUser) as PhoneRow | undefined) ?? (sql('SELECT * FROM phones WHERE device_sip_user = ? ORDER BY mac LIMIT 1').get(sipUser) as PhoneRow | undefined)
+  );
+}
+
+/** Marks the phone's own provisioning credential as used. */
+export function markOwnCredentialUsedRow(sql: SqlFn, mac: string): void {
+  sql('UPDATE phones SET own_credential_used = 1 WHERE mac = ?').run(normalizeMac(mac) ?? '');
+}
+
+/** Sets the SIP port a phone listens on for NOTIFY. */
+export function setSipPortRow(sql: SqlFn, mac: string, port: number): void {
+  sql('UPDATE phones SET sip_port = ? WHERE mac = ?').run(port, normalizeMac(mac) ?? '');
+}
+
+/**
+ * Auto-enrolment of phone `p.mac` (normalized): hot-desking on, no identities,
+ * label `auto <mac>`, audit `enrolment`. Returns the existing phone unchanged
+ * when it is already known. Run inside a transaction.
+ */
+export function enrolPhoneRow(
+  sql: SqlFn,
+  key: Buffer,
+  p: { mac: string; vendor: Vendor; model: string },
+  now: number,
+  audit: (e: AuditEvent) => unknown,
+): Phone {
+  const existing = phoneRow(sql, p.mac);
+  if (existing) return phoneFromRow(key, existing);
+  const phone: Phone = { mac: p.mac, vendor: p.vendor, model: p.model, label: `auto ${p.mac}`, hotdesk: true, identities: [], keys: [] };
+  putPhoneRow(sql, key, phone, 'auto', now);
+  audit({ kind: 'enrolment', at: now, phone: p.mac, detail: { vendor: p.vendor, model: p.model } });
+  return phone;
 }

@@ -14,20 +14,29 @@
  * reads see the state it commits on top of). Listeners registered with
  * {@link Store.onChange} hear, after the commit, which phones need a re-sync.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { HotdeskError } from '../core/errors.js';
-import type { AuditEvent, LockCounter, Phone, Session, SiteSettings, User, Vendor } from '../core/model.js';
+import type { AuditEvent, LockCounter, Phone, Session, SiteSettings, User, Vendor, IdentityKey } from '../core/model.js';
 import { normalizeMac } from '../core/model.js';
-import type { IdentityKey } from '../vendors/driver.js';
-import { loadOrCreateDataKey } from './data-key.js';
-import { defaultSite } from './default-site.js';
-import { appendAuditRow, deleteSightingRow, listSightingRows, queryAuditRows, recordSightingRow, type SightingCaps, type SightingInput } from './audit-log.js';
-import { applyMigrations } from './migrations.js';
-import { phoneRow, putPhoneRow, resetEnrolmentRow } from './phone-queries.js';
-import type { PhoneRow, SessionRow } from './store-rows.js';
-import { phoneFromRow, runtimeFromRow, sessionFromRow, siteFromRow, siteToRow } from './store-rows.js';
+import { appendAuditRow, queryAuditRows } from './audit-log.js';
+import { statementCache } from './statement-cache.js';
+import { openStoreFiles } from './store-files.js';
+import {
+  enrolPhoneRow,
+  listPhoneRows,
+  markOwnCredentialUsedRow,
+  phoneRow,
+  phoneRowByProvUsername,
+  phoneRowBySipUser,
+  putPhoneRow,
+  resetEnrolmentRow,
+  setSipPortRow,
+} from './phone-queries.js';
+import { deleteSessionRow, insertSessionRow, listSessionRows, sessionRowOf, sessionRowsOfUser, setSessionsExclusiveRows } from './session-queries.js';
+import { deleteSightingRow, listSightingRows, recordSightingRow, type SightingCaps, type SightingInput, sightingToEnrol } from './sighting-queries.js';
+import { ChangeTracker } from './store-changes.js';
+import { phoneFromRow, runtimeFromRow, type SqlFn } from './store-rows.js';
+import { SiteRow } from './site-queries.js';
 import { bumpRevisionRow, markSyncAttemptRow, markUnreachableRow, pendingSyncRow, pendingSyncRows, recordFetchRows } from './sync-queries.js';
 import { getUserRow, identityKeysOf, listUserRows, putUserRow, userPinOf, userRow, verifyUserPin } from './user-queries.js';
 import { getLockRow, lockRowCounts, pruneLockRows, setLockRow } from './lock-queries.js';
@@ -43,18 +52,7 @@ import type {
   StoredAuditEvent,
 } from './store-types.js';
 
-/** File name of the database inside the data directory. */
-export const DB_FILE = 'hotdesk.sqlite';
-
-/** Opens the database file with the agent's pragmas (WAL, busy_timeout 5000, foreign keys). */
-export function openDatabase(path: string): Database.Database {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.pragma('synchronous = NORMAL');
-  return db;
-}
+export { DB_FILE, openDatabase } from './store-files.js';
 
 /**
  * Opens (creating when needed) the store in `dataDir`: the directory, the
@@ -63,32 +61,18 @@ export function openDatabase(path: string): Database.Database {
  * this agent.
  */
 export function openStore(dataDir: string): Store {
-  try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new HotdeskError('storage-error', 'cannot create the data directory', { dataDir }, { cause: e });
-  }
-  const { key, permissionsFixed } = loadOrCreateDataKey(dataDir);
-  let db: Database.Database;
-  try {
-    db = openDatabase(join(dataDir, DB_FILE));
-    applyMigrations(db);
-  } catch (e) {
-    if (e instanceof HotdeskError) throw e;
-    throw new HotdeskError('storage-error', 'cannot open the database', { dataDir }, { cause: e });
-  }
-  const warnings = permissionsFixed ? ['secret.key was readable by other users; its mode was set to 0600'] : [];
+  const { db, key, warnings } = openStoreFiles(dataDir);
   return new Store(db, key, warnings);
 }
 
 /** The store. Create it with {@link openStore}; all methods are synchronous. */
 export class Store {
-  private readonly listeners = new Set<ChangeListener>();
-  /** Prepared statements by SQL text (preparing costs more than running a small query). */
-  private readonly statements = new Map<string, Database.Statement>();
-  private siteMemo: { readonly settings: string; readonly secrets: string; readonly site: SiteSettings } | null = null;
-  private depth = 0;
-  private pending: Set<string> | null = null;
+  /** Transactions and the change listeners (store-changes.ts). */
+  private readonly changes: ChangeTracker;
+  /** A prepared statement for an SQL text, prepared once per store (statement-cache.ts; handed to the query helpers). */
+  private readonly sql: SqlFn;
+  /** The site settings row (site-queries.ts). */
+  private readonly site: SiteRow;
 
   /**
    * @param db an open database with migrations applied
@@ -100,32 +84,18 @@ export class Store {
     private readonly key: Buffer,
     readonly warnings: readonly string[] = [],
   ) {
-    const row = db.prepare('SELECT 1 FROM site WHERE id = 1').get();
-    if (row === undefined) {
-      // Two processes opening a fresh store at once: the first default wins.
-      const { settings, secrets } = siteToRow(key, defaultSite());
-      db.prepare('INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(settings, secrets, Date.now());
-    }
+    this.changes = new ChangeTracker(db);
+    this.sql = statementCache(db);
+    this.site = new SiteRow(this.sql, key);
+    this.site.ensure(Date.now());
   }
-
-  /** A prepared statement for `text`, prepared once per store (an arrow, so it can be handed to the query helpers). */
-  private readonly sql = (text: string): Database.Statement => {
-    let st = this.statements.get(text);
-    if (st === undefined) {
-      st = this.db.prepare(text);
-      if (this.statements.size < 500) this.statements.set(text, st);
-    }
-    return st;
-  };
 
   /** Closes the database. */
   close(): void {
     this.db.close();
   }
 
-  // -------------------------------------------------------------------------
-  // transactions and change notification
-  // -------------------------------------------------------------------------
+  // --- transactions and change notification ---
 
   /**
    * Runs `fn` in one `BEGIN IMMEDIATE` transaction (nested calls become
@@ -134,76 +104,27 @@ export class Store {
    * nobody is notified.
    */
   transaction<T>(fn: () => T): T {
-    const outer = this.depth === 0;
-    if (outer) this.pending = new Set();
-    this.depth++;
-    let result: T;
-    try {
-      result = this.db.transaction(fn).immediate();
-    } catch (e) {
-      // Rolled back: nothing changed, nobody hears about it, and later changes are not held back.
-      if (outer) this.pending = null;
-      throw e;
-    } finally {
-      this.depth--;
-    }
-    if (outer) {
-      const macs = [...(this.pending ?? [])];
-      this.pending = null;
-      if (macs.length > 0) this.emit(macs);
-    }
-    return result;
+    return this.changes.transaction(fn);
   }
 
   /** Registers a listener for re-provisioned MACs (in this process only); returns an unsubscribe function. */
   onChange(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.changes.onChange(listener);
   }
 
-  private emit(macs: readonly string[]): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(macs);
-      } catch {
-        // A listener's failure must not undo or fail a committed change.
-      }
-    }
-  }
-
-  private noteChange(mac: string): void {
-    if (this.pending) this.pending.add(mac);
-    else this.emit([mac]);
-  }
-
-  // -------------------------------------------------------------------------
-  // site
-  // -------------------------------------------------------------------------
+  // --- site ---
 
   /** The site settings with secrets (bootstrap password, API tokens) decrypted. */
   getSite(): SiteSettings {
-    const r = this.sql('SELECT settings, secrets_enc FROM site WHERE id = 1').get() as { settings: string; secrets_enc: string } | undefined;
-    if (!r) throw new HotdeskError('storage-error', 'site settings are missing');
-    // Decrypting and parsing costs more than the lookup: reuse the last result while the
-    // row's text is unchanged (right under rollbacks and writes by other processes alike).
-    const c = this.siteMemo;
-    if (c && c.settings === r.settings && c.secrets === r.secrets_enc) return c.site;
-    const site = siteFromRow(this.key, r.settings, r.secrets_enc);
-    this.siteMemo = { settings: r.settings, secrets: r.secrets_enc, site };
-    return site;
+    return this.site.get();
   }
 
   /** Replaces the site settings (secrets sealed). */
   putSite(site: SiteSettings, now: number): void {
-    const { settings, secrets } = siteToRow(this.key, site);
-    this.sql(
-      'INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, secrets_enc = excluded.secrets_enc, updated_at = excluded.updated_at',
-    ).run(settings, secrets, now);
+    this.site.put(site, now);
   }
 
-  // -------------------------------------------------------------------------
-  // users
-  // -------------------------------------------------------------------------
+  // --- users ---
 
   /** The user with short number `ext` (SIP password decrypted: the renderer needs it). */
   getUser(ext: string): User | undefined {
@@ -243,9 +164,7 @@ export class Store {
     this.sql('DELETE FROM users WHERE ext = ?').run(ext);
   }
 
-  // -------------------------------------------------------------------------
-  // phones
-  // -------------------------------------------------------------------------
+  // --- phones ---
 
   /** The phone with this MAC (any notation); device-account password decrypted. */
   getPhone(mac: string): Phone | undefined {
@@ -255,7 +174,7 @@ export class Store {
 
   /** Every phone, by MAC. */
   listPhones(): Phone[] {
-    return (this.sql('SELECT * FROM phones ORDER BY mac').all() as PhoneRow[]).map((r) => phoneFromRow(this.key, r));
+    return listPhoneRows(this.sql).map((r) => phoneFromRow(this.key, r));
   }
 
   /** Runtime facts of a phone (revision, provisioning credential, last fetch, sync state). */
@@ -266,17 +185,13 @@ export class Store {
 
   /** The phone whose own provisioning username is `username`. */
   findPhoneByProvUsername(username: string): Phone | undefined {
-    const r = this.sql('SELECT * FROM phones WHERE prov_username = ?').get(username) as PhoneRow | undefined;
+    const r = phoneRowByProvUsername(this.sql, username);
     return r ? phoneFromRow(this.key, r) : undefined;
   }
 
   /** The phone carrying SIP user `sipUser`: the one a user with that SIP user is logged in on, else one whose device account it is. */
   findPhoneBySipUser(sipUser: string): Phone | undefined {
-    const r =
-      (this.sql(
-        'SELECT p.* FROM phones p JOIN sessions s ON s.phone_mac = p.mac JOIN users u ON u.ext = s.user_ext WHERE u.sip_user = ? ORDER BY s.started_at DESC LIMIT 1',
-      ).get(sipUser) as PhoneRow | undefined) ??
-      (this.sql('SELECT * FROM phones WHERE device_sip_user = ? ORDER BY mac LIMIT 1').get(sipUser) as PhoneRow | undefined);
+    const r = phoneRowBySipUser(this.sql, sipUser);
     return r ? phoneFromRow(this.key, r) : undefined;
   }
 
@@ -290,11 +205,7 @@ export class Store {
     return phone ? identityKeysOf(this.sql, this.key, phone.identities) : [];
   }
 
-  /**
-   * Inserts or updates a phone's directory fields. A new phone gets a random
-   * provisioning credential and screen token, revision 1, pending sync. An
-   * existing phone keeps its runtime (credential, revision, sync state).
-   */
+  /** Inserts or updates a phone's directory fields (a new phone gets a random credential; see {@link putPhoneRow}). */
   putPhone(phone: Phone, via: EnrolledVia, now: number): void {
     putPhoneRow(this.sql, this.key, phone, via, now);
   }
@@ -304,22 +215,11 @@ export class Store {
     this.sql('DELETE FROM phones WHERE mac = ?').run(mac);
   }
 
-  /**
-   * Auto-enrolment of an unknown phone of a known model on first contact:
-   * hot-desking on, no identities, label `auto <mac>`, audit `enrolment`.
-   * Returns the existing phone unchanged when it is already known.
-   */
+  /** Auto-enrolment of an unknown phone of a known model on first contact ({@link enrolPhoneRow}); a known phone is returned unchanged. */
   enrolPhone(p: { mac: string; vendor: Vendor; model: string }, now: number): Phone {
     const mac = normalizeMac(p.mac);
     if (mac === null) throw new HotdeskError('bad-request', 'invalid MAC address');
-    return this.transaction(() => {
-      const existing = this.getPhone(mac);
-      if (existing) return existing;
-      const phone: Phone = { mac, vendor: p.vendor, model: p.model, label: `auto ${mac}`, hotdesk: true, identities: [], keys: [] };
-      this.putPhone(phone, 'auto', now);
-      this.appendAudit({ kind: 'enrolment', at: now, phone: mac, detail: { vendor: p.vendor, model: p.model } });
-      return phone;
-    });
+    return this.transaction(() => enrolPhoneRow(this.sql, this.key, { ...p, mac }, now, (e) => this.appendAudit(e)));
   }
 
   /**
@@ -336,7 +236,7 @@ export class Store {
 
   /** The phone authenticated with its own credential: from now on the bootstrap credential no longer unlocks its secret files. */
   markOwnCredentialUsed(mac: string): void {
-    this.sql('UPDATE phones SET own_credential_used = 1 WHERE mac = ?').run(normalizeMac(mac) ?? '');
+    markOwnCredentialUsedRow(this.sql, mac);
   }
 
   /**
@@ -350,7 +250,7 @@ export class Store {
 
   /** Sets the SIP port a phone listens on for NOTIFY (learned from PnP or REGISTER). */
   setSipPort(mac: string, port: number): void {
-    this.sql('UPDATE phones SET sip_port = ? WHERE mac = ?').run(port, normalizeMac(mac) ?? '');
+    setSipPortRow(this.sql, mac, port);
   }
 
   /**
@@ -361,7 +261,7 @@ export class Store {
   bumpRevision(mac: string, now: number): number {
     const m = normalizeMac(mac) ?? '';
     const revision = bumpRevisionRow(this.sql, m, now);
-    this.noteChange(m);
+    this.changes.noteChange(m);
     return revision;
   }
 
@@ -389,56 +289,39 @@ export class Store {
     this.transaction(() => markUnreachableRow(this.sql, m, now, (e) => this.appendAudit(e)));
   }
 
-  // -------------------------------------------------------------------------
-  // sessions
-  // -------------------------------------------------------------------------
+  // --- sessions ---
 
   /** The session on a phone, if any. */
   sessionOf(mac: string): Session | undefined {
-    const r = this.sql('SELECT phone_mac, user_ext, started_at FROM sessions WHERE phone_mac = ?').get(normalizeMac(mac) ?? '') as SessionRow | undefined;
-    return r ? sessionFromRow(r) : undefined;
+    return sessionRowOf(this.sql, mac);
   }
 
   /** Every session of a user (several only under `multipleLogin: allow`). */
   sessionsOfUser(ext: string): Session[] {
-    return (this.sql('SELECT phone_mac, user_ext, started_at FROM sessions WHERE user_ext = ? ORDER BY started_at, phone_mac').all(ext) as SessionRow[]).map(
-      sessionFromRow,
-    );
+    return sessionRowsOfUser(this.sql, ext);
   }
 
   /** Every session. */
   listSessions(): Session[] {
-    return (this.sql('SELECT phone_mac, user_ext, started_at FROM sessions ORDER BY started_at, phone_mac').all() as SessionRow[]).map(sessionFromRow);
+    return listSessionRows(this.sql);
   }
 
-  /**
-   * Inserts a session. `exclusive` (multipleLogin `move`/`refuse`) sets
-   * `exclusive_user`, so the schema's UNIQUE index rejects a second session of
-   * the same user; the primary key rejects a second session on the phone.
-   * Throws the SQLite constraint error on a violation.
-   */
+  /** Inserts a session (`exclusive`: one session per user, see {@link insertSessionRow}); throws the SQLite constraint error on a violation. */
   startSession(s: Session, exclusive: boolean): void {
-    this.sql('INSERT INTO sessions (phone_mac, user_ext, started_at, exclusive_user) VALUES (?, ?, ?, ?)').run(
-      s.phoneMac,
-      s.userExt,
-      s.startedAt,
-      exclusive ? s.userExt : null,
-    );
+    insertSessionRow(this.sql, s, exclusive);
   }
 
   /** Deletes the session of `s.userExt` on `s.phoneMac`; false when no such session exists (anymore). */
   endSession(s: { phoneMac: string; userExt: string }): boolean {
-    return this.sql('DELETE FROM sessions WHERE phone_mac = ? AND user_ext = ?').run(s.phoneMac, s.userExt).changes === 1;
+    return deleteSessionRow(this.sql, s);
   }
 
   /** Sets `exclusive_user` on every session (true) or clears it (false), after a `multipleLogin` policy change. */
   setSessionsExclusive(exclusive: boolean): void {
-    this.sql(exclusive ? 'UPDATE sessions SET exclusive_user = user_ext' : 'UPDATE sessions SET exclusive_user = NULL').run();
+    setSessionsExclusiveRows(this.sql, exclusive);
   }
 
-  // -------------------------------------------------------------------------
-  // PIN lock counters
-  // -------------------------------------------------------------------------
+  // --- PIN lock counters ---
 
   /** The PIN failure record of a short number or phone ({@link EMPTY_LOCK} when none). */
   getLock(scope: 'user' | 'phone', subject: string): LockCounter {
@@ -463,9 +346,7 @@ export class Store {
     return lockRowCounts(this.sql);
   }
 
-  // -------------------------------------------------------------------------
-  // audit and PnP sightings
-  // -------------------------------------------------------------------------
+  // --- audit and PnP sightings ---
 
   /** Appends an audit event (never holding a secret); returns its id. */
   appendAudit(e: AuditEvent): number {
@@ -499,16 +380,7 @@ export class Store {
     const m = normalizeMac(mac);
     if (m === null) throw new HotdeskError('bad-request', 'invalid MAC address');
     return this.transaction(() => {
-      const s = listSightingRows(this.db).find((x) => x.mac === m);
-      if (!s) throw new HotdeskError('unknown-phone', `no sighting of ${m}`);
-      const vendor = s.vendor as Vendor | null;
-      const model = vendor && s.model ? knownModel(vendor, s.model) : undefined;
-      if (!vendor || !model)
-        throw new HotdeskError(
-          'unknown-model',
-          `sighting ${m} names no known model (${s.vendor ?? '?'} ${s.model ?? '?'}): add the phone to the directory instead`,
-        );
-      const phone = this.enrolPhone({ mac: m, vendor, model }, now);
+      const phone = this.enrolPhone(sightingToEnrol(this.db, m, knownModel), now);
       deleteSightingRow(this.db, m);
       return phone;
     });

@@ -3,8 +3,7 @@
  * SIP passwords and PINs are sealed with the data key (secret-box.ts); PINs
  * are also kept as keyed HMACs for verification (pin-hash.ts).
  */
-import type { User } from '../core/model.js';
-import type { IdentityKey } from '../vendors/driver.js';
+import type { User, IdentityKey } from '../core/model.js';
 import { hashPin, verifyPinHash } from './pin-hash.js';
 import { open, seal } from './secret-box.js';
 import type { SqlFn, UserRow } from './store-rows.js';

@@ -6,7 +6,7 @@
  * (templates and profiles are loaded by the shell and handed in), the store
  * or the clock.
  */
-import type { DeskOutcome, Phone, SiteSettings, User, Vendor } from '../core/model.js';
+import type { DeskOutcome, IdentityKey, Phone, SiteSettings, User, Vendor } from '../core/model.js';
 import type { FirmwareProfile } from './firmware-profile.js';
 
 /** What a request path and User-Agent say about the phone asking. */
@@ -42,14 +42,8 @@ export interface Credential {
   readonly password: string;
 }
 
-/** One identity key on the phone: dials `<prefix>*<ext>*<pin>`. */
-export interface IdentityKey {
-  readonly ext: string;
-  readonly label: string;
-  /** Clear PIN, decrypted by the shell only for rendering this phone's own file. */
-  readonly pin: string;
-  readonly outboundCallerId?: string;
-}
+/** One identity key on the phone (defined with the model: the store reads them too). */
+export type { IdentityKey } from '../core/model.js';
 
 /** URLs the files point back to (all absolute, built by the shell). */
 export interface AgentUrls {

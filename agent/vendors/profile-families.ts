@@ -83,7 +83,7 @@ export function resolveFamilies(profile: JsonObject, file: string, bases: Readon
     seen.push(ref);
     const base = bases.get(ref);
     if (base === undefined) throw invalid(curFile, `base ${ref} not found (${baseFile(ref)})`);
-    if (Object.prototype.hasOwnProperty.call(base, 'model')) throw invalid(baseFile(ref), 'a family base must not name a model', 'model');
+    if (Object.hasOwn(base, 'model')) throw invalid(baseFile(ref), 'a family base must not name a model', 'model');
     chain.push(base);
     cur = base;
     curFile = baseFile(ref);

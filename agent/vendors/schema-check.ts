@@ -83,17 +83,17 @@ export function checkSchema(value: unknown, schema: SchemaNode, path = ''): stri
     if (schema.uniqueItems === true && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) errors.push(`${here}: items must be unique`);
     if (schema.items !== undefined) {
       const items = schema.items;
-      value.forEach((v, i) => errors.push(...checkSchema(v, items, join(path, i))));
+      for (const [i, v] of value.entries()) errors.push(...checkSchema(v, items, join(path, i)));
     }
   }
   if (actual === 'object') {
     const obj = value as Record<string, unknown>;
     for (const req of schema.required ?? []) {
-      if (!Object.prototype.hasOwnProperty.call(obj, req)) errors.push(`${join(path, req)}: is required`);
+      if (!Object.hasOwn(obj, req)) errors.push(`${join(path, req)}: is required`);
     }
     const props = schema.properties ?? {};
     for (const [k, v] of Object.entries(obj)) {
-      const sub = Object.prototype.hasOwnProperty.call(props, k) ? props[k] : undefined;
+      const sub = Object.hasOwn(props, k) ? props[k] : undefined;
       if (sub !== undefined) errors.push(...checkSchema(v, sub, join(path, k)));
       else if (schema.additionalProperties === false) errors.push(`${join(path, k)}: is not an allowed field`);
       else if (typeof schema.additionalProperties === 'object') errors.push(...checkSchema(v, schema.additionalProperties, join(path, k)));

@@ -124,7 +124,7 @@ export class TemplateEngine {
 
   /** True when the merged set for vendor/model has `template`. */
   has(vendor: Vendor, model: string, template: string): boolean {
-    return Object.prototype.hasOwnProperty.call(resolveTemplateSet(this.sources, vendor, model), `${template}${TEMPLATE_EXT}`);
+    return Object.hasOwn(resolveTemplateSet(this.sources, vendor, model), `${template}${TEMPLATE_EXT}`);
   }
 
   /**

@@ -57,8 +57,8 @@ describe('hotdesk discover', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Test office \(127\.0\.0\.1\)$/m);
     expect(r.stdout).toMatch(new RegExp(`^  location +${location.replace(/\./g, '\\.')}$`, 'm'));
-    expect(r.stdout).toMatch(/^  api +http:\/\/127\.0\.0\.1:8080\/api\/v1\/$/m);
-    expect(r.stdout).toMatch(/^  events +ws:\/\/127\.0\.0\.1:8080\/api\/v1\/events$/m);
+    expect(r.stdout).toMatch(/^ {2}api +http:\/\/127\.0\.0\.1:8080\/api\/v1\/$/m);
+    expect(r.stdout).toMatch(/^ {2}events +ws:\/\/127\.0\.0\.1:8080\/api\/v1\/events$/m);
   });
 
   it('--json carries the SSDP answer and the parsed description', async () => {

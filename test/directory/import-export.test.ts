@@ -96,8 +96,8 @@ describe('importDirectory', () => {
     store.startSession({ phoneMac: POLY, userExt: '001', startedAt: 7 }, true);
     const auto = store.enrolPhone({ mac: '001565ffff01', vendor: 'yealink', model: 'T46U' }, 8);
     const text = demoText()
-      .replace(/  - ext: "200"[\s\S]*?password: sam-secret\n/, '')
-      .replace(/  - mac: "0004f2aabb03"[\s\S]*?identities: \["101", "102"\]\n/, '');
+      .replace(/ {2}- ext: "200"[\s\S]*?password: sam-secret\n/, '')
+      .replace(/ {2}- mac: "0004f2aabb03"[\s\S]*?identities: \["101", "102"\]\n/, '');
     const r = apply(store, text, 2000);
     expect(r).toMatchObject({ usersRemoved: 1, phonesRemoved: 1, sessionsEnded: 2 });
     expect(r.reprovisioned).toEqual([YEALINK]);

@@ -13,7 +13,7 @@
  */
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SIGHTING_CAPS } from '../../agent/store/audit-log.js';
+import { DEFAULT_SIGHTING_CAPS } from '../../agent/store/sighting-queries.js';
 import { startHarness, type Harness } from '../helpers/agent-harness.js';
 import { mulberry32 } from '../helpers/prng.js';
 
@@ -44,7 +44,9 @@ async function flood(h: Harness, count: number, seed: number): Promise<Map<numbe
   const rand = mulberry32(seed);
   const port = h.agent.http.port;
   const agents = Array.from({ length: 200 }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
-  cleanups.push(() => agents.forEach((a) => a.destroy()));
+  cleanups.push(() => {
+    for (const a of agents) a.destroy();
+  });
   const statuses = new Map<number, number>();
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -47,7 +47,13 @@ async function rig(): Promise<Rig> {
   let now = Date.UTC(2026, 10, 30, 8, 0, 0);
   const h = await startHarness({ clock: () => now });
   cleanups.push(() => h.stop());
-  return { h, now: () => now, advance: (ms) => void (now += ms) };
+  return {
+    h,
+    now: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 async function answer(r: Response): Promise<Answer> {
@@ -208,7 +214,9 @@ describe('PIN guessing across channels and phones', () => {
   it('hotdesk dial: the same output and exit code for an unknown short number and a wrong PIN', async () => {
     ensureBuilt();
     const dirs = [demoDataDir(), demoDataDir()];
-    cleanups.push(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    cleanups.push(() => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
     for (const json of [[], ['--json']]) {
       const unknown = await runCli(['dial', '--phone', Y.mac, '*35*999*1234', ...json, '--data', dirs[0]!]);
       const wrong = await runCli(['dial', '--phone', Y.mac, '*35*200*1111', ...json, '--data', dirs[1]!]);

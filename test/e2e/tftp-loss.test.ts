@@ -54,7 +54,12 @@ function atftp(port: number, out: string, options: string[]): Promise<number | n
     { stdio: 'ignore' },
   );
   children.add(child);
-  return new Promise((resolve) => child.on('close', (code) => (children.delete(child), resolve(code))));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
 }
 
 async function settled(server: TftpServer): Promise<void> {

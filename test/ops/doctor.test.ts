@@ -20,7 +20,18 @@ afterEach(async () => {
 function captureIo(): Io & { stdout: () => string; stderr: () => string } {
   let out = '';
   let err = '';
-  return { out: (t) => void (out += t), err: (t) => void (err += t), env: {}, cwd: process.cwd(), stdout: () => out, stderr: () => err };
+  return {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    env: {},
+    cwd: process.cwd(),
+    stdout: () => out,
+    stderr: () => err,
+  };
 }
 
 interface Report {

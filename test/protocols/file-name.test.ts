@@ -99,10 +99,10 @@ describe('checkFileName: provisioning files (HTTP and TFTP)', () => {
 
   it('refuses malformed encodings and over-long input as bad-request', () => {
     expect(checkFileName('/%E0%A4%A', HTTP)).toMatchObject({ fault: 'bad-encoding', code: 'bad-request' });
-    expect(checkFileName('/' + 'a'.repeat(600), HTTP)).toMatchObject({ fault: 'too-long', code: 'bad-request' });
+    expect(checkFileName(`/${'a'.repeat(600)}`, HTTP)).toMatchObject({ fault: 'too-long', code: 'bad-request' });
     // a name longer than a served name but within the input limit is not a name we serve
-    expect(checkFileName('/' + 'a'.repeat(200), HTTP)).toMatchObject({ fault: 'bad-name', code: 'unknown-file' });
-    expect(fault('/' + 'a'.repeat(128), HTTP)).toBe('ok');
+    expect(checkFileName(`/${'a'.repeat(200)}`, HTTP)).toMatchObject({ fault: 'bad-name', code: 'unknown-file' });
+    expect(fault(`/${'a'.repeat(128)}`, HTTP)).toBe('ok');
   });
 });
 

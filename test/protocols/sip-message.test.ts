@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { buildCheckSyncNotify } from '../../agent/protocols/sip-check-sync.js';
 import {
-  buildCheckSyncNotify,
   buildRequest,
   buildResponse,
   buildResponseTo,

@@ -59,6 +59,7 @@ export function sendHtml(reply: FastifyReply, body: string | SafeHtml, status = 
 export function backTo(request: FastifyRequest, fallback: string): string {
   const body = request.body as Record<string, unknown> | undefined;
   const next = typeof body?.['next'] === 'string' ? body['next'] : undefined;
+  // biome-ignore lint/complexity/useOptionalChain: a type guard must return a boolean, never undefined
   const ok = (p: string | undefined): p is string => p !== undefined && p.startsWith(`${CONSOLE_BASE}/`) && !p.startsWith('//') && !/[\r\n\\]/.test(p);
   if (ok(next)) return next;
   const ref = request.headers.referer;

@@ -25,7 +25,7 @@
  * provisioning server on the LAN may serve that phone).
  */
 import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { isHotdeskError } from '../../core/errors.js';
 import type { Vendor } from '../../core/model.js';
 import { KeyedTokenBuckets } from '../../core/token-buckets.js';

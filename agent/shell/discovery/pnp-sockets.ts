@@ -14,7 +14,7 @@ import { joinMulticastOnEveryInterface } from './multicast-join.js';
  * in a SUBSCRIBE (Contact, Via) are never used as destinations anyway; this
  * makes a DNS query from packet content impossible, not just unused.
  */
-export const ipLiteralLookup: NonNullable<dgram.SocketOptions['lookup']> = (hostname, options, callback) => {
+export const ipLiteralLookup: NonNullable<dgram.SocketOptions['lookup']> = (hostname, _options, callback) => {
   const family = isIP(hostname);
   const cb = callback as unknown as (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
   if (family !== 0) {

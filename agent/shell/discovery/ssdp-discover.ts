@@ -61,7 +61,7 @@ export async function discoverAgents(opts: DiscoverOptions): Promise<DiscoveredA
   const found = new Map<string, DiscoveredAgent>();
   const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     const m = parseSsdpMessage(msg);
-    if (!m || m.kind !== 'response' || m.status !== 200) return;
+    if (m?.kind !== 'response' || m.status !== 200) return;
     const st = m.headers.get('ST') ?? '';
     const usn = m.headers.get('USN') ?? '';
     const location = m.headers.get('LOCATION') ?? '';
@@ -114,7 +114,7 @@ export async function discoverAgents(opts: DiscoverOptions): Promise<DiscoveredA
     timers.push(setTimeout(send, Math.floor(opts.timeoutMs / 3)));
     await new Promise<void>((resolve) => timers.push(setTimeout(resolve, opts.timeoutMs)));
   } finally {
-    timers.forEach((t) => clearTimeout(t));
+    for (const t of timers) clearTimeout(t);
     await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
   }
   return [...found.values()];

@@ -21,7 +21,7 @@
 import { HotdeskError } from '../../core/errors.js';
 import type { Phone, SiteSettings } from '../../core/model.js';
 import type { AgentUrls, Identification, VendorDriver } from '../../vendors/driver.js';
-import type { ServedFile } from './provisioning-pipeline.js';
+import type { ServedFile } from './served-file.js';
 
 /** What the pipeline hands over at its "no MAC" point. */
 export interface CommonFileRequest {

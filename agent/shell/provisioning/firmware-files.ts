@@ -48,7 +48,7 @@ export class FirmwareFiles {
   read(requested: string, o: { readonly percentEncoded?: boolean } = {}): Buffer {
     const name = requireFileName(requested, { ...FIRMWARE_FILE_NAME, percentEncoded: o.percentEncoded ?? false }, REFUSED);
     const path = join(this.dir, name);
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(path);
     } catch {

@@ -17,9 +17,10 @@ import { PROVISIONING_FILE_NAME, requireFileName } from '../../protocols/file-na
 import type { AuditEvent, Phone, Session, SiteSettings, User, Vendor } from '../../core/model.js';
 import type { AgentUrls, Credential, Identification, IdentityKey, PhoneFile, RenderInput, VendorDriver } from '../../vendors/driver.js';
 import type { FirmwareProfile } from '../../vendors/firmware-profile.js';
-import { AllowList } from '../http/cidr.js';
+import { AllowList } from '../../protocols/cidr.js';
 import { FailureLimiter } from '../http/rate-limiter.js';
 import { serveCommonFile } from './common-files.js';
+import type { ServedFile } from './served-file.js';
 import type { AsyncRenderer } from './render-pool.js';
 import { DEFAULT_RENDER_CACHE_BYTES, RenderCache } from './render-cache.js';
 
@@ -74,14 +75,7 @@ export interface FileRequest {
   readonly authenticate?: AuthCheck;
 }
 
-/** A served file. */
-export interface ServedFile {
-  readonly file: PhoneFile;
-  readonly mac: string | null;
-  readonly vendor: Vendor;
-  /** Set when this fetch confirmed a pending sync. */
-  readonly syncConfirmed?: { readonly elapsedMs: number };
-}
+export type { ServedFile } from './served-file.js';
 
 /** The stale-nonce variant of auth-required (the shell adds `stale=true`). */
 export const STALE = 'stale';

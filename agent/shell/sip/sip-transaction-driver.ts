@@ -134,7 +134,10 @@ export class SipTransactionDriver {
     const now = this.clock();
     const s = onClientTimer(tx.state, now);
     tx.state = s.state;
-    if (s.event === 'timeout') return this.finish(tx, { kind: 'timeout', sent: s.state.sent, elapsedMs: now - s.state.startedAt });
+    if (s.event === 'timeout') {
+      this.finish(tx, { kind: 'timeout', sent: s.state.sent, elapsedMs: now - s.state.startedAt });
+      return;
+    }
     if (s.transmit) this.transmit(tx, true);
     this.arm(tx, s.wakeAt);
   }

@@ -29,90 +29,28 @@ import { HotdeskError, toHotdeskError, type ErrorCode } from '../../core/errors.
 import { decodeTftpPacket, encodeTftpPacket, TFTP_ERROR_CODE } from '../../protocols/tftp-packet.js';
 import { checkFileName, TFTP_FILE_NAME } from '../../protocols/file-name.js';
 import { TftpSlotTable } from '../../protocols/tftp-slots.js';
-import {
-  abortTransfer,
-  createTransfer,
-  onAck,
-  onTimeout,
-  type TftpStep,
-  type TftpTransferLimits,
-  type TftpTransferState,
-} from '../../protocols/tftp-transfer.js';
-import type { LogFields, LogLevel } from '../logger.js';
+import { abortTransfer, createTransfer, onAck, onTimeout, type TftpStep, type TftpTransferState } from '../../protocols/tftp-transfer.js';
+import type { LogFields } from '../logger.js';
 import { tftpBusyError, tftpErrorFor, type TftpBusyReason } from './tftp-errors.js';
+import {
+  DEFAULT_TFTP_MAX_PER_SOURCE,
+  DEFAULT_TFTP_MAX_TRANSFERS,
+  transferLimitsOf,
+  type TftpRemote,
+  type TftpServer,
+  type TftpServerOptions,
+} from './tftp-server-types.js';
 import { bindSocket, closeSocket, printable } from './udp-sockets.js';
 
-/** Where a request came from. */
-export interface TftpRemote {
-  readonly address: string;
-  readonly port: number;
-}
-
-/** What `resolve` is asked: a checked file name (one leading `/` stripped). */
-export interface TftpResolveRequest {
-  readonly path: string;
-  readonly remote: TftpRemote;
-  /** Options from the RRQ (names lower-cased, values as sent). */
-  readonly options: Readonly<Record<string, string>>;
-}
-
-/** What `resolve` answers: the file, or a refusal. */
-export type TftpResolveResult = { readonly data: Buffer } | { readonly error: HotdeskError };
-
-/** Server bounds: transfer limits plus concurrency. */
-export interface TftpServerLimits extends Partial<TftpTransferLimits> {
-  /** Transfers (including requests being resolved) at once. Default 256. */
-  readonly maxTransfers?: number;
-  /**
-   * Transfers at once from one source address. Default 4: a phone fetches its
-   * files one after the other; raise it when many phones share one address
-   * (NAT) and boot together.
-   */
-  readonly maxPerSource?: number;
-}
-
-/** Options of {@link startTftpServer}. */
-export interface TftpServerOptions {
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
-  readonly resolve: (req: TftpResolveRequest) => Promise<TftpResolveResult>;
-  readonly log?: (level: LogLevel, msg: string, fields: LogFields) => void;
-  readonly limits?: TftpServerLimits;
-  /** Millisecond clock for the state machine. Default `Date.now`. */
-  readonly clock?: () => number;
-}
-
-/** Counters since start. */
-export interface TftpServerStats {
-  /** Transfers running or being resolved. */
-  readonly active: number;
-  /** Open per-transfer sockets. */
-  readonly sockets: number;
-  readonly transfersOk: number;
-  readonly transfersFailed: number;
-  /** Requests answered with an ERROR before any transfer started. */
-  readonly refused: number;
-  /** Of `refused`: requests refused for want of a slot (`busy`). */
-  readonly refusedBusy: number;
-  /** Never-started transfers evicted to give a slot to a source holding fewer. */
-  readonly evicted: number;
-  /** Source addresses holding a slot (the per-source state kept; at most `maxTransfers`). */
-  readonly sources: number;
-  /** File bytes delivered by completed transfers. */
-  readonly bytesOk: number;
-  /** DATA payload bytes sent, resends included. */
-  readonly bytesSent: number;
-  /** Datagrams sent again by finished transfers (OACK resends, DATA blocks sent more than once). */
-  readonly resent: number;
-}
-
-/** A running server. */
-export interface TftpServer {
-  readonly port: number;
-  close(): Promise<void>;
-  stats(): TftpServerStats;
-}
+export type {
+  TftpRemote,
+  TftpResolveRequest,
+  TftpResolveResult,
+  TftpServer,
+  TftpServerLimits,
+  TftpServerOptions,
+  TftpServerStats,
+} from './tftp-server-types.js';
 
 interface Live {
   readonly sock: dgram.Socket;
@@ -143,17 +81,9 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const log = opts.log ?? ((): void => {});
   const clock = opts.clock ?? Date.now;
   const limits = opts.limits ?? {};
-  const maxTransfers = limits.maxTransfers ?? 256;
-  const maxPerSource = limits.maxPerSource ?? 4;
-  const transferLimits: Partial<TftpTransferLimits> = {
-    ...(limits.maxBlksize !== undefined ? { maxBlksize: limits.maxBlksize } : {}),
-    ...(limits.maxWindowsize !== undefined ? { maxWindowsize: limits.maxWindowsize } : {}),
-    ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
-    ...(limits.maxRetries !== undefined ? { maxRetries: limits.maxRetries } : {}),
-    ...(limits.maxTimeoutMs !== undefined ? { maxTimeoutMs: limits.maxTimeoutMs } : {}),
-    ...(limits.firstAckTimeoutMs !== undefined ? { firstAckTimeoutMs: limits.firstAckTimeoutMs } : {}),
-    ...(limits.minTimeoutMs !== undefined ? { minTimeoutMs: limits.minTimeoutMs } : {}),
-  };
+  const maxTransfers = limits.maxTransfers ?? DEFAULT_TFTP_MAX_TRANSFERS;
+  const maxPerSource = limits.maxPerSource ?? DEFAULT_TFTP_MAX_PER_SOURCE;
+  const transferLimits = transferLimitsOf(limits);
   const family = opts.host.includes(':') ? 'udp6' : 'udp4';
   const main = dgram.createSocket({ type: family });
   try {
@@ -365,16 +295,25 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       return;
     }
     const p = decoded.packet;
-    if (p.op === 'wrq') return refuse(remote, 'write-refused', { path: printable(p.filename) });
+    if (p.op === 'wrq') {
+      refuse(remote, 'write-refused', { path: printable(p.filename) });
+      return;
+    }
     if (p.op !== 'rrq') {
       // DATA/ACK/ERROR/OACK on the listening port belong to no transfer (RFC 1350 §4).
       counters.refused++;
       if (p.op !== 'error') sendError(main, remote, TFTP_ERROR_CODE.unknownTransferId, 'Unknown transfer ID');
       return;
     }
-    if (p.mode !== 'octet' && p.mode !== 'netascii') return refuse(remote, 'bad-request', { mode: printable(p.mode) });
+    if (p.mode !== 'octet' && p.mode !== 'netascii') {
+      refuse(remote, 'bad-request', { mode: printable(p.mode) });
+      return;
+    }
     const checked = checkFileName(p.filename, TFTP_FILE_NAME);
-    if (!checked.ok) return refuse(remote, checked.code, { path: printable(p.filename), reason: checked.reason });
+    if (!checked.ok) {
+      refuse(remote, checked.code, { path: printable(p.filename), reason: checked.reason });
+      return;
+    }
     const slot: Slot = {
       key: `${remote.address}|${remote.port}`,
       address: remote.address,
@@ -388,7 +327,8 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     const admission = slots.admit(slot);
     if (!admission.ok) {
       if (admission.reason === 'duplicate') return; // a client resending its RRQ: the transfer in progress answers it
-      return refuseBusy(remote, admission.reason, { path: checked.name, active: slots.size });
+      refuseBusy(remote, admission.reason, { path: checked.name, active: slots.size });
+      return;
     }
     if (admission.evicted) evict(admission.evicted);
     const path = checked.name;
@@ -399,7 +339,8 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
           if (closing || slot.cancelled) return release(slot);
           if ('error' in result) {
             release(slot);
-            return refuse(remote, result.error.code, { path });
+            refuse(remote, result.error.code, { path });
+            return;
           }
           return startTransfer(slot, path, p.options, result.data);
         },

@@ -38,24 +38,24 @@ function textField(label: string, name: string, password: boolean): string {
 export const polyScreens: ScreenRenderer = Object.freeze({
   renderMenu(ctx: ScreenContext): Screen {
     const u = screenUrls(ctx.baseUrl);
-    let body = `<h1>${x(menuTitle(ctx))}</h1>\n` + link(SCREEN_TEXT.login, u.login);
+    let body = `<h1>${x(menuTitle(ctx))}</h1>\n${link(SCREEN_TEXT.login, u.login)}`;
     for (const id of ctx.identities) body += link(identityText(id), u.pinForm(id.ext));
     if (ctx.currentUser) body += link(logoutText(ctx), u.logout);
     return { contentType: CT, body: page(SCREEN_TEXT.title, body) };
   },
   renderLoginForm(ctx: ScreenContext): Screen {
     const u = screenUrls(ctx.baseUrl);
-    const body = `<h1>${x(SCREEN_TEXT.login)}</h1>\n` + form(u.submit, textField(SCREEN_TEXT.ext, 'ext', false) + textField(SCREEN_TEXT.pin, 'pin', true));
+    const body = `<h1>${x(SCREEN_TEXT.login)}</h1>\n${form(u.submit, textField(SCREEN_TEXT.ext, 'ext', false) + textField(SCREEN_TEXT.pin, 'pin', true))}`;
     return { contentType: CT, body: page(SCREEN_TEXT.title, body) };
   },
   renderPinForm(ctx: ScreenContext, ext: string): Screen {
     const u = screenUrls(ctx.baseUrl);
-    const body = `<h1>${x(`${SCREEN_TEXT.login} ${ext}`)}</h1>\n` + form(u.submitFor(ext), textField(SCREEN_TEXT.pin, 'pin', true));
+    const body = `<h1>${x(`${SCREEN_TEXT.login} ${ext}`)}</h1>\n${form(u.submitFor(ext), textField(SCREEN_TEXT.pin, 'pin', true))}`;
     return { contentType: CT, body: page(SCREEN_TEXT.title, body) };
   },
   renderResult(ctx: ScreenContext, outcome: DeskOutcome): Screen {
     const text = promptText(screenOutcome(outcome), ctx.timezone !== undefined ? { timezone: ctx.timezone } : {});
-    const body = `<h1>${x(SCREEN_TEXT.title)}</h1>\n<p>${x(text)}</p>\n` + link(SCREEN_TEXT.back, screenUrls(ctx.baseUrl).menu);
+    const body = `<h1>${x(SCREEN_TEXT.title)}</h1>\n<p>${x(text)}</p>\n${link(SCREEN_TEXT.back, screenUrls(ctx.baseUrl).menu)}`;
     return { contentType: CT, body: page(SCREEN_TEXT.title, body) };
   },
 });

@@ -95,7 +95,7 @@ describe('PnP responder: no reflection to third parties', () => {
     const notifies = attacker.got.filter(isNotify);
     expect(notifies.length).toBeGreaterThanOrEqual(1);
     expect(notifies.length).toBeLessThanOrEqual(4); // the first NOTIFY and at most 3 retransmissions
-    expect((notifies[0]?.m as SipRequest).uri).toBe(`sip:127.0.0.3:${victim.port}`); // the Contact, as text only
+    expect((notifies[0]!.m as SipRequest).uri).toBe(`sip:127.0.0.3:${victim.port}`); // the Contact, as text only
     expect(attacker.got.every((g) => g.from === `127.0.0.1:${r.port}`)).toBe(true);
   });
 

@@ -1,6 +1,4 @@
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +9,7 @@ import { buildResponseTo, getHeader, parseSipMessage, parseVia, type SipRequest 
 import { SipNotifier } from '../../../agent/shell/sync/sip-notifier.js';
 import { startSipp as startSippShared } from '../../helpers/sipp.js';
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'sipp');
+const _FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'sipp');
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

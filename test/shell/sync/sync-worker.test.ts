@@ -175,7 +175,10 @@ describe('SyncWorker', () => {
     const sent: string[] = [];
     const w = new SyncWorker({
       store,
-      notify: async (n) => (sent.push(n.requestUser), { status: 200, attempts: 1, elapsedMs: 1 }),
+      notify: async (n) => {
+        sent.push(n.requestUser);
+        return { status: 200, attempts: 1, elapsedMs: 1 };
+      },
       eventFor: () => 'check-sync',
       clock: () => 0,
       log: silentLogger,

@@ -65,7 +65,10 @@ async function start(limits: TftpServerLimits = {}): Promise<Started> {
     resolve: async (req) => {
       requests.push(req);
       if (req.path === 'big.bin') return { data: bigFile };
-      if (req.path === 'wrap.bin') return { data: (wrapFile ??= randomBytes(32 * MiB + 1000)) };
+      if (req.path === 'wrap.bin') {
+        wrapFile ??= randomBytes(32 * MiB + 1000);
+        return { data: wrapFile };
+      }
       if (req.path === 'secret.cfg') return { error: new HotdeskError('secret-over-tftp', 'account.1.password = hunter2 must not leak') };
       if (req.path === 'throws.cfg') throw new Error('boom with internal detail');
       const data = files.get(req.path);

@@ -3,7 +3,7 @@
  * IPv4-mapped IPv6 addresses (`::ffff:10.0.0.5`) match IPv4 ranges.
  */
 import { isIP } from 'node:net';
-import { HotdeskError } from '../../core/errors.js';
+import { HotdeskError } from '../core/errors.js';
 
 interface Range {
   readonly bytes: Uint8Array;
@@ -21,7 +21,7 @@ function v6Bytes(ip: string): Uint8Array {
   let tail: Uint8Array | null = null;
   if (v4tail?.[1]) {
     tail = v4Bytes(v4tail[1]);
-    text = text.slice(0, -v4tail[1].length) + '0:0';
+    text = `${text.slice(0, -v4tail[1].length)}0:0`;
   }
   const [head = '', rest] = text.split('::');
   const h = head ? head.split(':') : [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AllowList, parseCidr } from '../../../agent/shell/http/cidr.js';
-import { HotdeskError } from '../../../agent/core/errors.js';
+import { AllowList, parseCidr } from '../../agent/protocols/cidr.js';
+import { HotdeskError } from '../../agent/core/errors.js';
 
 describe('AllowList', () => {
   it('allows everyone when empty', () => {

@@ -1,0 +1,65 @@
+/**
+ * Store transactions and change notification (used by Store): `BEGIN
+ * IMMEDIATE` transactions (nested calls become savepoints) and the listeners
+ * that hear, after the outermost commit, which phones need a re-sync.
+ */
+import type Database from 'better-sqlite3';
+import type { ChangeListener } from './store-types.js';
+
+/** Runs transactions on one database and collects the MACs they re-provision. */
+export class ChangeTracker {
+  private readonly listeners = new Set<ChangeListener>();
+  private depth = 0;
+  private pending: Set<string> | null = null;
+
+  constructor(private readonly db: Database.Database) {}
+
+  /**
+   * Runs `fn` in one `BEGIN IMMEDIATE` transaction (nested calls become
+   * savepoints). After the outermost commit, listeners receive every MAC
+   * noted inside; on a throw everything rolls back and nobody is notified.
+   */
+  transaction<T>(fn: () => T): T {
+    const outer = this.depth === 0;
+    if (outer) this.pending = new Set();
+    this.depth++;
+    let result: T;
+    try {
+      result = this.db.transaction(fn).immediate();
+    } catch (e) {
+      // Rolled back: nothing changed, nobody hears about it, and later changes are not held back.
+      if (outer) this.pending = null;
+      throw e;
+    } finally {
+      this.depth--;
+    }
+    if (outer) {
+      const macs = [...(this.pending ?? [])];
+      this.pending = null;
+      if (macs.length > 0) this.emit(macs);
+    }
+    return result;
+  }
+
+  /** Registers a listener for re-provisioned MACs; returns an unsubscribe function. */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Notes a re-provisioned MAC: heard after the surrounding transaction commits (at once outside one). */
+  noteChange(mac: string): void {
+    if (this.pending) this.pending.add(mac);
+    else this.emit([mac]);
+  }
+
+  private emit(macs: readonly string[]): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(macs);
+      } catch {
+        // A listener's failure must not undo or fail a committed change.
+      }
+    }
+  }
+}
