@@ -38,7 +38,7 @@ const cases: Record<'yealink' | 'snom' | 'poly', Case> = {} as Record<'yealink' 
 
 beforeAll(async () => {
   ensureBuilt();
-  pools = (await import(pathToFileURL(path.join(ROOT, 'dist', 'agent', 'shell', 'render-pool.js')).href)) as typeof PoolModule;
+  pools = (await import(pathToFileURL(path.join(ROOT, 'dist', 'agent', 'shell', 'provisioning', 'render-pool.js')).href)) as typeof PoolModule;
   dataDir = demoDataDir();
   const profiles = loadFirmwareProfiles();
   const registry = createDriverRegistry({ profiles, sources: loadTemplateSources({ siteDir: path.join(dataDir, 'templates') }) });
