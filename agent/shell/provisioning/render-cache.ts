@@ -6,8 +6,14 @@
  */
 import type { PhoneFile } from '../../vendors/driver.js';
 
-/** Default budget: 64 MiB of file text. */
-export const DEFAULT_RENDER_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Default budget: 512 MiB of file text, enough for every file of a 10,000-phone office (a fully
+ * written Yealink file is ~37 KB), so a warm boot storm is served from memory. Only files rendered
+ * for an authorised request are cached, so the set is bounded by the enrolled phones; a smaller
+ * budget trades memory for re-rendering (a cache smaller than the office's files turns a warm
+ * boot storm into a cold one).
+ */
+export const DEFAULT_RENDER_CACHE_BYTES = 512 * 1024 * 1024;
 
 /** Bookkeeping cost of one entry besides its text (key, object, map slot). */
 const ENTRY_OVERHEAD = 256;
