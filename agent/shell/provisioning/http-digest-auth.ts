@@ -81,14 +81,14 @@ export function expectedDigestResponse(c: DigestCredentials, method: string, pas
 export type NonceState = 'valid' | 'stale' | 'invalid';
 
 /** Default cap of the nonce-count table (entries of about 100 bytes). */
-export const DEFAULT_MAX_NONCES = 20_000;
+export const DEFAULT_MAX_NONCES = 100_000;
 
 const NC_RE = /^[0-9a-fA-F]{8}$/;
 
 /** Issues and checks digest challenges for one realm, and refuses replayed answers. */
 export class DigestAuthority {
   private readonly key: Buffer;
-  /** Nonce -> issue time and the highest nonce count accepted (least recently used first). */
+  /** Nonce -> issue time and the highest nonce count accepted (in order of first use). */
   private readonly counts = new Map<string, { readonly issued: number; nc: number }>();
   /** Issue time of the newest nonce forgotten before it expired (nonces up to it are refused). */
   private forgottenUpTo = Number.NEGATIVE_INFINITY;
@@ -177,13 +177,16 @@ export class DigestAuthority {
     const seen = this.counts.get(nonce);
     if (seen === undefined && issued <= this.forgottenUpTo) return false;
     if (seen !== undefined && nc <= seen.nc) return false;
-    this.counts.delete(nonce);
-    this.counts.set(nonce, { issued, nc });
+    // Updated in place: the table stays in first-use order, which is close to issue order, so
+    // forgetting the oldest entries raises the floor as little as possible (an LRU order would
+    // forget nonces used once a moment ago and refuse every nonce issued before them).
+    if (seen !== undefined) seen.nc = nc;
+    else this.counts.set(nonce, { issued, nc });
     if (this.counts.size > this.maxNonces) this.shrink(now);
     return true;
   }
 
-  /** Drops expired nonces; when that is not enough, the least recently used tenth (raising the floor). */
+  /** Drops expired nonces; when that is not enough, the oldest tenth by first use (raising the floor to the newest of them). */
   private shrink(now: number): void {
     for (const [n, e] of this.counts) if (now - e.issued > this.nonceTtlMs) this.counts.delete(n);
     let drop = this.counts.size > this.maxNonces ? Math.max(1, Math.ceil(this.maxNonces / 10)) : 0;
