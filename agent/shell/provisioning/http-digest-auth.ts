@@ -108,14 +108,19 @@ export class DigestAuthority {
     this.key = key ?? randomBytes(32);
   }
 
-  private sign(issued: string, client: string): string {
-    return createHmac('sha256', this.key).update(`${issued}:${this.realm}:${client}`).digest('base64url').slice(0, 32);
+  private sign(issued: string, salt: string, client: string): string {
+    return createHmac('sha256', this.key).update(`${issued}:${salt}:${this.realm}:${client}`).digest('base64url').slice(0, 32);
   }
 
-  /** A fresh nonce for time `now`, bound to the `client` address it is sent to. */
+  /**
+   * A fresh nonce for time `now`, bound to the `client` address it is sent to. A random salt makes
+   * every nonce unique: two challenges to one address in the same millisecond must not share a
+   * nonce, or the second client's first answer (nc=1) would look like a replay of the first's.
+   */
   nonce(now: number, client = ''): string {
     const issued = now.toString(36);
-    return `${issued}.${this.sign(issued, client)}`;
+    const salt = randomBytes(6).toString('base64url');
+    return `${issued}.${salt}.${this.sign(issued, salt, client)}`;
   }
 
   /** `WWW-Authenticate` header values for `client` (MD5 first: what desk phones speak). */
@@ -130,9 +135,9 @@ export class DigestAuthority {
 
   /** Issue time of a nonce we issued to `client`, or null when it is not ours (or not for this client). */
   private issuedAt(nonce: string, now: number, client: string): number | null {
-    const [issued, sig, extra] = nonce.split('.');
-    if (!issued || !sig || extra !== undefined) return null;
-    const good = Buffer.from(this.sign(issued, client));
+    const [issued, salt, sig, extra] = nonce.split('.');
+    if (!issued || !salt || !sig || extra !== undefined) return null;
+    const good = Buffer.from(this.sign(issued, salt, client));
     const got = Buffer.from(sig);
     if (good.length !== got.length || !timingSafeEqual(good, got)) return null;
     const at = parseInt(issued, 36);
