@@ -154,6 +154,11 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
+/** A key slot nobody uses: written out explicitly so the phone clears whatever it held. */
+function unusedSlot(profile: FirmwareProfile, at: Pick<KeySlot, 'slot' | 'index0' | 'area' | 'module' | 'position'>): KeySlot {
+  return { ...at, used: false, role: 'none', type: profile.keyTypes.none, label: '', value: '', line: 1, efk: 0, blf: 0 };
+}
+
 function emptyAccount(index: number): AccountSlot {
   return {
     index,
@@ -269,42 +274,12 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
     const area = onPhone ? 'line' : 'expansion';
     const module = onPhone ? 0 : Math.floor(rest / per) + 1;
     const position = onPhone ? slot : (rest % per) + 1;
-    keys.push({
-      slot,
-      index0: indexZero(profile, { area, module, position }),
-      area,
-      module,
-      position,
-      used: false,
-      role: 'none',
-      type: profile.keyTypes.none,
-      label: '',
-      value: '',
-      line: 1,
-      efk: 0,
-      blf: 0,
-    });
+    keys.push(unusedSlot(profile, { slot, index0: indexZero(profile, { area, module, position }), area, module, position }));
   }
   const softUsed = layout.filter((a) => a.area === 'soft').map(toSlot);
   const softKeys: KeySlot[] = [];
   for (let n = 1; n <= profile.softKeys; n += 1) {
-    softKeys.push(
-      softUsed.find((k) => k.slot === n) ?? {
-        slot: n,
-        index0: n - 1,
-        area: 'soft',
-        module: 0,
-        position: n,
-        used: false,
-        role: 'none',
-        type: profile.keyTypes.none,
-        label: '',
-        value: '',
-        line: 1,
-        efk: 0,
-        blf: 0,
-      },
-    );
+    softKeys.push(softUsed.find((k) => k.slot === n) ?? unusedSlot(profile, { slot: n, index0: n - 1, area: 'soft', module: 0, position: n }));
   }
   const efkList: ListSlot[] = [];
   const resourceList: ListSlot[] = [];

@@ -12,7 +12,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { HotdeskError, type ErrorCode } from '../../core/errors.js';
+import { HotdeskError } from '../../core/errors.js';
 import { AUDIT_KINDS, normalizeMac, type AuditKind, type DeskOutcome } from '../../core/model.js';
 import { sightingView } from '../provisioning/sightings.js';
 import { tokenAuth } from '../http/auth-hook.js';
@@ -20,7 +20,7 @@ import { GUARDED_METHODS, refuseMethod } from '../http/method-guard.js';
 import type { HttpApp, HttpPlugin } from '../http/server.js';
 import type { ApiDeps } from './deps.js';
 import { AUTH_ERRORS, AuditEvent, AuditQuery, json, MacParams, Outcome, Phone, problem, Session, Sighting, User } from './schemas.js';
-import { eventView, outcomeBody, phoneViews, sessionViews, storedPhoneView, userViews } from './views.js';
+import { eventView, OUTCOME_REFUSALS, outcomeBody, phoneViews, sessionViews, storedPhoneView, userViews } from './views.js';
 
 function macOf(raw: string): string {
   const mac = normalizeMac(raw);
@@ -54,14 +54,7 @@ function kindsOf(q: string | string[] | undefined): AuditKind[] {
   return kinds as AuditKind[];
 }
 
-/** Admin outcomes that are refusals become problems with the catalog code of the same name. */
-const REFUSALS: Partial<Record<DeskOutcome['code'], ErrorCode>> = {
-  'unknown-user': 'unknown-user',
-  'not-allowed': 'not-allowed',
-  'already-logged-in': 'already-logged-in',
-  locked: 'locked',
-  'wrong-pin': 'wrong-pin',
-};
+const REFUSALS = OUTCOME_REFUSALS;
 
 const MAC_ERRORS = { 400: problem('Not a MAC address (`bad-request`).'), 404: problem('`unknown-phone`.') };
 

@@ -5,6 +5,7 @@
  * provisioning credential or screen token. Types come from the schemas
  * (schemas.ts), so a view cannot drift from what the API document says.
  */
+import type { ErrorCode } from '../../core/errors.js';
 import type { DeskOutcome, Phone, Session, User } from '../../core/model.js';
 import { PROMPTS, promptText } from '../../core/prompts.js';
 import type { Store } from '../../store/store.js';
@@ -134,3 +135,12 @@ export function outcomeLine(o: DeskOutcome): string {
   const audio = o.prompt === null ? '' : (PROMPTS[o.prompt]?.audio ?? '');
   return [o.code, o.prompt ?? '', audio, o.user ?? ''].map((f) => f.replace(/[,\r\n]/g, '')).join(',');
 }
+
+/** Desk outcomes that are refusals, as the catalogue error code of the same name (admin API and console). */
+export const OUTCOME_REFUSALS: Partial<Record<DeskOutcome['code'], ErrorCode>> = {
+  'unknown-user': 'unknown-user',
+  'not-allowed': 'not-allowed',
+  'already-logged-in': 'already-logged-in',
+  locked: 'locked',
+  'wrong-pin': 'wrong-pin',
+};

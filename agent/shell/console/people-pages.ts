@@ -3,23 +3,17 @@
  * refreshed live) and People (who sits where since when, PIN locks with
  * unlock, log a user in on a phone, end a session).
  */
-import { HotdeskError, type ErrorCode } from '../../core/errors.js';
-import { EMPTY_LOCK, normalizeMac, type DeskOutcome } from '../../core/model.js';
+import { HotdeskError } from '../../core/errors.js';
+import { EMPTY_LOCK, normalizeMac } from '../../core/model.js';
 import type { HttpPlugin } from '../http/server.js';
 import { auditTable } from './audit-view.js';
 import { actionDone, lockRows, phoneRows, sendHtml, viewerOf, type ConsoleContext, type DisplayState } from './console-deps.js';
+import { OUTCOME_REFUSALS } from '../api/views.js';
 import { html, type SafeHtml } from './html.js';
 import { CONSOLE_BASE, csrfField, macText, page, when, type Viewer } from './layout.js';
 import { requireRole } from './roles.js';
 
-/** Outcomes that are refusals, as the catalogue code of the same name. */
-const REFUSALS: Partial<Record<DeskOutcome['code'], ErrorCode>> = {
-  'unknown-user': 'unknown-user',
-  'not-allowed': 'not-allowed',
-  'already-logged-in': 'already-logged-in',
-  locked: 'locked',
-  'wrong-pin': 'wrong-pin',
-};
+const REFUSALS = OUTCOME_REFUSALS;
 
 function overviewPanel(ctx: ConsoleContext): SafeHtml {
   const rows = phoneRows(ctx.store);
