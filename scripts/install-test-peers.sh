@@ -2,11 +2,13 @@
 # Installs the real peers the test suite talks to, from Debian, when any is missing:
 # tftp-hpa/atftp (TFTP clients), tftpd-hpa (reference server), sip-tester (sipp plays a
 # phone's SIP side), curl, iproute2 (network namespaces), kamailio + utils modules + lua
-# (runs the docs/pbx.md routing block), chromium (headless, for the web console's browser
-# tests through playwright-core). Used by `make test` (which `.ci/run` runs).
+# (runs the docs/pbx.md routing block; the PBX in front of the hot-desk line), baresip-core
+# (baresip, a second SIP phone on the hot-desk line), chromium (headless, for the web console's
+# browser tests through playwright-core), espeak-ng and sox (voice prompts: scripts/generate-prompts.sh,
+# WAV files from a real encoder). Used by `make test` (which `.ci/run` runs).
 # On a machine without Debian's package tools it installs nothing and says what it skipped.
 set -euo pipefail
-PACKAGES="tftp-hpa atftp tftpd-hpa sip-tester curl iproute2 kamailio kamailio-utils-modules lua5.1 chromium"
+PACKAGES="tftp-hpa atftp tftpd-hpa sip-tester curl iproute2 kamailio kamailio-utils-modules lua5.1 baresip-core chromium espeak-ng sox"
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "no apt/dpkg on this machine: not installing the test peers ($PACKAGES systemd);" >&2
   echo "tests that talk to a missing peer will fail: install the equivalents by hand" >&2

@@ -87,6 +87,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'web console accounts: add NAME --role admin|helpdesk, list, remove NAME',
     load: async () => (await import('./admin-commands.js')).adminCommand,
   },
+  {
+    name: 'prompts',
+    summary: 'voice prompts of the hot-desk line: list (source, wording), export for Asterisk/FreeSWITCH',
+    load: async () => (await import('./prompts-command.js')).promptsCommand,
+  },
 ];
 
 /** The command entry named `name`, if any. */

@@ -15,6 +15,7 @@ import { formatDirectoryError, type DirectoryErrorEntry } from '../directory/dir
 import { exportDirectory } from '../directory/export-directory.js';
 import { importDirectory, type ImportResult } from '../directory/import-directory.js';
 import { parseDirectory } from '../directory/parse-directory.js';
+import { directoryWarnings, type DirectoryWarning } from '../directory/directory-warnings.js';
 import { COMMON_HELP, EXIT, JSON_OPTION, dataDir, optFlag, optString, printJson, defineCommand, type Command, type Io } from './cli-kit.js';
 import { withStore } from './cli-store.js';
 
@@ -69,7 +70,10 @@ and nothing is applied (exit 1). Phones whose files change are re-provisioned.
 
 Options:
   --dry-run    validate only, apply nothing
-  --json       print {"ok", "dryRun", "summary"} or {"error", "problems"}
+  --json       print {"ok", "dryRun", "summary", "warnings"} or {"error", "problems"}
+
+Warnings (printed, nothing refused): hot-desk phones without a device account
+rely on the PBX accepting the emergency calls the agent redirects to it.
 ${COMMON_HELP}
 
 Example:
@@ -92,9 +96,11 @@ export const importCommand: Command = defineCommand(
     const dataPath = dataDir(p, io);
     try {
       const dir = parseDirectory(text, fileArg);
+      const warnings = directoryWarnings(dir);
+      if (!json) for (const w of warnings) io.err(`warning: ${w.message}`);
       if (dryRun && !existsSync(dataPath)) {
         // Nothing stored yet: the file on its own is all there is to check.
-        report(io, json, fileArg, true, null);
+        report(io, json, fileArg, true, null, warnings);
         return EXIT.ok;
       }
       return await withStore(
@@ -112,7 +118,7 @@ export const importCommand: Command = defineCommand(
               if (!(e instanceof DryRunRollback)) throw e;
             }
           } else summary = importDirectory(store, dir, Date.now());
-          report(io, json, fileArg, dryRun, summary);
+          report(io, json, fileArg, dryRun, summary, warnings);
           return EXIT.ok;
         },
         { create: true },
@@ -124,9 +130,9 @@ export const importCommand: Command = defineCommand(
   },
 );
 
-function report(io: Io, json: boolean, file: string, dryRun: boolean, summary: ImportResult | null): void {
+function report(io: Io, json: boolean, file: string, dryRun: boolean, summary: ImportResult | null, warnings: readonly DirectoryWarning[]): void {
   if (json) {
-    printJson(io, { ok: true, dryRun, file, ...(summary ? { summary } : {}) });
+    printJson(io, { ok: true, dryRun, file, ...(summary ? { summary } : {}), warnings });
     return;
   }
   io.out(`${dryRun ? 'valid (dry run, nothing applied)' : 'imported'}: ${file}\n`);

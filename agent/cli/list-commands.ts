@@ -39,7 +39,8 @@ export const usersCommand: Command = defineCommand({ name: 'users', help: usersH
 const phonesHelp = `Usage: hotdesk phones [--json] [--data DIR]
 
 List the phones: MAC, vendor and model, label, hot-desk enabled, the user
-logged in now, sync state (synced / pending), last seen, config revision.
+logged in now, sync state (synced / pending), whether its hot-desk line is
+registered at the agent, last seen, config revision.
 
 Options:
   --json       print a JSON array
@@ -55,8 +56,19 @@ export const phonesCommand: Command = defineCommand({ name: 'phones', help: phon
     else
       io.out(
         formatTable(
-          ['mac', 'vendor', 'model', 'label', 'hotdesk', 'user', 'sync', 'last seen', 'rev'],
-          phones.map((ph) => [ph.mac, ph.vendor, ph.model, ph.label, ph.hotdesk, ph.user?.ext, ph.sync?.state, formatTime(ph.lastSeen, tz), ph.revision]),
+          ['mac', 'vendor', 'model', 'label', 'hotdesk', 'user', 'sync', 'line', 'last seen', 'rev'],
+          phones.map((ph) => [
+            ph.mac,
+            ph.vendor,
+            ph.model,
+            ph.label,
+            ph.hotdesk,
+            ph.user?.ext,
+            ph.sync?.state,
+            ph.hotdeskLine ? (ph.hotdeskLine.registered ? 'registered' : 'not registered') : undefined,
+            formatTime(ph.lastSeen, tz),
+            ph.revision,
+          ]),
         ),
       );
     return EXIT.ok;

@@ -13,13 +13,27 @@ import { join } from 'node:path';
 import { HotdeskError } from '../core/errors.js';
 import type { Phone } from '../core/model.js';
 import { agentUrls, DEFAULT_BASE_URL } from '../shell/provisioning/agent-urls.js';
+import { DEFAULT_AGENT_SIP_PORT, hotdeskLineInput, sipHostOf } from '../shell/provisioning/hotdesk-line-input.js';
 import type { Store } from '../store/store.js';
 import type { RenderInput, VendorDriver } from '../vendors/driver.js';
 import { loadFirmwareProfiles, type FirmwareProfile } from '../vendors/firmware-profile.js';
 import { createDriverRegistry } from '../vendors/registry.js';
 import { renderPhoneFile } from '../vendors/render.js';
 import { loadTemplateSources } from '../vendors/template-loader.js';
-import { COMMON_HELP, EXIT, JSON_OPTION, UsageError, dataDir, optFlag, optString, printJson, defineCommand, type Command, phoneOption } from './cli-kit.js';
+import {
+  COMMON_HELP,
+  EXIT,
+  JSON_OPTION,
+  UsageError,
+  dataDir,
+  optFlag,
+  optInt,
+  optString,
+  printJson,
+  defineCommand,
+  type Command,
+  phoneOption,
+} from './cli-kit.js';
 import { withStore } from './cli-store.js';
 
 /** A phone's driver and render input, built from the store as the server builds it. */
@@ -30,16 +44,20 @@ export interface PhoneRender {
 
 /**
  * Builds the render input of `phone` from the store's current state: site,
- * user logged in, identity keys, revision, provisioning credential and the
- * agent URLs from `base` (see shell/provisioning/agent-urls.ts).
+ * user logged in, identity keys, revision, provisioning credential, the
+ * agent URLs from `base` (see shell/provisioning/agent-urls.ts) and the
+ * hot-desk line, registering at the host of `base` and `sipPort` (default:
+ * the site's `network.sipPort`, else {@link DEFAULT_AGENT_SIP_PORT}).
  */
-export function phoneRenderFor(store: Store, phone: Phone, profile: FirmwareProfile, driver: VendorDriver, base: string): PhoneRender {
+export function phoneRenderFor(store: Store, phone: Phone, profile: FirmwareProfile, driver: VendorDriver, base: string, sipPort?: number): PhoneRender {
   const runtime = store.phoneRuntime(phone.mac);
   if (!runtime) throw new HotdeskError('unknown-phone', `no runtime state for phone ${phone.mac}`, { phone: phone.mac });
   const session = store.sessionOf(phone.mac);
   const user = session ? (store.getUser(session.userExt) ?? null) : null;
+  const site = store.getSite();
+  const sip = { host: sipHostOf(base), port: sipPort ?? site.network?.sipPort ?? DEFAULT_AGENT_SIP_PORT };
   const input: RenderInput = {
-    site: store.getSite(),
+    site,
     phone,
     profile,
     user,
@@ -47,11 +65,12 @@ export function phoneRenderFor(store: Store, phone: Phone, profile: FirmwareProf
     revision: runtime.revision,
     credential: { username: runtime.provUsername, password: runtime.provPassword },
     urls: agentUrls(base, phone, runtime.screenToken, profile.firmware?.file),
+    hotdeskLine: hotdeskLineInput(store.getHotdeskLine(phone.mac), phone, sip),
   };
   return { driver, input };
 }
 
-const renderHelp = `Usage: hotdesk render --phone MAC [--file NAME] [--base URL] [--json] [--data DIR]
+const renderHelp = `Usage: hotdesk render --phone MAC [--file NAME] [--base URL] [--sip-port N] [--json] [--data DIR]
 
 Without --file: list the names of the files the phone may request, one per
 line, in boot order. With --file NAME: print that file exactly as the phone
@@ -59,7 +78,9 @@ would receive it now (current user, keys, revision). Rendering here is not a
 fetch: it does not confirm a pending sync and is not recorded.
 
 The files point back to the agent: base URL from the site setting
-provisioning.baseUrl, else ${DEFAULT_BASE_URL} (or --base).
+provisioning.baseUrl, else ${DEFAULT_BASE_URL} (or --base). A hot-desk
+phone's hot-desk line registers at the host of that URL, on the SIP port
+from network.sipPort, else ${DEFAULT_AGENT_SIP_PORT} (or --sip-port).
 Printed files may hold the phone's secrets (SIP password, provisioning
 credential, identity PINs).
 
@@ -67,6 +88,7 @@ Options:
   --phone MAC   the phone
   --file NAME   the file to print (vendor case rules apply)
   --base URL    base URL the files point back to (overrides the site's)
+  --sip-port N  the agent's SIP UDP port the hot-desk line registers to
   --json        list: [{name, secret, carriesRevision, contentType}];
                 file: {name, contentType, secret, carriesRevision, body}
 ${COMMON_HELP}
@@ -78,13 +100,19 @@ Examples:
 
 /** `hotdesk render`. */
 export const renderCommand: Command = defineCommand(
-  { name: 'render', help: renderHelp, options: { ...JSON_OPTION, phone: { type: 'string' }, file: { type: 'string' }, base: { type: 'string' } } },
+  {
+    name: 'render',
+    help: renderHelp,
+    options: { ...JSON_OPTION, phone: { type: 'string' }, file: { type: 'string' }, base: { type: 'string' }, 'sip-port': { type: 'string' } },
+  },
   async (p, io) => {
     const mac = phoneOption(p);
     const file = optString(p, 'file');
     if (file === '') throw new UsageError('--file must not be empty');
     const baseOpt = optString(p, 'base');
     if (baseOpt !== undefined && !/^https?:\/\/[^/\s]+/.test(baseOpt)) throw new UsageError('--base must be an http(s) URL');
+    const sipPort = optInt(p, 'sip-port');
+    if (sipPort !== undefined && (sipPort < 1 || sipPort > 65_535)) throw new UsageError('--sip-port must be between 1 and 65535');
     const dir = dataDir(p, io);
     return withStore(dir, (store) => {
       const phone = store.getPhone(mac);
@@ -95,7 +123,7 @@ export const renderCommand: Command = defineCommand(
         throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`, { vendor: phone.vendor, model: phone.model });
       const registry = createDriverRegistry({ profiles, sources: loadTemplateSources({ siteDir: join(dir, 'templates') }) });
       const base = baseOpt ?? store.getSite().provisioning.baseUrl ?? DEFAULT_BASE_URL;
-      const { driver, input } = phoneRenderFor(store, phone, profile, registry.driverFor(phone.vendor), base);
+      const { driver, input } = phoneRenderFor(store, phone, profile, registry.driverFor(phone.vendor), base, sipPort);
       const json = optFlag(p, 'json');
       if (file === undefined) {
         const names = driver.fileNames(input);

@@ -37,7 +37,13 @@ Options:
   --no-tftp           do not serve TFTP
   --tftp-per-source N  TFTP transfers at once per source address (default 4;
                       raise it when many phones behind one NAT boot together)
-  --sip-port N        local UDP port check-sync NOTIFYs are sent from (default 5070)
+  --sip-port N        the agent's SIP UDP port (default 5070): registrar and
+                      call server of the phones' hot-desk line, and the source
+                      of check-sync NOTIFYs
+  --rtp-ports MIN-MAX  UDP ports for the voice of hot-desk-line calls (default
+                      40000-40999; one even port per call)
+  --call-limit N      hot-desk-line calls at once (default 50; more are
+                      answered 486 Busy Here)
   --pnp               answer SIP PnP (multicast 224.0.1.75, UDP 5060) so phones
                       find the agent; exits 1 with port-in-use when the port is
                       held by a program that does not share it (a PBX)
@@ -88,6 +94,8 @@ const OPTIONS = {
   'no-tftp': { type: 'boolean' },
   'tftp-per-source': { type: 'string' },
   'sip-port': { type: 'string' },
+  'rtp-ports': { type: 'string' },
+  'call-limit': { type: 'string' },
   pnp: { type: 'boolean' },
   'pnp-port': { type: 'string' },
   'pnp-interface': { type: 'string' },
@@ -113,6 +121,17 @@ function optPort(p: Parsed, name: string): number | undefined {
   const n = optInt(p, name);
   if (n !== undefined && n > 65535) throw new UsageError(`--${name} must be at most 65535`);
   return n;
+}
+
+/** A `MIN-MAX` UDP port range option (at least two ports, MIN even), or undefined when absent. */
+function optPortRange(p: Parsed, name: string): { min: number; max: number } | undefined {
+  const v = optString(p, name);
+  if (v === undefined) return undefined;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(v.trim());
+  const min = m ? Number(m[1]) : Number.NaN;
+  const max = m ? Number(m[2]) : Number.NaN;
+  if (!m || min < 1024 || max > 65535 || max <= min) throw new UsageError(`--${name} must be MIN-MAX with 1024 <= MIN < MAX <= 65535, e.g. 40000-40999`);
+  return { min, max };
 }
 
 /** An IPv4 interface address option, or undefined when absent. */
@@ -188,7 +207,8 @@ function printListening(io: Io, a: RunningAgent, host: string, dataDir: string):
       `  TFTP   udp ${host}:${a.tftpPort}${a.tftpPort === 69 ? `    DHCP option 66 = ${ip}` : '    (phones use port 69: redirect it here, see docs/tftp.md)'}`,
     );
   }
-  lines.push(`  SIP    udp ${host}:${a.sipPort}    check-sync NOTIFY source`);
+  lines.push(`  SIP    udp ${host}:${a.sipPort}    hot-desk line registrar and calls, check-sync NOTIFY source`);
+  lines.push(`  RTP    udp ${host}:${a.voice.rtpPorts.min}-${a.voice.rtpPorts.max}    voice of hot-desk-line calls (at most ${a.voice.callLimit} at once)`);
   if (a.pnpPort !== null) lines.push(`  PnP    udp ${host}:${a.pnpPort}    SIP PnP responder (224.0.1.75)`);
   if (a.ssdpPort !== null) lines.push(`  SSDP   udp 0.0.0.0:${a.ssdpPort}    advertised for 'hotdesk discover' (239.255.255.250)`);
   lines.push(consoleBannerLine(a.store, a.baseUrl, dataDir));
@@ -246,6 +266,8 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
     const shutdownMs = (optInt(p, 'shutdown-timeout', 1) ?? 10) * 1000;
     const cacheMb = optInt(p, 'render-cache-mb');
     const tftpPerSource = optInt(p, 'tftp-per-source', 1);
+    const rtpPorts = optPortRange(p, 'rtp-ports');
+    const callLimit = optInt(p, 'call-limit', 1);
     agent = await startAgent({
       dataDir: dir,
       host,
@@ -255,6 +277,8 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
       pnpPort: listen.pnpPort,
       ...(pnpInterface !== undefined ? { pnpInterface } : {}),
       ...(tftpPerSource !== undefined ? { tftpLimits: { maxPerSource: tftpPerSource } } : {}),
+      ...(rtpPorts !== undefined ? { rtpPorts } : {}),
+      ...(callLimit !== undefined ? { callLimit } : {}),
       ssdpPort,
       ...(ssdpInterface !== undefined ? { ssdpInterface } : {}),
       renderWorkers: optInt(p, 'render-workers') ?? defaultRenderWorkers(),

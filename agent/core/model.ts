@@ -98,6 +98,44 @@ export interface SiteSettings {
   readonly apiTokens: readonly string[];
   /** Where `hotdesk serve` listens when no command-line flag says otherwise. */
   readonly network?: NetworkSettings;
+  /** The hot-desk line and the agent's own voice (docs/directory.md "voice"); absent = {@link DEFAULT_VOICE_SETTINGS}. */
+  readonly voice?: VoiceSettings;
+}
+
+/** Languages the agent's spoken prompts exist in. */
+export type VoiceLanguage = 'en' | 'nl' | 'de';
+export const VOICE_LANGUAGES: readonly VoiceLanguage[] = ['en', 'nl', 'de'];
+
+/**
+ * The hot-desk line: one extra SIP account on every hot-desk phone,
+ * registered to the agent, which answers calls on it in its own voice
+ * (docs/directory.md "voice", docs/vendors.md "The hot-desk line").
+ */
+export interface VoiceSettings {
+  /** Language of the spoken prompts. */
+  readonly language: VoiceLanguage;
+  /** Numbers the phones must never send to the hot-desk line (digits only). */
+  readonly emergencyNumbers: readonly string[];
+  /** Give the hot-desk line a line key of its own on the phones. */
+  readonly lineKey: boolean;
+  /** Digest realm the agent challenges the hot-desk line's REGISTER and INVITE with. */
+  readonly realm: string;
+  /** Addresses or networks (CIDR) of PBXes allowed to forward feature-code calls to the agent. */
+  readonly pbxAddresses: readonly string[];
+}
+
+/** The one place the voice defaults live (directory loader, renderer and voice server read them from here). */
+export const DEFAULT_VOICE_SETTINGS: VoiceSettings = Object.freeze({
+  language: 'en',
+  emergencyNumbers: Object.freeze(['112', '911', '999']) as readonly string[],
+  lineKey: false,
+  realm: 'hotdesk',
+  pbxAddresses: Object.freeze([]) as readonly string[],
+});
+
+/** The site's voice settings with every default filled in. */
+export function voiceSettings(site: Pick<SiteSettings, 'voice'>): VoiceSettings {
+  return site.voice ?? DEFAULT_VOICE_SETTINGS;
 }
 
 /** The site's PBX (SIP registrar of the users' lines). */
@@ -259,6 +297,8 @@ export const AUDIT_KINDS = [
   'auth-failure',
   'import',
   'pnp-sighting',
+  'line-registered',
+  'line-unregistered',
 ] as const;
 
 /** Audit event kinds (also the live event stream's `type`). */

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HotdeskError } from '../core/errors.js';
-import type { Phone, Session, SiteSettings } from '../core/model.js';
+import { voiceSettings, type Phone, type Session, type SiteSettings } from '../core/model.js';
 import type { Store } from '../store/store.js';
 import type { Directory, DirectoryErrorEntry, DirectoryUser } from './directory-types.js';
 import { formatDirectoryError, SECRET_PLACEHOLDER } from './directory-types.js';
@@ -45,11 +45,16 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** Digest of everything a phone's files are rendered from (site minus API tokens, phone, its user, its identity keys). */
+/**
+ * Digest of everything a phone's files are rendered from (site minus API tokens and the voice settings
+ * no file holds, phone, its user, its identity keys). The hot-desk line's credentials never change
+ * while the phone stays hot-desk.
+ */
 export function renderInputsDigest(store: Store, site: SiteSettings, mac: string): string {
   const session = store.sessionOf(mac);
+  const voice = voiceSettings(site);
   const inputs = {
-    site: { ...site, apiTokens: [] },
+    site: { ...site, apiTokens: [], voice: { emergencyNumbers: voice.emergencyNumbers, lineKey: voice.lineKey } },
     phone: store.getPhone(mac) ?? null,
     user: session ? (store.getUser(session.userExt) ?? null) : null,
     identityKeys: store.identityKeysFor(mac),

@@ -9,8 +9,9 @@ import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { HotdeskError, isHotdeskError, type ErrorCode } from '../core/errors.js';
 import { isValidExt } from '../core/feature-code.js';
 import type { KeyKind, KeySpec, Phone, SipAccount, Vendor } from '../core/model.js';
-import { normalizeMac, VENDORS } from '../core/model.js';
+import { normalizeMac, VENDORS, voiceSettings } from '../core/model.js';
 import { loadFirmwareProfiles, type FirmwareProfiles } from '../vendors/firmware-profile.js';
+import { hotdeskLineSlot } from '../vendors/hotdesk-line.js';
 import { deadKeyKinds, keyLayout } from '../vendors/key-layout.js';
 import type { Directory, DirectoryErrorEntry, DirectoryUser } from './directory-types.js';
 import { formatDirectoryError, SECRET_PLACEHOLDER } from './directory-types.js';
@@ -146,7 +147,7 @@ function deadKeyMessage(kind: KeyKind, model: string): string {
     : `${kind} key: ${model} has no one-touch (EFK) line keys (hot-desk there with the feature code)`;
 }
 
-function checkReferences(r: YamlReader, users: readonly ReadUser[], phones: ReadPhone[], profiles: FirmwareProfiles): void {
+function checkReferences(r: YamlReader, users: readonly ReadUser[], phones: ReadPhone[], profiles: FirmwareProfiles, lineKey: boolean): void {
   const byExt = new Map<string, ReadUser>();
   for (const u of users) {
     const first = byExt.get(u.user.ext);
@@ -197,7 +198,9 @@ function checkReferences(r: YamlReader, users: readonly ReadUser[], phones: Read
     }
     if (dead.includes('identity') && p.phone.identities.length > 0) r.fail(p.identities[0] ?? p.at, deadKeyMessage('identity', profile.model));
     try {
-      keyLayout(phone, profile, { hotdeskMenu: phone.hotdesk });
+      // Logged out is the state with the most keys: the hot-desk line (and its optional line key) is there whenever it is at all.
+      const slot = phone.hotdesk ? hotdeskLineSlot(profile, { loggedIn: false, hasDeviceAccount: phone.deviceAccount !== undefined }) : null;
+      keyLayout(phone, profile, { hotdeskMenu: phone.hotdesk, hotdeskKey: phone.hotdesk, hotdeskLine: slot === null ? null : { slot, lineKey } });
     } catch (e) {
       if (!isHotdeskError(e)) throw e;
       r.fail(p.at, e.message, e.code);
@@ -235,7 +238,7 @@ export function parseDirectory(text: string, fileName: string, options: ParseDir
   const users = r.seq(top('users')).flatMap((at) => readUser(r, at) ?? []);
   const phones = r.seq(top('phones')).flatMap((at) => readPhone(r, at) ?? []);
   const profiles = options.profiles ?? shipped();
-  checkReferences(r, users, phones, profiles);
+  checkReferences(r, users, phones, profiles, voiceSettings(site).lineKey);
   if (r.errors.length > 0) {
     const codes = new Set(r.errors.map((e) => e.code));
     const only = codes.size === 1 ? [...codes][0] : undefined;

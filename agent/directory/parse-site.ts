@@ -10,6 +10,7 @@ import { isValidTimeZone } from '../core/session-end.js';
 import { parseCidr } from '../protocols/cidr.js';
 import { DEFAULT_POLL_MINUTES, defaultSite } from '../store/default-site.js';
 import { SECRET_PLACEHOLDER } from './directory-types.js';
+import { readVoice } from './parse-voice.js';
 import type { At, YamlReader } from './yaml-reader.js';
 
 const HHMM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
@@ -92,7 +93,7 @@ function readProvisioning(r: YamlReader, at: At): SiteSettings['provisioning'] {
 
 /** Reads `site:`; problems are collected in `r`. */
 export function readSite(r: YamlReader, at: At): SiteSettings {
-  const f = r.map(at, ['name', 'timezone', 'pbx', 'featurePrefix', 'policies', 'pinLockout', 'sessions', 'provisioning', 'apiTokens', 'network'], {
+  const f = r.map(at, ['name', 'timezone', 'pbx', 'featurePrefix', 'policies', 'pinLockout', 'sessions', 'provisioning', 'apiTokens', 'network', 'voice'], {
     required: true,
   });
   if (!f) return defaultSite('');
@@ -134,6 +135,7 @@ export function readSite(r: YamlReader, at: At): SiteSettings {
     provisioning: readProvisioning(r, get('provisioning')),
     apiTokens,
     ...readNetwork(r, get('network')),
+    ...readVoice(r, get('voice')),
   };
 }
 

@@ -52,7 +52,7 @@ export interface SipVia {
 
 /** Parses one Via value; null when malformed. */
 export function parseVia(value: string): SipVia | null {
-  const m = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[0-9a-fA-F:.]+\]|[^\s;:]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$/.exec(value.trim());
+  const m = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+(\[[0-9a-fA-F:.]+\]|[^\s;:]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$/.exec(value.trim());
   if (!m) return null;
   const params = parseParams(m[4] ?? '');
   const via: { -readonly [K in keyof SipVia]: SipVia[K] } = { transport: (m[1] ?? '').toUpperCase(), host: m[2] ?? '', params };
@@ -66,13 +66,17 @@ export function parseVia(value: string): SipVia | null {
   return via;
 }
 
-/** Parses `CSeq: 12 NOTIFY` (RFC 3261 §20.16); null when malformed. */
+/**
+ * Parses `CSeq: 12 NOTIFY` (RFC 3261 §20.16); null when malformed or when the
+ * number is not below 2**31 (RFC 3261 §8.1.1.5; RFC 4475 `scalar02`). The
+ * method is kept as sent: it must match the request's method exactly.
+ */
 export function parseCSeq(value: string | undefined): { seq: number; method: string } | null {
   const m = /^(\d{1,10})\s+([A-Za-z0-9.!%*_+`'~-]+)$/.exec((value ?? '').trim());
   if (!m) return null;
   const seq = Number(m[1]);
   if (seq > 2 ** 31 - 1) return null;
-  return { seq, method: (m[2] ?? '').toUpperCase() };
+  return { seq, method: m[2] ?? '' };
 }
 
 /** A parsed name-addr / addr-spec with header parameters (From, To, Contact; RFC 3261 §20.10). */
@@ -120,25 +124,41 @@ export interface SipUri {
   readonly host: string;
   readonly port?: number;
   readonly params: ReadonlyMap<string, string>;
+  /** The raw `?headers` part (without the `?`), when present (RFC 3261 §19.1.1). */
+  readonly headers?: string;
 }
 
-/** Parses a sip:/sips: URI; null when malformed. */
+/**
+ * Parses a sip:/sips: URI; null when malformed. The user part ends at the
+ * last `@` (it may hold `;`, `?`, `/`: RFC 3261 §25.1 user-unreserved, RFC
+ * 4475 `semiuri`, `intmeth`) and is percent-decoded (`esc01`, `escnull`: a
+ * `%00` stays in the user, it does not end it).
+ */
 export function parseSipUri(uri: string): SipUri | null {
-  const m = /^(sips?):(?:([^@;?:]*)(?::[^@;?]*)?@)?(\[[0-9a-fA-F:.]+\]|[^:;?@]+)(?::(\d{1,5}))?(;[^?]*)?(\?.*)?$/i.exec(uri.trim());
+  const m = /^(sips?):(.+)$/i.exec(uri.trim());
   if (!m) return null;
+  const rest = m[2] ?? '';
+  const at = rest.lastIndexOf('@');
+  const hostPart = /^(\[[0-9a-fA-F:.]+\]|[^:;?@\s[\]<>"]+)(?::(\d{1,5}))?(;[^?]*)?(?:\?(.*))?$/.exec(at < 0 ? rest : rest.slice(at + 1));
+  if (!hostPart) return null;
   const out: { -readonly [K in keyof SipUri]: SipUri[K] } = {
     scheme: (m[1] ?? 'sip').toLowerCase() as 'sip' | 'sips',
-    host: m[3] ?? '',
-    params: parseParams(m[5] ?? ''),
+    host: hostPart[1] ?? '',
+    params: parseParams(hostPart[3] ?? ''),
   };
-  if (m[2] !== undefined) {
+  if (at >= 0) {
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
+    if (/[\s<>"]/.test(user)) return null;
     try {
-      out.user = decodeURIComponent(m[2]);
+      out.user = decodeURIComponent(user);
     } catch {
       return null;
     }
   }
-  if (m[4]) out.port = Number(m[4]);
+  if (hostPart[2]) out.port = Number(hostPart[2]);
+  if (hostPart[4] !== undefined) out.headers = hostPart[4];
   return out;
 }
 

@@ -14,6 +14,7 @@ import { HotdeskService } from './hotdesk-service.js';
 import { loadFirmwareProfiles } from '../vendors/firmware-profile.js';
 import { createDrivers } from '../vendors/registry.js';
 import { agentUrls, trimBase } from './provisioning/agent-urls.js';
+import { advertisedSip } from './provisioning/hotdesk-line-input.js';
 import { ProvisioningPipeline } from './provisioning/provisioning-pipeline.js';
 import { RenderPool, renderWorkerAvailable } from './provisioning/render-pool.js';
 import { provisioningRoutes } from './provisioning/provisioning-http.js';
@@ -23,6 +24,8 @@ import { startHttpServer, type RunningHttpServer } from './http/server.js';
 import { startTftpServer, type TftpServerLimits, type TftpServerStats } from './tftp/tftp-server.js';
 import { tftpResolver } from './tftp/tftp-resolver.js';
 import { SipNotifier } from './sync/sip-notifier.js';
+import { startVoice } from './voice/start-voice.js';
+import type { VoiceServer } from './voice/voice-server.js';
 import { SyncWorker } from './sync/sync-worker.js';
 import { AuditTail } from './api/event-stream.js';
 import { adminApi } from './api/admin-routes.js';
@@ -50,8 +53,14 @@ export interface AgentOptions {
   readonly host?: string;
   readonly httpPort?: number;
   readonly tftpPort?: number | null;
-  /** Local UDP port NOTIFYs are sent from (0 = ephemeral). */
+  /** The agent's SIP UDP port: hot-desk line registrar and calls, NOTIFY source (0 = ephemeral). */
   readonly sipPort?: number;
+  /** UDP ports for call audio (default 40000-40999). */
+  readonly rtpPorts?: { readonly min: number; readonly max: number };
+  /** Hot-desk-line calls at once (default 50). */
+  readonly callLimit?: number;
+  /** Spoken-dialog timing (tests shorten it). */
+  readonly voiceTiming?: { readonly firstDigitMs?: number; readonly interDigitMs?: number; readonly maxCallMs?: number };
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /** SIP PnP responder port (null = off). */
   readonly pnpPort?: number | null;
@@ -92,6 +101,8 @@ export interface RunningAgent {
   readonly http: RunningHttpServer;
   readonly tftpPort: number | null;
   readonly sipPort: number;
+  /** The hot-desk line's call server, its RTP port range and call limit. */
+  readonly voice: { readonly server: VoiceServer; readonly rtpPorts: { readonly min: number; readonly max: number }; readonly callLimit: number };
   readonly pnpPort: number | null;
   /** The SSDP advertiser's port (null = not advertising). */
   readonly ssdpPort: number | null;
@@ -150,6 +161,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const limiter = new FailureLimiter();
     const digest = new DigestAuthority('hotdesk');
     let baseUrl = '';
+    let sipPort = 0; // hot-desk lines register at the host phones fetch their files from, on the bound SIP port
+    const sipAdvertised = () => advertisedSip(store.getSite().provisioning.baseUrl ?? baseUrl, sipPort);
     let renderer: RenderPool | undefined;
     if (o.renderWorkers !== undefined && o.renderWorkers > 0) {
       if (renderWorkerAvailable()) {
@@ -168,6 +181,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       profiles,
       clock,
       limiter,
+      sipAdvertised,
       urls: (phone, token) => {
         const profile = profiles.find(phone.vendor, phone.model);
         return agentUrls(store.getSite().provisioning.baseUrl ?? baseUrl, phone, token, profile?.firmware?.file);
@@ -186,6 +200,21 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const timers = o.sipTimers ?? { t1Ms: 500, timeoutMs: 8_000 };
     const notifier = await SipNotifier.open({ host, port: o.sipPort ?? 0, t1Ms: timers.t1Ms, timeoutMs: timers.timeoutMs, log });
     closers.push(() => notifier.close());
+    sipPort = notifier.port;
+    // The hot-desk line: registrar and call server on the same SIP port (docs/voice.md).
+    const voice = await startVoice({
+      store,
+      service,
+      sip: notifier,
+      host,
+      dataDir: o.dataDir,
+      log,
+      ...(o.rtpPorts ? { rtpPorts: o.rtpPorts } : {}),
+      ...(o.callLimit !== undefined ? { callLimit: o.callLimit } : {}),
+      ...(o.sipTimers ? { sipTimers: o.sipTimers } : {}),
+      ...(o.voiceTiming ? { dialogTiming: o.voiceTiming } : {}),
+    });
+    closers.push(() => voice.close());
     const eventFor = (vendor: Vendor): string => drivers.find((d) => d.vendor === vendor)?.checkSyncEvent ?? 'check-sync';
     const sync = new SyncWorker({
       store: syncStoreAdapter(store),
@@ -239,7 +268,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         ops,
         pbxApi(deps),
         adminApi(deps),
-        consoleRoutes({ ...deps, drivers, profiles, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl }),
+        consoleRoutes({ ...deps, drivers, profiles, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl, sipAdvertised }),
         events.plugin,
         actionRoutes(deps),
         screenRoutes({ ...deps, drivers, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl }),
@@ -341,6 +370,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       http,
       tftpPort,
       sipPort: notifier.port,
+      voice: { server: voice.server, rtpPorts: voice.rtpPorts, callLimit: voice.callLimit },
       pnpPort,
       ssdpPort,
       baseUrl,

@@ -195,6 +195,35 @@ CREATE TABLE console_sessions (
 CREATE INDEX console_sessions_admin ON console_sessions (admin_name);
 `,
   },
+  {
+    version: 7,
+    name: 'hot-desk line per phone',
+    // Every hot-desk phone carries one extra SIP account registered to the agent (the hot-desk
+    // line). Its random password is sealed with the data key, which SQL cannot do: the store
+    // creates the rows of existing hot-desk phones when it opens (hotdesk-line-queries.ts).
+    // Their files change (a new account), so each is bumped to a new revision and re-synced.
+    sql: `
+CREATE TABLE hotdesk_lines (
+  mac TEXT PRIMARY KEY REFERENCES phones (mac) ON DELETE CASCADE,
+  username TEXT NOT NULL UNIQUE,
+  password_enc TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  contact TEXT,
+  address TEXT,
+  port INTEGER,
+  transport TEXT CHECK (transport IS NULL OR transport IN ('udp', 'tcp')),
+  user_agent TEXT,
+  call_id TEXT,
+  cseq INTEGER,
+  registered_at INTEGER,
+  expires_at INTEGER
+);
+UPDATE phones SET revision = revision + 1, sync_state = 'pending', sync_revision = revision + 1,
+  sync_requested_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000, sync_attempts = 0,
+  sync_next_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000
+  WHERE hotdesk = 1;
+`,
+  },
 ];
 
 /** Highest version the database has, 0 for a fresh one. */

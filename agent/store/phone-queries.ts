@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { HotdeskError } from '../core/errors.js';
 import type { AuditEvent, Phone, Vendor } from '../core/model.js';
 import { normalizeMac } from '../core/model.js';
+import { syncHotdeskLineRow } from './hotdesk-line-queries.js';
 import { open, seal } from './secret-box.js';
 import type { PhoneRow, SqlFn } from './store-rows.js';
 import { DEFAULT_SIP_PORT, phoneFromRow } from './store-rows.js';
@@ -26,7 +27,9 @@ export function phoneRow(sql: SqlFn, mac: string): PhoneRow | undefined {
 /**
  * Inserts or updates a phone's directory fields. A new phone gets a random
  * provisioning credential and screen token, revision 1, pending sync. An
- * existing phone keeps its runtime (credential, revision, sync state).
+ * existing phone keeps its runtime (credential, revision, sync state). A
+ * hot-desk phone gets its hot-desk line (kept when it has one); a phone that
+ * is not hot-desk loses it (hotdesk-line-queries.ts). Run inside a transaction.
  */
 export function putPhoneRow(sql: SqlFn, key: Buffer, phone: Phone, via: EnrolledVia, now: number): void {
   const mac = normalizeMac(phone.mac);
@@ -61,6 +64,7 @@ export function putPhoneRow(sql: SqlFn, key: Buffer, phone: Phone, via: Enrolled
              sip_port = @sipPort
            WHERE mac = @mac`,
     ).run(fields);
+    syncHotdeskLineRow(sql, key, mac, phone.hotdesk, now);
     return;
   }
   sql(
@@ -69,6 +73,7 @@ export function putPhoneRow(sql: SqlFn, key: Buffer, phone: Phone, via: Enrolled
          VALUES (@mac, @vendor, @model, @label, @location, @hotdesk, @deviceUser, @accountEnc, @identities, @keys, @via,
            @sipPort, @now, @provUser, @provPass, @screen, 1, 'pending', 1, @now, @now)`,
   ).run({ ...fields, now, provUser: newProvUsername(), provPass: seal(key, randomToken(18)), screen: randomToken(18) });
+  syncHotdeskLineRow(sql, key, mac, phone.hotdesk, now);
 }
 
 /** Replaces the phone's own provisioning credential with a new random one, marked unused. */

@@ -116,5 +116,52 @@ export interface PnpSighting {
   readonly via: string;
 }
 
-/** Called after a commit with the MACs whose revision was bumped in it. */
+/**
+ * Called after a commit with the MACs whose revision was bumped in it, or whose
+ * hot-desk line became registered or unregistered in it.
+ */
 export type ChangeListener = (macs: readonly string[]) => void;
+
+/** Where a phone's hot-desk line is registered (the binding the agent, as its registrar, keeps; RFC 3261 §10.3). */
+export interface LineRegistration {
+  /** The Contact URI the phone registered. */
+  readonly contact: string;
+  /** Source address and port of the REGISTER (where calls and NOTIFYs for the line go). */
+  readonly address: string;
+  readonly port: number;
+  readonly transport: 'udp' | 'tcp';
+  readonly userAgent?: string;
+  readonly callId: string;
+  readonly cseq: number;
+  /** Epoch ms of the REGISTER that created or last refreshed the binding. */
+  readonly registeredAt: number;
+  /** Epoch ms when the binding lapses unless refreshed. */
+  readonly expiresAt: number;
+}
+
+/**
+ * A phone's hot-desk line: the extra SIP account every hot-desk phone carries,
+ * registered to the agent. The password is clear only in this object: it is
+ * never logged, audited or exported.
+ */
+export interface HotdeskLine {
+  readonly mac: string;
+  readonly username: string;
+  readonly password: string;
+  /** The current binding, null when the line is not registered (or never was). */
+  readonly registration: LineRegistration | null;
+}
+
+/** The registration of one line, without its password ({@link Store.listLineRegistrations}). */
+export interface LineRegistrationEntry {
+  readonly mac: string;
+  readonly username: string;
+  readonly registration: LineRegistration | null;
+}
+
+/**
+ * What {@link Store.setLineRegistration} did: `registered` (was not, or had
+ * lapsed), `refreshed` (a binding replaced a live one), `unregistered`
+ * (a binding was removed), `unchanged` (nothing to do).
+ */
+export type LineRegistrationChange = 'registered' | 'refreshed' | 'unregistered' | 'unchanged';

@@ -1,18 +1,15 @@
 /**
- * The agent's state in SQLite (better-sqlite3, synchronous): site settings,
- * users, phones with their runtime and sync state, sessions, PIN failure
- * records, the audit log and PnP sightings.
+ * The agent's state in SQLite (better-sqlite3, synchronous): site settings, users, phones with their
+ * runtime and sync state, hot-desk lines, sessions, PIN failure records, the audit log and PnP sightings.
  *
- * Files in the data directory: `hotdesk.sqlite` (WAL mode, so readers never
- * block the writer; `busy_timeout` 5 s so concurrent processes wait instead of
- * failing; foreign keys on) and `secret.key` (data-key.ts). Secrets are sealed
- * with AES-256-GCM (secret-box.ts); PINs are also kept as keyed HMACs for
- * verification (pin-hash.ts). Clear secrets exist only in returned objects.
+ * Files in the data directory: `hotdesk.sqlite` (WAL mode, so readers never block the writer;
+ * `busy_timeout` 5 s so concurrent processes wait instead of failing; foreign keys on) and `secret.key`
+ * (data-key.ts). Secrets are sealed with AES-256-GCM (secret-box.ts); PINs are also kept as keyed HMACs
+ * for verification (pin-hash.ts). Clear secrets exist only in returned objects.
  *
- * Writes that belong together go through {@link Store.transaction}
- * (`BEGIN IMMEDIATE`: the write lock is taken up front, so a transaction's
- * reads see the state it commits on top of). Listeners registered with
- * {@link Store.onChange} hear, after the commit, which phones need a re-sync.
+ * Writes that belong together go through {@link Store.transaction} (`BEGIN IMMEDIATE`: the write lock
+ * is taken up front, so a transaction's reads see the state it commits on top of). Listeners registered
+ * with {@link Store.onChange} hear, after the commit, which phones need a re-sync.
  */
 import type Database from 'better-sqlite3';
 import { HotdeskError } from '../core/errors.js';
@@ -21,17 +18,8 @@ import { normalizeMac } from '../core/model.js';
 import { appendAuditRow, queryAuditRows } from './audit-log.js';
 import { statementCache } from './statement-cache.js';
 import { openStoreFiles } from './store-files.js';
-import {
-  enrolPhoneRow,
-  listPhoneRows,
-  markOwnCredentialUsedRow,
-  phoneRow,
-  phoneRowByProvUsername,
-  phoneRowBySipUser,
-  putPhoneRow,
-  resetEnrolmentRow,
-  setSipPortRow,
-} from './phone-queries.js';
+import { enrolPhoneRow, listPhoneRows, markOwnCredentialUsedRow, phoneRow, phoneRowByProvUsername, phoneRowBySipUser } from './phone-queries.js';
+import { putPhoneRow, resetEnrolmentRow, setSipPortRow } from './phone-queries.js';
 import { deleteSessionRow, insertSessionRow, listSessionRows, sessionRowOf, sessionRowsOfUser, setSessionsExclusiveRows } from './session-queries.js';
 import { deleteSightingRow, listSightingRows, recordSightingRow, type SightingCaps, type SightingInput, sightingToEnrol } from './sighting-queries.js';
 import { ChangeTracker } from './store-changes.js';
@@ -40,25 +28,16 @@ import { SiteRow } from './site-queries.js';
 import { bumpRevisionRow, markSyncAttemptRow, markUnreachableRow, pendingSyncRow, pendingSyncRows, recordFetchRows } from './sync-queries.js';
 import { getUserRow, identityKeysOf, listUserRows, putUserRow, userPinOf, userRow, verifyUserPin } from './user-queries.js';
 import { getLockRow, lockRowCounts, pruneLockRows, setLockRow } from './lock-queries.js';
-import type {
-  AuditQuery,
-  ChangeListener,
-  EnrolledVia,
-  FetchRecord,
-  FetchResult,
-  PendingSync,
-  PhoneRuntime,
-  PnpSighting,
-  StoredAuditEvent,
-} from './store-types.js';
+import * as lines from './hotdesk-line-queries.js';
+import type { AuditQuery, ChangeListener, EnrolledVia, FetchRecord, FetchResult, PendingSync, PhoneRuntime } from './store-types.js';
+import type { HotdeskLine, LineRegistration, LineRegistrationChange, LineRegistrationEntry, PnpSighting, StoredAuditEvent } from './store-types.js';
 
 export { DB_FILE, openDatabase } from './store-files.js';
 
 /**
- * Opens (creating when needed) the store in `dataDir`: the directory, the
- * data key (mode 0600), the database, its migrations and the default site.
- * Throws `storage-error` when the database cannot be opened or is newer than
- * this agent.
+ * Opens (creating when needed) the store in `dataDir`: the directory, the data key (mode 0600), the
+ * database, its migrations and the default site. Throws `storage-error` when the database cannot be
+ * opened or is newer than this agent.
  */
 export function openStore(dataDir: string): Store {
   const { db, key, warnings } = openStoreFiles(dataDir);
@@ -88,6 +67,8 @@ export class Store {
     this.sql = statementCache(db);
     this.site = new SiteRow(this.sql, key);
     this.site.ensure(Date.now());
+    // Phones stored before the hot-desk line existed get theirs now (migration 7 made the table).
+    if (lines.hotdeskLinesOutOfStep(this.sql)) this.transaction(() => lines.syncAllHotdeskLines(this.sql, key, Date.now()));
   }
 
   /** Closes the database. */
@@ -287,6 +268,29 @@ export class Store {
   markUnreachable(mac: string, now: number): void {
     const m = normalizeMac(mac) ?? '';
     this.transaction(() => markUnreachableRow(this.sql, m, now, (e) => this.appendAudit(e)));
+  }
+
+  // --- hot-desk lines (hotdesk-line-queries.ts) ---
+
+  /** The phone's hot-desk line, password decrypted (for its own files and the registrar only); undefined when it has none. */
+  getHotdeskLine(mac: string): HotdeskLine | undefined {
+    return lines.hotdeskLineRow(this.sql, this.key, mac);
+  }
+
+  /** The hot-desk line whose SIP user name is `username` (the registrar's digest lookup). */
+  findHotdeskLine(username: string): HotdeskLine | undefined {
+    return lines.hotdeskLineByUsername(this.sql, this.key, username);
+  }
+
+  /** Every hot-desk line with its registration, no password, by MAC. */
+  listLineRegistrations(): LineRegistrationEntry[] {
+    return lines.lineRegistrationRows(this.sql);
+  }
+
+  /** Sets or clears (null) the line's binding; registered ↔ not is audited and heard by change listeners. Throws `unknown-phone`. */
+  setLineRegistration(mac: string, reg: LineRegistration | null, now: number): LineRegistrationChange {
+    const hooks = { audit: (e: AuditEvent) => this.appendAudit(e), changed: (m: string) => this.changes.noteChange(m) };
+    return this.transaction(() => lines.setLineRegistrationRow(this.sql, mac, reg, now, hooks));
   }
 
   // --- sessions ---

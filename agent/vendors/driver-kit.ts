@@ -7,6 +7,7 @@
 import type { Transport, Vendor } from '../core/model.js';
 import type { CommonInput, Identification, PhoneFile, RenderInput } from './driver.js';
 import type { FirmwareProfile, FirmwareProfiles } from './firmware-profile.js';
+import { hotdeskLineLayout } from './hotdesk-line.js';
 import { keyLayout } from './key-layout.js';
 import { buildRenderContext, type RenderContext } from './render-context.js';
 import type { OutputFormat, TemplateEngine } from './template-engine.js';
@@ -37,7 +38,8 @@ export interface Prepared {
 /** Profile, key layout and frozen context for `input`. */
 export function prepare(input: RenderInput, transportCodes: Readonly<Record<Transport, string | number>>, files: Readonly<Record<string, string>>): Prepared {
   const { profile } = input;
-  const layout = keyLayout(input.phone, profile, { hotdeskMenu: input.phone.hotdesk });
+  const hotdesk = input.phone.hotdesk;
+  const layout = keyLayout(input.phone, profile, { hotdeskMenu: hotdesk, hotdeskKey: hotdesk, hotdeskLine: hotdeskLineLayout(input) });
   return { profile, context: buildRenderContext(input, profile, layout, { transportCodes, files }) };
 }
 

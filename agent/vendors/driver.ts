@@ -59,6 +59,20 @@ export interface AgentUrls {
   readonly firmware?: string;
 }
 
+/**
+ * The phone's hot-desk line as its files need it: its SIP credentials (from
+ * the store) and where the agent takes its REGISTER (the host of the
+ * provisioning URL the phone uses, the agent's SIP UDP port).
+ */
+export interface HotdeskLineInput {
+  readonly username: string;
+  /** Clear text: written only into the phone's own secret file. */
+  readonly password: string;
+  readonly host: string;
+  readonly port: number;
+  readonly transport: 'udp';
+}
+
 /** Everything needed to render a phone's files; immutable. */
 export interface RenderInput {
   readonly site: SiteSettings;
@@ -72,6 +86,8 @@ export interface RenderInput {
   /** The phone's own provisioning credential (installed by its first file). */
   readonly credential: Credential;
   readonly urls: AgentUrls;
+  /** The phone's hot-desk line; null for a phone that is not hot-desk (or when the agent has no SIP address to give). */
+  readonly hotdeskLine: HotdeskLineInput | null;
 }
 
 /**

@@ -5,14 +5,21 @@
  *
  * Order on the phone's line keys, continuing onto expansion modules:
  * 1. `profile.lineAppearanceKeys` line key(s) for account 1 (the user's or
- *    device account's line appearance),
- * 2. one identity key per `phone.identities` entry (dials `<prefix>*<ext>*<pin>`),
- * 3. the hot-desk menu key, when the phone has hot-desking on, the model has
+ *    device account's line appearance), then a line key for the hot-desk line
+ *    when the site asks for one (`voice.lineKey`), the model has programmable
+ *    keys and no line appearance key shows that account already,
+ * 2. one identity key per `phone.identities` entry (dials `<prefix>*<ext>*<pin>`
+ *    over the hot-desk line when the phone has one now, else account 1),
+ * 3. the "Hot desk" key (dials the bare feature prefix over the same line),
+ *    on hot-desk phones whose model has one-touch dial keys, only when a key
+ *    is left over once everything else is placed (it never makes a layout
+ *    too big),
+ * 4. the hot-desk menu key, when the phone has hot-desking on, the model has
  *    an XML browser and somewhere to put it (a model without any programmable
  *    key, such as the Yealink CP920/CP960 conference phones, T30 or
  *    T19(P) E2, hot-desks by dialling the feature code only), and IT did not
  *    place a `hotdesk-menu` key itself,
- * 4. `phone.keys` in the order IT listed them.
+ * 5. `phone.keys` in the order IT listed them.
  * Kinds the model cannot use ({@link deadKeyKinds}: menu and `url` keys
  * without an XML browser, identity and speed keys on Poly models without EFK
  * line keys) are left out, and the directory importer refuses them, so no key
@@ -28,8 +35,13 @@ import { HotdeskError } from '../core/errors.js';
 import type { KeyKind, KeySpec, Phone } from '../core/model.js';
 import type { FirmwareProfile } from './firmware-profile.js';
 
-/** What a key does. */
-export type KeyRole = 'line' | 'identity' | 'hotdesk-menu' | 'speed' | 'blf' | 'url';
+/** What a key does (`hotdesk`: the "Hot desk" key, dialling the bare feature prefix). */
+export type KeyRole = 'line' | 'identity' | 'hotdesk' | 'hotdesk-menu' | 'speed' | 'blf' | 'url';
+
+/** Label of the "Hot desk" key and of the hot-desk line itself. */
+export const HOTDESK_KEY_LABEL = 'Hot desk';
+/** Label of the automatic hot-desk menu key (XML-browser screens). */
+export const HOTDESK_MENU_LABEL = 'Hot desk menu';
 
 /** One assigned key. */
 export interface KeyAssignment {
@@ -44,7 +56,7 @@ export interface KeyAssignment {
   readonly role: KeyRole;
   /** Label as configured (identity keys: the short number; drivers use the identity's label). */
   readonly label: string;
-  /** Number, URI or URL; identity keys: the short number; hot-desk menu: empty (the driver uses urls.screens). */
+  /** Number, URI or URL; identity keys: the short number; "Hot desk" key and hot-desk menu: empty (the driver fills them in). */
   readonly value: string;
   /** Account index (1-based) the key uses. */
   readonly line: number;
@@ -54,6 +66,13 @@ export interface KeyAssignment {
 export interface KeyLayoutOptions {
   /** Add the hot-desk menu key (normally `phone.hotdesk`); still needs an XML browser. */
   readonly hotdeskMenu: boolean;
+  /** Add the "Hot desk" key when a key is left over (normally `phone.hotdesk`); still needs one-touch dial keys. */
+  readonly hotdeskKey?: boolean;
+  /**
+   * The phone's hot-desk line now: its account slot, and whether the site wants
+   * a line key for it. Identity keys and the "Hot desk" key use that slot.
+   */
+  readonly hotdeskLine?: { readonly slot: number; readonly lineKey: boolean } | null;
 }
 
 interface Wanted {
@@ -64,11 +83,11 @@ interface Wanted {
   readonly soft: boolean;
 }
 
-function fromSpec(k: KeySpec, softUrls: boolean): Wanted {
+function fromSpec(k: KeySpec, softUrls: boolean, dialLine: number): Wanted {
   const line = k.line ?? 1;
   switch (k.kind) {
     case 'identity':
-      return { role: 'identity', label: k.label, value: k.value, line, soft: false };
+      return { role: 'identity', label: k.label, value: k.value, line: k.line ?? dialLine, soft: false };
     case 'hotdesk-menu':
       return { role: 'hotdesk-menu', label: k.label, value: '', line, soft: softUrls };
     case 'url':
@@ -107,15 +126,24 @@ export function keyCapacity(profile: FirmwareProfile): number {
 export function keyLayout(phone: Phone, profile: FirmwareProfile, opts: KeyLayoutOptions): readonly KeyAssignment[] {
   const softUrls = profile.capabilities.urlKeys === 'soft-key';
   const wanted: Wanted[] = [];
+  const hl = opts.hotdeskLine ?? null;
+  const dialLine = hl?.slot ?? 1;
   for (let i = 0; i < profile.lineAppearanceKeys; i += 1) wanted.push({ role: 'line', label: '', value: '', line: i + 1, soft: false });
+  if (hl?.lineKey && hl.slot > profile.lineAppearanceKeys && keyCapacity(profile) > 0)
+    wanted.push({ role: 'line', label: HOTDESK_KEY_LABEL, value: '', line: hl.slot, soft: false });
   const dead = deadKeyKinds(profile);
-  if (!dead.includes('identity')) for (const ext of phone.identities) wanted.push({ role: 'identity', label: ext, value: ext, line: 1, soft: false });
+  if (!dead.includes('identity')) for (const ext of phone.identities) wanted.push({ role: 'identity', label: ext, value: ext, line: dialLine, soft: false });
+  const hotdeskKeyAt = wanted.length;
   const itHasMenu = phone.keys.some((k) => k.kind === 'hotdesk-menu');
   const menuHasRoom = softUrls ? profile.softKeys > 0 : keyCapacity(profile) > 0;
   if (opts.hotdeskMenu && phone.hotdesk && profile.capabilities.xmlBrowser && menuHasRoom && !itHasMenu) {
-    wanted.push({ role: 'hotdesk-menu', label: 'Hot desk', value: '', line: 1, soft: softUrls });
+    wanted.push({ role: 'hotdesk-menu', label: HOTDESK_MENU_LABEL, value: '', line: 1, soft: softUrls });
   }
-  for (const k of phone.keys) if (!dead.includes(k.kind)) wanted.push(fromSpec(k, softUrls));
+  for (const k of phone.keys) if (!dead.includes(k.kind)) wanted.push(fromSpec(k, softUrls, dialLine));
+  // The "Hot desk" key only takes a key that would otherwise stay free.
+  if (opts.hotdeskKey && phone.hotdesk && !dead.includes('speed') && wanted.filter((w) => !w.soft).length < keyCapacity(profile)) {
+    wanted.splice(hotdeskKeyAt, 0, { role: 'hotdesk', label: HOTDESK_KEY_LABEL, value: '', line: dialLine, soft: false });
+  }
 
   const hard = wanted.filter((w) => !w.soft);
   const soft = wanted.filter((w) => w.soft);

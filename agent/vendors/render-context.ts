@@ -14,6 +14,7 @@
 import type { SipAccount, Transport, Vendor } from '../core/model.js';
 import type { RenderInput } from './driver.js';
 import type { FirmwareProfile } from './firmware-profile.js';
+import { hotdeskLineContext, hotdeskLineSlotOf, type HotdeskLineContext } from './hotdesk-line.js';
 import { keyCapacity, type KeyAssignment, type KeyRole } from './key-layout.js';
 
 /** Vendor codes a driver supplies to the context builder. */
@@ -27,9 +28,9 @@ export interface VendorFlavor {
 /** One account slot (Yealink account N, Snom identity N, Poly reg N). */
 export interface AccountSlot {
   readonly index: number;
-  /** Carries an account now (user's or device account). */
+  /** Carries an account now (user's, device account or the hot-desk line). */
   readonly active: boolean;
-  readonly source: 'user' | 'device' | 'none';
+  readonly source: 'user' | 'device' | 'hotdesk' | 'none';
   readonly user: string;
   readonly authName: string;
   readonly password: string;
@@ -64,9 +65,11 @@ export interface KeySlot {
   /** Vendor key code from the profile's keyTypes. */
   readonly type: string | number;
   readonly label: string;
-  /** Final value: dial string for identity keys, the menu URL for the hot-desk key. */
+  /** Final value: dial string for identity keys, the feature prefix for the "Hot desk" key, the menu URL for the menu key. */
   readonly value: string;
   readonly line: number;
+  /** The key uses the hot-desk line (`line` is its slot). */
+  readonly onHotdeskLine: boolean;
   /** Poly EFK list index for one-touch dial keys (identity, speed); 0 otherwise. */
   readonly efk: number;
   /** Poly attendant resource-list index for BLF keys; 0 otherwise. */
@@ -120,6 +123,8 @@ export interface RenderContext {
   };
   readonly user: { readonly ext: string; readonly name: string } | null;
   readonly accounts: readonly AccountSlot[];
+  /** The phone's hot-desk line now (also listed in `accounts` with source `hotdesk`); null when it has none. */
+  readonly hotdeskLine: HotdeskLineContext | null;
   readonly keys: readonly KeySlot[];
   readonly softKeys: readonly KeySlot[];
   readonly speedDials: readonly SpeedDial[];
@@ -156,7 +161,7 @@ function deepFreeze<T>(v: T): T {
 
 /** A key slot nobody uses: written out explicitly so the phone clears whatever it held. */
 function unusedSlot(profile: FirmwareProfile, at: Pick<KeySlot, 'slot' | 'index0' | 'area' | 'module' | 'position'>): KeySlot {
-  return { ...at, used: false, role: 'none', type: profile.keyTypes.none, label: '', value: '', line: 1, efk: 0, blf: 0 };
+  return { ...at, used: false, role: 'none', type: profile.keyTypes.none, label: '', value: '', line: 1, onHotdeskLine: false, efk: 0, blf: 0 };
 }
 
 function emptyAccount(index: number): AccountSlot {
@@ -202,6 +207,28 @@ function account(index: number, sip: SipAccount, source: 'user' | 'device', inpu
   };
 }
 
+/** Slot H carrying the hot-desk line `h` (no voicemail, no message-waiting subscription). */
+function hotdeskAccount(h: HotdeskLineContext): AccountSlot {
+  return {
+    index: h.index,
+    active: true,
+    source: 'hotdesk',
+    user: h.username,
+    authName: h.username,
+    password: h.password,
+    displayName: h.label,
+    label: h.label,
+    outboundCallerId: '',
+    voicemailNumber: '',
+    host: h.host,
+    port: h.port,
+    hostPort: h.hostPort,
+    transport: h.transport,
+    transportCode: h.transportCode,
+    mwi: false,
+  };
+}
+
 /** `<base>?mac=$mac&remote=$remote` (or `&` when the base has a query): the phone fills `$mac` and `$remote`. */
 export function outgoingCallUrl(actionUrl: string): string {
   return `${actionUrl}${actionUrl.includes('?') ? '&' : '?'}mac=$mac&remote=$remote`;
@@ -217,6 +244,9 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
   for (let i = 1; i <= profile.accounts; i += 1) accounts.push(emptyAccount(i));
   if (user) accounts[0] = account(1, user.sip, 'user', input, flavor);
   else if (phone.deviceAccount) accounts[0] = account(1, phone.deviceAccount, 'device', input, flavor);
+  const slot = hotdeskLineSlotOf(input);
+  const hotdeskLine = slot === null ? null : hotdeskLineContext(input, slot, flavor.transportCodes.udp, accounts[0]?.active === true);
+  if (hotdeskLine) accounts[hotdeskLine.index - 1] = hotdeskAccount(hotdeskLine);
 
   const idKeys = new Map(input.identityKeys.map((k) => [k.ext, k]));
   let efk = 0;
@@ -230,10 +260,12 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
       const id = idKeys.get(a.value);
       label = id && id.label !== '' ? id.label : a.value;
       value = id ? `${site.featurePrefix}*${a.value}*${id.pin}` : `${site.featurePrefix}*${a.value}`;
+    } else if (a.role === 'hotdesk') {
+      value = site.featurePrefix;
     } else if (a.role === 'hotdesk-menu') {
       value = input.urls.screens;
     }
-    const dial = a.role === 'identity' || a.role === 'speed';
+    const dial = a.role === 'identity' || a.role === 'hotdesk' || a.role === 'speed';
     if (dial) {
       efk += 1;
       speedDials.push({ efk, label, digits: value });
@@ -242,7 +274,7 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
       blf += 1;
       blfs.push({ blf, label, address: value });
     }
-    const typeName = a.role === 'identity' ? 'speed' : a.role === 'hotdesk-menu' ? 'url' : a.role;
+    const typeName = a.role === 'identity' || a.role === 'hotdesk' ? 'speed' : a.role === 'hotdesk-menu' ? 'url' : a.role;
     return {
       slot: a.slot,
       index0: indexZero(profile, a),
@@ -255,6 +287,7 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
       label,
       value,
       line: a.line,
+      onHotdeskLine: hotdeskLine !== null && a.line === hotdeskLine.index,
       efk: dial ? efk : 0,
       blf: a.role === 'blf' ? blf : 0,
     };
@@ -313,6 +346,7 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
     },
     user: user ? { ext: user.ext, name: user.name } : null,
     accounts,
+    hotdeskLine,
     keys,
     softKeys,
     speedDials,

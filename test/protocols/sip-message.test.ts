@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildCheckSyncNotify } from '../../agent/protocols/sip-check-sync.js';
 import {
+  bodyText,
   buildRequest,
   buildResponse,
   buildResponseTo,
   canonicalHeaderName,
+  contentType,
   escapeSipUser,
   getHeader,
   getHeaders,
@@ -95,6 +97,47 @@ describe('parseSipMessage', () => {
     }
   });
 
+  it('offers the answer to a malformed request it can answer, never to an ACK or a response', () => {
+    const head = (method: string, extra: string): string =>
+      [
+        `${method} sip:a@b SIP/2.0`,
+        'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
+        'From: <sip:x@h>;tag=1',
+        'To: <sip:a@b>',
+        'Call-ID: c',
+        `CSeq: 1 ${method}`,
+        extra,
+        '',
+        '',
+      ].join('\r\n');
+    const bad = parseSipMessage(head('OPTIONS', 'Bad Header Line'));
+    expect(bad).toMatchObject({ ok: false, error: 'malformed header line', reply: { status: 400, reason: 'Bad Request' } });
+    expect(!bad.ok && bad.reply?.request.method).toBe('OPTIONS');
+    expect(parseSipMessage(head('ACK', 'Bad Header Line'))).toEqual({ ok: false, error: 'malformed header line' });
+    expect(parseSipMessage(head('OPTIONS', 'X-Evil: a\rb'))).toMatchObject({ ok: false, reply: { status: 400 } }); // a lone CR is never valid
+    expect(parseSipMessage('SIP/2.0 200 OK\r\nVia: x\r\nContent-Length: 9\r\n\r\nshort')).toEqual({ ok: false, error: 'body shorter than Content-Length' });
+    expect(parseSipMessage('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: c\r\nContent-Length: 9\r\n\r\nshort')).toEqual({
+      ok: false,
+      error: 'body shorter than Content-Length',
+    });
+  });
+
+  it('keeps the method as sent and the body as bytes with a text view for text types only', () => {
+    const r = parseSipMessage(
+      Buffer.concat([
+        Buffer.from('invite sip:a@b SIP/2.0\r\nContent-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\n'),
+        Buffer.from([0xff, 0, 0x41]),
+      ]),
+    );
+    if (!r.ok || r.message.kind !== 'request') throw new Error('bad');
+    expect(r.message.method).toBe('invite');
+    expect([...r.message.bodyBytes]).toEqual([0xff, 0, 0x41]);
+    expect(bodyText(r.message)).toBeNull();
+    const t = parseSipMessage('MESSAGE sip:a@b SIP/2.0\r\nc: text/plain;charset=utf-8\r\nl: 2\r\n\r\né');
+    expect(t.ok && bodyText(t.message)).toBe('é');
+    expect(t.ok && contentType(t.message)).toBe('text/plain');
+  });
+
   it('canonicalises compact and odd-case names', () => {
     expect(['v', 'f', 't', 'i', 'm', 'l', 'e', 'c', 'o', 'k'].map(canonicalHeaderName)).toEqual([
       'Via',
@@ -125,7 +168,8 @@ describe('header value parsers', () => {
     });
     expect(parseVia('SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bKy')).toMatchObject({ host: '[2001:db8::1]', port: 5060 });
     expect(parseVia('garbage')).toBeNull();
-    expect(parseCSeq('12 notify')).toEqual({ seq: 12, method: 'NOTIFY' });
+    expect(parseCSeq('12 notify')).toEqual({ seq: 12, method: 'notify' }); // methods are case-sensitive (RFC 3261 §7.1)
+    expect(parseCSeq('2147483648 INVITE')).toBeNull(); // must be below 2**31 (§8.1.1.5)
     expect(parseCSeq('x NOTIFY')).toBeNull();
     expect(parseNameAddr('"A \\"B\\"" <sip:a@b;transport=udp>;tag=9')).toMatchObject({ displayName: 'A "B"', uri: 'sip:a@b;transport=udp' });
     expect(parseNameAddr('sip:a@b;tag=9')?.params.get('tag')).toBe('9');

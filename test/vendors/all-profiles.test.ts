@@ -16,9 +16,10 @@ import { FIRMWARE_PROFILE_SCHEMA } from '../../agent/vendors/firmware-profile-sc
 import { keyCapacity, keyLayout } from '../../agent/vendors/key-layout.js';
 import { renderAllPhoneFiles } from '../../agent/vendors/render.js';
 import { checkSchema } from '../../agent/vendors/schema-check.js';
-import { input, phone, profiles, registry, USER_101, USER_102 } from './fixtures.js';
+import { hotdeskLineSlot } from '../../agent/vendors/hotdesk-line.js';
+import { input, LINE_PASSWORD, phone, profiles, registry, USER_101, USER_102 } from './fixtures.js';
 
-const SECRETS = ['alice-sip-pw', 'bob-sip-pw', 'phone-prov-pw', '*35*101*1234', '*35*102*5678', 'tok123'];
+const SECRETS = ['alice-sip-pw', 'bob-sip-pw', 'phone-prov-pw', '*35*101*1234', '*35*102*5678', 'tok123', LINE_PASSWORD];
 
 /** The fixture phone, with identities and IT keys dropped from the end until the model's layout holds them. */
 function phoneFor(profile: FirmwareProfile): Phone {
@@ -49,9 +50,26 @@ function secretFileOf(files: readonly PhoneFile[]): PhoneFile {
   return f;
 }
 
-/** Asserts that every account slot of the model is written and cleared. */
-function assertAccountsCleared(profile: FirmwareProfile, body: string, deviceAccount: boolean): void {
+/** Asserts that account slot `n` carries the fixture's hot-desk line. */
+function assertHotdeskLine(profile: FirmwareProfile, body: string, n: number, mac: string): void {
+  const user = `hd-${mac}`;
+  if (profile.vendor === 'yealink') {
+    expect(body, `account ${n}`).toContain(`account.${n}.enable = 1\n`);
+    expect(body).toContain(`account.${n}.user_name = ${user}\n`);
+    expect(body).toContain(`account.${n}.password = ${LINE_PASSWORD}\n`);
+  } else if (profile.vendor === 'snom') {
+    expect(body, `identity ${n}`).toContain(`<user_active idx="${n}" perm="">on</user_active>`);
+    expect(body).toContain(`<user_pass idx="${n}" perm="">${LINE_PASSWORD}</user_pass>`);
+  } else {
+    expect(body, `reg ${n}`).toContain(`reg.${n}.auth.password="${LINE_PASSWORD}"`);
+    expect(body).toContain(`reg.${n}.server.1.register="1"`);
+  }
+}
+
+/** Asserts that every account slot of the model but the hot-desk line's (`line`, 0 for none) is written and cleared. */
+function assertAccountsCleared(profile: FirmwareProfile, body: string, deviceAccount: boolean, line: number): void {
   for (let n = deviceAccount ? 2 : 1; n <= profile.accounts; n += 1) {
+    if (n === line) continue;
     if (profile.vendor === 'yealink') {
       expect(body, `account ${n}`).toContain(`account.${n}.enable = 0\n`);
       expect(body).toContain(`account.${n}.password = %NULL%\n`);
@@ -174,8 +192,11 @@ describe('every profile in every state', () => {
         const secret = secretFileOf(files);
         bodies.set(state, secret.body);
         assertEveryKeyWritten(profile, secret.body);
+        const line = hotdeskLineSlot(profile, { loggedIn: user !== null, hasDeviceAccount: false });
+        if (line !== null) assertHotdeskLine(profile, secret.body, line, p.mac);
+        else expect(secret.body, `${state}: no hot-desk line`).not.toContain(LINE_PASSWORD);
         if (user === null) {
-          assertAccountsCleared(profile, secret.body, false);
+          assertAccountsCleared(profile, secret.body, false, line ?? 0);
           for (const s of ['alice-sip-pw', 'bob-sip-pw']) expect(secret.body).not.toContain(s);
         } else {
           expect(secret.body).toContain(user.sip.password);

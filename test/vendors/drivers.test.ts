@@ -109,10 +109,10 @@ function secretFile(inp: RenderInput): PhoneFile {
   return f;
 }
 
-describe('logged out clears every account slot of every profiled model', () => {
+describe('logged out clears every account slot of every profiled model (a phone without hot-desking: no hot-desk line)', () => {
   for (const profile of profiles.all()) {
     it(`${profile.vendor} ${profile.model} (${profile.accounts} slots)`, () => {
-      const p = phone(profile.vendor, profile.model, { identities: [], keys: [] });
+      const p = phone(profile.vendor, profile.model, { identities: [], keys: [], hotdesk: false });
       const f = secretFile(input(p, null));
       if (profile.vendor === 'yealink') {
         const kv = parseKeyValue(f.body);
@@ -138,17 +138,19 @@ describe('logged out clears every account slot of every profiled model', () => {
     });
   }
 
-  it('a device account takes line 1 and every other slot stays cleared', () => {
+  it('a device account takes line 1, the hot-desk line the last slot, and every other slot stays cleared', () => {
     const inp = input(phone('yealink', 'T46U', { deviceAccount: DEVICE_ACCOUNT }), null);
     const kv = parseKeyValue(secretFile(inp).body);
     expect(kv.get('account.1.enable')).toBe('1');
     expect(kv.get('account.1.user_name')).toBe('dev-lobby');
-    for (let n = 2; n <= 16; n += 1) expect(kv.get(`account.${n}.enable`)).toBe('0');
+    for (let n = 2; n <= 15; n += 1) expect(kv.get(`account.${n}.enable`)).toBe('0');
+    expect(kv.get('account.16.enable')).toBe('1');
+    expect(kv.get('account.16.user_name')).toBe('hd-001565aabb01');
   });
 });
 
 describe('logged-in content', () => {
-  it('Yealink: account 1, identity keys, menu key, cleared keys, re-sync and provisioning settings', () => {
+  it('Yealink: account 1, identity keys, Hot desk key, menu key, cleared keys, re-sync and provisioning settings', () => {
     const inp = input(phone('yealink'), USER_101);
     const kv = parseKeyValue(secretFile(inp).body);
     expect(kv.get('account.1.user_name')).toBe('101');
@@ -159,8 +161,12 @@ describe('logged-in content', () => {
     expect(kv.get('linekey.2.type')).toBe('13');
     expect(kv.get('linekey.2.value')).toBe('*35*101*1234');
     expect(kv.get('linekey.2.label')).toBe('Alice');
-    expect(kv.get('linekey.4.type')).toBe('27');
-    expect(kv.get('linekey.4.value')).toBe('http://10.0.0.5:8080/xml/001565aabb01/tok123');
+    expect(kv.get('linekey.4.type')).toBe('13');
+    expect(kv.get('linekey.4.value')).toBe('*35');
+    expect(kv.get('linekey.4.label')).toBe('Hot desk');
+    expect(kv.get('linekey.5.type')).toBe('27');
+    expect(kv.get('linekey.5.value')).toBe('http://10.0.0.5:8080/xml/001565aabb01/tok123');
+    expect(kv.get('linekey.5.label')).toBe('Hot desk menu');
     expect(kv.get('linekey.27.type')).toBe('0');
     expect(kv.get('expansion_module.3.key.60.value')).toBe('%NULL%');
     expect(kv.get('static.auto_provision.server.username')).toBe('hd-001565aabb01');
@@ -199,7 +205,9 @@ describe('logged-in content', () => {
     expect(doc.polycomConfig).toBeDefined();
     expect(body).toContain('lineKey.2.category="EFK" lineKey.2.index="1"');
     expect(body).toContain('efk.efklist.1.action.string="*35*101*1234$Tinvite$"');
-    expect(body).toContain('lineKey.4.category="BLF" lineKey.4.index="1"');
+    expect(body).toContain('lineKey.4.category="EFK" lineKey.4.index="3"');
+    expect(body).toContain('efk.efklist.3.action.string="*35$Tinvite$"');
+    expect(body).toContain('lineKey.5.category="BLF" lineKey.5.index="1"');
     expect(body).toContain('softkey.1.action="http://10.0.0.5:8080/xml/0004f2aabb03/tok123"');
     expect(body).toContain('device.prov.password="phone-prov-pw" device.prov.password.set="1"');
   });

@@ -2,7 +2,7 @@
  * Hand-built render inputs for vendor tests (types from agent/core/model.ts).
  */
 import type { Phone, SipAccount, SiteSettings, User, Vendor } from '../../agent/core/model.js';
-import type { IdentityKey, RenderInput } from '../../agent/vendors/driver.js';
+import type { HotdeskLineInput, IdentityKey, RenderInput } from '../../agent/vendors/driver.js';
 import { loadFirmwareProfiles, type FirmwareProfile } from '../../agent/vendors/firmware-profile.js';
 import { createDriverRegistry } from '../../agent/vendors/registry.js';
 import { loadTemplateSources } from '../../agent/vendors/template-loader.js';
@@ -69,8 +69,22 @@ export function profileOf(vendor: Vendor, model: string): FirmwareProfile {
   return p;
 }
 
-/** A render input; `user` null = logged out. */
-export function input(p: Phone, user: User | null, revision = 7, identityKeys: readonly IdentityKey[] = IDENTITY_KEYS): RenderInput {
+/** The password of every fixture phone's hot-desk line. */
+export const LINE_PASSWORD = 'HotLinePw0rd4Fixture9xyz';
+
+/** The hot-desk line of phone `p`, registering at 10.0.0.5:5070. */
+export function lineOf(p: Phone): HotdeskLineInput {
+  return { username: `hd-${p.mac}`, password: LINE_PASSWORD, host: '10.0.0.5', port: 5070, transport: 'udp' };
+}
+
+/** A render input; `user` null = logged out; a hot-desk phone gets its hot-desk line unless `hotdeskLine` says otherwise. */
+export function input(
+  p: Phone,
+  user: User | null,
+  revision = 7,
+  identityKeys: readonly IdentityKey[] = IDENTITY_KEYS,
+  hotdeskLine: HotdeskLineInput | null = p.hotdesk ? lineOf(p) : null,
+): RenderInput {
   return {
     site: SITE,
     phone: p,
@@ -85,5 +99,6 @@ export function input(p: Phone, user: User | null, revision = 7, identityKeys: r
       actionUrl: `http://10.0.0.5:8080/action/${p.mac}/tok123/outgoing`,
       telNotification: `http://10.0.0.5:8080/action/${p.mac}/tok123/poly`,
     },
+    hotdeskLine,
   };
 }

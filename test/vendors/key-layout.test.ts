@@ -66,4 +66,53 @@ describe('keyLayout', () => {
     const keys = Array.from({ length: 4 }, (_, i) => ({ kind: 'url' as const, label: `u${i}`, value: `http://x/${i}` }));
     expect(() => keyLayout(phone('poly', 'VVX450', { keys }), prof, { hotdeskMenu: true })).toThrow(/needs 5 soft keys but has 4/);
   });
+
+  it('binds identity keys and the Hot desk key to the hot-desk line, after the identities and before the menu', () => {
+    const layout = keyLayout(phone('yealink'), profileOf('yealink', 'T46U'), {
+      hotdeskMenu: true,
+      hotdeskKey: true,
+      hotdeskLine: { slot: 16, lineKey: false },
+    });
+    expect(layout.map((k) => [k.slot, k.role, k.line, k.label])).toEqual([
+      [1, 'line', 1, ''],
+      [2, 'identity', 16, '101'],
+      [3, 'identity', 16, '102'],
+      [4, 'hotdesk', 16, 'Hot desk'],
+      [5, 'hotdesk-menu', 1, 'Hot desk menu'],
+      [6, 'blf', 1, 'Reception'],
+      [7, 'speed', 1, 'Support'],
+    ]);
+  });
+
+  it('gives the hot-desk line a line key of its own only when asked, and never twice for account 1', () => {
+    const prof = profileOf('yealink', 'T46U');
+    const withKey = keyLayout(phone('yealink'), prof, { hotdeskMenu: false, hotdeskLine: { slot: 16, lineKey: true } });
+    expect(withKey.filter((k) => k.role === 'line').map((k) => [k.slot, k.line, k.label])).toEqual([
+      [1, 1, ''],
+      [2, 16, 'Hot desk'],
+    ]);
+    const single = profileOf('yealink', 'T19P_E2');
+    const one = keyLayout(phone('yealink', 'T19P_E2', { identities: [], keys: [] }), single, { hotdeskMenu: false, hotdeskLine: { slot: 1, lineKey: true } });
+    expect(one.filter((k) => k.role === 'line' && k.line === 1 && k.label !== '')).toEqual([]);
+  });
+
+  it('places the Hot desk key only on a key that would otherwise stay free', () => {
+    const prof = profileOf('yealink', 'T31G');
+    // T31G: 2 keys. Line appearance + one identity fill it: no Hot desk key, and no too-many-keys either.
+    const full = keyLayout(phone('yealink', 'T31G', { identities: ['101'], keys: [] }), prof, { hotdeskMenu: false, hotdeskKey: true });
+    expect(full.map((k) => k.role)).toEqual(['line', 'identity']);
+    const room = keyLayout(phone('yealink', 'T31G', { identities: [], keys: [] }), prof, { hotdeskMenu: false, hotdeskKey: true });
+    expect(room.map((k) => k.role)).toEqual(['line', 'hotdesk']);
+    // not on a phone without hot-desking, nor where one-touch dial keys are dead (SoundPoint IP)
+    expect(
+      keyLayout(phone('yealink', 'T46U', { hotdesk: false, identities: [] }), profileOf('yealink', 'T46U'), { hotdeskMenu: true, hotdeskKey: true }).map(
+        (k) => k.role,
+      ),
+    ).not.toContain('hotdesk');
+    expect(
+      keyLayout(phone('poly', 'SPIP335', { identities: [], keys: [] }), profileOf('poly', 'SPIP335'), { hotdeskMenu: false, hotdeskKey: true }).map(
+        (k) => k.role,
+      ),
+    ).not.toContain('hotdesk');
+  });
 });

@@ -35,8 +35,9 @@ describe('Snom expansion-module keys', () => {
     const inp = input(phone('snom', 'D725', { identities: [], keys }), USER_101);
     const f = renderAllPhoneFiles(snom, inp).find((x) => x.secret);
     expect(f?.name).toBe('snomD725-000413922D24.htm');
-    // line appearance, menu key, then k0..: slot 19 (k16) is the first module key, fkey idx 18
-    expect(f?.body).toContain('<fkey idx="18" context="active" label="k16" perm="">speed 316</fkey>');
+    // line appearance, Hot desk key, menu key, then k0..: slot 19 (k15) is the first module key, fkey idx 18
+    expect(f?.body).toContain('<fkey idx="1" context="12" label="Hot desk" perm="">speed *35</fkey>');
+    expect(f?.body).toContain('<fkey idx="18" context="active" label="k15" perm="">speed 315</fkey>');
     expect(f?.body).toContain(`<fkey idx="${18 + 3 * 18 - 1}" `);
     expect(f?.body).not.toContain(`<fkey idx="${18 + 3 * 18}" `);
   });

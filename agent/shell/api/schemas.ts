@@ -114,6 +114,20 @@ export const Phone = Type.Object(
     lastSeen: Nullable(Type.Integer()),
     lastFirmware: Nullable(Type.String()),
     sync: Sync,
+    hotdeskLine: Nullable(
+      Type.Object(
+        {
+          username: Type.String(),
+          registered: Type.Boolean(),
+          address: Nullable(Type.String()),
+          port: Nullable(Type.Integer()),
+          userAgent: Nullable(Type.String()),
+          registeredAt: Nullable(Type.Integer()),
+          expiresAt: Nullable(Type.Integer()),
+        },
+        { description: "The phone's hot-desk line (docs/voice.md): its SIP username and registration at the agent; never its password." },
+      ),
+    ),
   },
   { $id: 'Phone', additionalProperties: true },
 );

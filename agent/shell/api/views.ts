@@ -9,7 +9,7 @@ import type { ErrorCode } from '../../core/errors.js';
 import type { DeskOutcome, Phone, Session, User } from '../../core/model.js';
 import { PROMPTS, promptText } from '../../core/prompts.js';
 import type { Store } from '../../store/store.js';
-import type { PhoneRuntime, StoredAuditEvent } from '../../store/store-types.js';
+import type { LineRegistrationEntry, PhoneRuntime, StoredAuditEvent } from '../../store/store-types.js';
 import type { AuditEventView, OutcomeView, PhoneView, SessionView, UserView } from './schemas.js';
 
 /** The secret-free view of a user, with the phones the user is logged in on. */
@@ -34,7 +34,7 @@ export function userViews(store: Store): UserView[] {
 }
 
 /** The secret-free view of a phone with its runtime facts and session. */
-export function phoneView(p: Phone, rt: PhoneRuntime | null, session: Session | null, user: User | null): PhoneView {
+export function phoneView(p: Phone, rt: PhoneRuntime | null, session: Session | null, user: User | null, line: LineRegistrationEntry | null = null): PhoneView {
   return {
     mac: p.mac,
     vendor: p.vendor,
@@ -66,6 +66,21 @@ export function phoneView(p: Phone, rt: PhoneRuntime | null, session: Session | 
           attempts: rt.sync.attempts,
         }
       : null,
+    hotdeskLine: line ? lineView(line, Date.now()) : null,
+  };
+}
+
+/** A hot-desk line's registration as shown to admins (a lapsed binding counts as not registered). */
+export function lineView(e: LineRegistrationEntry, now: number): NonNullable<PhoneView['hotdeskLine']> {
+  const r = e.registration !== null && e.registration.expiresAt > now ? e.registration : null;
+  return {
+    username: e.username,
+    registered: r !== null,
+    address: r?.address ?? null,
+    port: r?.port ?? null,
+    userAgent: r?.userAgent ?? null,
+    registeredAt: r?.registeredAt ?? null,
+    expiresAt: r?.expiresAt ?? null,
   };
 }
 
@@ -74,16 +89,19 @@ export function storedPhoneView(store: Store, mac: string): PhoneView | undefine
   const p = store.getPhone(mac);
   if (!p) return undefined;
   const s = store.sessionOf(mac) ?? null;
-  return phoneView(p, store.phoneRuntime(mac) ?? null, s, s ? (store.getUser(s.userExt) ?? null) : null);
+  const line = store.getHotdeskLine(mac);
+  const entry = line ? { mac, username: line.username, registration: line.registration } : null;
+  return phoneView(p, store.phoneRuntime(mac) ?? null, s, s ? (store.getUser(s.userExt) ?? null) : null, entry);
 }
 
 /** Every phone's view, in store order. */
 export function phoneViews(store: Store): PhoneView[] {
   const sessions = new Map(store.listSessions().map((s) => [s.phoneMac, s]));
   const users = new Map(store.listUsers().map((u) => [u.ext, u]));
+  const lines = new Map(store.listLineRegistrations().map((e) => [e.mac, e]));
   return store.listPhones().map((p) => {
     const s = sessions.get(p.mac) ?? null;
-    return phoneView(p, store.phoneRuntime(p.mac) ?? null, s, s ? (users.get(s.userExt) ?? null) : null);
+    return phoneView(p, store.phoneRuntime(p.mac) ?? null, s, s ? (users.get(s.userExt) ?? null) : null, lines.get(p.mac) ?? null);
   });
 }
 

@@ -9,6 +9,7 @@ import type { Store } from '../../store/store.js';
 import type { VendorDriver } from '../../vendors/driver.js';
 import type { FirmwareProfiles } from '../../vendors/firmware-profile.js';
 import type { ApiDeps } from '../api/deps.js';
+import type { SipAdvertised } from '../provisioning/hotdesk-line-input.js';
 import type { ConsoleAuth, ConsoleSession } from './console-auth.js';
 import { html, type SafeHtml } from './html.js';
 import { CONSOLE_BASE, okNotice } from './layout.js';
@@ -20,6 +21,8 @@ export interface ConsoleDeps extends ApiDeps {
   readonly profiles: FirmwareProfiles;
   /** Base URL the phone files point back to. */
   readonly baseUrl: () => string;
+  /** Where phones register their hot-desk line (absent: the phone detail shows files without it). */
+  readonly sipAdvertised?: () => SipAdvertised | null;
 }
 
 /** Deps plus the auth the plugin built. */

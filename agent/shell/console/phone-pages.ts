@@ -6,6 +6,7 @@
 import { HotdeskError } from '../../core/errors.js';
 import { normalizeMac } from '../../core/model.js';
 import { agentUrls } from '../provisioning/agent-urls.js';
+import { hotdeskLineInput } from '../provisioning/hotdesk-line-input.js';
 import type { HttpPlugin } from '../http/server.js';
 import type { RenderInput } from '../../vendors/driver.js';
 import { actionDone, phoneRows, sendHtml, stateBadge, viewerOf, type ConsoleContext, type PhoneRow } from './console-deps.js';
@@ -91,6 +92,7 @@ function detailBody(ctx: ConsoleContext, v: Viewer, mac: string): SafeHtml {
       revision: rt.revision,
       credential: { username: rt.provUsername, password: rt.provPassword },
       urls: agentUrls(ctx.baseUrl(), phone, rt.screenToken, profile.firmware?.file),
+      hotdeskLine: hotdeskLineInput(store.getHotdeskLine(mac), phone, ctx.sipAdvertised?.() ?? null),
     };
     const secrets = [
       rt.provPassword,
@@ -98,6 +100,7 @@ function detailBody(ctx: ConsoleContext, v: Viewer, mac: string): SafeHtml {
       site.provisioning.bootstrap.password,
       user?.sip.password ?? '',
       phone.deviceAccount?.password ?? '',
+      input.hotdeskLine?.password ?? '',
       ...site.apiTokens,
     ];
     for (const k of input.identityKeys) {

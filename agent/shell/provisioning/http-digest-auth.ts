@@ -123,14 +123,15 @@ export class DigestAuthority {
     return `${issued}.${salt}.${this.sign(issued, salt, client)}`;
   }
 
-  /** `WWW-Authenticate` header values for `client` (MD5 first: what desk phones speak). */
-  challenge(now: number, stale = false, client = ''): string[] {
+  /**
+   * `WWW-Authenticate` header values for `client` (MD5 first: what desk phones speak). SIP
+   * challenges offer MD5 only (`algorithms`): RFC 8760 SHA-256 is not what desk phones and
+   * most SIP stacks answer, and a second challenge header confuses some of them.
+   */
+  challenge(now: number, stale = false, client = '', algorithms: readonly DigestAlgorithm[] = ['MD5', 'SHA-256']): string[] {
     const nonce = this.nonce(now, client);
     const s = stale ? ', stale=true' : '';
-    return [
-      `Digest realm="${this.realm}", qop="auth", algorithm=MD5, nonce="${nonce}"${s}`,
-      `Digest realm="${this.realm}", qop="auth", algorithm=SHA-256, nonce="${nonce}"${s}`,
-    ];
+    return algorithms.map((a) => `Digest realm="${this.realm}", qop="auth", algorithm=${a}, nonce="${nonce}"${s}`);
   }
 
   /** Issue time of a nonce we issued to `client`, or null when it is not ours (or not for this client). */

@@ -23,6 +23,7 @@ import { serveCommonFile } from './common-files.js';
 import type { ServedFile } from './served-file.js';
 import type { AsyncRenderer } from './render-pool.js';
 import { DEFAULT_RENDER_CACHE_BYTES, RenderCache } from './render-cache.js';
+import { hotdeskLineInput, type SipAdvertised } from './hotdesk-line-input.js';
 
 /** What the pipeline needs from the store (a subset of `Store`). */
 export interface PipelineStore {
@@ -32,6 +33,8 @@ export interface PipelineStore {
   sessionOf(mac: string): Session | undefined;
   phoneRuntime(mac: string): PhoneRuntimeView | undefined;
   identityKeysFor(mac: string): readonly IdentityKey[];
+  /** The phone's hot-desk line (credentials for its own secret file). */
+  getHotdeskLine(mac: string): { readonly username: string; readonly password: string } | undefined;
   enrolPhone(p: { mac: string; vendor: Vendor; model: string }, now: number): Phone;
   recordFetch(
     mac: string,
@@ -91,6 +94,12 @@ export interface PipelineOptions {
   readonly cacheBytes?: number;
   /** Renders cache misses off the main thread in {@link ProvisioningPipeline.serveAsync} (a RenderPool). */
   readonly renderer?: AsyncRenderer;
+  /**
+   * Where phones register their hot-desk line: the host of the provisioning
+   * base URL and the agent's bound SIP port (read at each request). Absent or
+   * null: files carry no hot-desk line.
+   */
+  readonly sipAdvertised?: () => SipAdvertised | null;
 }
 
 /** What {@link ProvisioningPipeline} knows about a request once the phone is identified. */
@@ -103,8 +112,13 @@ interface ServeContext {
   readonly phone: Phone;
   readonly runtime: PhoneRuntimeView;
   readonly profile: FirmwareProfile;
-  /** Render-cache key (MAC, revision, provisioning username, lower-cased name; an import bumps the revision of every phone whose inputs changed, templates load at start-up). */
+  /**
+   * Render-cache key (MAC, revision, provisioning username, the agent's SIP address, lower-cased name;
+   * an import bumps the revision of every phone whose inputs changed, templates load at start-up).
+   */
   readonly key: string;
+  /** The agent's SIP address for the hot-desk line, read once per request. */
+  readonly sip: SipAdvertised | null;
   /** The cached file, when there is one. */
   readonly hit?: PhoneFile;
   /** How the requester proved it is this phone, when it did (before rendering). */
@@ -226,9 +240,12 @@ export class ProvisioningPipeline {
     const authorised = enrolled ? 'bootstrap' : driver.isSecretFile(name) ? this.authorise(req, mac, runtime, site, now) : undefined;
     // The provisioning username is in the key: an admin reset of the enrolment changes the credential
     // the files install without bumping the revision.
-    const key = `${phone.mac}/${runtime.revision}/${runtime.provUsername}/${name.toLowerCase()}`;
+    // So is the agent's SIP address: the hot-desk line registers there, and a new base URL or SIP port
+    // changes the files without a revision bump.
+    const sip = this.o.sipAdvertised?.() ?? null;
+    const key = `${phone.mac}/${runtime.revision}/${runtime.provUsername}/${sip ? `${sip.host}:${sip.port}` : '-'}/${name.toLowerCase()}`;
     const hit = this.cache.get(key);
-    return { now, site, name, id, driver, phone, runtime, profile, key, ...(hit !== undefined ? { hit } : {}), ...(authorised ? { authorised } : {}) };
+    return { now, site, name, id, driver, phone, runtime, profile, key, sip, ...(hit !== undefined ? { hit } : {}), ...(authorised ? { authorised } : {}) };
   }
 
   /**
@@ -332,6 +349,7 @@ export class ProvisioningPipeline {
       revision: runtime.revision,
       credential: { username: runtime.provUsername, password: runtime.provPassword },
       urls: this.o.urls(phone, runtime.screenToken),
+      hotdeskLine: hotdeskLineInput(this.o.store.getHotdeskLine(phone.mac), phone, ctx.sip),
     };
   }
 

@@ -20,7 +20,7 @@ import { HotdeskError } from '../../core/errors.js';
 import { buildDigestAuthorization, chooseDigestChallenge } from '../../protocols/sip-digest.js';
 import { buildCheckSyncNotify, checkSyncRequestUri } from '../../protocols/sip-check-sync.js';
 import { getHeaders, parseSipMessage, toBranch } from '../../protocols/sip-message.js';
-import type { SipResponse } from '../../protocols/sip-message.js';
+import type { SipParseResult, SipResponse } from '../../protocols/sip-message.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { SipTransactionDriver } from '../sip/sip-transaction-driver.js';
 
@@ -61,6 +61,11 @@ export interface NotifyRequest {
    * Absent: a challenge is never answered and its status is returned.
    */
   readonly realm?: string;
+  /**
+   * Answer a challenge in any realm: only for the phone's own hot-desk line credentials sent
+   * to the address that line registered from (the challenger proved it holds them).
+   */
+  readonly anyRealm?: boolean;
 }
 
 /**
@@ -85,6 +90,7 @@ export class SipNotifier {
   private ready: Promise<void> | null = null;
   private closed = false;
   private boundPort = 0;
+  private requestHandler: ((parsed: SipParseResult, raw: Buffer, from: dgram.RemoteInfo) => void) | undefined;
 
   constructor(private readonly opts: SipNotifierOptions = {}) {
     this.log = opts.log ?? silentLogger;
@@ -180,7 +186,8 @@ export class SipNotifier {
       const challenge = challenged ? chooseDigestChallenge(getHeaders(res, res.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate')) : null;
       // Answer only the realm the site named for this line: a challenge for any other realm
       // (or with no realm configured) gets no credentials at all.
-      if (!challenge || !req.credentials || req.realm === undefined || challenge.realm !== req.realm) {
+      const realmOk = req.anyRealm === true || (req.realm !== undefined && challenge?.realm === req.realm);
+      if (!challenge || !req.credentials || !realmOk) {
         const elapsedMs = Math.round(performance.now() - started);
         if (challenge && req.credentials)
           this.log.info('sip challenge not answered (realm is not the site PBX realm)', { host: req.host, port: req.port, status: res.status });
@@ -222,7 +229,33 @@ export class SipNotifier {
 
   private onMessage(msg: Buffer, from: dgram.RemoteInfo): void {
     const parsed = parseSipMessage(msg);
-    if (parsed.ok && parsed.message.kind === 'response') this.transactions.receive(parsed.message, from);
+    // Answers to NOTIFYs are ours; requests, unparseable datagrams and answers to the voice
+    // server's own requests (BYE) belong to the voice server sharing this port.
+    if (parsed.ok && parsed.message.kind === 'response' && this.transactions.receive(parsed.message, from)) return;
+    this.requestHandler?.(parsed, msg, from);
+  }
+
+  /**
+   * Hands every datagram on this socket that is not an answer to a NOTIFY to
+   * `handler` (the hot-desk line's registrar and call server share the port:
+   * one SIP port for the line, the registrar and the NOTIFY source).
+   */
+  setRequestHandler(handler: ((parsed: SipParseResult, raw: Buffer, from: dgram.RemoteInfo) => void) | null): void {
+    this.requestHandler = handler ?? undefined;
+  }
+
+  /** Sends one datagram from the SIP socket (answers and requests of the voice server). */
+  send(wire: string | Uint8Array, host: string, port: number): void {
+    if (this.closed) return;
+    const data = typeof wire === 'string' ? Buffer.from(wire, 'utf8') : wire;
+    this.socket.send(data, port, host, (e) => {
+      if (e) this.log.debug('sip send failed', { host, port, error: e.message });
+    });
+  }
+
+  /** Our address as seen from `target` (the advertised or bound address, else the kernel's choice). */
+  localAddress(target: string): Promise<string> {
+    return this.localHost(target);
   }
 
   /** Our address as seen from `target` (cached per target). */

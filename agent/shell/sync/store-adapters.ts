@@ -10,7 +10,26 @@ import type { AuditReader } from '../api/event-stream.js';
 /** The sync worker's view of the store: adds the SIP identity NOTIFY uses. */
 export function syncStoreAdapter(store: Store): SyncStore {
   /** Adds the SIP identity a NOTIFY uses (only for phones about to be notified: it decrypts). */
-  const enrich = (p: StorePending): WorkerPending => {
+  const enrich = (p: StorePending, now: number): WorkerPending => {
+    // A phone whose hot-desk line is registered is notified at the address its REGISTER came
+    // from (authenticated with the line's own password), as the line's user: the phone then
+    // trusts the NOTIFY as coming from its registrar (docs/voice.md "Check-sync").
+    const line = store.getHotdeskLine(p.mac);
+    const reg = line?.registration;
+    if (line && reg && reg.expiresAt > now) {
+      return {
+        mac: p.mac,
+        vendor: p.vendor,
+        notifyIp: reg.address,
+        sipPort: reg.port,
+        revision: p.revision,
+        attempts: p.attempts,
+        requestedAt: p.requestedAt,
+        requestUser: line.username,
+        credentials: { username: line.username, password: line.password },
+        anyRealm: true,
+      };
+    }
     // Only the line the phone carries now: the logged-in user's, else the phone's device account.
     const session = store.sessionOf(p.mac);
     const user = session ? store.getUser(session.userExt) : undefined;
@@ -36,7 +55,7 @@ export function syncStoreAdapter(store: Store): SyncStore {
         .filter((p) => !skip.has(p.mac))
         .slice(0, limit);
       // Only the phones about to be notified pay for session/account lookups (decryption).
-      return due.map(enrich);
+      return due.map((p) => enrich(p, now));
     },
     pendingFor(macs, now) {
       const due: StorePending[] = [];
@@ -44,7 +63,7 @@ export function syncStoreAdapter(store: Store): SyncStore {
         const p = store.pendingSyncOf(mac, now);
         if (p) due.push(p);
       }
-      return due.map(enrich);
+      return due.map((p) => enrich(p, now));
     },
     markSyncAttempt: (mac, a) => store.markSyncAttempt(mac, a),
     markUnreachable: (mac, now) => store.markUnreachable(mac, now),

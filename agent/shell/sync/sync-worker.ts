@@ -30,6 +30,12 @@ export interface PendingSync {
   readonly credentials?: { readonly username: string; readonly password: string };
   /** The only digest realm those credentials may answer (site PBX realm); absent = never answer. */
   readonly realm?: string;
+  /**
+   * The credentials are the phone's own hot-desk line's, and the target is the address that
+   * line registered from: a challenge in any realm may be answered (the challenger already
+   * proved it holds them).
+   */
+  readonly anyRealm?: boolean;
 }
 
 /** What the worker needs from the store. */
@@ -55,6 +61,7 @@ export type NotifyFn = (n: {
   requestUser: string;
   credentials?: { username: string; password: string };
   realm?: string;
+  anyRealm?: boolean;
 }) => Promise<{ status: number; attempts: number; elapsedMs: number }>;
 
 /** Vendor HTTP re-sync trigger (Yealink action URI, Poly REST); resolves to true when the phone accepted. */
@@ -189,6 +196,7 @@ export class SyncWorker {
         event,
         requestUser: p.requestUser,
         ...(p.credentials && p.realm !== undefined ? { credentials: { ...p.credentials }, realm: p.realm } : {}),
+        ...(p.credentials && p.anyRealm === true ? { credentials: { ...p.credentials }, anyRealm: true } : {}),
       });
       this.o.store.appendAudit({
         kind: 'sync-sent',

@@ -130,6 +130,11 @@ describe('roles', () => {
     const detail = await (await desk.get(`/admin/phones/${DESK1}`)).text();
     expect(detail).not.toContain('hotdesk-demo');
     expect(detail).toContain('holds secrets (masked)');
+    // the hot-desk line is shown as the phone gets it (agent SIP port), its password masked
+    const line = h.agent.store.getHotdeskLine(DESK1);
+    expect(detail).toContain(`account.16.user_name = ${line?.username}`);
+    expect(detail).toContain(`account.16.sip_server.1.port = ${h.agent.sipPort}`);
+    expect(detail).not.toContain(line?.password ?? 'missing');
   });
 
   it('lets a helpdesk account log a user in, re-sync and unlock', async () => {

@@ -162,13 +162,15 @@ describe('hotdesk serve from dist/ renders on workers', () => {
       },
     );
     child = proc;
-    const base = await new Promise<string>((resolve, reject) => {
+    // The banner names the HTTP base and the bound SIP port (the hot-desk line registers there).
+    const [base, sipPort] = await new Promise<[string, string]>((resolve, reject) => {
       let out = '';
       let err = '';
       proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
         out += d;
         const m = /HTTP\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-        if (m?.[1]) resolve(m[1]);
+        const sip = /SIP\s+udp\s+127\.0\.0\.1:(\d+)/.exec(out);
+        if (m?.[1] && sip?.[1]) resolve([m[1], sip[1]]);
       });
       proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
       proc.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
@@ -189,10 +191,11 @@ describe('hotdesk serve from dist/ renders on workers', () => {
       `${base}/${phone.secretFile}`,
     ]);
     expect(stdout).toBe('200');
-    const rendered = await runCli(['render', '--phone', phone.mac, '--file', phone.secretFile, '--data', dir, '--base', base]);
+    const rendered = await runCli(['render', '--phone', phone.mac, '--file', phone.secretFile, '--data', dir, '--base', base, '--sip-port', sipPort]);
     expect(rendered.code).toBe(0);
     const served = fs.readFileSync(outFile);
     expect(served.length).toBeGreaterThan(1000);
+    expect(served.toString('utf8')).toContain(`sip_server.1.port = ${sipPort}\n`);
     expect(served.equals(Buffer.from(rendered.stdout, 'utf8'))).toBe(true);
   }, 60_000);
 });
