@@ -46,6 +46,7 @@ import type { Logger } from './logger.js';
 import { auditReader, lastAuditId, syncStoreAdapter } from './sync/store-adapters.js';
 import { opsRoutes, startMetricsServer } from './api/ops-routes.js';
 import { enableProcessMetrics, observeAuditEvent, setMetricSources } from './api/metrics.js';
+import { registeredLines, syncStateCounts } from './api/metric-sources.js';
 
 export interface AgentOptions {
   readonly dataDir: string;
@@ -350,12 +351,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       metricsPort = m.port;
     }
     setMetricSources({
-      phonesBySyncState: () => {
-        const out: Record<string, number> = {};
-        for (const r of store.db.prepare('SELECT sync_state AS state, count(*) AS n FROM phones GROUP BY sync_state').all() as { state: string; n: number }[])
-          out[r.state] = r.n;
-        return out;
-      },
+      phonesBySyncState: () => syncStateCounts(store),
+      voiceCalls: () => voice.server.activeCalls,
+      linesRegistered: () => registeredLines(store, Date.now()),
       renderCacheBytes: () => pipeline.cacheStats.bytes,
       ...(tftpStats ? { tftp: tftpStats } : {}),
     });

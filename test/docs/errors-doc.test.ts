@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, HotdeskError } from '../../agent/core/errors.js';
 import { HTTP_STATUS, problemBody } from '../../agent/shell/http/http-errors.js';
 import { PROJECT_ROOT } from '../../agent/paths.js';
+import { SIP_STATUS } from '../../agent/shell/voice/sip-errors.js';
 
 describe('error code documentation', () => {
   const doc = readFileSync(join(PROJECT_ROOT, 'docs', 'errors.md'), 'utf8');
@@ -20,6 +21,11 @@ describe('error code documentation', () => {
 
   it('documents the HTTP status each code maps to', () => {
     for (const c of ERROR_CODES) expect(doc).toContain(`| \`${c}\` | ${HTTP_STATUS[c]} |`);
+  });
+
+  it('documents the SIP status each code maps to', () => {
+    for (const c of ERROR_CODES) expect(doc).toContain(`| \`${c}\` | ${HTTP_STATUS[c]} | ${SIP_STATUS[c]} |`);
+    for (const c of ERROR_CODES) expect(SIP_STATUS[c]).toBeGreaterThanOrEqual(400);
   });
 
   it('maps every code to a valid HTTP status', () => {

@@ -102,6 +102,17 @@ describe('health, readiness and metrics', () => {
     for (const name of queried) expect(after.text).toMatch(new RegExp(`^# TYPE ${name.replace(/_(bucket|sum|count|total)$/, '')}(_total)? `, 'm'));
     const phones = ['synced', 'pending', 'unreachable'].reduce((n, s) => n + sample(after.text, `hotdesk_phones{state="${s}"}`), 0);
     expect(phones).toBe(h.agent.store.listPhones().length);
+    // Voice gauges read the running agent: no call up; one line registered once a binding exists.
+    expect(sample(after.text, 'hotdesk_voice_calls')).toBe(0);
+    expect(sample(after.text, 'hotdesk_lines_registered')).toBe(0);
+    const now = Date.now();
+    const mac = h.agent.store.listLineRegistrations()[0]?.mac ?? '';
+    h.agent.store.setLineRegistration(
+      mac,
+      { contact: 'sip:x@127.0.0.1:5062', address: '127.0.0.1', port: 5062, transport: 'udp', callId: 'c', cseq: 1, registeredAt: now, expiresAt: now + 60_000 },
+      now,
+    );
+    expect(sample((await get(`${h.base}/metrics`, 'demo-token')).text, 'hotdesk_lines_registered')).toBe(1);
     // Nothing secret in the exposition.
     expect(after.text).not.toMatch(/hotdesk-demo|reception-secret|1234"/);
   });

@@ -83,6 +83,10 @@ export interface MetricSources {
   phonesBySyncState(): Readonly<Record<string, number>>;
   /** Bytes held by the render cache. */
   renderCacheBytes?(): number;
+  /** Hot-desk-line calls up now. */
+  voiceCalls?(): number;
+  /** Hot-desk lines registered now. */
+  linesRegistered?(): number;
   /** TFTP counters (TftpServer.stats()). */
   tftp?(): { readonly transfersOk: number; readonly transfersFailed: number; readonly refused: number; readonly bytesOk: number; readonly bytesSent: number };
 }
@@ -100,6 +104,24 @@ new client.Gauge({
   registers: [registry],
   collect() {
     this.set(sources?.renderCacheBytes?.() ?? 0);
+  },
+});
+
+new client.Gauge({
+  name: 'hotdesk_voice_calls',
+  help: 'Calls on the hot-desk line answered by the agent and up now',
+  registers: [registry],
+  collect() {
+    this.set(sources?.voiceCalls?.() ?? 0);
+  },
+});
+
+new client.Gauge({
+  name: 'hotdesk_lines_registered',
+  help: 'Phones whose hot-desk line is registered at the agent now',
+  registers: [registry],
+  collect() {
+    this.set(sources?.linesRegistered?.() ?? 0);
   },
 });
 

@@ -14,6 +14,7 @@ import { html, type SafeHtml } from './html.js';
 import { CONSOLE_BASE, csrfField, macText, page, when, type Viewer } from './layout.js';
 import { requireRole, roleAllows } from './roles.js';
 import { auditTable } from './audit-view.js';
+import { lineView } from '../api/views.js';
 
 /** The MAC of a route parameter (`unknown-phone` when not a phone here). */
 export function phoneMacOf(ctx: ConsoleContext, raw: string): string {
@@ -127,7 +128,7 @@ ${phone.keys.map((k, i) => html`<tr><td>${idKeys.length + i + 1}</td><td>${k.kin
   const events = store.queryAudit({ phone: mac, limit: 50 });
   const fetches = store.queryAudit({ phone: mac, kinds: ['secret-served', 'sync-confirmed'], limit: 10 });
   return html`<h1>${phone.label} <span class="muted mono">${macText(mac)}</span></h1>
-<div data-live-refresh="${CONSOLE_BASE}/phones/${mac}/summary" data-live-phone="${mac}">${detailSummary(v, row, rt)}</div>
+<div data-live-refresh="${CONSOLE_BASE}/phones/${mac}/summary" data-live-phone="${mac}">${detailSummary(v, row, rt, lineText(store, mac))}</div>
 <h2>Last fetches</h2>
 <p>Last request: <span class="mono">${rt.lastFile ?? '—'}</span> from <span class="mono">${rt.lastIp ?? '—'}</span> at ${when(rt.lastSeen)}<br>User-Agent: <span class="mono">${rt.lastUserAgent ?? '—'}</span></p>
 ${fetches.length ? auditTable(fetches) : html`<p class="muted">No file with secrets fetched yet.</p>`}
@@ -136,13 +137,22 @@ ${fetches.length ? auditTable(fetches) : html`<p class="muted">No file with secr
 <h2>Audit trail</h2>${auditTable(events)}`;
 }
 
-function detailSummary(v: Viewer, r: PhoneRow, rt: { revision: number; sync: { revision: number; attempts: number } }): SafeHtml {
+/** The hot-desk line's registration in words (docs/voice.md); never its password. */
+function lineText(store: ConsoleContext['store'], mac: string): string {
+  const line = store.getHotdeskLine(mac);
+  if (!line) return 'none (not a hot-desk phone)';
+  const v = lineView({ mac, username: line.username, registration: line.registration }, Date.now());
+  return v.registered ? `${v.username} registered from ${v.address}:${v.port} until ${when(v.expiresAt)}` : `${v.username} not registered`;
+}
+
+function detailSummary(v: Viewer, r: PhoneRow, rt: { revision: number; sync: { revision: number; attempts: number } }, line: string): SafeHtml {
   return html`<dl class="facts">
 <dt>Location</dt><dd>${r.location || '—'}</dd>
 <dt>Vendor / model</dt><dd>${r.vendor} ${r.model} · firmware ${r.firmware ?? 'unknown'}</dd>
 <dt>User</dt><dd>${r.user ? html`${r.user.ext} ${r.user.name ?? ''} since ${when(r.user.since)}` : 'nobody'}</dd>
 <dt>Sync</dt><dd>${stateBadge(r)} · revision ${rt.revision} (phone has ${rt.sync.revision})${rt.sync.attempts ? ` · ${rt.sync.attempts} NOTIFY attempts` : ''}</dd>
 <dt>Hot-desk</dt><dd>${r.hotdesk ? 'on' : 'off'}</dd>
+<dt>Hot-desk line</dt><dd class="mono">${line}</dd>
 </dl>${phoneActions(v, r, true)}`;
 }
 
@@ -168,7 +178,7 @@ export function phonePages(ctx: ConsoleContext): HttpPlugin {
       const mac = phoneMacOf(ctx, request.params.mac);
       const r = phoneRows(ctx.store, mac)[0];
       const rt = ctx.store.phoneRuntime(mac);
-      return sendHtml(reply, r && rt ? detailSummary(viewerOf(request), r, rt) : '');
+      return sendHtml(reply, r && rt ? detailSummary(viewerOf(request), r, rt, lineText(ctx.store, mac)) : '');
     });
     app.get<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);

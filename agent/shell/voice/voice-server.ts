@@ -18,7 +18,7 @@
  */
 import type dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { isHotdeskError } from '../../core/errors.js';
+import { HotdeskError, isHotdeskError } from '../../core/errors.js';
 import { voiceSettings } from '../../core/model.js';
 import { KeyedTokenBuckets } from '../../core/token-buckets.js';
 import { AllowList } from '../../protocols/cidr.js';
@@ -35,6 +35,7 @@ import type { PromptLibrary } from './prompt-library.js';
 import { handleRegister } from './registrar.js';
 import type { RtpPortPool } from './rtp-port-pool.js';
 import { ServerTransactions } from './server-transactions.js';
+import { sipErrorFor } from './sip-errors.js';
 import { VoiceCall } from './voice-call.js';
 
 /** Methods the voice server takes out of a dialog. */
@@ -253,12 +254,10 @@ export class VoiceServer {
       this.calls.add(call);
       this.o.log.info('voice call answered', { phone: who.mac, via: who.kind });
     } catch (e) {
-      if (isHotdeskError(e) && e.code === 'busy') {
-        answer(486, [{ name: 'Retry-After', value: '10' }], 'Busy Here');
-        return;
-      }
-      this.o.log.warn('voice call could not be answered', { phone: who.mac, error: (e as Error).message });
-      answer(500, [], 'Server Internal Error');
+      const err = isHotdeskError(e) ? e : new HotdeskError('internal', (e as Error).message);
+      if (err.code !== 'busy') this.o.log.warn('voice call could not be answered', { phone: who.mac, code: err.code, error: err.message });
+      const r = sipErrorFor(err);
+      answer(r.status, r.headers);
     }
   }
 

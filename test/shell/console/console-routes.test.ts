@@ -135,6 +135,25 @@ describe('roles', () => {
     expect(detail).toContain(`account.16.user_name = ${line?.username}`);
     expect(detail).toContain(`account.16.sip_server.1.port = ${h.agent.sipPort}`);
     expect(detail).not.toContain(line?.password ?? 'missing');
+    // and its registration state: not registered until the phone registers, then from where
+    expect(detail).toMatch(new RegExp(`<dt>Hot-desk line</dt><dd class="mono">${line?.username} not registered</dd>`));
+    const now = Date.now();
+    h.agent.store.setLineRegistration(
+      DESK1,
+      {
+        contact: 'sip:x@10.0.0.21:5062',
+        address: '10.0.0.21',
+        port: 5062,
+        transport: 'udp',
+        callId: 'c',
+        cseq: 1,
+        registeredAt: now,
+        expiresAt: now + 600_000,
+      },
+      now,
+    );
+    const summary = await (await desk.get(`/admin/phones/${DESK1}/summary`)).text();
+    expect(summary).toContain(`${line?.username} registered from 10.0.0.21:5062 until`);
   });
 
   it('lets a helpdesk account log a user in, re-sync and unlock', async () => {
