@@ -69,7 +69,7 @@ export interface VoiceServerOptions {
 export class VoiceServer {
   private readonly transactions: ServerTransactions;
   private readonly calls = new Set<VoiceCall>();
-  private readonly digest: DigestAuthority;
+  private authority: DigestAuthority;
   private readonly perSource = new KeyedTokenBuckets({ capacity: 40, refillMs: 100, maxKeys: 4096 });
   private readonly overall = new KeyedTokenBuckets({ capacity: 400, refillMs: 2, maxKeys: 1 });
   private readonly ua: string;
@@ -79,7 +79,7 @@ export class VoiceServer {
 
   constructor(private readonly o: VoiceServerOptions) {
     this.ua = o.userAgent ?? 'hotdesk';
-    this.digest = new DigestAuthority(voiceSettings(o.store.getSite()).realm);
+    this.authority = new DigestAuthority(voiceSettings(o.store.getSite()).realm);
     this.transactions = new ServerTransactions({
       send: (wire, to) => o.sip.send(wire, to.address, to.port),
       tryingHeaders: [{ name: 'Server', value: this.ua }],
@@ -259,6 +259,13 @@ export class VoiceServer {
       const r = sipErrorFor(err);
       answer(r.status, r.headers);
     }
+  }
+
+  /** The digest authority of the site's current realm (a directory re-read may change `voice.realm`). */
+  private get digest(): DigestAuthority {
+    const realm = voiceSettings(this.o.store.getSite()).realm;
+    if (realm !== this.authority.realm) this.authority = new DigestAuthority(realm);
+    return this.authority;
   }
 
   private pbxList(cidrs: readonly string[]): AllowList | null {
