@@ -31,16 +31,25 @@ function parseOack(msg) {
  * time and variance from measured round trips (our ACK or RRQ sent → the next
  * DATA), RTO = SRTT + 4·RTTVAR clamped to [minMs, maxMs], doubled on each
  * consecutive timeout and reset by progress. Karn's rule: a round trip whose
- * request was retransmitted is ambiguous and never sampled.
+ * request was retransmitted is ambiguous and never sampled. `cached` (SRTT and
+ * RTTVAR of an earlier transfer with the same server) replaces the 1 s initial
+ * RTO: RFC 6298 §2.1 uses the initial value only until the path between the
+ * two hosts has been measured, and RFC 9040 §5 shares those measurements
+ * between connections to the same host, as TCP stacks do.
  */
 export class RetransmitTimer {
-  constructor({ initialMs = 1000, minMs = 50, maxMs = 3000 } = {}) {
+  constructor({ initialMs = 1000, minMs = 5, maxMs = 3000, cached = null } = {}) {
     this.minMs = minMs;
     this.maxMs = maxMs;
     this.rto = initialMs;
     this.srtt = null;
     this.rttvar = 0;
     this.backoff = 0;
+    if (cached) {
+      this.srtt = cached.srtt;
+      this.rttvar = cached.rttvar;
+      this.rto = Math.min(this.maxMs, Math.max(this.minMs, this.srtt + 4 * this.rttvar));
+    }
   }
   /** One round-trip sample (ms). */
   sample(r) {
@@ -60,11 +69,15 @@ export class RetransmitTimer {
   }
 }
 
+/** Round-trip estimates of finished transfers, by server `host:port` (see {@link RetransmitTimer}). */
+const rttByServer = new Map();
+
 /**
  * Fetches one file; resolves with { bytes, ms, resends, data? } or rejects on ERROR/timeout.
  * `keep: true` also returns the file content as `data`; `localAddress` binds
  * the client to that source address (any 127.x.y.z works on Linux loopback).
- * The resend timer adapts to the measured round trip ({@link RetransmitTimer});
+ * The resend timer adapts to the measured round trip ({@link RetransmitTimer}),
+ * starting from the last transfer's estimate for the same server;
  * `timeoutMs` is the first wait (before any round trip is measured) and
  * `giveUpMs` how long the client waits without progress before giving up.
  * @param {{host:string, port:number, file:string, blksize?:number, windowsize?:number, timeoutMs?:number, giveUpMs?:number, keep?:boolean, localAddress?:string}} o
@@ -78,7 +91,11 @@ export function tftpGet(o) {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket('udp4');
     const t0 = performance.now();
-    const rto = new RetransmitTimer({ initialMs: o.timeoutMs ?? 1000 });
+    const server = `${host}:${port}`;
+    const rto = new RetransmitTimer({ initialMs: o.timeoutMs ?? 1000, cached: rttByServer.get(server) ?? null });
+    const remember = () => {
+      if (rto.srtt !== null) rttByServer.set(server, { srtt: rto.srtt, rttvar: rto.rttvar });
+    };
     let blksize = 512;
     let windowsize = 1;
     let expected = 1; // next block number wanted (wraps at 65536)
@@ -170,6 +187,7 @@ export function tftpGet(o) {
         sock.send(last, peer.port, peer.address, () => {
           if (done) return;
           done = true;
+          remember();
           const result = { bytes, ms: performance.now() - t0, resends, ...(chunks ? { data: Buffer.concat(chunks) } : {}) };
           sock.removeAllListeners('message');
           sock.on('message', (m, r) => {

@@ -163,6 +163,30 @@ function opcodeBuf(op: number): Buffer {
   return b;
 }
 
+/**
+ * The block number of an ACK datagram (RFC 1350 §5: opcode 4, 16-bit block;
+ * what {@link decodeTftpPacket} reads), or -1 for anything else. The
+ * per-ACK path of a transfer, so it allocates nothing.
+ */
+export function tftpAckBlock(buf: Uint8Array): number {
+  return buf.length >= 4 && buf[0] === 0 && buf[1] === TFTP_OPCODE.ack ? (buf[2]! << 8) | buf[3]! : -1;
+}
+
+/**
+ * Encodes DATA block `block` (taken modulo 65536) carrying `data` (RFC 1350
+ * §5): one allocation, header and payload written in place. The per-block
+ * path of a transfer, so it skips the generic encoder.
+ */
+export function encodeTftpData(block: number, data: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(4 + data.length);
+  b[0] = 0;
+  b[1] = TFTP_OPCODE.data;
+  b[2] = (block >>> 8) & 0xff;
+  b[3] = block & 0xff;
+  b.set(data, 4);
+  return b;
+}
+
 /** Encodes any TFTP packet (inverse of {@link decodeTftpPacket}). Block numbers are taken modulo 65536. */
 export function encodeTftpPacket(p: TftpPacket): Buffer {
   switch (p.op) {
@@ -171,12 +195,8 @@ export function encodeTftpPacket(p: TftpPacket): Buffer {
       const opts = Object.entries(p.options).flat();
       return Buffer.concat([opcodeBuf(TFTP_OPCODE[p.op]), ...strings([p.filename, p.mode, ...opts])]);
     }
-    case 'data': {
-      const head = Buffer.alloc(4);
-      head.writeUInt16BE(TFTP_OPCODE.data, 0);
-      head.writeUInt16BE(p.block & 0xffff, 2);
-      return Buffer.concat([head, p.data]);
-    }
+    case 'data':
+      return encodeTftpData(p.block, p.data);
     case 'ack': {
       const b = Buffer.alloc(4);
       b.writeUInt16BE(TFTP_OPCODE.ack, 0);

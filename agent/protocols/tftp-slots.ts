@@ -79,6 +79,11 @@ export class TftpSlotTable<S extends TftpSlotLike> {
     return this.byKey.has(key);
   }
 
+  /** The slot `key` holds, if any. */
+  get(key: string): S | undefined {
+    return this.byKey.get(key)?.slot;
+  }
+
   /** Slots held by `address`. */
   countFor(address: string): number {
     return this.bySource.get(address)?.size ?? 0;

@@ -28,19 +28,20 @@
  *   the retransmission timer resends. This avoids the Sorcerer's Apprentice
  *   syndrome (RFC 1123 §4.2.3.1: the sender must never resend the current
  *   DATA on a duplicate ACK), and a duplicate ACK is not a round-trip sample.
- * - Adaptive retransmission timeout once the transfer is started (RFC 6298
- *   §2, applied per transfer): each ACK that advances the window and
- *   acknowledges a block sent exactly once gives a round-trip sample (DATA
- *   sent → its ACK; Karn's rule, RFC 6298 §3: a block sent more than once,
- *   by the timer or again after a window rollback, is never sampled). SRTT
- *   and RTTVAR are smoothed with α = 1/8, β = 1/4 and
+ * - Adaptive retransmission timeout (RFC 6298 §2, applied per transfer):
+ *   ACK 0 of an OACK sent once, and each ACK that advances the window and
+ *   acknowledges a block sent exactly once, give a round-trip sample (OACK
+ *   or DATA sent → its ACK; Karn's rule, RFC 6298 §3: a datagram sent more
+ *   than once, by the timer or again after a window rollback, is never
+ *   sampled). SRTT and RTTVAR are smoothed with α = 1/8, β = 1/4 and
  *   RTO = SRTT + max(1 ms, 4·RTTVAR), clamped to
- *   [`minTimeoutMs`, `timeoutMs`]. The floor (default 50 ms) keeps an event
- *   loop stall or a phone busy writing flash from looking like a loss; the
- *   ceiling is the unmeasured timeout (1 s, or the client's RFC 2349
- *   `timeout`), so measuring can only make resends sooner, never later than
- *   an unmeasured transfer would send them. Until the first sample (the first
- *   DATA window, the OACK) the timeout is `timeoutMs`.
+ *   [`minTimeoutMs`, `timeoutMs`]. The floor (default 5 ms) is a few LAN
+ *   round trips: a loss costs about that long, and a needless resend (a
+ *   phone busy writing flash) costs one datagram in lock-step, whose
+ *   duplicate ACK is ignored. The ceiling is the unmeasured timeout (1 s, or
+ *   the client's RFC 2349 `timeout`), so measuring can only make resends
+ *   sooner, never later than an unmeasured transfer would send them. Until
+ *   the first sample the timeout is `timeoutMs`.
  * - First-ACK deadline: a transfer the client has not started yet (no ACK 0
  *   for the OACK, no ACK for the first DATA window) fails once
  *   `firstAckTimeoutMs` has passed since it was created, however many resends
@@ -48,18 +49,25 @@
  *   holds its slot for seconds, not for the full backoff of a transfer in
  *   progress. A real client that lost every answer times out and resends its
  *   RRQ (RFC 1350 §2), which gets a fresh transfer once this one is gone.
- * - On timeout the outstanding OACK or window is resent from the first
+ * - The OACK is never resent by the timer: the client's own timeout drives
+ *   its recovery (RFC 1350 §2). A client that lost the OACK repeats its
+ *   request, which is answered with the OACK again ({@link onRequestRepeated});
+ *   one whose ACK 0 was lost repeats ACK 0. A timer resend would be wrong
+ *   half the time: when ACK 0 was lost, the client has the OACK and some
+ *   clients (atftp) abort the transfer on a second one.
+ * - On timeout the outstanding window is resent from the first
  *   unacknowledged block (RFC 7440 §4), with the wait doubling on each
  *   consecutive timeout up to `maxTimeoutMs` (exponential backoff, RFC 1123
  *   §4.2.3.2; RFC 6298 §5.5) and reset by progress. A started transfer
- *   resends twice quickly (after RTO and 2·RTO: a loss and a lost resend are
- *   repaired by then), then waits `maxTimeoutMs` between resends. What is
- *   left is mostly a client waiting out its own timer: atftp answers
- *   a duplicate DATA with one extra ACK only, then re-ACKs after 5 s of
- *   silence, and every resend restarts that silence; doubling from a 50 ms
- *   RTO would first leave a 5 s gap after 6 s of resends.
- * - A transfer not started yet fails after `maxRetries` resends (or at its
- *   first-ACK deadline). A started transfer fails once it has gone without
+ *   resends four times quickly (after RTO, 2, 4 and 8·RTO: a loss and up to
+ *   three lost resends are repaired by then), then waits `maxTimeoutMs`
+ *   between resends. What is left is mostly a client waiting out its own
+ *   timer: atftp answers a duplicate DATA with one extra ACK only, then
+ *   re-ACKs after 5 s of silence, and every resend restarts that silence;
+ *   plain doubling from a short RTO would leave that gap only after many
+ *   seconds of resends.
+ * - A transfer not started yet fails after `maxRetries` resends of its first
+ *   DATA window (or at its first-ACK deadline, the only one of an OACK). A started transfer fails once it has gone without
  *   progress for as long as the unmeasured schedule would take (`timeoutMs`
  *   doubling to `maxTimeoutMs` over `maxRetries` resends, 39 s with the
  *   defaults), however short its measured timeout, so a client that waits
@@ -70,114 +78,23 @@
  *
  * Pure module: no I/O.
  */
-import { TFTP_BLKSIZE_MAX, TFTP_DEFAULT_BLKSIZE, TFTP_WINDOWSIZE_MAX, encodeTftpPacket, parseRequestedOptions } from './tftp-packet.js';
+import { TFTP_BLKSIZE_MAX, TFTP_DEFAULT_BLKSIZE, TFTP_WINDOWSIZE_MAX, encodeTftpData, encodeTftpPacket, parseRequestedOptions } from './tftp-packet.js';
+import {
+  DEFAULT_TFTP_TRANSFER_LIMITS,
+  type CreateTransferInput,
+  type TftpStep,
+  type TftpTransferLimits,
+  type TftpTransferState,
+} from './tftp-transfer-types.js';
 
-/** Server-side bounds for a transfer. */
-export interface TftpTransferLimits {
-  /** Largest `blksize` granted (clamped to 65464). Default 1468 (fits a 1500-byte Ethernet MTU). */
-  readonly maxBlksize: number;
-  /** Largest `windowsize` granted. Default 64. */
-  readonly maxWindowsize: number;
-  /** First retransmission timeout when the client does not ask for one (ms). Default 1000. */
-  readonly timeoutMs: number;
-  /** Cap of the doubling retransmission timeout (ms). Default 8000. */
-  readonly maxTimeoutMs: number;
-  /** Resends of one OACK/window before giving up. Default 6 (about 40 s with the defaults). */
-  readonly maxRetries: number;
-  /** How long a transfer waits for the client's first ACK (of the OACK or the first DATA window) in all (ms). Default 8000. */
-  readonly firstAckTimeoutMs: number;
-  /** Floor of the measured (adaptive) retransmission timeout (ms). Default 50. */
-  readonly minTimeoutMs: number;
-}
-
-/** Defaults for {@link TftpTransferLimits}. */
-export const DEFAULT_TFTP_TRANSFER_LIMITS: TftpTransferLimits = {
-  maxBlksize: 1468,
-  maxWindowsize: 64,
-  timeoutMs: 1000,
-  maxTimeoutMs: 8000,
-  maxRetries: 6,
-  firstAckTimeoutMs: 8000,
-  minTimeoutMs: 50,
-};
-
-/** Where a transfer stands: waiting for ACK 0 of an OACK, sending data, or finished. */
-export type TftpTransferPhase = 'oack' | 'data' | 'done' | 'failed';
-
-/** Immutable state of one read transfer. */
-export interface TftpTransferState {
-  readonly phase: TftpTransferPhase;
-  readonly data: Buffer;
-  /** Negotiated block size. */
-  readonly blksize: number;
-  /** Negotiated window size (1 = RFC 1350 lock-step). */
-  readonly windowsize: number;
-  /** Retransmission timeout before any round trip is measured, and the ceiling of the measured one (ms). */
-  readonly timeoutMs: number;
-  /** Floor of the measured retransmission timeout (ms). */
-  readonly minTimeoutMs: number;
-  /** Current retransmission timeout before backoff (ms): `timeoutMs` until the first sample. */
-  readonly rtoMs: number;
-  /** Smoothed round-trip time (ms), null before the first sample. */
-  readonly srttMs: number | null;
-  /** Round-trip time variation (ms). */
-  readonly rttvarMs: number;
-  /** Round-trip samples taken. */
-  readonly samples: number;
-  /** When the outstanding window (or OACK) was last put on the wire (ms). */
-  readonly sentAt: number;
-  /** Lowest block of the outstanding window sent exactly once (its ACK is a valid sample); Infinity when none. */
-  readonly sampleFrom: number;
-  /** When the transfer last made progress (created, or a new ACK) (ms). */
-  readonly progressAt: number;
-  /** How long a started transfer may go without progress before it fails (ms). */
-  readonly stallBudgetMs: number;
-  /** Cap of the doubling timeout (ms). */
-  readonly maxTimeoutMs: number;
-  readonly maxRetries: number;
-  /** Options acknowledged in the OACK, or null when none was sent. */
-  readonly oack: Readonly<Record<string, string>> | null;
-  /** Number of DATA blocks in the file (always >= 1: the final short block may be empty). */
-  readonly totalBlocks: number;
-  /** Highest block acknowledged, counted without wrap (0 = none). */
-  readonly acked: number;
-  /** Highest block sent, counted without wrap (0 = none). */
-  readonly sent: number;
-  /** Highest block sent when blocks last went out twice: until `acked` reaches it, an ACK inside the window slides it instead of rolling back. */
-  readonly recoverUntil: number;
-  /** Resends since the last progress. */
-  readonly retries: number;
-  /** True once the client acknowledged something (ACK 0 of the OACK, or a DATA block). */
-  readonly started: boolean;
-  /** Until the transfer is started: when it fails for want of a first ACK (ms, same clock as `now`). */
-  readonly firstAckDeadline: number;
-  /** When {@link onTimeout} should be called (ms, same clock as `now`). */
-  readonly deadline: number;
-  /** DATA payload bytes put on the wire, resends included. */
-  readonly bytesSent: number;
-  /** Datagrams sent again (OACK resends, DATA blocks sent before), by the timer or after a window rollback. */
-  readonly resent: number;
-  /** Why the transfer failed (for logs; never holds file content). */
-  readonly failure: string | null;
-}
-
-/** Result of each event: new state and the datagrams to send, in order. */
-export interface TftpStep {
-  readonly state: TftpTransferState;
-  readonly send: readonly Buffer[];
-  readonly done: boolean;
-  readonly failed: boolean;
-}
-
-/** Input to {@link createTransfer}. */
-export interface CreateTransferInput {
-  /** The whole file. */
-  readonly data: Buffer;
-  /** Options from the RRQ (names lower-cased, values as sent). */
-  readonly options: Readonly<Record<string, string>>;
-  readonly now: number;
-  readonly limits?: Partial<TftpTransferLimits>;
-}
+export {
+  DEFAULT_TFTP_TRANSFER_LIMITS,
+  type CreateTransferInput,
+  type TftpStep,
+  type TftpTransferLimits,
+  type TftpTransferPhase,
+  type TftpTransferState,
+} from './tftp-transfer-types.js';
 
 /** `base` doubled `retries` times, capped at `maxTimeoutMs` (never below `base`). */
 function backoff(base: number, maxTimeoutMs: number, retries: number): number {
@@ -190,12 +107,12 @@ function backoff(base: number, maxTimeoutMs: number, retries: number): number {
  * the cap after its second unanswered resend (clients waiting out their own
  * timer, see the module comment).
  */
-function waitMs(state: TftpTransferState, retries: number): number {
-  return backoff(state.rtoMs, state.maxTimeoutMs, state.started && retries >= QUICK_RESENDS ? 30 : retries);
+function waitMs(state: TftpTransferState, retries: number, rtoMs = state.rtoMs, started = state.started): number {
+  return backoff(rtoMs, state.maxTimeoutMs, started && retries >= QUICK_RESENDS ? 30 : retries);
 }
 
 /** Resends of a started transfer on the doubling RTO before the wait goes to the cap. */
-const QUICK_RESENDS = 2;
+const QUICK_RESENDS = 4;
 
 /**
  * How long a started transfer may go without progress: what the unmeasured
@@ -209,8 +126,29 @@ function stallBudget(timeoutMs: number, maxTimeoutMs: number, maxRetries: number
 }
 
 /** The next timer: the resend time, capped by the first-ACK deadline (not started) or the stall budget (started). */
-function nextDeadline(state: TftpTransferState, resendAt: number): number {
-  return state.started ? Math.min(resendAt, state.progressAt + state.stallBudgetMs) : Math.min(resendAt, state.firstAckDeadline);
+function nextDeadline(state: TftpTransferState, resendAt: number, started = state.started, progressAt = state.progressAt): number {
+  return started ? Math.min(resendAt, progressAt + state.stallBudgetMs) : Math.min(resendAt, state.firstAckDeadline);
+}
+
+/** What an ACK that advances the window changes: the RTT estimate (when sampled) and the progress marks. */
+interface Progress {
+  readonly acked: number;
+  readonly started: true;
+  readonly progressAt: number;
+  readonly srttMs: number | null;
+  readonly rttvarMs: number;
+  readonly rtoMs: number;
+  readonly samples: number;
+}
+
+/** The RTT fields after folding in sample `rtt` (ms), RFC 6298 §2.2–2.4, RTO clamped to [`minTimeoutMs`, `timeoutMs`]. */
+function rttAfter(state: TftpTransferState, rtt: number): Pick<TftpTransferState, 'srttMs' | 'rttvarMs' | 'rtoMs' | 'samples'> {
+  const r = Math.max(0, rtt);
+  const srtt = state.srttMs === null ? r : 0.875 * state.srttMs + 0.125 * r;
+  const rttvar = state.srttMs === null ? r / 2 : 0.75 * state.rttvarMs + 0.25 * Math.abs(state.srttMs - r);
+  const floor = Math.min(state.minTimeoutMs, state.timeoutMs);
+  const rto = Math.min(state.timeoutMs, Math.max(floor, srtt + Math.max(1, 4 * rttvar)));
+  return { srttMs: srtt, rttvarMs: rttvar, rtoMs: rto, samples: state.samples + 1 };
 }
 
 /**
@@ -218,12 +156,7 @@ function nextDeadline(state: TftpTransferState, resendAt: number): number {
  * RTO (RFC 6298 §2.2–2.4), clamped to [`minTimeoutMs`, `timeoutMs`].
  */
 export function sampleRtt(state: TftpTransferState, rtt: number): TftpTransferState {
-  const r = Math.max(0, rtt);
-  const srtt = state.srttMs === null ? r : 0.875 * state.srttMs + 0.125 * r;
-  const rttvar = state.srttMs === null ? r / 2 : 0.75 * state.rttvarMs + 0.25 * Math.abs(state.srttMs - r);
-  const floor = Math.min(state.minTimeoutMs, state.timeoutMs);
-  const rto = Math.min(state.timeoutMs, Math.max(floor, srtt + Math.max(1, 4 * rttvar)));
-  return { ...state, srttMs: srtt, rttvarMs: rttvar, rtoMs: rto, samples: state.samples + 1 };
+  return { ...state, ...rttAfter(state, rtt) };
 }
 
 function step(state: TftpTransferState, send: readonly Buffer[] = []): TftpStep {
@@ -234,16 +167,24 @@ function step(state: TftpTransferState, send: readonly Buffer[] = []): TftpStep 
 function dataPacket(state: TftpTransferState, n: number): Buffer {
   const start = (n - 1) * state.blksize;
   const end = Math.min(start + state.blksize, state.data.length);
-  return encodeTftpPacket({ op: 'data', block: n & 0xffff, data: state.data.subarray(start, Math.max(start, end)) });
+  return encodeTftpData(n & 0xffff, state.data.subarray(start, Math.max(start, end)));
 }
 
 /**
  * Sends the window starting at absolute block `from` (the first
  * unacknowledged block). `retries` > 0 means the timer resent it: then no
  * block of it may be sampled (Karn); otherwise only the blocks never sent
- * before may.
+ * before may. `progress` (an ACK that advanced the window) is applied in
+ * the same step: one new state object per ACK.
  */
-function sendWindow(state: TftpTransferState, from: number, now: number, retries: number, upTo = from + state.windowsize - 1): TftpStep {
+function sendWindow(
+  state: TftpTransferState,
+  from: number,
+  now: number,
+  retries: number,
+  upTo = from + state.windowsize - 1,
+  progress: Progress | null = null,
+): TftpStep {
   const last = Math.min(upTo, state.totalBlocks);
   const send: Buffer[] = [];
   let bytes = 0;
@@ -254,15 +195,19 @@ function sendWindow(state: TftpTransferState, from: number, now: number, retries
   }
   const again = Math.max(0, Math.min(last, state.sent) - from + 1);
   const fresh = last >= from;
+  const started = progress ? true : state.started;
+  const progressAt = progress ? progress.progressAt : state.progressAt;
+  const rtoMs = progress ? progress.rtoMs : state.rtoMs;
   const next: TftpTransferState = {
     ...state,
+    ...progress,
     phase: 'data',
     sent: Math.max(last, from - 1, state.sent),
     recoverUntil: again > 0 ? state.sent : state.recoverUntil,
     retries,
     sentAt: fresh ? now : state.sentAt,
     sampleFrom: !fresh ? state.sampleFrom : retries > 0 ? Number.POSITIVE_INFINITY : Math.max(from, state.sent + 1),
-    deadline: nextDeadline(state, now + waitMs(state, retries)),
+    deadline: nextDeadline(state, now + waitMs(state, retries, rtoMs, started), started, progressAt),
     bytesSent: state.bytesSent + bytes,
     resent: state.resent + again,
   };
@@ -322,7 +267,8 @@ export function createTransfer(input: CreateTransferInput): TftpStep {
     retries: 0,
     started: false,
     firstAckDeadline: input.now + Math.max(0, limits.firstAckTimeoutMs),
-    deadline: input.now + Math.min(timeoutMs, Math.max(0, limits.firstAckTimeoutMs)),
+    // An OACK is not resent by the timer (see onTimeout): its only deadline is the first ACK's.
+    deadline: input.now + Math.max(0, hasOack ? limits.firstAckTimeoutMs : Math.min(timeoutMs, limits.firstAckTimeoutMs)),
     bytesSent: 0,
     resent: 0,
     failure: null,
@@ -340,19 +286,38 @@ export function createTransfer(input: CreateTransferInput): TftpStep {
 export function onAck(state: TftpTransferState, block: number, now: number): TftpStep {
   if (state.phase === 'oack') {
     if (block !== 0) return step(state);
-    return sendWindow({ ...state, acked: 0, started: true, progressAt: now }, 1, now, 0);
+    // OACK sent → ACK 0 is the first round-trip sample, unless the OACK went out twice (Karn).
+    const first = state.resent === 0 ? rttAfter(state, now - state.sentAt) : state;
+    const progress: Progress = {
+      acked: 0,
+      started: true,
+      progressAt: now,
+      srttMs: first.srttMs,
+      rttvarMs: first.rttvarMs,
+      rtoMs: first.rtoMs,
+      samples: first.samples,
+    };
+    return sendWindow(state, 1, now, 0, undefined, progress);
   }
   if (state.phase !== 'data') return step(state);
   // Map the 16-bit number onto the highest absolute block <= sent with the same low bits.
   const diff = ((state.sent & 0xffff) - (block & 0xffff)) & 0xffff;
   const abs = state.sent - diff;
   if (abs <= state.acked) return step(state); // duplicate or stale: ignore (no Sorcerer's Apprentice)
-  const measured = abs >= state.sampleFrom ? sampleRtt(state, now - state.sentAt) : state;
-  const progressed: TftpTransferState = { ...measured, acked: abs, started: true, progressAt: now };
-  if (abs >= state.totalBlocks) return step({ ...progressed, phase: 'done', retries: 0 });
+  const rtt = abs >= state.sampleFrom ? rttAfter(state, now - state.sentAt) : state;
+  const progress: Progress = {
+    acked: abs,
+    started: true,
+    progressAt: now,
+    srttMs: rtt.srttMs,
+    rttvarMs: rtt.rttvarMs,
+    rtoMs: rtt.rtoMs,
+    samples: rtt.samples,
+  };
+  if (abs >= state.totalBlocks) return step({ ...state, ...progress, phase: 'done', retries: 0 });
   // Inside the window while resent blocks may still be in flight: slide, send only blocks never sent.
-  if (abs < state.sent && state.acked < state.recoverUntil) return sendWindow(progressed, state.sent + 1, now, 0, abs + state.windowsize);
-  return sendWindow(progressed, abs + 1, now, 0);
+  if (abs < state.sent && state.acked < state.recoverUntil) return sendWindow(state, state.sent + 1, now, 0, abs + state.windowsize, progress);
+  return sendWindow(state, abs + 1, now, 0, undefined, progress);
 }
 
 /**
@@ -370,13 +335,21 @@ export function onTimeout(state: TftpTransferState, now: number): TftpStep {
   if (state.started ? now >= state.progressAt + state.stallBudgetMs : state.retries >= state.maxRetries) {
     return step({ ...state, phase: 'failed', failure: 'timeout' });
   }
-  if (state.phase === 'oack') {
-    const deadline = nextDeadline(state, now + waitMs(state, state.retries + 1));
-    return step({ ...state, retries: state.retries + 1, deadline, sentAt: now, resent: state.resent + 1 }, [
-      encodeTftpPacket({ op: 'oack', options: state.oack ?? {} }),
-    ]);
-  }
+  if (state.phase === 'oack') return step({ ...state, deadline: state.firstAckDeadline }); // the client's resend drives recovery
   return sendWindow(state, state.acked + 1, now, state.retries + 1);
+}
+
+/**
+ * Handles the client repeating its request (same transfer ID) while the
+ * transfer waits for ACK 0: the client timed out without the OACK, so the
+ * OACK is sent again (RFC 1350 §2: the side that times out retransmits,
+ * which makes the sender of the lost packet send it again): one OACK per
+ * repeated request, never more. In any other phase nothing happens: DATA in
+ * flight is the timer's business.
+ */
+export function onRequestRepeated(state: TftpTransferState, now: number): TftpStep {
+  if (state.phase !== 'oack') return step(state);
+  return step({ ...state, sentAt: now, resent: state.resent + 1 }, [encodeTftpPacket({ op: 'oack', options: state.oack ?? {} })]);
 }
 
 /** Ends the transfer as failed (client sent ERROR, socket failed, server closing). Sends nothing. */

@@ -1,11 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTftpPacket, encodeTftpPacket, parseRequestedOptions, type TftpPacket } from '../../agent/protocols/tftp-packet.js';
+import { decodeTftpPacket, encodeTftpData, encodeTftpPacket, parseRequestedOptions, tftpAckBlock, type TftpPacket } from '../../agent/protocols/tftp-packet.js';
 
 function roundTrip(p: TftpPacket): TftpPacket {
   const r = decodeTftpPacket(encodeTftpPacket(p));
   if (!r.ok) throw new Error(r.reason);
   return r.packet;
 }
+
+describe('tftp DATA encoding', () => {
+  it('writes opcode, the block number modulo 65536 and the payload into one buffer', () => {
+    const payload = Buffer.from([1, 2, 3, 250]);
+    const b = encodeTftpData(70_000, payload.subarray(1));
+    expect([...b]).toEqual([0, 3, 0x11, 0x70, 2, 3, 250]);
+    expect(decodeTftpPacket(b)).toEqual({ ok: true, packet: { op: 'data', block: 70_000 & 0xffff, data: Buffer.from([2, 3, 250]) } });
+    expect(encodeTftpPacket({ op: 'data', block: 5, data: Buffer.alloc(0) }).equals(Buffer.from([0, 3, 0, 5]))).toBe(true);
+  });
+
+  it('reads an ACK block number without decoding, as decodeTftpPacket does, and -1 for anything else', () => {
+    for (const block of [0, 1, 258, 65535]) {
+      const ack = encodeTftpPacket({ op: 'ack', block });
+      expect(tftpAckBlock(ack)).toBe(block);
+      expect(decodeTftpPacket(ack)).toEqual({ ok: true, packet: { op: 'ack', block } });
+    }
+    expect(tftpAckBlock(Buffer.from([0, 4, 1, 2, 9]))).toBe(258); // trailing bytes ignored, as the decoder does
+    expect(tftpAckBlock(Buffer.from([0, 4, 1]))).toBe(-1); // truncated
+    expect(tftpAckBlock(encodeTftpData(7, Buffer.from([1])))).toBe(-1);
+    expect(tftpAckBlock(encodeTftpPacket({ op: 'error', code: 4, message: 'x' }))).toBe(-1);
+    expect(tftpAckBlock(Buffer.from([1, 4, 0, 1]))).toBe(-1); // opcode 260, not 4
+  });
+});
 
 describe('tftp packet codec (RFC 1350, 2347)', () => {
   it('round-trips every packet type', () => {

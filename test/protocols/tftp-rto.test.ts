@@ -59,7 +59,7 @@ describe('tftp adaptive retransmission timeout', () => {
   it('clamps the RTO to the floor (minTimeoutMs) and to the unmeasured timeout as ceiling', () => {
     const fast = ackEach(createTransfer({ data: file(50), options: {}, now: 0 }), 0, 1, 30).s;
     expect(fast.state.srttMs).toBeLessThan(2);
-    expect(fast.state.rtoMs).toBe(50);
+    expect(fast.state.rtoMs).toBe(5);
     const floor10 = ackEach(createTransfer({ data: file(50), options: {}, now: 0, limits: { minTimeoutMs: 10 } }), 0, 1, 30).s;
     expect(floor10.state.rtoMs).toBe(10);
     const slow = ackEach(createTransfer({ data: file(50), options: {}, now: 0 }), 0, 4000, 3).s;
@@ -67,7 +67,7 @@ describe('tftp adaptive retransmission timeout', () => {
     expect(slow.state.rtoMs).toBe(1000);
     // The client's RFC 2349 timeout raises the ceiling: a 3 s timeout lets a slow link's RTO reach 3 s.
     const asked = createTransfer({ data: file(50), options: { timeout: '3' }, now: 0 });
-    const slowAsked = ackEach(onAck(asked.state, 0, 0), 0, 2000, 1).s;
+    const slowAsked = ackEach(onAck(asked.state, 0, 2000), 2000, 2000, 1).s;
     expect(slowAsked.state.rtoMs).toBe(3000);
     // A clock stepping back gives a 0 ms sample, not a negative one.
     expect(sampleRtt(first50().state, -500).srttMs).toBe(0);
@@ -93,42 +93,43 @@ describe('tftp adaptive retransmission timeout', () => {
 
   it("Karn's rule with windows: blocks sent again after a rollback are not sampled, the new ones are", () => {
     const first = createTransfer({ data: file(40), options: { windowsize: '4' }, now: 0 });
-    let s = onAck(first.state, 0, 0); // ACK of the OACK: no sample, DATA 1..4 at t=0
-    expect(s.state.samples).toBe(0);
-    s = onAck(s.state, 2, 10); // 3 lost: block 2 was sent once, sample 10
+    let s = onAck(first.state, 0, 10); // ACK of the OACK (sent once): the first sample, 10; DATA 1..4 at t=10
     expect(s.state.samples).toBe(1);
+    expect(s.state.srttMs).toBe(10);
+    s = onAck(s.state, 2, 20); // 3 lost: block 2 was sent once, sample 10
+    expect(s.state.samples).toBe(2);
     expect(dataBlocks(s)).toEqual([3, 4, 5, 6]); // from the first unacknowledged block
     expect(s.state.resent).toBe(2); // 3 and 4 went out a second time
     s = onAck(s.state, 4, 30); // 4 was sent twice: ambiguous
-    expect(s.state.samples).toBe(1);
+    expect(s.state.samples).toBe(2);
     // 5 and 6 are still in flight from the rollback: the window slides, only 7 and 8 are new.
     expect(dataBlocks(s)).toEqual([7, 8]);
     s = onAck(s.state, 8, 40); // 8 went out once, at t=30
-    expect(s.state.samples).toBe(2);
-    expect(s.state.srttMs).toBeCloseTo(0.875 * 10 + 0.125 * 10, 6);
+    expect(s.state.samples).toBe(3);
+    expect(s.state.srttMs).toBeCloseTo(10, 6);
   });
 
-  it('backs off on consecutive timeouts (two quick resends, then the cap) and resets on progress', () => {
+  it('backs off on consecutive timeouts (four quick resends, then the cap) and resets on progress', () => {
     let s = ackEach(createTransfer({ data: file(30), options: {}, now: 0 }), 0, 1, 20).s;
-    expect(s.state.rtoMs).toBe(50);
+    expect(s.state.rtoMs).toBe(5);
     let now = 20;
     const waits: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 7; i++) {
       const at = s.state.deadline;
       waits.push(at - now);
       now = at;
       s = onTimeout(s.state, now);
       expect(dataBlocks(s)).toEqual([21]); // always the first unacknowledged block
     }
-    // RTO, 2·RTO, then straight to maxTimeoutMs (8 s): a client that lost an ACK and its extra
-    // ACK (atftp) re-ACKs only after 5 s of silence, which a resend every 200, 400... ms would restart.
-    expect(waits).toEqual([50, 100, 8000, 8000, 8000]);
-    expect(s.state.retries).toBe(5);
+    // RTO, 2, 4 and 8·RTO, then straight to maxTimeoutMs (8 s): a client that lost an ACK and its
+    // extra ACK (atftp) re-ACKs only after 5 s of silence, which a resend every 80, 160... ms would restart.
+    expect(waits).toEqual([5, 10, 20, 40, 8000, 8000, 8000]);
+    expect(s.state.retries).toBe(7);
     // Progress resets the backoff to the RTO (unchanged: that ACK is not sampled).
     s = onAck(s.state, 21, now + 5);
     expect(s.state.retries).toBe(0);
-    expect(s.state.rtoMs).toBe(50);
-    expect(s.state.deadline).toBe(now + 5 + 50);
+    expect(s.state.rtoMs).toBe(5);
+    expect(s.state.deadline).toBe(now + 5 + 5);
     // Before the first ACK the fixed schedule stays: 1 s doubling (the first-ACK rule, 1/3/7 s).
     let u = createTransfer({ data: file(30), options: {}, now: 0 });
     const unstarted: number[] = [];
@@ -141,7 +142,7 @@ describe('tftp adaptive retransmission timeout', () => {
   });
 
   it('a started transfer with a short RTO still waits out the whole stall budget before giving up', () => {
-    // Defaults: the unmeasured schedule 1+2+4+8+8+8+8 s = 39 s; measured RTO 50 ms.
+    // Defaults: the unmeasured schedule 1+2+4+8+8+8+8 s = 39 s; measured RTO 5 ms.
     let s = ackEach(createTransfer({ data: file(30), options: {}, now: 0 }), 0, 1, 5).s;
     expect(s.state.stallBudgetMs).toBe(39_000);
     const progressAt = 5;
@@ -154,8 +155,8 @@ describe('tftp adaptive retransmission timeout', () => {
     }
     expect(now).toBe(progressAt + 39_000);
     expect(s.state.failure).toBe('timeout');
-    // Resends at 50 and 150 ms, then every 8 s: silences longer than atftp's 5 s timer, bounded.
-    expect(sends).toEqual([50, 150, 8150, 16150, 24150, 32150]);
+    // Resends at 5, 15, 35 and 75 ms, then every 8 s: silences longer than atftp's 5 s timer, bounded.
+    expect(sends).toEqual([5, 15, 35, 75, 8075, 16075, 24075, 32075]);
   });
 
   it("never answers a duplicate ACK (Sorcerer's Apprentice): a delayed DATA costs one resend, not one per block", () => {
@@ -218,8 +219,8 @@ describe('tftp adaptive retransmission timeout', () => {
       expect(r.lost).toBeGreaterThan(20);
       // Each loss (DATA, ACK) is repaired by one timer resend; a resend lost too needs another.
       expect(r.state.resent).toBeLessThanOrEqual(r.lost + 5);
-      // The measured RTO (about 2 ms round trips here) is at the 50 ms floor, not the 1 s default.
-      expect(r.state.rtoMs).toBe(50);
+      // The measured RTO (2 ms round trips here: SRTT + 1 ms) is at the 5 ms floor, not the 1 s default.
+      expect(r.state.rtoMs).toBe(5);
     }
   });
 });

@@ -24,6 +24,8 @@ describe('tftp slot table', () => {
     const a1 = slot('a');
     expect(t.admit(a1)).toEqual({ ok: true, evicted: null });
     expect(t.admit(new Slot('a', a1.port))).toEqual({ ok: false, reason: 'duplicate' });
+    expect(t.get(a1.key)).toBe(a1); // the slot a repeated request belongs to
+    expect(t.get('a|1')).toBeUndefined();
     expect(t.admit(slot('a'))).toEqual({ ok: true, evicted: null });
     expect(t.admit(slot('a'))).toEqual({ ok: false, reason: 'source' });
     expect(t.admit(slot('b')).ok).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeTftpPacket, type TftpPacket } from '../../agent/protocols/tftp-packet.js';
-import { abortTransfer, createTransfer, onAck, onTimeout, type TftpStep } from '../../agent/protocols/tftp-transfer.js';
+import { abortTransfer, createTransfer, onAck, onRequestRepeated, onTimeout, type TftpStep } from '../../agent/protocols/tftp-transfer.js';
 
 function decode(b: Buffer): TftpPacket {
   const r = decodeTftpPacket(b);
@@ -76,7 +76,7 @@ describe('tftp transfer state machine', () => {
     expect(s.state.phase).toBe('oack');
     expect(s.send.map(decode)).toEqual([{ op: 'oack', options: { blksize: '1428', tsize: '5000', windowsize: '8', timeout: '3' } }]);
     expect(s.state.timeoutMs).toBe(3000);
-    expect(s.state.deadline).toBe(3100);
+    expect(s.state.deadline).toBe(8100); // the timer never resends an OACK: its only deadline is the first ACK's
     // An ACK other than 0 while waiting for the OACK's ACK changes nothing.
     const ignored = onAck(s.state, 1, 200);
     expect(ignored.send).toEqual([]);
@@ -135,7 +135,8 @@ describe('tftp transfer state machine', () => {
 
   it('resends the outstanding window on timeout with doubling waits and fails after maxRetries', () => {
     const data = patterned(5000);
-    let s = onAck(createTransfer({ data, options: { windowsize: '3' }, now: 0, limits: { timeoutMs: 100, maxTimeoutMs: 300, maxRetries: 3 } }).state, 0, 0);
+    const limits = { timeoutMs: 100, maxTimeoutMs: 300, maxRetries: 3, minTimeoutMs: 100 };
+    let s = onAck(createTransfer({ data, options: { windowsize: '3' }, now: 0, limits }).state, 0, 0);
     expect(s.state.deadline).toBe(100);
     s = onAck(s.state, 1, 50); // partial progress: window restarts at 2
     expect(blocks(s).map((b) => b.block)).toEqual([2, 3, 4]);
@@ -163,12 +164,28 @@ describe('tftp transfer state machine', () => {
     expect(blocks(revived).map((b) => b.block)).toEqual([5, 6, 7]);
   });
 
-  it('resends the OACK on timeout', () => {
-    const s = createTransfer({ data: patterned(10), options: { tsize: '0' }, now: 0, limits: { timeoutMs: 100, maxRetries: 1 } });
-    const again = onTimeout(s.state, 100);
+  it('resends the OACK when the client repeats its request, never on the timer (atftp aborts on a second OACK)', () => {
+    const s = createTransfer({ data: patterned(10), options: { tsize: '0' }, now: 0, limits: { timeoutMs: 100, firstAckTimeoutMs: 1000 } });
+    expect(s.state.deadline).toBe(1000);
+    expect(onTimeout(s.state, 999).send).toEqual([]);
+    // The client timed out without the OACK and sent its RRQ again: one OACK per repeat.
+    const again = onRequestRepeated(s.state, 300);
     expect(again.send.map(decode)).toEqual([{ op: 'oack', options: { tsize: '10' } }]);
-    expect(again.state.deadline).toBe(300);
-    expect(onTimeout(again.state, 300).failed).toBe(true);
+    expect(again.state.resent).toBe(1);
+    expect(onRequestRepeated(again.state, 310).send.map(decode)).toEqual([{ op: 'oack', options: { tsize: '10' } }]);
+    // Karn: ACK 0 after an OACK sent twice is no round-trip sample; one sent once is.
+    const go = onAck(again.state, 0, 320);
+    expect(go.state.samples).toBe(0);
+    expect(blocks(go)).toEqual([{ block: 1, len: 10 }]);
+    expect(onAck(s.state, 0, 40).state.srttMs).toBe(40);
+    // Once DATA flows a repeated request changes nothing: the timer resends DATA.
+    const dataPhase = onRequestRepeated(go.state, 330);
+    expect(dataPhase.send).toEqual([]);
+    expect(dataPhase.state).toBe(go.state);
+    // Never acknowledged: the transfer fails at the first-ACK deadline, having sent nothing more.
+    const dead = onTimeout(again.state, 1000);
+    expect(dead.send).toEqual([]);
+    expect(dead.state.failure).toBe('no first ack');
   });
 
   it('gives a transfer that never got its first ACK a much shorter life than one in progress', () => {
@@ -203,14 +220,14 @@ describe('tftp transfer state machine', () => {
     const limits = { timeoutMs: 1000, firstAckTimeoutMs: 2500 };
     const s = createTransfer({ data: patterned(3000), options: { blksize: '1024' }, now: 0, limits });
     expect(s.state.phase).toBe('oack');
-    expect(s.state.deadline).toBe(1000);
+    expect(s.state.deadline).toBe(2500);
     const stray = onAck(s.state, 5, 10);
     expect(stray.state.started).toBe(false);
-    const resent = onTimeout(stray.state, 1000);
-    expect(resent.send.map(decode)).toEqual([{ op: 'oack', options: { blksize: '1024' } }]);
-    expect(resent.state.deadline).toBe(2500); // the first-ACK deadline comes before the 2 s resend
-    expect(onTimeout(resent.state, 2500).state.failure).toBe('no first ack');
-    const started = onAck(resent.state, 0, 2400);
+    const early = onTimeout(stray.state, 1000);
+    expect(early.send).toEqual([]);
+    expect(early.state).toBe(stray.state);
+    expect(onTimeout(stray.state, 2500).state.failure).toBe('no first ack');
+    const started = onAck(stray.state, 0, 2400);
     expect(started.state.started).toBe(true);
     expect(blocks(started)).toEqual([{ block: 1, len: 1024 }]);
     expect(started.state.deadline).toBe(3400);

@@ -14,8 +14,10 @@
  * - Garbage on the listening port is answered with ERROR 4 (one datagram per
  *   datagram, no amplification) and otherwise ignored.
  * - One timer per transfer, armed for the machine's `deadline` (an RTO adapted
- *   to the measured round trip, RFC 6298 style). A client that vanishes is
- *   resent to for about 40 s, then its transfer is dropped; others carry on.
+ *   to the measured round trip, RFC 6298 style; transfer-timer.ts). A client
+ *   that vanishes is resent to for about 40 s, then dropped. A client repeating
+ *   its request (same TID) while its transfer awaits ACK 0 gets the OACK again.
+ * - DATA goes out with no send callback, addressed without a DNS tick.
  * - Slots are shared fairly (`protocols/tftp-slots.ts`): a per-address cap,
  *   a global cap, and, when the table is full, a new source evicts the oldest
  *   never-started transfer of the busiest source. A transfer whose client has
@@ -26,10 +28,10 @@
 import dgram from 'node:dgram';
 import type { RemoteInfo } from 'node:dgram';
 import { HotdeskError, toHotdeskError, type ErrorCode } from '../../core/errors.js';
-import { decodeTftpPacket, encodeTftpPacket, TFTP_ERROR_CODE } from '../../protocols/tftp-packet.js';
+import { decodeTftpPacket, encodeTftpPacket, TFTP_ERROR_CODE, tftpAckBlock } from '../../protocols/tftp-packet.js';
 import { checkFileName, TFTP_FILE_NAME } from '../../protocols/file-name.js';
 import { TftpSlotTable } from '../../protocols/tftp-slots.js';
-import { abortTransfer, createTransfer, onAck, onTimeout, type TftpStep, type TftpTransferState } from '../../protocols/tftp-transfer.js';
+import { abortTransfer, createTransfer, onAck, onRequestRepeated, onTimeout, type TftpStep, type TftpTransferState } from '../../protocols/tftp-transfer.js';
 import type { LogFields } from '../logger.js';
 import { tftpBusyError, tftpErrorFor, type TftpBusyReason } from './tftp-errors.js';
 import {
@@ -40,7 +42,8 @@ import {
   type TftpServer,
   type TftpServerOptions,
 } from './tftp-server-types.js';
-import { bindSocket, closeSocket, printable } from './udp-sockets.js';
+import { TransferTimer } from './transfer-timer.js';
+import { bindSocket, closeSocket, literalLookup, printable, sendQuiet } from './udp-sockets.js';
 
 export type {
   TftpRemote,
@@ -58,7 +61,8 @@ interface Live {
   readonly path: string;
   readonly startedAt: number;
   state: TftpTransferState;
-  timer: NodeJS.Timeout | null;
+  /** The retransmission timer, armed for `state.deadline`. */
+  readonly timer: TransferTimer;
   ended: boolean;
 }
 
@@ -111,7 +115,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
 
   let closing = false;
   const live = new Map<Live, Slot>();
-  /** Requests being resolved or transferred, by client TID `address|port`: a repeated RRQ from the same TID is ignored. */
+  /** Requests being resolved or transferred, by client TID `address|port`: a repeated RRQ from the same TID goes to its transfer. */
   const slots = new TftpSlotTable<Slot>({ maxTransfers, maxPerSource });
   const counters = { transfersOk: 0, transfersFailed: 0, refused: 0, refusedBusy: 0, evicted: 0, bytesOk: 0, bytesSent: 0, resent: 0 };
   /** Transfer sockets open (bound and not yet closed). */
@@ -127,6 +131,12 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         socketCloses.delete(p);
       });
     socketCloses.add(p);
+  };
+
+  /** DATA and OACK: see {@link sendQuiet}. */
+  const sendData = (sock: dgram.Socket, buf: Buffer, remote: TftpRemote): void => {
+    const err = sendQuiet(sock, buf, remote.port, remote.address);
+    if (err) log('debug', 'tftp send failed', { remote: `${remote.address}:${remote.port}`, error: err.message });
   };
 
   const sendTo = (sock: dgram.Socket, buf: Buffer, remote: TftpRemote): void => {
@@ -165,8 +175,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const finish = (t: Live, slot: Slot, step: TftpStep): void => {
     if (t.ended) return;
     t.ended = true;
-    if (t.timer) clearTimeout(t.timer);
-    t.timer = null;
+    t.timer.cancel();
     live.delete(t);
     release(slot);
     counters.bytesSent += step.state.bytesSent;
@@ -188,19 +197,12 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const apply = (t: Live, slot: Slot, step: TftpStep): void => {
     if (t.ended) return;
     t.state = step.state;
-    for (const buf of step.send) sendTo(t.sock, buf, t.remote);
+    for (const buf of step.send) sendData(t.sock, buf, t.remote);
     if (step.done || step.failed) {
       finish(t, slot, step);
       return;
     }
-    if (t.timer) clearTimeout(t.timer);
-    t.timer = setTimeout(
-      () => {
-        t.timer = null;
-        apply(t, slot, onTimeout(t.state, Math.max(clock(), t.state.deadline)));
-      },
-      Math.max(0, t.state.deadline - clock()),
-    );
+    t.timer.arm();
   };
 
   /** Ends an evicted slot: tells its client the server is busy, then drops the request or transfer. */
@@ -225,11 +227,9 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       sendError(t.sock, { address: rinfo.address, port: rinfo.port }, TFTP_ERROR_CODE.unknownTransferId, 'Unknown transfer ID');
       return;
     }
+    const ack = tftpAckBlock(msg);
+    if (ack >= 0) return apply(t, slot, onAck(t.state, ack, clock()));
     const decoded = decodeTftpPacket(msg);
-    if (decoded.ok && decoded.packet.op === 'ack') {
-      apply(t, slot, onAck(t.state, decoded.packet.block, clock()));
-      return;
-    }
     if (decoded.ok && decoded.packet.op === 'error') {
       log('debug', 'tftp client sent error', {
         remote: `${rinfo.address}:${rinfo.port}`,
@@ -245,7 +245,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
 
   const startTransfer = async (slot: Slot, path: string, options: Readonly<Record<string, string>>, data: Buffer): Promise<void> => {
     const remote = slot.remote;
-    const sock = dgram.createSocket({ type: family });
+    const sock = dgram.createSocket({ type: family, lookup: literalLookup });
     sock.on('error', (err) => log('debug', 'tftp transfer socket error', { remote: `${remote.address}:${remote.port}`, error: err.message }));
     openSockets++;
     try {
@@ -263,7 +263,19 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     }
     const now = clock();
     const first = createTransfer({ data, options, now, limits: transferLimits });
-    const t: Live = { sock, remote, path, startedAt: now, state: first.state, timer: null, ended: false };
+    const t: Live = {
+      sock,
+      remote,
+      path,
+      startedAt: now,
+      state: first.state,
+      timer: new TransferTimer(
+        () => (t.ended ? null : t.state.deadline),
+        clock,
+        () => apply(t, slot, onTimeout(t.state, Math.max(clock(), t.state.deadline))),
+      ),
+      ended: false,
+    };
     slot.live = t;
     live.set(t, slot);
     sock.on('message', (msg, rinfo) => {
@@ -326,7 +338,12 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     };
     const admission = slots.admit(slot);
     if (!admission.ok) {
-      if (admission.reason === 'duplicate') return; // a client resending its RRQ: the transfer in progress answers it
+      if (admission.reason === 'duplicate') {
+        // The same client TID repeating its request: it has not seen the OACK (see onRequestRepeated).
+        const held = slots.get(slot.key);
+        if (held?.live && !held.live.ended) apply(held.live, held, onRequestRepeated(held.live.state, clock()));
+        return;
+      }
       refuseBusy(remote, admission.reason, { path: checked.name, active: slots.size });
       return;
     }
