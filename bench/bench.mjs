@@ -9,6 +9,8 @@
 //   BENCH_WORK=DIR       work directory instead of bench/work (import cache, run dir)
 //   BENCH_ONLY=tftp-loss only the TFTP-under-loss rows (bench/tftp-loss.mjs); replaces
 //                        that section of results.md and keeps the rest of the file
+//   BENCH_ONLY=cold      only import, start-up and the cold first fetch of every phone file;
+//                        prints its rows and leaves results.md alone
 //   BENCH_LOSS_RUNS=8    fetches per TFTP-under-loss cell
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync, linkSync } from 'node:fs';
@@ -398,7 +400,7 @@ async function main() {
     process.stdout.write(`\n${section}`);
     return;
   }
-  if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: the only partial run is tftp-loss`);
+  if (ONLY && ONLY !== 'cold') throw new Error(`BENCH_ONLY=${ONLY}: the partial runs are tftp-loss and cold`);
 
   const { data, importMs } = await prepareData();
   rows.push([
@@ -417,9 +419,11 @@ async function main() {
   rows.push([`Start-up with ${N.toLocaleString('en-US')} phones/users, until HTTP answers`, ms(agent.startupMs), '—', '—']);
 
   const sipHandler = { fn: null };
-  const sip = await startSipPhones({ port: PHONE_SIP_PORT, onNotify: (n) => sipHandler.fn?.(n) });
-  sip.setHandler = (h) => (sipHandler.fn = h);
-  cleanups.push(() => sip.close());
+  const sip = ONLY === 'cold' ? null : await startSipPhones({ port: PHONE_SIP_PORT, onNotify: (n) => sipHandler.fn?.(n) });
+  if (sip) {
+    sip.setHandler = (h) => (sipHandler.fn = h);
+    cleanups.push(() => sip.close());
+  }
 
   // First pass over every phone: cold render, records each phone's address (for NOTIFY)
   // and copies the very bytes served into nginx's root.
@@ -439,6 +443,17 @@ async function main() {
   if (cold.fetches < N)
     throw new Error(`only ${cold.fetches} of ${N} phone files could be fetched: ${JSON.stringify(cold.status)} (see bench/work/run/agent.log)`);
   rows.push([`First fetch of all ${N.toLocaleString('en-US')} phone files, cold (64 clients, digest)`, httpCell(cold), '—', '—']);
+  if (ONLY === 'cold') {
+    await sleep(500);
+    rows.push([
+      `Memory (RSS) of the agent after the cold fetch: idle after start / now / peak`,
+      `${rssIdle.toFixed(0)} / ${rssMiB(agent.pid).toFixed(0)} / ${vmHwmMiB(agent.pid).toFixed(0)} MiB`,
+      '—',
+      '—',
+    ]);
+    process.stdout.write(`\n${table()}\n`);
+    return;
+  }
 
   const nginxPort = await freePort();
   const nginx = await startNginx({ root: www, port: nginxPort, workDir: RUN });

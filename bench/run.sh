@@ -3,7 +3,8 @@
 # every scenario (bench/bench.mjs), print one table and write bench/results.md.
 # `make bench` builds dist/ first; run this script directly only after `make build`.
 # Knobs: BENCH_PHONES (10000), BENCH_SECONDS (8 per timed run), BENCH_KEEP=1 keeps bench/work/run,
-# BENCH_ONLY=tftp-loss runs only the TFTP-under-loss rows (a minute or two instead of several).
+# BENCH_ONLY=tftp-loss runs only the TFTP-under-loss rows (a minute or two instead of several);
+# BENCH_ONLY=cold only the cold first fetch of every phone file (printed, results.md untouched).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

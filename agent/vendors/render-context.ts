@@ -15,7 +15,10 @@ import type { SipAccount, Transport, Vendor } from '../core/model.js';
 import type { RenderInput } from './driver.js';
 import type { FirmwareProfile } from './firmware-profile.js';
 import { hotdeskLineContext, hotdeskLineSlotOf, type HotdeskLineContext } from './hotdesk-line.js';
-import { keyCapacity, type KeyAssignment, type KeyRole } from './key-layout.js';
+import { keyCapacity, type KeyAssignment } from './key-layout.js';
+import { type AccountSlot, clearedKeys, emptyAccount, emptyListSlot, indexZero, type KeySlot, type ListSlot } from './render-slots.js';
+
+export type { AccountSlot, KeySlot, ListSlot } from './render-slots.js';
 
 /** Vendor codes a driver supplies to the context builder. */
 export interface VendorFlavor {
@@ -23,57 +26,6 @@ export interface VendorFlavor {
   readonly transportCodes: Readonly<Record<Transport, string | number>>;
   /** File names of this phone, exposed as `files.*`. */
   readonly files: Readonly<Record<string, string>>;
-}
-
-/** One account slot (Yealink account N, Snom identity N, Poly reg N). */
-export interface AccountSlot {
-  readonly index: number;
-  /** Carries an account now (user's, device account or the hot-desk line). */
-  readonly active: boolean;
-  readonly source: 'user' | 'device' | 'hotdesk' | 'none';
-  readonly user: string;
-  readonly authName: string;
-  readonly password: string;
-  readonly displayName: string;
-  readonly label: string;
-  readonly outboundCallerId: string;
-  readonly voicemailNumber: string;
-  readonly host: string;
-  /** 0 when inactive. */
-  readonly port: number;
-  /** `host:port`, empty when inactive. */
-  readonly hostPort: string;
-  /** `udp|tcp|tls`, empty when inactive. */
-  readonly transport: Transport | '';
-  /** Vendor transport code, empty when inactive. */
-  readonly transportCode: string | number;
-  /** Subscribe to message-waiting indication. */
-  readonly mwi: boolean;
-}
-
-/** One programmable key slot, used or cleared. */
-export interface KeySlot {
-  /** 1-based across phone keys then modules (soft keys: 1-based soft-key number). */
-  readonly slot: number;
-  /** 0-based vendor index continuing onto modules (Snom fkey idx). */
-  readonly index0: number;
-  readonly area: 'line' | 'expansion' | 'soft';
-  readonly module: number;
-  readonly position: number;
-  readonly used: boolean;
-  readonly role: KeyRole | 'none';
-  /** Vendor key code from the profile's keyTypes. */
-  readonly type: string | number;
-  readonly label: string;
-  /** Final value: dial string for identity keys, the feature prefix for the "Hot desk" key, the menu URL for the menu key. */
-  readonly value: string;
-  readonly line: number;
-  /** The key uses the hot-desk line (`line` is its slot). */
-  readonly onHotdeskLine: boolean;
-  /** Poly EFK list index for one-touch dial keys (identity, speed); 0 otherwise. */
-  readonly efk: number;
-  /** Poly attendant resource-list index for BLF keys; 0 otherwise. */
-  readonly blf: number;
 }
 
 /** One enhanced-feature-key entry (Poly). */
@@ -88,15 +40,6 @@ export interface BlfEntry {
   readonly blf: number;
   readonly label: string;
   readonly address: string;
-}
-
-/** One numbered list entry (Poly EFK list, attendant resource list), used or cleared. */
-export interface ListSlot {
-  readonly index: number;
-  readonly used: boolean;
-  readonly label: string;
-  /** EFK: the digits to dial; resource list: the monitored address. */
-  readonly value: string;
 }
 
 /** The full template context. */
@@ -153,36 +96,11 @@ export interface RenderContext {
 
 function deepFreeze<T>(v: T): T {
   if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
-    for (const x of Object.values(v as Record<string, unknown>)) deepFreeze(x);
+    if (Array.isArray(v)) for (const x of v) deepFreeze(x);
+    else for (const x of Object.values(v as Record<string, unknown>)) deepFreeze(x);
     Object.freeze(v);
   }
   return v;
-}
-
-/** A key slot nobody uses: written out explicitly so the phone clears whatever it held. */
-function unusedSlot(profile: FirmwareProfile, at: Pick<KeySlot, 'slot' | 'index0' | 'area' | 'module' | 'position'>): KeySlot {
-  return { ...at, used: false, role: 'none', type: profile.keyTypes.none, label: '', value: '', line: 1, onHotdeskLine: false, efk: 0, blf: 0 };
-}
-
-function emptyAccount(index: number): AccountSlot {
-  return {
-    index,
-    active: false,
-    source: 'none',
-    user: '',
-    authName: '',
-    password: '',
-    displayName: '',
-    label: '',
-    outboundCallerId: '',
-    voicemailNumber: '',
-    host: '',
-    port: 0,
-    hostPort: '',
-    transport: '',
-    transportCode: '',
-    mwi: false,
-  };
 }
 
 function account(index: number, sip: SipAccount, source: 'user' | 'device', input: RenderInput, flavor: VendorFlavor): AccountSlot {
@@ -292,35 +210,31 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
       blf: a.role === 'blf' ? blf : 0,
     };
   };
-  const hard = layout.filter((a) => a.area !== 'soft').map(toSlot);
+  const hard = new Map<number, KeySlot>();
+  for (const k of layout.filter((a) => a.area !== 'soft').map(toSlot)) if (!hard.has(k.slot)) hard.set(k.slot, k);
   const keys: KeySlot[] = [];
+  const cleared = clearedKeys(profile);
   const capacity = keyCapacity(profile);
   for (let slot = 1; slot <= capacity; slot += 1) {
-    const used = hard.find((k) => k.slot === slot);
+    const used = hard.get(slot);
     if (used) {
       keys.push(used);
       continue;
     }
-    const onPhone = slot <= profile.lineKeys;
-    const rest = slot - profile.lineKeys - 1;
-    const per = profile.expansionModules.keysPerModule;
-    const area = onPhone ? 'line' : 'expansion';
-    const module = onPhone ? 0 : Math.floor(rest / per) + 1;
-    const position = onPhone ? slot : (rest % per) + 1;
-    keys.push(unusedSlot(profile, { slot, index0: indexZero(profile, { area, module, position }), area, module, position }));
+    keys.push(cleared.key(slot));
   }
   const softUsed = layout.filter((a) => a.area === 'soft').map(toSlot);
   const softKeys: KeySlot[] = [];
   for (let n = 1; n <= profile.softKeys; n += 1) {
-    softKeys.push(softUsed.find((k) => k.slot === n) ?? unusedSlot(profile, { slot: n, index0: n - 1, area: 'soft', module: 0, position: n }));
+    softKeys.push(softUsed.find((k) => k.slot === n) ?? cleared.soft(n));
   }
   const efkList: ListSlot[] = [];
   const resourceList: ListSlot[] = [];
   for (let i = 1; i <= capacity; i += 1) {
     const d = speedDials[i - 1];
-    efkList.push(d ? { index: i, used: true, label: d.label, value: d.digits } : { index: i, used: false, label: '', value: '' });
+    efkList.push(d ? { index: i, used: true, label: d.label, value: d.digits } : emptyListSlot(i));
     const b = blfs[i - 1];
-    resourceList.push(b ? { index: i, used: true, label: b.label, value: b.address } : { index: i, used: false, label: '', value: '' });
+    resourceList.push(b ? { index: i, used: true, label: b.label, value: b.address } : emptyListSlot(i));
   }
 
   const ctx: RenderContext = {
@@ -369,11 +283,4 @@ export function buildRenderContext(input: RenderInput, profile: FirmwareProfile,
     files: { ...flavor.files },
   };
   return deepFreeze(ctx);
-}
-
-function indexZero(profile: FirmwareProfile, a: { area: string; module: number; position: number }): number {
-  if (a.area !== 'expansion') return a.position - 1;
-  const per = profile.expansionModules.keysPerModule;
-  const first = profile.expansionModules.firstKeyIndex ?? profile.lineKeys;
-  return first + (a.module - 1) * per + (a.position - 1);
 }

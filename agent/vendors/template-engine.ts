@@ -13,10 +13,15 @@
  * (`key = value` files) refuses CR, LF and NUL with HotdeskError('unsafe-value')
  * so a value can never start a new configuration line. Liquid runs with
  * strictVariables, strictFilters and ownPropertyOnly.
+ *
+ * Speed: each template is parsed once per engine (per vendor/model/format),
+ * and a `render` partial whose arguments are all phone-independent (cleared
+ * slots) is rendered once and its text reused (partial-memo.ts).
  */
-import { Liquid } from 'liquidjs';
+import { Liquid, type Template } from 'liquidjs';
 import { HotdeskError, isHotdeskError } from '../core/errors.js';
 import type { Vendor } from '../core/model.js';
+import { MemoForTag, MemoRenderTag } from './partial-memo.js';
 import { xmlEscape } from './xml-escape.js';
 
 /** Output format of a generated file, selecting its escaper. */
@@ -97,6 +102,8 @@ export interface RenderRequest {
 /** Renders templates; caches one Liquid instance (and its parsed templates) per vendor/model/format. */
 export class TemplateEngine {
   private readonly instances = new Map<string, Liquid>();
+  /** Parsed templates by `<vendor>/<model>/<format>/<template>`. */
+  private readonly parsed = new Map<string, Template[]>();
 
   constructor(readonly sources: TemplateSources) {}
 
@@ -117,6 +124,8 @@ export class TemplateEngine {
         parseLimit: 1_000_000,
         renderLimit: 5_000,
       });
+      l.registerTag('render', MemoRenderTag);
+      l.registerTag('for', MemoForTag);
       this.instances.set(key, l);
     }
     return l;
@@ -135,8 +144,14 @@ export class TemplateEngine {
   render(req: RenderRequest): string {
     const l = this.liquid(req.vendor, req.model, req.format);
     const file = `${req.template}${TEMPLATE_EXT}`;
+    const key = `${req.vendor}/${req.model.toLowerCase()}/${req.format}/${req.template}`;
     try {
-      return l.renderFileSync(req.template, req.context);
+      let templates = this.parsed.get(key);
+      if (templates === undefined) {
+        templates = l.parseFileSync(req.template);
+        this.parsed.set(key, templates);
+      }
+      return l.renderSync(templates, req.context) as string;
     } catch (e) {
       const inner = findHotdeskError(e);
       if (inner) throw inner;

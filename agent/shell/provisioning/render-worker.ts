@@ -2,7 +2,8 @@
  * Render worker entry (a `node:worker_threads` worker started by
  * render-pool.ts): builds the vendor drivers once from `workerData` and
  * answers render requests with `driver.render(input, name)`, so liquid
- * rendering (~5 ms a Yealink file) stays off the agent's main thread.
+ * rendering (a few tenths of a millisecond for a fully written Yealink file,
+ * more for the first file of a model) stays off the agent's main thread.
  *
  * Protocol (structured clone): in `{ id, vendor, input, name }`; out
  * `{ id, ok: true, file }` or `{ id, ok: false, error: { code, message, detail } }`.
