@@ -190,6 +190,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     });
     const tail = new AuditTail(auditReader(store), lastAuditId(store));
     closers.push(() => tail.stop());
+    // Served-file records are written behind in batches (store/write-behind.ts); a confirmed sync is published once committed.
+    store.deferWrites({ schedule: (flush) => void setTimeout(flush, 4), onError: (e) => log.error('deferred store write failed', { error: String(e) }) });
+    store.onDeferredWrite((confirmed) => void (confirmed.length > 0 && tail.drain()));
     tail.subscribe(observeAuditEvent);
     enableProcessMetrics();
     let draining = false;

@@ -3,21 +3,25 @@
  * callers pass only ids, codes and counts. PnP sightings live in
  * sighting-queries.ts.
  */
-import type Database from 'better-sqlite3';
 import type { AuditEvent } from '../core/model.js';
 import { normalizeMac } from '../core/model.js';
+import type { SqlFn } from './store-rows.js';
 import type { AuditQuery, StoredAuditEvent } from './store-types.js';
 
 /** Appends an audit event (never holding a secret); returns its id. */
-export function appendAuditRow(db: Database.Database, e: AuditEvent): number {
-  const r = db
-    .prepare('INSERT INTO audit (at, kind, phone_mac, user_ext, detail) VALUES (?, ?, ?, ?, ?)')
-    .run(e.at, e.kind, e.phone ?? null, e.user ?? null, e.detail !== undefined ? JSON.stringify(e.detail) : null);
+export function appendAuditRow(sql: SqlFn, e: AuditEvent): number {
+  const r = sql('INSERT INTO audit (at, kind, phone_mac, user_ext, detail) VALUES (?, ?, ?, ?, ?)').run(
+    e.at,
+    e.kind,
+    e.phone ?? null,
+    e.user ?? null,
+    e.detail !== undefined ? JSON.stringify(e.detail) : null,
+  );
   return Number(r.lastInsertRowid);
 }
 
 /** Audit events matching `q`, oldest first (see {@link AuditQuery} for `limit` and `afterId`). */
-export function queryAuditRows(db: Database.Database, q: AuditQuery): StoredAuditEvent[] {
+export function queryAuditRows(sql: SqlFn, q: AuditQuery): StoredAuditEvent[] {
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (q.since !== undefined) {
@@ -43,8 +47,8 @@ export function queryAuditRows(db: Database.Database, q: AuditQuery): StoredAudi
   }
   const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 100)), 10_000);
   const order = q.afterId !== undefined ? 'ASC' : 'DESC';
-  const sql = `SELECT id, at, kind, phone_mac, user_ext, detail FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${limit}`;
-  const rows = db.prepare(sql).all(...args) as {
+  const text = `SELECT id, at, kind, phone_mac, user_ext, detail FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${limit}`;
+  const rows = sql(text).all(...args) as {
     id: number;
     at: number;
     kind: AuditEvent['kind'];

@@ -11,7 +11,7 @@ import { siteFromRow, siteToRow } from './store-rows.js';
 
 /** Reads and writes the site row; one per store. */
 export class SiteRow {
-  private memo: { readonly settings: string; readonly secrets: string; readonly site: SiteSettings } | null = null;
+  private memo: SiteSettings | null = null;
 
   /**
    * @param sql the store's prepared-statement source
@@ -30,21 +30,28 @@ export class SiteRow {
     this.sql('INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(settings, secrets, now);
   }
 
-  /** The site settings with secrets decrypted. */
-  get(): SiteSettings {
+  /**
+   * The site settings with secrets decrypted. Decrypting and parsing costs more than the
+   * lookup, so the result is kept (`keep`: never inside a transaction, which may roll back)
+   * until {@link put} or {@link forget} (the store calls it when another process commits).
+   */
+  get(keep: boolean): SiteSettings {
+    if (this.memo !== null) return this.memo;
     const r = this.sql('SELECT settings, secrets_enc FROM site WHERE id = 1').get() as { settings: string; secrets_enc: string } | undefined;
     if (!r) throw new HotdeskError('storage-error', 'site settings are missing');
-    // Decrypting and parsing costs more than the lookup: reuse the last result while the
-    // row's text is unchanged (right under rollbacks and writes by other processes alike).
-    const c = this.memo;
-    if (c && c.settings === r.settings && c.secrets === r.secrets_enc) return c.site;
     const site = siteFromRow(this.key, r.settings, r.secrets_enc);
-    this.memo = { settings: r.settings, secrets: r.secrets_enc, site };
+    if (keep) this.memo = site;
     return site;
+  }
+
+  /** Drops the kept settings (the next {@link get} reads the row). */
+  forget(): void {
+    this.memo = null;
   }
 
   /** Replaces the site settings (secrets sealed). */
   put(site: SiteSettings, now: number): void {
+    this.memo = null;
     const { settings, secrets } = siteToRow(this.key, site);
     this.sql(
       'INSERT INTO site (id, settings, secrets_enc, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, secrets_enc = excluded.secrets_enc, updated_at = excluded.updated_at',

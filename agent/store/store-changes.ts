@@ -12,7 +12,14 @@ export class ChangeTracker {
   private depth = 0;
   private pending: Set<string> | null = null;
 
-  constructor(private readonly db: Database.Database) {}
+  /**
+   * @param db the database
+   * @param beforeOuter runs before each outermost transaction begins (the store flushes its write-behind)
+   */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly beforeOuter: () => void = () => {},
+  ) {}
 
   /**
    * Runs `fn` in one `BEGIN IMMEDIATE` transaction (nested calls become
@@ -21,7 +28,10 @@ export class ChangeTracker {
    */
   transaction<T>(fn: () => T): T {
     const outer = this.depth === 0;
-    if (outer) this.pending = new Set();
+    if (outer) {
+      this.beforeOuter();
+      this.pending = new Set();
+    }
     this.depth++;
     let result: T;
     try {

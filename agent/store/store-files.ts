@@ -13,13 +13,17 @@ import { applyMigrations } from './migrations.js';
 /** File name of the database inside the data directory. */
 export const DB_FILE = 'hotdesk.sqlite';
 
-/** Opens the database file with the agent's pragmas (WAL, busy_timeout 5000, foreign keys). */
+/** Opens the database file with the agent's pragmas (WAL checkpointed every 10,000 pages, busy_timeout 5000, foreign keys). */
 export function openDatabase(path: string): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
+  // A checkpoint (copying the log back into the database, with an fsync) runs inside the commit that
+  // crosses this many log pages: 10,000 pages (about 40 MB of log) instead of SQLite's 1,000 makes it
+  // ten times rarer on the serving thread; a process crash loses no commit either way (WAL, synchronous NORMAL).
+  db.pragma('wal_autocheckpoint = 10000');
   return db;
 }
 

@@ -120,12 +120,12 @@ export function phoneFromRow(key: Buffer, r: PhoneRow): Phone {
   };
 }
 
-/** Runtime facts from a row (provisioning password decrypted). */
-export function runtimeFromRow(key: Buffer, r: PhoneRow): PhoneRuntime {
+/** Runtime facts from a row (provisioning password decrypted, unless the caller already has it in `provPassword`). */
+export function runtimeFromRow(key: Buffer, r: PhoneRow, provPassword?: string): PhoneRuntime {
   return {
     revision: r.revision,
     provUsername: r.prov_username,
-    provPassword: open(key, r.prov_password_enc),
+    provPassword: provPassword ?? open(key, r.prov_password_enc),
     ownCredentialUsed: r.own_credential_used === 1,
     screenToken: r.screen_token,
     enrolledVia: r.enrolled_via,

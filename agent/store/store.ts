@@ -11,25 +11,22 @@
  * is taken up front, so a transaction's reads see the state it commits on top of). Listeners registered
  * with {@link Store.onChange} hear, after the commit, which phones need a re-sync.
  */
-import type Database from 'better-sqlite3';
 import { HotdeskError } from '../core/errors.js';
-import type { AuditEvent, LockCounter, Phone, Session, SiteSettings, User, Vendor, IdentityKey } from '../core/model.js';
+import type { AuditEvent, LockCounter, Phone, Session, Vendor, IdentityKey } from '../core/model.js';
 import { normalizeMac } from '../core/model.js';
 import { appendAuditRow, queryAuditRows } from './audit-log.js';
-import { statementCache } from './statement-cache.js';
 import { openStoreFiles } from './store-files.js';
-import { enrolPhoneRow, listPhoneRows, markOwnCredentialUsedRow, phoneRow, phoneRowByProvUsername, phoneRowBySipUser } from './phone-queries.js';
+import { enrolPhoneRow, listPhoneRows, markOwnCredentialUsedRow, phoneRowByProvUsername, phoneRowBySipUser } from './phone-queries.js';
 import { putPhoneRow, resetEnrolmentRow, setSipPortRow } from './phone-queries.js';
 import { deleteSessionRow, insertSessionRow, listSessionRows, sessionRowOf, sessionRowsOfUser, setSessionsExclusiveRows } from './session-queries.js';
 import { deleteSightingRow, listSightingRows, recordSightingRow, type SightingCaps, type SightingInput, sightingToEnrol } from './sighting-queries.js';
-import { ChangeTracker } from './store-changes.js';
-import { phoneFromRow, runtimeFromRow, type SqlFn } from './store-rows.js';
-import { SiteRow } from './site-queries.js';
+import { StoreBase } from './store-base.js';
+import { phoneFromRow } from './store-rows.js';
 import { bumpRevisionRow, markSyncAttemptRow, markUnreachableRow, pendingSyncRow, pendingSyncRows, recordFetchRows } from './sync-queries.js';
-import { getUserRow, identityKeysOf, listUserRows, putUserRow, userPinOf, userRow, verifyUserPin } from './user-queries.js';
+import { identityKeysOf } from './user-queries.js';
 import { getLockRow, lockRowCounts, pruneLockRows, setLockRow } from './lock-queries.js';
 import * as lines from './hotdesk-line-queries.js';
-import type { AuditQuery, ChangeListener, EnrolledVia, FetchRecord, FetchResult, PendingSync, PhoneRuntime } from './store-types.js';
+import type { AuditQuery, EnrolledVia, FetchRecord, FetchResult, PendingSync, PhoneRuntime } from './store-types.js';
 import type { HotdeskLine, LineRegistration, LineRegistrationChange, LineRegistrationEntry, PnpSighting, StoredAuditEvent } from './store-types.js';
 
 export { DB_FILE, openDatabase } from './store-files.js';
@@ -45,112 +42,15 @@ export function openStore(dataDir: string): Store {
 }
 
 /** The store. Create it with {@link openStore}; all methods are synchronous. */
-export class Store {
-  /** Transactions and the change listeners (store-changes.ts). */
-  private readonly changes: ChangeTracker;
-  /** A prepared statement for an SQL text, prepared once per store (statement-cache.ts; handed to the query helpers). */
-  private readonly sql: SqlFn;
-  /** The site settings row (site-queries.ts). */
-  private readonly site: SiteRow;
-
-  /**
-   * @param db an open database with migrations applied
-   * @param key the 32-byte data key
-   * @param warnings start-up warnings for the operator (e.g. key permissions fixed)
-   */
-  constructor(
-    readonly db: Database.Database,
-    private readonly key: Buffer,
-    readonly warnings: readonly string[] = [],
-  ) {
-    this.changes = new ChangeTracker(db);
-    this.sql = statementCache(db);
-    this.site = new SiteRow(this.sql, key);
-    this.site.ensure(Date.now());
-    // Phones stored before the hot-desk line existed get theirs now (migration 7 made the table).
-    if (lines.hotdeskLinesOutOfStep(this.sql)) this.transaction(() => lines.syncAllHotdeskLines(this.sql, key, Date.now()));
-  }
-
-  /** Closes the database. */
-  close(): void {
-    this.db.close();
-  }
-
-  // --- transactions and change notification ---
-
-  /**
-   * Runs `fn` in one `BEGIN IMMEDIATE` transaction (nested calls become
-   * savepoints). After the outermost commit, change listeners receive every
-   * MAC whose revision was bumped inside; on a throw everything rolls back and
-   * nobody is notified.
-   */
-  transaction<T>(fn: () => T): T {
-    return this.changes.transaction(fn);
-  }
-
-  /** Registers a listener for re-provisioned MACs (in this process only); returns an unsubscribe function. */
-  onChange(listener: ChangeListener): () => void {
-    return this.changes.onChange(listener);
-  }
-
-  // --- site ---
-
-  /** The site settings with secrets (bootstrap password, API tokens) decrypted. */
-  getSite(): SiteSettings {
-    return this.site.get();
-  }
-
-  /** Replaces the site settings (secrets sealed). */
-  putSite(site: SiteSettings, now: number): void {
-    this.site.put(site, now);
-  }
-
-  // --- users ---
-
-  /** The user with short number `ext` (SIP password decrypted: the renderer needs it). */
-  getUser(ext: string): User | undefined {
-    return getUserRow(this.sql, this.key, ext);
-  }
-
-  /** Every user, by short number. */
-  listUsers(): User[] {
-    return listUserRows(this.sql, this.key);
-  }
-
-  /** True when `ext` has a PIN (hot-desk login possible). */
-  userHasPin(ext: string): boolean {
-    return userRow(this.sql, ext)?.pin_hash != null;
-  }
-
-  /** The user's clear PIN (for one-touch keys and export with secrets); undefined when none. */
-  userPin(ext: string): string | undefined {
-    return userPinOf(this.sql, this.key, ext);
-  }
-
-  /** Checks `pin` against the user's keyed PIN hash (constant-time). False for an unknown user or no PIN. */
-  verifyPin(ext: string, pin: string): boolean {
-    return verifyUserPin(this.sql, this.key, ext, pin);
-  }
-
-  /**
-   * Inserts or updates a user. `pin` null removes the PIN; an unchanged PIN
-   * keeps its hash (no re-hash, so re-importing the same file is cheap).
-   */
-  putUser(user: User, pin: string | null, now: number): void {
-    putUserRow(this.sql, this.key, user, pin, now);
-  }
-
-  /** Deletes a user (their sessions go with them: end them first to audit and re-provision). */
-  deleteUser(ext: string): void {
-    this.sql('DELETE FROM users WHERE ext = ?').run(ext);
-  }
-
+export class Store extends StoreBase {
   // --- phones ---
 
   /** The phone with this MAC (any notation); device-account password decrypted. */
   getPhone(mac: string): Phone | undefined {
-    const r = phoneRow(this.sql, mac);
-    return r ? phoneFromRow(this.key, r) : undefined;
+    const m = normalizeMac(mac);
+    if (m === null) return undefined;
+    this.memory.fresh();
+    return this.memory.phones.phone(m);
   }
 
   /** Every phone, by MAC. */
@@ -160,8 +60,22 @@ export class Store {
 
   /** Runtime facts of a phone (revision, provisioning credential, last fetch, sync state). */
   phoneRuntime(mac: string): PhoneRuntime | undefined {
-    const r = phoneRow(this.sql, mac);
-    return r ? runtimeFromRow(this.key, r) : undefined;
+    const m = normalizeMac(mac);
+    if (m === null) return undefined;
+    this.memory.flush();
+    this.memory.fresh();
+    return this.memory.phones.runtime(m);
+  }
+
+  /**
+   * What serving a file needs of a phone's runtime (revision, credential, screen token), without
+   * flushing the write-behind: a waiting served-file record never changes these.
+   */
+  provisioningRuntime(mac: string): Pick<PhoneRuntime, 'revision' | 'provUsername' | 'provPassword' | 'ownCredentialUsed' | 'screenToken'> | undefined {
+    const m = normalizeMac(mac);
+    if (m === null) return undefined;
+    this.memory.fresh();
+    return this.memory.phones.runtime(m);
   }
 
   /** The phone whose own provisioning username is `username`. */
@@ -212,12 +126,30 @@ export class Store {
   recordFetch(mac: string, f: FetchRecord): FetchResult {
     const m = normalizeMac(mac);
     if (m === null) return { confirmed: false };
-    return this.transaction(() => recordFetchRows(this.sql, m, f, (e) => this.appendAudit(e)));
+    this.memory.phones.forget(m);
+    return this.transaction(() => recordFetchRows(this.keyedSql, m, f, (e) => this.appendAudit(e)));
+  }
+
+  /**
+   * A file was served: {@link recordFetch} and, for a file holding secrets, its audit entry (`audit`).
+   * With {@link deferWrites} on they are written behind (write-behind.ts); the result is decided now.
+   */
+  recordServed(mac: string, f: FetchRecord, audit?: AuditEvent): FetchResult {
+    const m = normalizeMac(mac);
+    if (m === null) return { confirmed: false };
+    const queued = this.memory.queue(m, f, audit);
+    if (queued !== undefined) return queued;
+    return this.transaction(() => {
+      const r = this.recordFetch(m, f);
+      if (audit) this.appendAudit(audit);
+      return r;
+    });
   }
 
   /** The phone authenticated with its own credential: from now on the bootstrap credential no longer unlocks its secret files. */
   markOwnCredentialUsed(mac: string): void {
-    markOwnCredentialUsedRow(this.sql, mac);
+    markOwnCredentialUsedRow(this.keyedSql, mac);
+    this.memory.phones.forget(normalizeMac(mac) ?? '');
   }
 
   /**
@@ -241,7 +173,8 @@ export class Store {
    */
   bumpRevision(mac: string, now: number): number {
     const m = normalizeMac(mac) ?? '';
-    const revision = bumpRevisionRow(this.sql, m, now);
+    const revision = bumpRevisionRow(this.keyedSql, m, now);
+    this.memory.phones.forget(m);
     this.changes.noteChange(m);
     return revision;
   }
@@ -261,13 +194,15 @@ export class Store {
 
   /** A NOTIFY was sent: attempts + 1, next one due at `nextAt`. No audit (the sender appends `sync-sent`). */
   markSyncAttempt(mac: string, a: { now: number; nextAt: number }): void {
-    markSyncAttemptRow(this.sql, mac, a);
+    markSyncAttemptRow(this.keyedSql, mac, a);
+    this.memory.phones.forget(normalizeMac(mac) ?? '');
   }
 
   /** The phone never confirmed: state `unreachable`, no further NOTIFY, audit `sync-failed`. */
   markUnreachable(mac: string, now: number): void {
     const m = normalizeMac(mac) ?? '';
-    this.transaction(() => markUnreachableRow(this.sql, m, now, (e) => this.appendAudit(e)));
+    this.transaction(() => markUnreachableRow(this.keyedSql, m, now, (e) => this.appendAudit(e)));
+    this.memory.phones.forget(m);
   }
 
   // --- hot-desk lines (hotdesk-line-queries.ts) ---
@@ -354,12 +289,17 @@ export class Store {
 
   /** Appends an audit event (never holding a secret); returns its id. */
   appendAudit(e: AuditEvent): number {
-    return appendAuditRow(this.db, e);
+    return appendAuditRow(this.sql, e);
+  }
+
+  /** Appends an audit event that nothing waits for (write-behind when on, see write-behind.ts): visible once committed. */
+  queueAudit(e: AuditEvent): void {
+    if (!this.memory.queueAudit(e)) this.appendAudit(e);
   }
 
   /** Audit events matching `q`, oldest first (see {@link AuditQuery} for `limit` and `afterId`). */
   queryAudit(q: AuditQuery = {}): StoredAuditEvent[] {
-    return queryAuditRows(this.db, q);
+    return queryAuditRows(this.sql, q);
   }
 
   /**

@@ -40,21 +40,45 @@ const pendingFromRow = (r: PendingRow, now: number): PendingSync => ({
 /**
  * Records a file fetch of phone `m` (normalized MAC) and confirms its sync
  * when `f.revision` is the pending one (audit `sync-confirmed`). Run inside a transaction.
+ * {@link applyFetch} is the same change on a row in memory: keep them in step.
  */
 export function recordFetchRows(sql: SqlFn, m: string, f: FetchRecord, audit: AuditFn): FetchResult {
   // Only a request that proved it is this phone moves its NOTIFY target (notify_ip);
   // any other fetch is a sighting (last_ip) and never steers outgoing traffic.
-  sql(
+  const r = sql(
     `UPDATE phones SET last_ip = ?, last_user_agent = COALESCE(?, last_user_agent), last_firmware = COALESCE(?, last_firmware),
-             last_file = ?, last_seen = ?, notify_ip = CASE WHEN ? THEN ? ELSE notify_ip END WHERE mac = ?`,
-  ).run(f.ip, f.userAgent ?? null, f.firmware ?? null, f.file, f.now, f.authenticated === true ? 1 : 0, f.ip, m);
+             last_file = ?, last_seen = ?, notify_ip = CASE WHEN ? THEN ? ELSE notify_ip END WHERE mac = ?
+       RETURNING sync_state, sync_revision, sync_requested_at, sync_attempts`,
+  ).get(f.ip, f.userAgent ?? null, f.firmware ?? null, f.file, f.now, f.authenticated === true ? 1 : 0, f.ip, m) as
+    | Pick<PhoneRow, 'sync_state' | 'sync_revision' | 'sync_requested_at' | 'sync_attempts'>
+    | undefined;
   if (f.revision === undefined || f.authenticated !== true) return { confirmed: false };
-  const r = sql('SELECT * FROM phones WHERE mac = ?').get(m) as PhoneRow | undefined;
   if (!r || r.sync_state === 'synced' || r.sync_revision !== f.revision) return { confirmed: false };
   const elapsedMs = Math.max(0, f.now - (r.sync_requested_at ?? f.now));
   sql("UPDATE phones SET sync_state = 'synced', sync_confirmed_at = ?, sync_elapsed_ms = ?, sync_next_at = NULL WHERE mac = ?").run(f.now, elapsedMs, m);
   audit({ kind: 'sync-confirmed', at: f.now, phone: m, detail: { revision: f.revision, elapsedMs, attempts: r.sync_attempts } });
   return { confirmed: true, elapsedMs };
+}
+
+/** {@link recordFetchRows} applied to a phone row in memory (the write-behind snapshot): the new row and the result. */
+export function applyFetch(r: PhoneRow, f: FetchRecord): { row: PhoneRow; result: FetchResult } {
+  const row: PhoneRow = {
+    ...r,
+    last_ip: f.ip,
+    last_user_agent: f.userAgent ?? r.last_user_agent,
+    last_firmware: f.firmware ?? r.last_firmware,
+    last_file: f.file,
+    last_seen: f.now,
+    notify_ip: f.authenticated === true ? f.ip : r.notify_ip,
+  };
+  if (f.revision === undefined || f.authenticated !== true || r.sync_state === 'synced' || r.sync_revision !== f.revision) {
+    return { row, result: { confirmed: false } };
+  }
+  const elapsedMs = Math.max(0, f.now - (r.sync_requested_at ?? f.now));
+  return {
+    row: { ...row, sync_state: 'synced', sync_confirmed_at: f.now, sync_elapsed_ms: elapsedMs, sync_next_at: null },
+    result: { confirmed: true, elapsedMs },
+  };
 }
 
 /** Revision + 1 and a fresh pending sync for phone `m`; returns the new revision. Throws `unknown-phone`. */

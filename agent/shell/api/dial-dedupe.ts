@@ -102,6 +102,11 @@ export class DialDedupe<T = unknown> {
     return { value, duplicate: false };
   }
 
+  /** Forgets a remembered dial (its decision was rolled back), so the next report acts again. */
+  forget(key: string | null): void {
+    if (key !== null) this.entries.delete(key);
+  }
+
   /** Drops expired entries (insertion order is time order). */
   private prune(now: number): void {
     for (const [k, e] of this.entries) {

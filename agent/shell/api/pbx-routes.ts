@@ -28,7 +28,8 @@ import { normalizeMac } from '../../core/model.js';
 import type { ApiDeps } from './deps.js';
 import { AUTH_ERRORS, DialRequest, Outcome, PbxQuery, problem } from './schemas.js';
 import { outcomeBody, outcomeLine } from './views.js';
-import { dialOnce } from './dial-dedupe.js';
+import { dedupeFor, dialKey, dialOnce } from './dial-dedupe.js';
+import { GroupCommit } from '../group-commit.js';
 import { tokenAuth } from '../http/auth-hook.js';
 import type { HttpPlugin } from '../http/server.js';
 
@@ -91,6 +92,36 @@ function wantsText(request: FastifyRequest): boolean {
   if (typeof f === 'string') return f.toLowerCase() === 'text';
   const accept = (request.headers.accept ?? '').toLowerCase();
   return accept.includes('text/plain') && !accept.includes('application/json');
+}
+
+/** One group commit per store: dials arriving together share a transaction (group-commit.ts). */
+const groups = new WeakMap<object, GroupCommit>();
+
+function groupFor(deps: ApiDeps): GroupCommit {
+  let g = groups.get(deps.store);
+  if (!g) {
+    const store = deps.store;
+    g = new GroupCommit((fn) => store.transaction(fn));
+    groups.set(store, g);
+  }
+  return g;
+}
+
+/**
+ * Acts on a dial (deduplicated, dial-dedupe.ts) in the current group commit; resolves once it
+ * is committed. A dial the failed commit rolled back is forgotten by the dedupe, so a retry acts.
+ */
+async function dialCommitted(deps: ApiDeps, mac: string, digits: string): Promise<ReturnType<typeof dialOnce>> {
+  const dedupe = dedupeFor(deps);
+  const { r } = await groupFor(deps).run(
+    () => ({
+      r: dialOnce({ store: deps.store, service: deps.service, clock: deps.clock, dedupe }, mac, digits),
+      key: dialKey(mac, digits, deps.store.getSite().featurePrefix),
+    }),
+    (v) => void (v.r.duplicate || dedupe.forget(v.key)),
+  );
+  if (!r.duplicate) deps.onCommitted?.();
+  return r;
 }
 
 /** Strips `sip:`/`sips:`, `<...>`, `@host` and parameters from a caller id. */
@@ -159,7 +190,7 @@ export function pbxApi(deps: ApiDeps): HttpPlugin {
           if (!phone) throw new HotdeskError('unknown-phone', 'no phone carries this SIP user');
           mac = phone.mac;
         }
-        const r = dialOnce(deps, mac, dial.digits);
+        const r = await dialCommitted(deps, mac, dial.digits);
         deps.log.info('pbx dial', { phone: mac, outcome: r.value.code, duplicate: r.duplicate });
         reply.header('Cache-Control', 'no-store');
         if (wantsText(request)) return reply.type('text/plain; charset=utf-8').send(outcomeLine(r.value));

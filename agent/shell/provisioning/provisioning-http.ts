@@ -119,7 +119,7 @@ export function provisioningRoutes(o: ProvisioningHttpOptions): HttpPlugin {
     const mac = m?.[1] ? normalizeMac(m[1]) : null;
     if (!m || !mac) throw new HotdeskError('write-refused', 'uploads are accepted only for <mac>-app.log, -boot.log, -phone.cfg, -directory.xml and similar');
     if (o.limiter.blocked(ip, now)) throw new HotdeskError('rate-limited');
-    const runtime = o.store.phoneRuntime(mac);
+    const runtime = o.store.provisioningRuntime(mac);
     if (!runtime) {
       o.limiter.fail(ip, now);
       throw new HotdeskError('unknown-phone', 'unknown phone');

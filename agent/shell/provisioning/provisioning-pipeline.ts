@@ -31,14 +31,20 @@ export interface PipelineStore {
   getPhone(mac: string): Phone | undefined;
   getUser(ext: string): User | undefined;
   sessionOf(mac: string): Session | undefined;
-  phoneRuntime(mac: string): PhoneRuntimeView | undefined;
+  /** Revision, credential and screen token of a phone (the store keeps them in memory). */
+  provisioningRuntime(mac: string): PhoneRuntimeView | undefined;
   identityKeysFor(mac: string): readonly IdentityKey[];
   /** The phone's hot-desk line (credentials for its own secret file). */
   getHotdeskLine(mac: string): { readonly username: string; readonly password: string } | undefined;
   enrolPhone(p: { mac: string; vendor: Vendor; model: string }, now: number): Phone;
-  recordFetch(
+  /**
+   * Records a served file: the fetch and, for a file holding secrets, its audit entry (the store
+   * may write both behind, never reporting either before they are committed).
+   */
+  recordServed(
     mac: string,
     f: { ip: string; userAgent?: string; firmware?: string; file: string; revision?: number; authenticated?: boolean; now: number },
+    audit?: AuditEvent,
   ): { confirmed: boolean; elapsedMs?: number };
   /** Quarantined sighting of an unknown phone (capped per source and in total by the store). */
   recordSighting(s: { mac: string; ip: string; vendor?: string; model?: string; at: number; via?: 'pnp' | 'http' | 'tftp' }): 'new' | 'repeat' | 'capped';
@@ -233,7 +239,7 @@ export class ProvisioningPipeline {
     const phone = known ?? enrolled?.phone;
     if (!phone) throw new HotdeskError('unknown-phone', 'unknown phone');
     if (phone.vendor !== id.vendor) this.fail(req.remoteAddress, now, new HotdeskError('unknown-file', 'file does not belong to this phone'));
-    const runtime = store.phoneRuntime(mac);
+    const runtime = store.provisioningRuntime(mac);
     const profile = this.o.profiles.find(phone.vendor, phone.model);
     if (!runtime || !profile) throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`);
     // Secrets are decided from the name: the requester proves it is this phone before anything is rendered.
@@ -288,7 +294,7 @@ export class ProvisioningPipeline {
     const file = rendered.secret || !carriesToken(rendered.body, runtime.screenToken) ? rendered : { ...rendered, secret: true };
     const authorised = ctx.authorised ?? (file.secret ? this.authorise(req, mac, runtime, site, now) : undefined);
 
-    const rec = store.recordFetch(mac, {
+    const fetch = {
       ip: req.remoteAddress,
       ...(req.userAgent !== undefined ? { userAgent: req.userAgent } : {}),
       ...(id.firmware !== undefined ? { firmware: id.firmware } : {}),
@@ -297,15 +303,11 @@ export class ProvisioningPipeline {
       // Only a proven fetch of the phone's own secret file may move where NOTIFYs go.
       authenticated: authorised !== undefined && file.secret,
       now,
-    });
-    if (file.secret) {
-      store.appendAudit({
-        kind: 'secret-served',
-        at: now,
-        phone: mac,
-        detail: { ip: req.remoteAddress, file: file.name, revision: runtime.revision, protocol: req.protocol },
-      });
-    }
+    };
+    const audit: AuditEvent | undefined = file.secret
+      ? { kind: 'secret-served', at: now, phone: mac, detail: { ip: req.remoteAddress, file: file.name, revision: runtime.revision, protocol: req.protocol } }
+      : undefined;
+    const rec = store.recordServed(mac, fetch, audit);
     const served: ServedFile = { file, mac, vendor: phone.vendor };
     return rec.confirmed ? { ...served, syncConfirmed: { elapsedMs: rec.elapsedMs ?? 0 } } : served;
   }

@@ -67,7 +67,9 @@ export function syncStoreAdapter(store: Store): SyncStore {
     },
     markSyncAttempt: (mac, a) => store.markSyncAttempt(mac, a),
     markUnreachable: (mac, now) => store.markUnreachable(mac, now),
-    appendAudit: (e) => void store.appendAudit(e),
+    // sync-sent entries: nobody waits for them, they are written behind (store write-behind.ts).
+    appendAudit: (e) => store.queueAudit(e),
+    batch: (fn) => store.transaction(fn),
   };
 }
 

@@ -51,6 +51,8 @@ export interface SyncStore {
   /** Marks the phone unreachable and audits `sync-failed`. */
   markUnreachable(mac: string, now: number): void;
   appendAudit(e: AuditEvent): void;
+  /** Runs `fn` in one store transaction (the attempts of one pass commit together); absent: as is. */
+  batch?<T>(fn: () => T): T;
 }
 
 /** Sends one NOTIFY (SipNotifier.notify). */
@@ -109,13 +111,15 @@ export class SyncWorker {
       const now = this.o.clock();
       const limit = this.o.concurrency ?? 512;
       try {
-        for (const p of this.o.store.pendingFor(
-          macs.filter((m) => !this.inFlight.has(m)),
-          now,
-        )) {
-          if (this.inFlight.size >= limit) break;
-          this.startOne(p, now);
-        }
+        this.batch(() => {
+          for (const p of this.o.store.pendingFor(
+            macs.filter((m) => !this.inFlight.has(m)),
+            now,
+          )) {
+            if (this.inFlight.size >= limit) break;
+            this.startOne(p, now);
+          }
+        });
       } catch (e) {
         this.o.log.error('sync poke failed', { error: String(e) });
       }
@@ -156,7 +160,9 @@ export class SyncWorker {
       // Fresh requests first: a new login's NOTIFY never waits behind retries to dead phones.
       const free = (this.o.concurrency ?? 512) - this.inFlight.size;
       if (free <= 0) return;
-      for (const p of this.o.store.pendingSyncs(now, free, this.inFlight)) this.startOne(p, now);
+      this.batch(() => {
+        for (const p of this.o.store.pendingSyncs(now, free, this.inFlight)) this.startOne(p, now);
+      });
     } catch (e) {
       this.o.log.error('sync pass failed', { error: String(e) });
     } finally {
@@ -167,6 +173,11 @@ export class SyncWorker {
       }
       this.schedule();
     }
+  }
+
+  private batch(fn: () => void): void {
+    if (this.o.store.batch) this.o.store.batch(fn);
+    else fn();
   }
 
   private startOne(p: PendingSync, now: number): void {

@@ -228,14 +228,14 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       return;
     }
     const ack = tftpAckBlock(msg);
-    if (ack >= 0) return apply(t, slot, onAck(t.state, ack, clock()));
+    if (ack >= 0) {
+      apply(t, slot, onAck(t.state, ack, clock()));
+      return;
+    }
     const decoded = decodeTftpPacket(msg);
     if (decoded.ok && decoded.packet.op === 'error') {
-      log('debug', 'tftp client sent error', {
-        remote: `${rinfo.address}:${rinfo.port}`,
-        code: decoded.packet.code,
-        message: printable(decoded.packet.message),
-      });
+      const { code, message } = decoded.packet;
+      log('debug', 'tftp client sent error', { remote: `${rinfo.address}:${rinfo.port}`, code, message: printable(message) });
       apply(t, slot, abortTransfer(t.state, `client error ${decoded.packet.code}`));
       return;
     }
