@@ -16,7 +16,7 @@ import { isHotdeskError } from '../../core/errors.js';
 import type { DeskOutcome } from '../../core/model.js';
 import { onDecideFailed, onDigit, onOutcome, onPlayed, onVoiceTimer, startVoiceDialog, type VoiceDialog, type VoiceStep } from '../../core/voice-dialog.js';
 import { negotiateAudio, type NegotiatedMedia } from '../../protocols/sdp.js';
-import type { SipRequest, SipResponse } from '../../protocols/sip-message.js';
+import { formatHost, type SipRequest, type SipResponse } from '../../protocols/sip-message.js';
 import type { SipSource } from '../../protocols/sip-response-builder.js';
 import type { SipTimerOverrides } from '../../protocols/sip-client-transaction.js';
 import {
@@ -91,7 +91,7 @@ export class VoiceCall {
       invite,
       {
         localTag: rand(),
-        localContact: `sip:hotdesk@${d.local.host.includes(':') ? `[${d.local.host}]` : d.local.host}:${d.local.port}`,
+        localContact: `sip:hotdesk@${formatHost(d.local.host)}:${d.local.port}`,
         local: d.local,
         source,
         negotiate: (offer) => {

@@ -22,7 +22,8 @@ import { HotdeskError, isHotdeskError } from '../../core/errors.js';
 import { voiceSettings } from '../../core/model.js';
 import { KeyedTokenBuckets } from '../../core/token-buckets.js';
 import { AllowList } from '../../protocols/cidr.js';
-import { getHeader, parseSipUri, type SipParseResult, type SipRequest, type SipResponse } from '../../protocols/sip-message.js';
+import { addressTag } from '../../protocols/sip-dialog.js';
+import { formatHost, getHeader, parseSipUri, type SipParseResult, type SipRequest, type SipResponse } from '../../protocols/sip-message.js';
 import { buildSipResponse, type SipSource } from '../../protocols/sip-response-builder.js';
 import type { SipTimerOverrides } from '../../protocols/sip-client-transaction.js';
 import { validateRequest } from '../../protocols/sip-validate.js';
@@ -30,6 +31,7 @@ import type { Store } from '../../store/store.js';
 import type { HotdeskService } from '../hotdesk-service.js';
 import type { Logger } from '../logger.js';
 import { DigestAuthority } from '../provisioning/http-digest-auth.js';
+import { sameHost } from '../sip/sip-transaction-driver.js';
 import { identifyCaller } from './caller-identity.js';
 import type { PromptLibrary } from './prompt-library.js';
 import { handleRegister } from './registrar.js';
@@ -204,7 +206,7 @@ export class VoiceServer {
       if (!this.budget(source.address)) return;
       const t = site.pbx.transport === 'udp' ? '' : `;transport=${site.pbx.transport}`;
       this.o.log.warn('emergency number dialled on the hot-desk line: redirected to the PBX', { number: dialled, address: source.address });
-      answer(302, [{ name: 'Contact', value: `<sip:${dialled}@${hostPart(site.pbx.host)}:${site.pbx.port}${t}>` }], 'Moved Temporarily');
+      answer(302, [{ name: 'Contact', value: `<sip:${dialled}@${formatHost(site.pbx.host)}:${site.pbx.port}${t}>` }], 'Moved Temporarily');
       return;
     }
     const who = identifyCaller(req, source.address, { store: this.o.store, digest: this.digest, pbxAddresses: this.pbxList(voice.pbxAddresses), now });
@@ -308,14 +310,10 @@ export class VoiceServer {
 const tag = (): string => randomBytes(6).toString('hex');
 
 function hasToTag(req: SipRequest): boolean {
-  return /;\s*tag=/i.test(getHeader(req, 'To') ?? '');
+  return addressTag(getHeader(req, 'To')) !== '';
 }
 
+/** Same address (IPv4-mapped forms equal, see sip-transaction-driver.ts) and port. */
 function sameSource(a: SipSource, b: SipSource): boolean {
-  const strip = (x: string): string => (x.startsWith('::ffff:') ? x.slice(7) : x).toLowerCase();
-  return strip(a.address) === strip(b.address) && a.port === b.port;
-}
-
-function hostPart(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return sameHost(a.address, b.address) && a.port === b.port;
 }
