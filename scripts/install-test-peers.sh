@@ -5,10 +5,12 @@
 # (runs the docs/pbx.md routing block; the PBX in front of the hot-desk line), baresip-core
 # (baresip, a second SIP phone on the hot-desk line), chromium (headless, for the web console's
 # browser tests through playwright-core), espeak-ng and sox (voice prompts: scripts/generate-prompts.sh,
-# WAV files from a real encoder). Used by `make test` (which `.ci/run` runs).
+# WAV files from a real encoder), postgresql (Debian's PostgreSQL 15 server: throwaway clusters from
+# test/helpers/postgres.ts for the PostgreSQL store's tests and the bench; its own default cluster is
+# not used). Used by `make test` (which `.ci/run` runs).
 # On a machine without Debian's package tools it installs nothing and says what it skipped.
 set -euo pipefail
-PACKAGES="tftp-hpa atftp tftpd-hpa sip-tester curl iproute2 kamailio kamailio-utils-modules lua5.1 baresip-core chromium espeak-ng sox"
+PACKAGES="tftp-hpa atftp tftpd-hpa sip-tester curl iproute2 kamailio kamailio-utils-modules lua5.1 baresip-core chromium espeak-ng sox postgresql"
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "no apt/dpkg on this machine: not installing the test peers ($PACKAGES systemd);" >&2
   echo "tests that talk to a missing peer will fail: install the equivalents by hand" >&2

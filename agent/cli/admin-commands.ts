@@ -6,16 +6,29 @@
  * host could read them in the process list. Only the scrypt hash is stored.
  */
 import { HotdeskError } from '../core/errors.js';
-import { AdminStore, type AdminRole } from '../store/admin-queries.js';
+import type { AdminRole } from '../store/admin-queries.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../shell/console/password-hash.js';
 import { isConsoleRole } from '../shell/console/roles.js';
-import { COMMON_HELP, EXIT, JSON_OPTION, UsageError, dataDir, defineCommand, optFlag, optString, printJson, type Command } from './cli-kit.js';
+import {
+  EXIT,
+  JSON_OPTION,
+  STORE_HELP,
+  STORE_OPTION,
+  UsageError,
+  dataDir,
+  defineCommand,
+  optFlag,
+  optString,
+  printJson,
+  storeSetting,
+  type Command,
+} from './cli-kit.js';
 import { withStore } from './cli-store.js';
 import { formatTable, formatTime } from './table.js';
 
-const help = `Usage: hotdesk admin add NAME --role admin|helpdesk [--password-stdin] [--data DIR]
-       hotdesk admin list [--json] [--data DIR]
-       hotdesk admin remove NAME [--data DIR]
+const help = `Usage: hotdesk admin add NAME --role admin|helpdesk [--password-stdin] [--store URL] [--data DIR]
+       hotdesk admin list [--json] [--store URL] [--data DIR]
+       hotdesk admin remove NAME [--store URL] [--data DIR]
 
 Accounts of the web console (http://AGENT:8080/admin/).
 
@@ -34,7 +47,7 @@ Options:
   --role ROLE        admin or helpdesk (add)
   --password-stdin   read the password from standard input (add)
   --json             print JSON (list)
-${COMMON_HELP}
+${STORE_HELP}
 Examples:
   hotdesk admin add alice --role admin
   printf '%s\\n' "$PW" | hotdesk admin add desk1 --role helpdesk --password-stdin
@@ -105,7 +118,7 @@ export const adminCommand: Command = defineCommand(
   {
     name: 'admin',
     help,
-    options: { ...JSON_OPTION, role: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    options: { ...JSON_OPTION, ...STORE_OPTION, role: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
     positionals: { min: 1, max: 2, what: 'action (add, list or remove)' },
   },
   async (p, io) => {
@@ -114,6 +127,7 @@ export const adminCommand: Command = defineCommand(
     if (action !== 'list' && name === undefined) throw new UsageError(`missing NAME for '${action}'`);
     if (action === 'list' && name !== undefined) throw new UsageError(`unexpected argument '${name}'`);
     const dir = dataDir(p, io);
+    const store = storeSetting(p, io);
     if (action === 'add') {
       const role = optString(p, 'role');
       if (!isConsoleRole(role)) throw new UsageError('--role must be admin or helpdesk');
@@ -123,32 +137,37 @@ export const adminCommand: Command = defineCommand(
       const ms = Math.round(performance.now() - started);
       return withStore(
         dir,
-        (store) => {
-          new AdminStore(store.db).addAdmin({ name: name ?? '', role: role as AdminRole, passwordHash }, Date.now());
+        async (s) => {
+          await s.addAdmin({ name: name ?? '', role: role as AdminRole, passwordHash }, Date.now());
           io.out(`added console account ${name ?? ''} (${role}); password hashed with scrypt N=2^15 in ${ms} ms\n`);
           return EXIT.ok;
         },
-        { create: true },
+        { create: true, store },
       );
     }
-    return withStore(dir, (store) => {
-      const admins = new AdminStore(store.db);
-      if (action === 'remove') {
-        if (!admins.removeAdmin(name ?? '')) throw new HotdeskError('not-found', `no console account named "${name ?? ''}"`, { name });
-        io.out(`removed console account ${name ?? ''}; its sessions ended\n`);
+    return withStore(
+      dir,
+      async (s) => {
+        if (action === 'remove') {
+          if (!(await s.removeAdmin(name ?? ''))) throw new HotdeskError('not-found', `no console account named "${name ?? ''}"`, { name });
+          io.out(`removed console account ${name ?? ''}; its sessions ended\n`);
+          return EXIT.ok;
+        }
+        const rows = (await s.listAdmins()).map((a) => ({ name: a.name, role: a.role, createdAt: a.createdAt }));
+        if (optFlag(p, 'json')) printJson(io, rows);
+        else if (rows.length === 0) io.out("no console accounts: add one with 'hotdesk admin add NAME --role admin'\n");
+        else {
+          const tz = (await s.getSite()).timezone;
+          io.out(
+            formatTable(
+              ['name', 'role', 'created'],
+              rows.map((r) => [r.name, r.role, formatTime(r.createdAt, tz)]),
+            ),
+          );
+        }
         return EXIT.ok;
-      }
-      const rows = admins.listAdmins().map((a) => ({ name: a.name, role: a.role, createdAt: a.createdAt }));
-      if (optFlag(p, 'json')) printJson(io, rows);
-      else if (rows.length === 0) io.out("no console accounts: add one with 'hotdesk admin add NAME --role admin'\n");
-      else
-        io.out(
-          formatTable(
-            ['name', 'role', 'created'],
-            rows.map((r) => [r.name, r.role, formatTime(r.createdAt, store.getSite().timezone)]),
-          ),
-        );
-      return EXIT.ok;
-    });
+      },
+      { store },
+    );
   },
 );

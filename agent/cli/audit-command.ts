@@ -4,13 +4,28 @@
  * events never hold secrets (core/model.ts `AuditEvent`).
  */
 import { AUDIT_KINDS, normalizeMac, type AuditKind } from '../core/model.js';
-import { COMMON_HELP, EXIT, JSON_OPTION, UsageError, dataDir, optFlag, optInt, optString, printJson, defineCommand, type Command } from './cli-kit.js';
+import {
+  EXIT,
+  JSON_OPTION,
+  STORE_HELP,
+  STORE_OPTION,
+  UsageError,
+  dataDir,
+  optFlag,
+  optInt,
+  optString,
+  printJson,
+  defineCommand,
+  storeSetting,
+  type Command,
+} from './cli-kit.js';
 import { withStore } from './cli-store.js';
 import { formatTable, formatTime } from './table.js';
 
 const DEFAULT_LIMIT = 100;
 
-const auditHelp = `Usage: hotdesk audit [--since ID] [--limit N] [--phone MAC] [--user EXT] [--kind K] [--json] [--data DIR]
+const auditHelp = `Usage: hotdesk audit [--since ID] [--limit N] [--phone MAC] [--user EXT] [--kind K] [--json]
+                     [--store URL] [--data DIR]
 
 Print audit events, oldest first: id, time, kind, phone, user, detail.
 Without --since: the most recent N events. With --since ID: the first N
@@ -23,8 +38,9 @@ Options:
   --user EXT   only events of this user (short number)
   --kind K     only events of this kind, one of:
                ${AUDIT_KINDS.join(', ')}
-  --json       print a JSON array of {id, at, kind, phone, user, detail}
-${COMMON_HELP}
+  --json       print a JSON array of {id, at, kind, phone, user, detail, agent}
+               (agent: on a shared PostgreSQL store, the agent that wrote it)
+${STORE_HELP}
 `;
 
 /** `hotdesk audit`. */
@@ -34,6 +50,7 @@ export const auditCommand: Command = defineCommand(
     help: auditHelp,
     options: {
       ...JSON_OPTION,
+      ...STORE_OPTION,
       since: { type: 'string' },
       limit: { type: 'string' },
       phone: { type: 'string' },
@@ -50,25 +67,37 @@ export const auditCommand: Command = defineCommand(
     const user = optString(p, 'user');
     const kind = optString(p, 'kind');
     if (kind !== undefined && !(AUDIT_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of: ${AUDIT_KINDS.join(', ')}`);
-    return withStore(dataDir(p, io), (store) => {
-      const tz = store.getSite().timezone;
-      const events = store.queryAudit({
-        limit,
-        ...(since !== undefined ? { afterId: since } : {}),
-        ...(phone !== undefined ? { phone } : {}),
-        ...(user !== undefined ? { user } : {}),
-        ...(kind !== undefined ? { kinds: [kind as AuditKind] } : {}),
-      });
-      if (optFlag(p, 'json')) printJson(io, events);
-      else
-        io.out(
-          formatTable(
-            ['id', 'time', 'kind', 'phone', 'user', 'detail'],
-            events.map((e) => [e.id, formatTime(e.at, tz), e.kind, e.phone, e.user, detailText(e.detail)]),
-          ),
-        );
-      return EXIT.ok;
-    });
+    return withStore(
+      dataDir(p, io),
+      async (store) => {
+        const tz = (await store.getSite()).timezone;
+        const events = await store.queryAudit({
+          limit,
+          ...(since !== undefined ? { afterId: since } : {}),
+          ...(phone !== undefined ? { phone } : {}),
+          ...(user !== undefined ? { user } : {}),
+          ...(kind !== undefined ? { kinds: [kind as AuditKind] } : {}),
+        });
+        if (optFlag(p, 'json')) printJson(io, events);
+        else if (events.some((e) => e.agent !== undefined))
+          // A shared PostgreSQL store: say which agent wrote each event.
+          io.out(
+            formatTable(
+              ['id', 'time', 'agent', 'kind', 'phone', 'user', 'detail'],
+              events.map((e) => [e.id, formatTime(e.at, tz), e.agent, e.kind, e.phone, e.user, detailText(e.detail)]),
+            ),
+          );
+        else
+          io.out(
+            formatTable(
+              ['id', 'time', 'kind', 'phone', 'user', 'detail'],
+              events.map((e) => [e.id, formatTime(e.at, tz), e.kind, e.phone, e.user, detailText(e.detail)]),
+            ),
+          );
+        return EXIT.ok;
+      },
+      { store: storeSetting(p, io) },
+    );
   },
 );
 

@@ -7,7 +7,21 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HotdeskError } from '../core/errors.js';
 import { backupDataDir, restoreDataDir, type BackupSummary } from '../store/backup.js';
-import { COMMON_HELP, EXIT, JSON_OPTION, dataDir, defineCommand, optFlag, optString, printJson, type Command } from './cli-kit.js';
+import {
+  COMMON_HELP,
+  EXIT,
+  JSON_OPTION,
+  STORE_OPTION,
+  dataDir,
+  defineCommand,
+  optFlag,
+  optString,
+  printJson,
+  storeSetting,
+  type Command,
+  type Io,
+  type Parsed,
+} from './cli-kit.js';
 
 const backupHelp = `Usage: hotdesk backup FILE [--with-key] [--json] [--data DIR]
 
@@ -15,6 +29,8 @@ Write a consistent backup of the data directory to FILE: the database (users,
 phones, sessions, PIN lock counters, audit log, site settings) copied with
 SQLite's online backup while the agent keeps serving, and the site's template
 overrides (<data>/templates). Firmware images and phone uploads are not included.
+A PostgreSQL store (--store or $HOTDESK_STORE) is refused: back it up with
+pg_dump, and keep a copy of the data key (secret.key) apart.
 
 Secrets in the database stay sealed with the data key (secret.key). By default
 the key is NOT written into FILE: keep one copy of secret.key apart from the
@@ -25,6 +41,7 @@ Options:
   --with-key   include the data key (a self-contained backup)
   --json       print {"ok": true, file, bytes, keyIncluded, templates, phones, users, sessions}
   --service    as a service: data directory $STATE_DIRECTORY or /var/lib/hotdesk
+  --store URL  refused unless SQLite (default: $HOTDESK_STORE, else SQLite)
 ${COMMON_HELP}
 
 Examples:
@@ -38,17 +55,30 @@ Restore a backup written by 'hotdesk backup' into the data directory. FILE is
 checked first (a hotdesk backup whose secrets the data key opens); on any
 problem nothing is changed. A data directory that is not empty is refused
 unless --force (stop the agent first: --force replaces its database, key and
-template overrides). Then start the agent on it.
+template overrides). Then start the agent on it. A PostgreSQL store (--store
+or $HOTDESK_STORE) is refused: restore it with pg_restore or psql.
 
 Options:
   --key KEYFILE  the data key (a copy of secret.key) when FILE holds none
   --force        replace the contents of a non-empty data directory
   --json         print {"ok": true, file, bytes, keyIncluded, templates, phones, users, sessions}
   --service      as a service: data directory $STATE_DIRECTORY or /var/lib/hotdesk
+  --store URL    refused unless SQLite (default: $HOTDESK_STORE, else SQLite)
 ${COMMON_HELP}
 
 Exit codes: 0 restored, 1 not a backup / wrong key / not empty / storage error, 2 usage error.
 `;
+
+/** Backup and restore copy the SQLite store: a PostgreSQL store is refused (pg_dump is its tool). */
+function requireSqlite(p: Parsed, io: Io, what: 'backup' | 'restore'): void {
+  if (storeSetting(p, io) === undefined) return;
+  throw new HotdeskError(
+    'bad-request',
+    what === 'backup'
+      ? "'hotdesk backup' copies the SQLite store only: back up a PostgreSQL store with pg_dump (and keep a copy of secret.key)"
+      : "'hotdesk restore' restores the SQLite store only: restore a PostgreSQL store with pg_restore or psql",
+  );
+}
 
 function describe(s: BackupSummary): string {
   return `${s.phones} phones, ${s.users} users, ${s.sessions} sessions, ${s.templates} template overrides`;
@@ -59,10 +89,11 @@ export const backupCommand: Command = defineCommand(
   {
     name: 'backup',
     help: backupHelp,
-    options: { ...JSON_OPTION, 'with-key': { type: 'boolean' }, service: { type: 'boolean' } },
+    options: { ...JSON_OPTION, ...STORE_OPTION, 'with-key': { type: 'boolean' }, service: { type: 'boolean' } },
     positionals: { min: 1, max: 1, what: 'FILE' },
   },
   async (p, io) => {
+    requireSqlite(p, io, 'backup');
     const file = resolve(io.cwd, p.positionals[0] ?? '');
     const summary = await backupDataDir(dataDir(p, io), file, { withKey: optFlag(p, 'with-key') });
     if (optFlag(p, 'json')) printJson(io, { ok: true, ...summary });
@@ -83,10 +114,11 @@ export const restoreCommand: Command = defineCommand(
   {
     name: 'restore',
     help: restoreHelp,
-    options: { ...JSON_OPTION, key: { type: 'string' }, force: { type: 'boolean' }, service: { type: 'boolean' } },
+    options: { ...JSON_OPTION, ...STORE_OPTION, key: { type: 'string' }, force: { type: 'boolean' }, service: { type: 'boolean' } },
     positionals: { min: 1, max: 1, what: 'FILE' },
   },
   (p, io) => {
+    requireSqlite(p, io, 'restore');
     const file = resolve(io.cwd, p.positionals[0] ?? '');
     const keyFile = optString(p, 'key');
     let key: Buffer | undefined;

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HotdeskError, isHotdeskError, type ErrorCode } from '../core/errors.js';
 import { normalizeMac, type OutcomeCode } from '../core/model.js';
+import { isPostgresUrl, isSqliteSetting } from '../store/store-url.js';
 
 /** Process exit codes of the CLI. */
 export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, refused: 3 });
@@ -91,6 +92,16 @@ export const JSON_OPTION = Object.freeze({ json: { type: 'boolean' } }) satisfie
 /** The help lines for the common options. */
 export const COMMON_HELP = `  --data DIR   data directory (default: $HOTDESK_DATA, else ./data)
   -h, --help   show this help`;
+
+/** `--store URL`, for commands that open the store. */
+export const STORE_OPTION = Object.freeze({ store: { type: 'string' } }) satisfies Record<string, OptionSpec>;
+
+/** The help lines of `--store` and the common options, for commands that open the store. */
+export const STORE_HELP = `  --store URL  the store (default: $HOTDESK_STORE, else SQLite in the data
+               directory): postgres://USER@HOST:PORT/DB for PostgreSQL, shared
+               by several agents; the data directory still holds the data key
+               (secret.key), the same file on every agent
+${COMMON_HELP}`;
 
 /** Parsed command line: option values and positionals. */
 export interface Parsed {
@@ -180,6 +191,21 @@ export function dataDir(p: Parsed, io: Io): string {
   const d = optString(p, 'data') ?? io.env['HOTDESK_DATA'] ?? service ?? 'data';
   if (d === '') throw new UsageError('--data must not be empty');
   return resolve(io.cwd, d);
+}
+
+/**
+ * The store setting: `--store`, else `$HOTDESK_STORE`; undefined (SQLite in the data directory)
+ * when neither is set or it is empty or `sqlite`. A usage error for anything but a
+ * `postgres://` / `postgresql://` URL (the value is not echoed: it may hold a password).
+ */
+export function storeSetting(p: Parsed, io: Io): string | undefined {
+  const fromOption = optString(p, 'store');
+  const v = fromOption ?? io.env['HOTDESK_STORE'];
+  if (isSqliteSetting(v)) return undefined;
+  if (!isPostgresUrl(v)) {
+    throw new UsageError(`${fromOption !== undefined ? '--store' : 'HOTDESK_STORE'} must be a postgres:// or postgresql:// URL (or sqlite)`);
+  }
+  return v.trim();
 }
 
 /** Prints a value as pretty JSON. */

@@ -83,6 +83,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   { name: 'restore', summary: 'restore a backup into an empty data directory', load: async () => (await import('./backup-commands.js')).restoreCommand },
   {
+    name: 'migrate',
+    summary: 'bring the store schema up to this version (SQLite or the shared PostgreSQL), print before/after',
+    load: async () => (await import('./migrate-command.js')).migrateCommand,
+  },
+  {
     name: 'admin',
     summary: 'web console accounts: add NAME --role admin|helpdesk, list, remove NAME',
     load: async () => (await import('./admin-commands.js')).adminCommand,

@@ -9,18 +9,20 @@
 import type { DeskOutcome } from '../core/model.js';
 import { promptText } from '../core/prompts.js';
 import { HotdeskService } from '../shell/hotdesk-service.js';
-import type { Store } from '../store/store.js';
+import type { StoreApi } from '../store/store-api.js';
 import {
-  COMMON_HELP,
   EXIT,
   EXIT_CODES_HELP,
   JSON_OPTION,
+  STORE_HELP,
+  STORE_OPTION,
   UsageError,
   dataDir,
   exitFor,
   optFlag,
   printJson,
   defineCommand,
+  storeSetting,
   type Command,
   type Io,
   type Parsed,
@@ -31,8 +33,8 @@ import { withStore } from './cli-store.js';
 import { formatTime } from './table.js';
 
 /** Prints an outcome (text or JSON) and returns its exit code. */
-function printOutcome(io: Io, p: Parsed, store: Store, o: DeskOutcome, exitCode: number): number {
-  const tz = store.getSite().timezone;
+async function printOutcome(io: Io, p: Parsed, store: StoreApi, o: DeskOutcome, exitCode: number): Promise<number> {
+  const tz = (await store.getSite()).timezone;
   const text = promptText(o, { timezone: tz });
   if (optFlag(p, 'json')) {
     // The same view as the REST API and the PBX endpoint.
@@ -57,7 +59,7 @@ function printOutcome(io: Io, p: Parsed, store: Store, o: DeskOutcome, exitCode:
 
 const clock = (): number => Date.now();
 
-const dialHelp = `Usage: hotdesk dial --phone MAC DIGITS [--json] [--data DIR]
+const dialHelp = `Usage: hotdesk dial --phone MAC DIGITS [--json] [--store URL] [--data DIR]
 
 Feed DIGITS to the hot-desk service as if they were dialled on the phone
 (quote them: the shell treats * specially). The feature code is *35 by
@@ -73,7 +75,7 @@ Prints the outcome code, the prompt id and the prompt text the phone shows.
 Options:
   --phone MAC  the phone (00:15:65:aa:bb:01, 001565AABB01, ...)
   --json       print {"outcome", "prompt", "text", "phone", "user", ...}
-${COMMON_HELP}
+${STORE_HELP}
 
 Example:
   hotdesk dial --phone 001565aabb01 '*35*001*1234'
@@ -83,18 +85,22 @@ ${EXIT_CODES_HELP}
 
 /** `hotdesk dial`. */
 export const dialCommand: Command = defineCommand(
-  { name: 'dial', help: dialHelp, options: { ...JSON_OPTION, phone: { type: 'string' } }, positionals: { min: 1, max: 1, what: 'DIGITS' } },
+  { name: 'dial', help: dialHelp, options: { ...JSON_OPTION, ...STORE_OPTION, phone: { type: 'string' } }, positionals: { min: 1, max: 1, what: 'DIGITS' } },
   async (p, io) => {
     const mac = phoneOption(p);
     const digits = p.positionals[0] ?? '';
-    return withStore(dataDir(p, io), async (store) => {
-      const outcome = await new HotdeskService(store, clock).dial(mac, digits);
-      return printOutcome(io, p, store, outcome, exitFor(outcome.code));
-    });
+    return withStore(
+      dataDir(p, io),
+      async (store) => {
+        const outcome = await new HotdeskService(store, clock).dial(mac, digits);
+        return printOutcome(io, p, store, outcome, exitFor(outcome.code));
+      },
+      { store: storeSetting(p, io) },
+    );
   },
 );
 
-const loginHelp = `Usage: hotdesk login --phone MAC EXT [--json] [--data DIR]
+const loginHelp = `Usage: hotdesk login --phone MAC EXT [--json] [--store URL] [--data DIR]
 
 Log the user with short number EXT in on the phone, as an administrator (no
 PIN). The site policies still apply: a user logged in elsewhere is moved
@@ -104,7 +110,7 @@ hot-desking is refused.
 Options:
   --phone MAC  the phone
   --json       print {"outcome", "prompt", "text", "phone", "user", ...}
-${COMMON_HELP}
+${STORE_HELP}
 
 Example:
   hotdesk login --phone 001565aabb01 001
@@ -114,19 +120,28 @@ ${EXIT_CODES_HELP}
 
 /** `hotdesk login` (admin login). */
 export const loginCommand: Command = defineCommand(
-  { name: 'login', help: loginHelp, options: { ...JSON_OPTION, phone: { type: 'string' } }, positionals: { min: 1, max: 1, what: 'EXT (short number)' } },
+  {
+    name: 'login',
+    help: loginHelp,
+    options: { ...JSON_OPTION, ...STORE_OPTION, phone: { type: 'string' } },
+    positionals: { min: 1, max: 1, what: 'EXT (short number)' },
+  },
   async (p, io) => {
     const mac = phoneOption(p);
     const ext = p.positionals[0] ?? '';
     if (!/^[0-9]{1,15}$/.test(ext)) throw new UsageError(`EXT must be a short number (digits), got '${ext}'`);
-    return withStore(dataDir(p, io), async (store) => {
-      const outcome = await new HotdeskService(store, clock).adminLogin(mac, ext);
-      return printOutcome(io, p, store, outcome, exitFor(outcome.code));
-    });
+    return withStore(
+      dataDir(p, io),
+      async (store) => {
+        const outcome = await new HotdeskService(store, clock).adminLogin(mac, ext);
+        return printOutcome(io, p, store, outcome, exitFor(outcome.code));
+      },
+      { store: storeSetting(p, io) },
+    );
   },
 );
 
-const logoutHelp = `Usage: hotdesk logout --phone MAC [--json] [--data DIR]
+const logoutHelp = `Usage: hotdesk logout --phone MAC [--json] [--store URL] [--data DIR]
 
 Log out whoever is logged in on the phone (administrator logout). The phone
 is re-provisioned to its logged-out state. Exits 3 when nobody is logged in.
@@ -134,7 +149,7 @@ is re-provisioned to its logged-out state. Exits 3 when nobody is logged in.
 Options:
   --phone MAC  the phone
   --json       print {"outcome", "prompt", "text", "phone", "user", ...}
-${COMMON_HELP}
+${STORE_HELP}
 
 Example:
   hotdesk logout --phone 001565aabb01
@@ -144,14 +159,18 @@ ${EXIT_CODES_HELP}
 
 /** `hotdesk logout` (admin logout). */
 export const logoutCommand: Command = defineCommand(
-  { name: 'logout', help: logoutHelp, options: { ...JSON_OPTION, phone: { type: 'string' } } },
+  { name: 'logout', help: logoutHelp, options: { ...JSON_OPTION, ...STORE_OPTION, phone: { type: 'string' } } },
   async (p, io) => {
     const mac = phoneOption(p);
-    return withStore(dataDir(p, io), async (store) => {
-      const outcome = await new HotdeskService(store, clock).logout(mac, 'admin');
-      // Nobody was logged in: nothing to do is a refusal of the request.
-      const code = outcome.code === 'no-change' ? EXIT.refused : exitFor(outcome.code);
-      return printOutcome(io, p, store, outcome, code);
-    });
+    return withStore(
+      dataDir(p, io),
+      async (store) => {
+        const outcome = await new HotdeskService(store, clock).logout(mac, 'admin');
+        // Nobody was logged in: nothing to do is a refusal of the request.
+        const code = outcome.code === 'no-change' ? EXIT.refused : exitFor(outcome.code);
+        return printOutcome(io, p, store, outcome, code);
+      },
+      { store: storeSetting(p, io) },
+    );
   },
 );

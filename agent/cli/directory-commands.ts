@@ -16,7 +16,20 @@ import { exportDirectory } from '../directory/export-directory.js';
 import { importDirectory, type ImportResult } from '../directory/import-directory.js';
 import { parseDirectory } from '../directory/parse-directory.js';
 import { directoryWarnings, type DirectoryWarning } from '../directory/directory-warnings.js';
-import { COMMON_HELP, EXIT, JSON_OPTION, dataDir, optFlag, optString, printJson, defineCommand, type Command, type Io } from './cli-kit.js';
+import {
+  EXIT,
+  JSON_OPTION,
+  STORE_HELP,
+  STORE_OPTION,
+  dataDir,
+  optFlag,
+  optString,
+  printJson,
+  defineCommand,
+  storeSetting,
+  type Command,
+  type Io,
+} from './cli-kit.js';
 import { withStore } from './cli-store.js';
 
 /** The positioned problems a directory error carries (at least one). */
@@ -57,7 +70,7 @@ const DIRECTORY_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 /** Thrown inside the dry-run transaction to roll it back. */
 class DryRunRollback extends Error {}
 
-const importHelp = `Usage: hotdesk import FILE [--dry-run] [--json] [--data DIR]
+const importHelp = `Usage: hotdesk import FILE [--dry-run] [--json] [--store URL] [--data DIR]
 
 Validate the directory file FILE (YAML: site, users, phones, keys) and apply
 it to the store. Validation covers the whole file (syntax, fields, short
@@ -74,7 +87,7 @@ Options:
 
 Warnings (printed, nothing refused): hot-desk phones without a device account
 rely on the PBX accepting the emergency calls the agent redirects to it.
-${COMMON_HELP}
+${STORE_HELP}
 
 Example:
   hotdesk import examples/demo.yaml --data ./data
@@ -82,7 +95,12 @@ Example:
 
 /** `hotdesk import`. */
 export const importCommand: Command = defineCommand(
-  { name: 'import', help: importHelp, options: { ...JSON_OPTION, 'dry-run': { type: 'boolean' } }, positionals: { min: 1, max: 1, what: 'FILE' } },
+  {
+    name: 'import',
+    help: importHelp,
+    options: { ...JSON_OPTION, ...STORE_OPTION, 'dry-run': { type: 'boolean' } },
+    positionals: { min: 1, max: 1, what: 'FILE' },
+  },
   async (p, io) => {
     const fileArg = p.positionals[0] ?? '';
     const json = optFlag(p, 'json');
@@ -94,6 +112,7 @@ export const importCommand: Command = defineCommand(
       throw new HotdeskError('not-found', `cannot read ${fileArg}`, { file: fileArg });
     }
     const dataPath = dataDir(p, io);
+    const store = storeSetting(p, io);
     try {
       const dir = parseDirectory(text, fileArg);
       const warnings = directoryWarnings(dir);
@@ -105,23 +124,23 @@ export const importCommand: Command = defineCommand(
       }
       return await withStore(
         dataPath,
-        (store) => {
+        async (s) => {
           let summary: ImportResult | null = null;
           if (dryRun) {
             // Apply inside a transaction and roll it back: checks what only the store can (kept secrets).
             try {
-              store.transaction(() => {
-                summary = importDirectory(store, dir, Date.now());
+              await s.transaction(async () => {
+                summary = await importDirectory(s, dir, Date.now());
                 throw new DryRunRollback();
               });
             } catch (e) {
               if (!(e instanceof DryRunRollback)) throw e;
             }
-          } else summary = importDirectory(store, dir, Date.now());
+          } else summary = await importDirectory(s, dir, Date.now());
           report(io, json, fileArg, dryRun, summary, warnings);
           return EXIT.ok;
         },
-        { create: true },
+        { create: true, store },
       );
     } catch (e) {
       if (!isHotdeskError(e) || !DIRECTORY_ERROR_CODES.has(e.code)) throw e;
@@ -156,7 +175,7 @@ function reportProblems(io: Io, e: HotdeskError, file: string, json: boolean): n
   return EXIT.failed;
 }
 
-const exportHelp = `Usage: hotdesk export [--with-secrets] [-o FILE] [--data DIR]
+const exportHelp = `Usage: hotdesk export [--with-secrets] [-o FILE] [--store URL] [--data DIR]
 
 Print the directory (site, users, phones, keys) as YAML that 'hotdesk import'
 accepts. Secrets (SIP passwords, PINs, the bootstrap credential, API tokens)
@@ -167,25 +186,29 @@ Options:
   --with-secrets   include secrets (PINs only where the store can recover them)
   -o, --output FILE
                    write to FILE instead of standard output
-${COMMON_HELP}
+${STORE_HELP}
 `;
 
 /** `hotdesk export`. */
 export const exportCommand: Command = defineCommand(
-  { name: 'export', help: exportHelp, options: { 'with-secrets': { type: 'boolean' }, output: { type: 'string', short: 'o' } } },
+  { name: 'export', help: exportHelp, options: { ...STORE_OPTION, 'with-secrets': { type: 'boolean' }, output: { type: 'string', short: 'o' } } },
   async (p, io) => {
     const withSecrets = optFlag(p, 'with-secrets');
     const output = optString(p, 'output');
-    return withStore(dataDir(p, io), (store) => {
-      const yaml = exportDirectory(store, { withSecrets });
-      if (output === undefined) io.out(yaml);
-      else {
-        const path = resolve(io.cwd, output);
-        writeFileSync(path, yaml, { encoding: 'utf8', mode: withSecrets ? 0o600 : 0o644 });
-        // mode applies only to a new file: tighten an existing one too.
-        if (withSecrets) chmodSync(path, 0o600);
-      }
-      return EXIT.ok;
-    });
+    return withStore(
+      dataDir(p, io),
+      async (store) => {
+        const yaml = await exportDirectory(store, { withSecrets });
+        if (output === undefined) io.out(yaml);
+        else {
+          const path = resolve(io.cwd, output);
+          writeFileSync(path, yaml, { encoding: 'utf8', mode: withSecrets ? 0o600 : 0o644 });
+          // mode applies only to a new file: tighten an existing one too.
+          if (withSecrets) chmodSync(path, 0o600);
+        }
+        return EXIT.ok;
+      },
+      { store: storeSetting(p, io) },
+    );
   },
 );

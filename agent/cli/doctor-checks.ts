@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Phone, SiteSettings } from '../core/model.js';
 import { probeSipOptions } from '../shell/sip/sip-options-probe.js';
-import type { Store } from '../store/store.js';
+import type { StoreData } from '../store/store-api.js';
 import { loadFirmwareProfiles } from '../vendors/firmware-profile.js';
 import { createDriverRegistry } from '../vendors/registry.js';
 import { loadTemplateSources } from '../vendors/template-loader.js';
@@ -192,11 +192,11 @@ export async function pbxFindings(site: SiteSettings, now: () => number, timeout
 }
 
 /** Phones that never fetched a file, pending re-syncs that take long, unreachable phones. */
-export function phoneFindings(store: Store, provisioningUrl: string, now: number, pendingGraceMs = 120_000): Finding[] {
+export async function phoneFindings(store: StoreData, provisioningUrl: string, now: number, pendingGraceMs = 120_000): Promise<Finding[]> {
   const never: string[] = [];
   const stuck: string[] = [];
-  for (const phone of store.listPhones()) {
-    const rt = store.phoneRuntime(phone.mac);
+  for (const phone of await store.listPhones()) {
+    const rt = await store.phoneRuntime(phone.mac);
     if (!rt) continue;
     const name = `${phone.mac} (${phone.label}, ${phone.vendor} ${phone.model})`;
     if (rt.lastSeen === null) {
@@ -206,7 +206,7 @@ export function phoneFindings(store: Store, provisioningUrl: string, now: number
     const s = rt.sync;
     if (s.state === 'unreachable' || (s.state === 'pending' && s.requestedAt !== null && now - s.requestedAt > pendingGraceMs)) {
       stuck.push(
-        `${name}: ${s.state} since ${new Date(s.requestedAt ?? now).toISOString()}, revision ${s.revision}, ${s.attempts} NOTIFY sent; ${s.state === 'unreachable' ? 'gave up; ' : ''}${lastSyncError(store, phone, rt.lastIp)}`,
+        `${name}: ${s.state} since ${new Date(s.requestedAt ?? now).toISOString()}, revision ${s.revision}, ${s.attempts} NOTIFY sent; ${s.state === 'unreachable' ? 'gave up; ' : ''}${await lastSyncError(store, phone, rt.lastIp)}`,
       );
     }
   }
@@ -236,8 +236,8 @@ export function phoneFindings(store: Store, provisioningUrl: string, now: number
   return out;
 }
 
-function lastSyncError(store: Store, phone: Phone, lastIp: string | null): string {
-  const [e] = store.queryAudit({ phone: phone.mac, kinds: ['sync-sent'], limit: 1 });
+async function lastSyncError(store: StoreData, phone: Phone, lastIp: string | null): Promise<string> {
+  const [e] = await store.queryAudit({ phone: phone.mac, kinds: ['sync-sent'], limit: 1 });
   if (!e) return lastIp === null ? 'its address is unknown (it never fetched a file)' : 'no check-sync NOTIFY was sent to it';
   const status = e.detail?.['status'];
   if (status === 'timeout') return `last check-sync NOTIFY to ${lastIp ?? '?'} got no answer (phone off, wrong address, or a firewall)`;
@@ -248,7 +248,7 @@ function lastSyncError(store: Store, phone: Phone, lastIp: string | null): strin
 }
 
 /** Site template overrides that no longer render for the phones they apply to. */
-export function templateFindings(store: Store, dataDir: string, base: string, phonesPerModel = 3): Finding[] {
+export async function templateFindings(store: StoreData, dataDir: string, base: string, phonesPerModel = 3): Promise<Finding[]> {
   const root = join(dataDir, 'templates');
   const overrides = listTemplates(root).map((f) => relative(root, f));
   if (overrides.length === 0) return [{ check: 'templates', status: 'ok', message: 'no site template overrides' }];
@@ -269,7 +269,7 @@ export function templateFindings(store: Store, dataDir: string, base: string, ph
   }
   const broken = new Map<string, string>();
   const tried = new Map<string, number>();
-  for (const phone of store.listPhones()) {
+  for (const phone of await store.listPhones()) {
     const key = `${phone.vendor}/${phone.model}`;
     if (!overrides.some((o) => o.startsWith(`${phone.vendor}/`))) continue;
     if ((tried.get(key) ?? 0) >= phonesPerModel) continue;
@@ -277,7 +277,7 @@ export function templateFindings(store: Store, dataDir: string, base: string, ph
     const profile = profiles.find(phone.vendor, phone.model);
     if (!profile) continue;
     try {
-      const { driver, input } = phoneRenderFor(store, phone, profile, registry.driverFor(phone.vendor), base);
+      const { driver, input } = await phoneRenderFor(store, phone, profile, registry.driverFor(phone.vendor), base);
       for (const name of driver.fileNames(input)) {
         try {
           driver.render(input, name);

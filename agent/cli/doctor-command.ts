@@ -4,11 +4,27 @@
  * the agent's `/readyz` (systemd `ExecStartPost`).
  */
 import { advertisedAddress } from '../shell/discovery/lan-address.js';
+import { redactStoreUrl } from '../store/store-url.js';
 import { withStore } from './cli-store.js';
-import { COMMON_HELP, EXIT, JSON_OPTION, UsageError, dataDir, defineCommand, optFlag, optInt, optString, printJson, type Command, type Io } from './cli-kit.js';
+import {
+  EXIT,
+  JSON_OPTION,
+  STORE_HELP,
+  STORE_OPTION,
+  UsageError,
+  dataDir,
+  defineCommand,
+  optFlag,
+  optInt,
+  optString,
+  printJson,
+  storeSetting,
+  type Command,
+  type Io,
+} from './cli-kit.js';
 import { agentFinding, fetchReady, listenerFindings, pbxFindings, phoneFindings, provisioningUrl, templateFindings, type Finding } from './doctor-checks.js';
 
-const doctorHelp = `Usage: hotdesk doctor [--url URL] [--lan ADDR] [--json] [--data DIR]
+const doctorHelp = `Usage: hotdesk doctor [--url URL] [--lan ADDR] [--json] [--store URL] [--data DIR]
        hotdesk doctor --ready [--url URL] [--timeout S]
 
 Check a running site and say what is wrong and how to fix it:
@@ -26,7 +42,7 @@ Options:
   --timeout S   seconds --ready waits (default 30); seconds the PBX gets to answer (default 3)
   --json        print {"ok", "findings": [{check, status, message, items, fix}]}
   --service     as a service: data directory $STATE_DIRECTORY or /var/lib/hotdesk
-${COMMON_HELP}
+${STORE_HELP}
 
 Exit codes: 0 nothing wrong, 1 something is wrong (every warning and failure
 is printed with its fix), 2 usage error.
@@ -70,6 +86,7 @@ export const doctorCommand: Command = defineCommand(
     help: doctorHelp,
     options: {
       ...JSON_OPTION,
+      ...STORE_OPTION,
       url: { type: 'string' },
       lan: { type: 'string' },
       ready: { type: 'boolean' },
@@ -84,23 +101,29 @@ export const doctorCommand: Command = defineCommand(
     if (optFlag(p, 'ready')) return waitReady(urlOpt ?? defaultUrl(undefined), (timeoutS ?? 30) * 1000, io);
     const dir = dataDir(p, io);
     const lan = optString(p, 'lan') ?? advertisedAddress('0.0.0.0');
-    return withStore(dir, async (store) => {
-      const site = store.getSite();
-      const url = urlOpt ?? defaultUrl(site.network?.httpPort);
-      const ready = await fetchReady(url);
-      const findings: Finding[] = [agentFinding(url, ready)];
-      if (ready) findings.push(...(await listenerFindings(lan, ready.body.listeners ?? {}, url.startsWith('https:'))));
-      findings.push(...(await pbxFindings(site, Date.now, (timeoutS ?? 3) * 1000)));
-      const httpPort = typeof ready?.body.listeners?.['http'] === 'number' ? ready.body.listeners['http'] : (site.network?.httpPort ?? 8080);
-      findings.push(...phoneFindings(store, provisioningUrl(site, lan, httpPort), Date.now()));
-      findings.push(...templateFindings(store, dir, site.provisioning.baseUrl ?? `http://${lan}:${httpPort}`));
-      const ok = findings.every((f) => f.status === 'ok');
-      if (optFlag(p, 'json')) printJson(io, { ok, site: site.name, findings });
-      else {
-        io.out(`hotdesk doctor: site "${site.name}", data ${dir}\n\n`);
-        print(io, findings);
-      }
-      return ok ? EXIT.ok : EXIT.failed;
-    });
+    const storeUrl = storeSetting(p, io);
+    const where = storeUrl === undefined ? `data ${dir}` : `store ${redactStoreUrl(storeUrl)}, data key in ${dir}`;
+    return withStore(
+      dir,
+      async (store) => {
+        const site = await store.getSite();
+        const url = urlOpt ?? defaultUrl(site.network?.httpPort);
+        const ready = await fetchReady(url);
+        const findings: Finding[] = [agentFinding(url, ready)];
+        if (ready) findings.push(...(await listenerFindings(lan, ready.body.listeners ?? {}, url.startsWith('https:'))));
+        findings.push(...(await pbxFindings(site, Date.now, (timeoutS ?? 3) * 1000)));
+        const httpPort = typeof ready?.body.listeners?.['http'] === 'number' ? ready.body.listeners['http'] : (site.network?.httpPort ?? 8080);
+        findings.push(...(await phoneFindings(store, provisioningUrl(site, lan, httpPort), Date.now())));
+        findings.push(...(await templateFindings(store, dir, site.provisioning.baseUrl ?? `http://${lan}:${httpPort}`)));
+        const ok = findings.every((f) => f.status === 'ok');
+        if (optFlag(p, 'json')) printJson(io, { ok, site: site.name, findings });
+        else {
+          io.out(`hotdesk doctor: site "${site.name}", ${where}\n\n`);
+          print(io, findings);
+        }
+        return ok ? EXIT.ok : EXIT.failed;
+      },
+      { store: storeUrl },
+    );
   },
 );

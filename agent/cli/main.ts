@@ -42,6 +42,8 @@ Global options:
   -h, --help   show this help
 
 Every command takes --data DIR (default: $HOTDESK_DATA, else ./data) and --help.
+Commands that use the store take --store URL (default: $HOTDESK_STORE, else
+SQLite in the data directory): postgres://USER@HOST:PORT/DB for PostgreSQL.
 
 ${EXIT_CODES_HELP}
 `;

@@ -14,16 +14,17 @@ import { HotdeskError } from '../core/errors.js';
 import type { Phone } from '../core/model.js';
 import { agentUrls, DEFAULT_BASE_URL } from '../shell/provisioning/agent-urls.js';
 import { DEFAULT_AGENT_SIP_PORT, hotdeskLineInput, sipHostOf } from '../shell/provisioning/hotdesk-line-input.js';
-import type { Store } from '../store/store.js';
+import type { StoreData } from '../store/store-api.js';
 import type { RenderInput, VendorDriver } from '../vendors/driver.js';
 import { loadFirmwareProfiles, type FirmwareProfile } from '../vendors/firmware-profile.js';
 import { createDriverRegistry } from '../vendors/registry.js';
 import { renderPhoneFile } from '../vendors/render.js';
 import { loadTemplateSources } from '../vendors/template-loader.js';
 import {
-  COMMON_HELP,
   EXIT,
   JSON_OPTION,
+  STORE_HELP,
+  STORE_OPTION,
   UsageError,
   dataDir,
   optFlag,
@@ -31,6 +32,7 @@ import {
   optString,
   printJson,
   defineCommand,
+  storeSetting,
   type Command,
   phoneOption,
 } from './cli-kit.js';
@@ -49,28 +51,40 @@ export interface PhoneRender {
  * hot-desk line, registering at the host of `base` and `sipPort` (default:
  * the site's `network.sipPort`, else {@link DEFAULT_AGENT_SIP_PORT}).
  */
-export function phoneRenderFor(store: Store, phone: Phone, profile: FirmwareProfile, driver: VendorDriver, base: string, sipPort?: number): PhoneRender {
-  const runtime = store.phoneRuntime(phone.mac);
+export async function phoneRenderFor(
+  store: StoreData,
+  phone: Phone,
+  profile: FirmwareProfile,
+  driver: VendorDriver,
+  base: string,
+  sipPort?: number,
+): Promise<PhoneRender> {
+  const [runtime, session, site, identityKeys, line] = await Promise.all([
+    store.phoneRuntime(phone.mac),
+    store.sessionOf(phone.mac),
+    store.getSite(),
+    store.identityKeysFor(phone.mac),
+    store.getHotdeskLine(phone.mac),
+  ]);
   if (!runtime) throw new HotdeskError('unknown-phone', `no runtime state for phone ${phone.mac}`, { phone: phone.mac });
-  const session = store.sessionOf(phone.mac);
-  const user = session ? (store.getUser(session.userExt) ?? null) : null;
-  const site = store.getSite();
+  const user = session ? ((await store.getUser(session.userExt)) ?? null) : null;
   const sip = { host: sipHostOf(base), port: sipPort ?? site.network?.sipPort ?? DEFAULT_AGENT_SIP_PORT };
   const input: RenderInput = {
     site,
     phone,
     profile,
     user,
-    identityKeys: store.identityKeysFor(phone.mac),
+    identityKeys,
     revision: runtime.revision,
     credential: { username: runtime.provUsername, password: runtime.provPassword },
     urls: agentUrls(base, phone, runtime.screenToken, profile.firmware?.file),
-    hotdeskLine: hotdeskLineInput(store.getHotdeskLine(phone.mac), phone, sip),
+    hotdeskLine: hotdeskLineInput(line, phone, sip),
   };
   return { driver, input };
 }
 
-const renderHelp = `Usage: hotdesk render --phone MAC [--file NAME] [--base URL] [--sip-port N] [--json] [--data DIR]
+const renderHelp = `Usage: hotdesk render --phone MAC [--file NAME] [--base URL] [--sip-port N] [--json]
+                      [--store URL] [--data DIR]
 
 Without --file: list the names of the files the phone may request, one per
 line, in boot order. With --file NAME: print that file exactly as the phone
@@ -91,7 +105,7 @@ Options:
   --sip-port N  the agent's SIP UDP port the hot-desk line registers to
   --json        list: [{name, secret, carriesRevision, contentType}];
                 file: {name, contentType, secret, carriesRevision, body}
-${COMMON_HELP}
+${STORE_HELP}
 
 Examples:
   hotdesk render --phone 001565aabb01
@@ -103,7 +117,7 @@ export const renderCommand: Command = defineCommand(
   {
     name: 'render',
     help: renderHelp,
-    options: { ...JSON_OPTION, phone: { type: 'string' }, file: { type: 'string' }, base: { type: 'string' }, 'sip-port': { type: 'string' } },
+    options: { ...JSON_OPTION, ...STORE_OPTION, phone: { type: 'string' }, file: { type: 'string' }, base: { type: 'string' }, 'sip-port': { type: 'string' } },
   },
   async (p, io) => {
     const mac = phoneOption(p);
@@ -114,34 +128,38 @@ export const renderCommand: Command = defineCommand(
     const sipPort = optInt(p, 'sip-port');
     if (sipPort !== undefined && (sipPort < 1 || sipPort > 65_535)) throw new UsageError('--sip-port must be between 1 and 65535');
     const dir = dataDir(p, io);
-    return withStore(dir, (store) => {
-      const phone = store.getPhone(mac);
-      if (!phone) throw new HotdeskError('unknown-phone', `no phone ${mac} in the directory`, { phone: mac });
-      const profiles = loadFirmwareProfiles();
-      const profile = profiles.find(phone.vendor, phone.model);
-      if (!profile)
-        throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`, { vendor: phone.vendor, model: phone.model });
-      const registry = createDriverRegistry({ profiles, sources: loadTemplateSources({ siteDir: join(dir, 'templates') }) });
-      const base = baseOpt ?? store.getSite().provisioning.baseUrl ?? DEFAULT_BASE_URL;
-      const { driver, input } = phoneRenderFor(store, phone, profile, registry.driverFor(phone.vendor), base, sipPort);
-      const json = optFlag(p, 'json');
-      if (file === undefined) {
-        const names = driver.fileNames(input);
-        if (json) {
-          printJson(
-            io,
-            names.map((n) => {
-              const f = renderPhoneFile(driver, input, n);
-              return { name: f.name, secret: f.secret, carriesRevision: f.carriesRevision, contentType: f.contentType };
-            }),
-          );
-        } else io.out(names.map((n) => `${n}\n`).join(''));
+    return withStore(
+      dir,
+      async (store) => {
+        const phone = await store.getPhone(mac);
+        if (!phone) throw new HotdeskError('unknown-phone', `no phone ${mac} in the directory`, { phone: mac });
+        const profiles = loadFirmwareProfiles();
+        const profile = profiles.find(phone.vendor, phone.model);
+        if (!profile)
+          throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`, { vendor: phone.vendor, model: phone.model });
+        const registry = createDriverRegistry({ profiles, sources: loadTemplateSources({ siteDir: join(dir, 'templates') }) });
+        const base = baseOpt ?? (await store.getSite()).provisioning.baseUrl ?? DEFAULT_BASE_URL;
+        const { driver, input } = await phoneRenderFor(store, phone, profile, registry.driverFor(phone.vendor), base, sipPort);
+        const json = optFlag(p, 'json');
+        if (file === undefined) {
+          const names = driver.fileNames(input);
+          if (json) {
+            printJson(
+              io,
+              names.map((n) => {
+                const f = renderPhoneFile(driver, input, n);
+                return { name: f.name, secret: f.secret, carriesRevision: f.carriesRevision, contentType: f.contentType };
+              }),
+            );
+          } else io.out(names.map((n) => `${n}\n`).join(''));
+          return EXIT.ok;
+        }
+        const f = renderPhoneFile(driver, input, file);
+        if (json) printJson(io, { name: f.name, contentType: f.contentType, secret: f.secret, carriesRevision: f.carriesRevision, body: f.body });
+        else io.out(f.body);
         return EXIT.ok;
-      }
-      const f = renderPhoneFile(driver, input, file);
-      if (json) printJson(io, { name: f.name, contentType: f.contentType, secret: f.secret, carriesRevision: f.carriesRevision, body: f.body });
-      else io.out(f.body);
-      return EXIT.ok;
-    });
+      },
+      { store: storeSetting(p, io) },
+    );
   },
 );

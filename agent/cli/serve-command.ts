@@ -4,12 +4,16 @@
  * what it listens on and what to give the phones (DHCP option 66/160).
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isIPv4 } from 'node:net';
-import { parseCommand, optFlag, optInt, optString, dataDir, processIo, reportError, EXIT, UsageError, type Io, type Parsed } from './cli-kit.js';
-import { startAgent, type RunningAgent } from '../shell/agent.js';
+import { parseCommand, optFlag, optInt, optString, dataDir, processIo, reportError, storeSetting, EXIT, UsageError, type Io, type Parsed } from './cli-kit.js';
+import { startAgent, type AgentOptions, type RunningAgent } from '../shell/agent.js';
 import { createLogger, type LogLevel } from '../shell/logger.js';
-import { openStore } from '../store/store.js';
+import { openStoreApi } from '../store/open-store-api.js';
+import { redactStoreUrl } from '../store/store-url.js';
+import type { StoreApi } from '../store/store-api.js';
+import type { PgStoreApi } from '../store/postgres/pg-store.js';
+import { DB_FILE } from '../store/store-files.js';
 import { loadDirectoryFile } from '../directory/load-directory.js';
 import { addDemoAdmin, consoleBannerLine, DEMO_ADMIN } from '../shell/console/demo-admin.js';
 import { importDirectory } from '../directory/import-directory.js';
@@ -28,6 +32,18 @@ the admin REST API and the live event stream.
 
 Options:
   --data DIR          data directory (default: $HOTDESK_DATA, else ./data)
+  --store URL         the store (default: $HOTDESK_STORE, else SQLite in the
+                      data directory): postgres://USER@HOST:PORT/DB for a
+                      PostgreSQL database shared by several agents; the data
+                      directory then holds the data key (secret.key, the same
+                      file on every agent) and this agent's own files
+  --agent-id NAME     this agent's name on a shared store: in the audit log,
+                      the event stream and sync claims (default: host name)
+  --pool NAME         agents that reach the same phones (one office, one LAN)
+                      share a pool; a phone belongs to the pool of the agent
+                      it last fetched its own file from (default: default)
+  --sync-lease S      seconds a claimed re-sync stays with this agent before
+                      another agent of the pool takes it over (default 15)
   --demo FILE         import FILE first when the data directory holds no phones
   Listener options override the directory's site.network block, which
   overrides the defaults shown.
@@ -87,6 +103,10 @@ and reopens --log-file. Exit codes: 0 stopped cleanly, 1 could not start
 `;
 
 const OPTIONS = {
+  store: { type: 'string' },
+  'agent-id': { type: 'string' },
+  pool: { type: 'string' },
+  'sync-lease': { type: 'string' },
   demo: { type: 'string' },
   host: { type: 'string' },
   'http-port': { type: 'string' },
@@ -167,39 +187,47 @@ export function resolveListeners(
 }
 
 /** The site's network block, read before the agent starts. */
-function siteNetwork(dir: string): NetworkSettings | undefined {
+async function siteNetwork(dir: string, store: string | undefined): Promise<NetworkSettings | undefined> {
   if (!existsSync(dir)) return undefined;
-  const store = openStore(dir);
+  const s = await openStoreApi({ store, dataDir: dir });
   try {
-    return store.getSite().network;
+    return (await s.getSite()).network;
   } finally {
-    store.close();
+    await s.close();
   }
 }
 
-/** Imports the demo directory into an empty data dir; returns true when it did. */
-async function importDemoIfEmpty(dir: string, file: string, io: Io): Promise<boolean> {
-  const store = openStore(dir);
+/** Imports the demo directory into an empty store; returns true when it did. */
+async function importDemoIfEmpty(dir: string, store: string | undefined, file: string, io: Io): Promise<boolean> {
+  const s = await openStoreApi({ store, dataDir: dir });
   try {
-    if (store.listPhones().length > 0) return false;
+    if ((await s.listPhones()).length > 0) return false;
     const directory = loadDirectoryFile(file);
-    const r = importDirectory(store, directory, Date.now());
-    io.out(`imported ${file} into ${dir}${typeof r === 'object' && r !== null ? '' : ''}\n`);
-    if (await addDemoAdmin(store, Date.now()))
+    await importDirectory(s, directory, Date.now());
+    io.out(`imported ${file} into ${store === undefined ? dir : redactStoreUrl(store)}\n`);
+    if (await addDemoAdmin(s, Date.now()))
       io.out(
         `console account ${DEMO_ADMIN.name} / ${DEMO_ADMIN.password} created (demo only: add real accounts with 'hotdesk admin add', then 'hotdesk admin remove ${DEMO_ADMIN.name}')\n`,
       );
     return true;
   } finally {
-    store.close();
+    await s.close();
   }
 }
 
-function printListening(io: Io, a: RunningAgent, host: string, dataDir: string): void {
+/** Which store the agent runs on (a PostgreSQL URL without its password). */
+function storeLine(store: StoreApi, dataDir: string): string {
+  if (store.kind !== 'postgres') return `  Store  SQLite ${join(dataDir, DB_FILE)}`;
+  const pg = store as PgStoreApi;
+  return `  Store  PostgreSQL ${pg.db.safeUrl}    agent ${pg.agentId}, pool ${pg.pool} (docs/scaling.md)`;
+}
+
+async function printListening(io: Io, a: RunningAgent, host: string, dataDir: string): Promise<void> {
   const ip = advertisedAddress(host);
-  const site = a.store.getSite();
+  const [site, phones, users] = await Promise.all([a.store.getSite(), a.store.listPhones(), a.store.listUsers()]);
   const lines = [
-    `hotdesk agent for site "${site.name}" (${a.store.listPhones().length} phones, ${a.store.listUsers().length} users)`,
+    `hotdesk agent for site "${site.name}" (${phones.length} phones, ${users.length} users)`,
+    storeLine(a.store, dataDir),
     `  HTTP   ${a.baseUrl}/    phones: DHCP option 66 / 160 = ${a.baseUrl}/`,
   ];
   if (a.tftpPort !== null) {
@@ -211,7 +239,7 @@ function printListening(io: Io, a: RunningAgent, host: string, dataDir: string):
   lines.push(`  RTP    udp ${host}:${a.voice.rtpPorts.min}-${a.voice.rtpPorts.max}    voice of hot-desk-line calls (at most ${a.voice.callLimit} at once)`);
   if (a.pnpPort !== null) lines.push(`  PnP    udp ${host}:${a.pnpPort}    SIP PnP responder (224.0.1.75)`);
   if (a.ssdpPort !== null) lines.push(`  SSDP   udp 0.0.0.0:${a.ssdpPort}    advertised for 'hotdesk discover' (239.255.255.250)`);
-  lines.push(consoleBannerLine(a.store, a.baseUrl, dataDir));
+  lines.push(await consoleBannerLine(a.store, a.baseUrl, dataDir));
   lines.push(`  API    ${a.baseUrl}/api/v1/    events ${a.baseUrl.replace(/^http/, 'ws')}/api/v1/events    (token required)`);
   lines.push(
     `  Ops    ${a.baseUrl}/readyz  ${a.baseUrl}/healthz  ${a.baseUrl}/metrics (token)${a.metricsPort !== null ? `    metrics without token: port ${a.metricsPort}` : ''}`,
@@ -229,6 +257,7 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
       return EXIT.ok;
     }
     const dir = dataDir(p, io);
+    const store = storeSetting(p, io);
     const level = (optString(p, 'log-level') ?? 'info') as LogLevel;
     if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError('--log-level must be debug, info, warn or error');
     const tlsCert = optString(p, 'tls-cert');
@@ -242,7 +271,7 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
     if (demo !== undefined) {
       const file = resolve(io.cwd, demo);
       if (!existsSync(file)) throw new UsageError(`--demo: no such file ${file}`);
-      await importDemoIfEmpty(dir, file, io);
+      await importDemoIfEmpty(dir, store, file, io);
     }
     const flags = { noTftp: optFlag(p, 'no-tftp'), pnp: optFlag(p, 'pnp') } as Parameters<typeof resolveListeners>[0];
     const setOpt = (k: 'host' | 'httpPort' | 'tftpPort' | 'sipPort' | 'pnpPort', v: string | number | undefined): void => {
@@ -253,7 +282,7 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
     setOpt('tftpPort', optInt(p, 'tftp-port'));
     setOpt('sipPort', optInt(p, 'sip-port'));
     setOpt('pnpPort', optInt(p, 'pnp-port'));
-    const listen = resolveListeners(flags, siteNetwork(dir));
+    const listen = resolveListeners(flags, await siteNetwork(dir, store));
     const host = listen.host;
     const logFile = optString(p, 'log-file');
     const sink = openLogSink(logFile !== undefined ? resolve(io.cwd, logFile) : undefined);
@@ -268,8 +297,20 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
     const tftpPerSource = optInt(p, 'tftp-per-source', 1);
     const rtpPorts = optPortRange(p, 'rtp-ports');
     const callLimit = optInt(p, 'call-limit', 1);
-    agent = await startAgent({
+    const agentId = optString(p, 'agent-id');
+    const pool = optString(p, 'pool');
+    for (const [name, v] of [
+      ['agent-id', agentId],
+      ['pool', pool],
+    ] as const)
+      if (v !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(v)) throw new UsageError(`--${name}: 1 to 64 letters, digits, '.', '_', '-' or '@'`);
+    const leaseS = optInt(p, 'sync-lease', 1);
+    const options: AgentOptions = {
       dataDir: dir,
+      ...(store !== undefined ? { store } : {}),
+      ...(agentId !== undefined ? { agentId } : {}),
+      ...(pool !== undefined ? { pool } : {}),
+      ...(leaseS !== undefined ? { syncLeaseMs: leaseS * 1000 } : {}),
       host,
       httpPort: listen.httpPort,
       tftpPort: listen.tftpPort,
@@ -286,11 +327,12 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
       ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(io.cwd, tlsCert), keyFile: resolve(io.cwd, tlsKey) } } : {}),
       ...(metricsHost !== undefined || metricsPort !== undefined ? { metricsListen: { host: metricsHost ?? '127.0.0.1', port: metricsPort ?? 9464 } } : {}),
       log,
-    });
+    };
+    agent = await startAgent(options);
     // The directory file is the source of truth when given: apply it before announcing readiness.
-    if (directoryFile !== undefined && reloadDirectory(agent, directoryFile, log) === null)
+    if (directoryFile !== undefined && (await reloadDirectory(agent, directoryFile, log)) === null)
       throw new HotdeskError('directory-invalid', `--directory ${directoryFile} is invalid (see the log); nothing was applied`);
-    printListening(io, agent, host, dir);
+    await printListening(io, agent, host, dir);
     await serveUntilStopped(agent, {
       log,
       shutdownMs,

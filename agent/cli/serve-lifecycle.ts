@@ -18,13 +18,14 @@ import type { Logger } from '../shell/logger.js';
 /**
  * Validates `file` and applies it to the running agent's store in one
  * transaction (phones whose files changed are re-synced by the agent's change
- * listener). Returns the import result, or null after logging why nothing was applied.
+ * listener). Resolves with the import result, or null after logging why nothing was applied
+ * (never rejects).
  */
-export function reloadDirectory(agent: RunningAgent, file: string, log: Logger, now: number = Date.now()): ImportResult | null {
+export async function reloadDirectory(agent: RunningAgent, file: string, log: Logger, now: number = Date.now()): Promise<ImportResult | null> {
   try {
     const directory = loadDirectoryFile(file);
-    const result = importDirectory(agent.store, directory, now);
-    agent.tail.drain();
+    const result = await importDirectory(agent.store, directory, now);
+    await agent.tail.drain();
     log.info('directory applied', { file });
     return result;
   } catch (e) {
@@ -63,7 +64,7 @@ export async function serveUntilStopped(agent: RunningAgent, o: LifecycleOptions
     } catch (e) {
       process.stderr.write(`hotdesk: cannot reopen the log file: ${e instanceof Error ? e.message : String(e)}\n`);
     }
-    if (o.directoryFile !== undefined) reloadDirectory(agent, o.directoryFile, o.log);
+    if (o.directoryFile !== undefined) void reloadDirectory(agent, o.directoryFile, o.log);
     else o.log.info('SIGHUP: logs reopened (no --directory file to re-read)');
   };
   process.on('SIGHUP', onHup);

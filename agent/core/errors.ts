@@ -67,6 +67,8 @@ export const ERROR_CATALOG = {
   'sign-in-failed': 'The console account name or password is wrong.',
   'csrf-failed': 'The form was not sent by this console (missing or wrong CSRF token); reload the page and try again.',
   'role-forbidden': 'Your console role does not allow this action.',
+  // shared store
+  'store-unavailable': 'The database does not answer right now (restarting, unreachable); nothing was changed, retry shortly.',
 } as const;
 
 /** A stable, documented error code. */

@@ -6,7 +6,7 @@
  */
 import { Document, isMap, isSeq } from 'yaml';
 import type { KeySpec, Phone, SipAccount } from '../core/model.js';
-import type { Store } from '../store/store.js';
+import type { StoreData } from '../store/store-api.js';
 import { SECRET_PLACEHOLDER } from './directory-types.js';
 
 /** Options of {@link exportDirectory}. */
@@ -45,11 +45,17 @@ function phoneOut(p: Phone, secret: (s: string) => string): Record<string, unkno
   };
 }
 
-/** The directory as YAML text (site, users, phones; no sessions or runtime state). */
-export function exportDirectory(store: Store, options: ExportOptions): string {
+/**
+ * The directory as YAML text (site, users, phones; no sessions or runtime state). Reads outside a
+ * transaction: give a transaction's `tx` for one consistent snapshot on PostgreSQL.
+ */
+export async function exportDirectory(store: StoreData, options: ExportOptions): Promise<string> {
   const secret = (s: string): string => (options.withSecrets ? s : SECRET_PLACEHOLDER);
-  const site = store.getSite();
-  const phones = store.listPhones();
+  const [site, phones, userList] = await Promise.all([store.getSite(), store.listPhones(), store.listUsers()]);
+  const [pins, runtimes] = await Promise.all([
+    Promise.all(userList.map((u) => store.userPin(u.ext))),
+    Promise.all(phones.map((p) => store.phoneRuntime(p.mac))),
+  ]);
   const data = {
     site: {
       ...site,
@@ -59,8 +65,8 @@ export function exportDirectory(store: Store, options: ExportOptions): string {
       },
       apiTokens: site.apiTokens.map(secret),
     },
-    users: store.listUsers().map((u) => {
-      const pin = store.userPin(u.ext);
+    users: userList.map((u, i) => {
+      const pin = pins[i];
       return { ext: u.ext, name: u.name, ...(pin !== undefined ? { pin: secret(pin) } : {}), hotdesk: u.hotdesk, sip: sipOut(u.sip, secret) };
     }),
     phones: phones.map((p) => phoneOut(p, secret)),
@@ -71,9 +77,9 @@ export function exportDirectory(store: Store, options: ExportOptions): string {
     : ` hotdesk directory export. Secrets are written as "${SECRET_PLACEHOLDER}": importing this file keeps\n the stored values; replace a placeholder to change a secret.`;
   const phoneSeq = isMap(doc.contents) ? doc.contents.get('phones', true) : undefined;
   if (isSeq(phoneSeq)) {
-    phones.forEach((p, i) => {
+    runtimes.forEach((rt, i) => {
       const item = phoneSeq.items[i];
-      if (store.phoneRuntime(p.mac)?.enrolledVia === 'auto' && isMap(item)) {
+      if (rt?.enrolledVia === 'auto' && isMap(item)) {
         item.commentBefore = ' auto-enrolled on first contact; edit and keep, or delete';
       }
     });

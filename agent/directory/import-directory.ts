@@ -4,7 +4,9 @@
  * are removed (their sessions ended and audited), live sessions of remaining
  * users on remaining phones are kept, and the revision of every phone whose
  * rendered inputs changed is bumped, and only those: importing the same file
- * twice changes no revision. Any error rolls everything back.
+ * twice changes no revision. Any error rolls everything back. Everything is
+ * checked (secret placeholders resolved) before the first write; the
+ * transaction touches nothing but the store, so PostgreSQL may re-run it.
  *
  * Auto-enrolled phones that the file does not list are kept (they would
  * re-enrol on their next fetch anyway); listing one turns it into a
@@ -13,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { HotdeskError } from '../core/errors.js';
 import { voiceSettings, type Phone, type Session, type SiteSettings } from '../core/model.js';
-import type { Store } from '../store/store.js';
+import type { StoreApi, StoreData } from '../store/store-api.js';
 import type { Directory, DirectoryErrorEntry, DirectoryUser } from './directory-types.js';
 import { formatDirectoryError, SECRET_PLACEHOLDER } from './directory-types.js';
 
@@ -50,14 +52,14 @@ function canonical(v: unknown): string {
  * no file holds, phone, its user, its identity keys). The hot-desk line's credentials never change
  * while the phone stays hot-desk.
  */
-export function renderInputsDigest(store: Store, site: SiteSettings, mac: string): string {
-  const session = store.sessionOf(mac);
+export async function renderInputsDigest(store: StoreData, site: SiteSettings, mac: string): Promise<string> {
+  const [session, phone, identityKeys] = await Promise.all([store.sessionOf(mac), store.getPhone(mac), store.identityKeysFor(mac)]);
   const voice = voiceSettings(site);
   const inputs = {
     site: { ...site, apiTokens: [], voice: { emergencyNumbers: voice.emergencyNumbers, lineKey: voice.lineKey } },
-    phone: store.getPhone(mac) ?? null,
-    user: session ? (store.getUser(session.userExt) ?? null) : null,
-    identityKeys: store.identityKeysFor(mac),
+    phone: phone ?? null,
+    user: session ? ((await store.getUser(session.userExt)) ?? null) : null,
+    identityKeys,
   };
   return createHash('sha256').update(canonical(inputs)).digest('hex');
 }
@@ -78,10 +80,16 @@ function unresolved(dir: Directory, problems: string[]): HotdeskError {
   );
 }
 
+/** Digests of the phones `macs` (see {@link renderInputsDigest}), by MAC. */
+async function digestsOf(store: StoreData, site: SiteSettings, macs: readonly string[]): Promise<Map<string, string>> {
+  const digests = await Promise.all(macs.map((mac) => renderInputsDigest(store, site, mac)));
+  return new Map(macs.map((mac, i) => [mac, digests[i] ?? '']));
+}
+
 /** Replaces placeholders by the stored secrets (export without secrets, edited, re-imported). */
-function resolveSecrets(store: Store, dir: Directory): { site: SiteSettings; users: DirectoryUser[]; phones: Phone[] } {
+async function resolveSecrets(store: StoreData, dir: Directory): Promise<{ site: SiteSettings; users: DirectoryUser[]; phones: Phone[] }> {
   const problems: string[] = [];
-  const current = store.getSite();
+  const current = await store.getSite();
   let bootstrap = dir.site.provisioning.bootstrap;
   if (bootstrap.password === SECRET_PLACEHOLDER) bootstrap = { ...bootstrap, password: current.provisioning.bootstrap.password };
   const apiTokens = dir.site.apiTokens.map((t, i) => {
@@ -91,97 +99,105 @@ function resolveSecrets(store: Store, dir: Directory): { site: SiteSettings; use
     return kept ?? t;
   });
   const site: SiteSettings = { ...dir.site, provisioning: { ...dir.site.provisioning, bootstrap }, apiTokens };
-  const users = dir.users.map((u, i): DirectoryUser => {
+  const users: DirectoryUser[] = [];
+  for (const [i, u] of dir.users.entries()) {
     let out = u;
     if (u.pin === SECRET_PLACEHOLDER) {
-      const pin = store.userPin(u.ext);
+      const pin = await store.userPin(u.ext);
       if (pin === undefined) problems.push(`users[${i}].pin`);
       else out = { ...out, pin };
     }
     if (u.sip.password === SECRET_PLACEHOLDER) {
-      const old = store.getUser(u.ext);
+      const old = await store.getUser(u.ext);
       if (!old) problems.push(`users[${i}].sip.password`);
       else out = { ...out, sip: { ...out.sip, password: old.sip.password } };
     }
-    return out;
-  });
-  const phones = dir.phones.map((p, i): Phone => {
-    if (p.deviceAccount?.password !== SECRET_PLACEHOLDER) return p;
-    const old = store.getPhone(p.mac)?.deviceAccount;
+    users.push(out);
+  }
+  const phones: Phone[] = [];
+  for (const [i, p] of dir.phones.entries()) {
+    if (p.deviceAccount?.password !== SECRET_PLACEHOLDER) {
+      phones.push(p);
+      continue;
+    }
+    const old = (await store.getPhone(p.mac))?.deviceAccount;
     if (!old) {
       problems.push(`phones[${i}].deviceAccount.password`);
-      return p;
+      phones.push(p);
+      continue;
     }
-    return { ...p, deviceAccount: { ...p.deviceAccount, password: old.password } };
-  });
+    phones.push({ ...p, deviceAccount: { ...p.deviceAccount, password: old.password } });
+  }
   if (problems.length > 0) throw unresolved(dir, problems);
   return { site, users, phones };
 }
 
 /**
- * Applies `dir` (from parseDirectory) at `now`, all or nothing. Audits
- * `import` (with counts) and a `logout` for each session it ends. Throws
- * `directory-invalid` when a secret placeholder has no stored value to keep.
+ * Applies `dir` (from parseDirectory) at `now`, all or nothing, in one
+ * transaction. Audits `import` (with counts) and a `logout` for each session
+ * it ends. Throws `directory-invalid` when a secret placeholder has no stored
+ * value to keep (before anything is written).
  */
-export function importDirectory(store: Store, dir: Directory, now: number): ImportResult {
-  return store.transaction(() => {
-    const { site, users, phones } = resolveSecrets(store, dir);
-    const oldSite = store.getSite();
-    const before = new Map<string, string>();
-    for (const p of store.listPhones()) before.set(p.mac, renderInputsDigest(store, oldSite, p.mac));
+export async function importDirectory(store: StoreApi, dir: Directory, now: number): Promise<ImportResult> {
+  return store.transaction(async (tx) => {
+    const { site, users, phones } = await resolveSecrets(tx, dir);
+    const [oldSite, oldPhoneList, oldUserList] = await Promise.all([tx.getSite(), tx.listPhones(), tx.listUsers()]);
+    const before = await digestsOf(
+      tx,
+      oldSite,
+      oldPhoneList.map((p) => p.mac),
+    );
 
     const newUsers = new Map(users.map((u) => [u.ext, u]));
     const newPhones = new Map(phones.map((p) => [p.mac, p]));
-    const oldUsers = new Set(store.listUsers().map((u) => u.ext));
-    const removablePhones = new Set(
-      store
-        .listPhones()
-        .filter((p) => !newPhones.has(p.mac) && store.phoneRuntime(p.mac)?.enrolledVia === 'directory')
-        .map((p) => p.mac),
-    );
+    const oldUsers = new Set(oldUserList.map((u) => u.ext));
+    const unlisted = oldPhoneList.filter((p) => !newPhones.has(p.mac));
+    const runtimes = await Promise.all(unlisted.map((p) => tx.phoneRuntime(p.mac)));
+    const removablePhones = new Set(unlisted.filter((_, i) => runtimes[i]?.enrolledVia === 'directory').map((p) => p.mac));
 
     let sessionsEnded = 0;
-    const end = (s: Session, why: string): void => {
-      if (!store.endSession(s)) return;
+    const end = async (s: Session, why: string): Promise<void> => {
+      if (!(await tx.endSession(s))) return;
       sessionsEnded++;
-      store.appendAudit({ kind: 'logout', at: now, phone: s.phoneMac, user: s.userExt, detail: { reason: 'admin', why } });
+      await tx.appendAudit({ kind: 'logout', at: now, phone: s.phoneMac, user: s.userExt, detail: { reason: 'admin', why } });
     };
-    for (const s of store.listSessions()) {
+    for (const s of await tx.listSessions()) {
       const u = newUsers.get(s.userExt);
       const p = newPhones.get(s.phoneMac);
-      if (!u) end(s, 'user removed from directory');
-      else if (removablePhones.has(s.phoneMac)) end(s, 'phone removed from directory');
-      else if (!u.hotdesk) end(s, 'hot-desking turned off for the user');
-      else if (p && !p.hotdesk) end(s, 'hot-desking turned off for the phone');
+      if (!u) await end(s, 'user removed from directory');
+      else if (removablePhones.has(s.phoneMac)) await end(s, 'phone removed from directory');
+      else if (!u.hotdesk) await end(s, 'hot-desking turned off for the user');
+      else if (p && !p.hotdesk) await end(s, 'hot-desking turned off for the phone');
     }
     const exclusive = site.policies.multipleLogin !== 'allow';
     if (exclusive) {
       const newest = new Map<string, Session>();
-      for (const s of store.listSessions()) {
+      for (const s of await tx.listSessions()) {
         const seen = newest.get(s.userExt);
         if (!seen) newest.set(s.userExt, s);
         else if (s.startedAt >= seen.startedAt) {
-          end(seen, 'policy allows one phone per user');
+          await end(seen, 'policy allows one phone per user');
           newest.set(s.userExt, s);
-        } else end(s, 'policy allows one phone per user');
+        } else await end(s, 'policy allows one phone per user');
       }
     }
-    store.setSessionsExclusive(exclusive);
+    await tx.setSessionsExclusive(exclusive);
 
-    for (const ext of oldUsers) if (!newUsers.has(ext)) store.deleteUser(ext);
-    for (const mac of removablePhones) store.deletePhone(mac);
-    store.putSite(site, now);
+    for (const ext of oldUsers) if (!newUsers.has(ext)) await tx.deleteUser(ext);
+    for (const mac of removablePhones) await tx.deletePhone(mac);
+    await tx.putSite(site, now);
     for (const u of users) {
       const { pin, ...user } = u;
-      store.putUser(user, pin ?? null, now);
+      await tx.putUser(user, pin ?? null, now);
     }
-    for (const p of phones) store.putPhone(p, 'directory', now);
+    for (const p of phones) await tx.putPhone(p, 'directory', now);
 
+    const kept = [...before.keys()].filter((mac) => !removablePhones.has(mac));
+    const after = await digestsOf(tx, site, kept);
     const reprovisioned: string[] = [];
-    for (const [mac, digest] of before) {
-      if (removablePhones.has(mac)) continue;
-      if (renderInputsDigest(store, site, mac) !== digest) {
-        store.bumpRevision(mac, now);
+    for (const mac of kept) {
+      if (after.get(mac) !== before.get(mac)) {
+        await tx.bumpRevision(mac, now);
         reprovisioned.push(mac);
       }
     }
@@ -195,7 +211,7 @@ export function importDirectory(store: Store, dir: Directory, now: number): Impo
       sessionsEnded,
       reprovisioned,
     };
-    store.appendAudit({
+    await tx.appendAudit({
       kind: 'import',
       at: now,
       detail: {

@@ -7,9 +7,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Vendor } from '../core/model.js';
-import type { SyncRetryPolicy } from '../core/sync-backoff.js';
-import { openStore, type Store } from '../store/store.js';
+import type { SiteSettings, Vendor } from '../core/model.js';
+import { hostname } from 'node:os';
+import { HotdeskError } from '../core/errors.js';
+import { openStoreApi } from '../store/open-store-api.js';
+import type { SqliteStoreApi } from '../store/sqlite-store.js';
+import { PgListener } from './sync/pg-listener.js';
 import { HotdeskService } from './hotdesk-service.js';
 import { loadFirmwareProfiles } from '../vendors/firmware-profile.js';
 import { createDrivers } from '../vendors/registry.js';
@@ -20,12 +23,11 @@ import { RenderPool, renderWorkerAvailable } from './provisioning/render-pool.js
 import { provisioningRoutes } from './provisioning/provisioning-http.js';
 import { DigestAuthority } from './provisioning/http-digest-auth.js';
 import { FailureLimiter } from './http/rate-limiter.js';
-import { startHttpServer, type RunningHttpServer } from './http/server.js';
-import { startTftpServer, type TftpServerLimits, type TftpServerStats } from './tftp/tftp-server.js';
+import { startHttpServer } from './http/server.js';
+import { startTftpServer, type TftpServerStats } from './tftp/tftp-server.js';
 import { tftpResolver } from './tftp/tftp-resolver.js';
 import { SipNotifier } from './sync/sip-notifier.js';
 import { startVoice } from './voice/start-voice.js';
-import type { VoiceServer } from './voice/voice-server.js';
 import { SyncWorker } from './sync/sync-worker.js';
 import { AuditTail } from './api/event-stream.js';
 import { adminApi } from './api/admin-routes.js';
@@ -39,88 +41,16 @@ import { screenRoutes } from './phone/screen-routes.js';
 import { FirmwareFiles } from './provisioning/firmware-files.js';
 import { httpResync } from './sync/http-resync.js';
 import { advertisedAddress, httpBase } from './discovery/lan-address.js';
-import { startPnpResponder, type PnpLimits } from './discovery/pnp-responder.js';
+import { startPnpResponder } from './discovery/pnp-responder.js';
 import { createPnpProvisioning } from './discovery/pnp-provisioning.js';
 import { startSsdpAdvertiser } from './discovery/ssdp-advertiser.js';
-import type { Logger } from './logger.js';
 import { auditReader, lastAuditId, syncStoreAdapter } from './sync/store-adapters.js';
 import { opsRoutes, startMetricsServer } from './api/ops-routes.js';
 import { enableProcessMetrics, observeAuditEvent, setMetricSources } from './api/metrics.js';
-import { registeredLines, syncStateCounts } from './api/metric-sources.js';
+import { registeredLines } from './api/metric-sources.js';
+import type { AgentOptions, RunningAgent } from './agent-types.js';
 
-export interface AgentOptions {
-  readonly dataDir: string;
-  /** Bind address for every listener (default `0.0.0.0`). */
-  readonly host?: string;
-  readonly httpPort?: number;
-  readonly tftpPort?: number | null;
-  /** The agent's SIP UDP port: hot-desk line registrar and calls, NOTIFY source (0 = ephemeral). */
-  readonly sipPort?: number;
-  /** UDP ports for call audio (default 40000-40999). */
-  readonly rtpPorts?: { readonly min: number; readonly max: number };
-  /** Hot-desk-line calls at once (default 50). */
-  readonly callLimit?: number;
-  /** Spoken-dialog timing (tests shorten it). */
-  readonly voiceTiming?: { readonly firstDigitMs?: number; readonly interDigitMs?: number; readonly maxCallMs?: number };
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
-  /** SIP PnP responder port (null = off). */
-  readonly pnpPort?: number | null;
-  readonly pnpMulticast?: boolean;
-  /** IPv4 address of the interface PnP listens and joins 224.0.1.75 on (default: `host` when not 0.0.0.0, else every interface). */
-  readonly pnpInterface?: string;
-  /** TFTP slot limits (`--tftp-per-source`; defaults in docs/tftp.md "Limits"). */
-  readonly tftpLimits?: TftpServerLimits;
-  /** PnP answer budgets (default `DEFAULT_PNP_LIMITS`: 6 answers at once per source address, one more per 10 s). */
-  readonly pnpLimits?: Partial<PnpLimits>;
-  /** SSDP advertisement (null = off). */
-  readonly ssdpPort?: number | null;
-  /** IPv4 address of the interface SSDP announces on (default: `host` when not 0.0.0.0, else the kernel's choice). */
-  readonly ssdpInterface?: string;
-  readonly log: Logger;
-  readonly clock?: () => number;
-  readonly syncRetry?: SyncRetryPolicy;
-  /** SIP timer T1 and transaction timeout (tests shorten them). */
-  readonly sipTimers?: { readonly t1Ms: number; readonly timeoutMs: number };
-  /** Enable the vendor HTTP re-sync fallback (default true). */
-  readonly httpResyncFallback?: boolean;
-  readonly syncTickMs?: number;
-  /**
-   * Render phone files on this many worker threads (0 or absent = in this
-   * thread). Needs the compiled `render-worker.js` (dist/); without it the
-   * agent logs at debug level and renders in-thread.
-   */
-  readonly renderWorkers?: number;
-  /** Render-cache budget in bytes (`--render-cache-mb`; default 512 MiB). */
-  readonly renderCacheBytes?: number;
-  /** Serve `/metrics` without token on this address too (`--metrics-host/--metrics-port`). */
-  readonly metricsListen?: { readonly host: string; readonly port: number };
-}
-
-export interface RunningAgent {
-  readonly store: Store;
-  readonly service: HotdeskService;
-  readonly http: RunningHttpServer;
-  readonly tftpPort: number | null;
-  readonly sipPort: number;
-  /** The hot-desk line's call server, its RTP port range and call limit. */
-  readonly voice: { readonly server: VoiceServer; readonly rtpPorts: { readonly min: number; readonly max: number }; readonly callLimit: number };
-  readonly pnpPort: number | null;
-  /** The SSDP advertiser's port (null = not advertising). */
-  readonly ssdpPort: number | null;
-  readonly baseUrl: string;
-  readonly tail: AuditTail;
-  readonly sync: SyncWorker;
-  readonly pipeline: ProvisioningPipeline;
-  /** Port of the token-free metrics listener (null = none). */
-  readonly metricsPort: number | null;
-  /**
-   * Graceful stop, bounded by `timeoutMs`: `/readyz` turns 503, no new HTTP
-   * connections, requests, TFTP transfers and check-sync NOTIFYs in flight finish. Resolves true
-   * when all finished in time. Call {@link close} afterwards.
-   */
-  drain(timeoutMs: number): Promise<boolean>;
-  close(): Promise<void>;
-}
+export type { AgentOptions, RunningAgent } from './agent-types.js';
 
 /** A stable id for this agent (SSDP USN), kept in `<data>/agent-id`. */
 export function agentUuid(dataDir: string): string {
@@ -151,7 +81,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   };
   try {
     mkdirSync(o.dataDir, { recursive: true });
-    const store = openStore(o.dataDir);
+    const store = await openStoreApi({ store: o.store, dataDir: o.dataDir, agentId: o.agentId ?? hostname(), pool: o.pool, leaseMs: o.syncLeaseMs });
     closers.push(() => store.close());
     const profiles = loadFirmwareProfiles();
     const drivers = createDrivers({ siteTemplateDir: join(o.dataDir, 'templates') });
@@ -163,7 +93,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const digest = new DigestAuthority('hotdesk');
     let baseUrl = '';
     let sipPort = 0; // hot-desk lines register at the host phones fetch their files from, on the bound SIP port
-    const sipAdvertised = () => advertisedSip(store.getSite().provisioning.baseUrl ?? baseUrl, sipPort);
+    /** The provisioning base URL phones use: the site's, else the bound HTTP listener's. */
+    const baseOf = (site: SiteSettings): string => site.provisioning.baseUrl ?? baseUrl;
+    const sipAdvertised = (site: SiteSettings) => advertisedSip(baseOf(site), sipPort);
     let renderer: RenderPool | undefined;
     if (o.renderWorkers !== undefined && o.renderWorkers > 0) {
       if (renderWorkerAvailable()) {
@@ -183,12 +115,16 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       clock,
       limiter,
       sipAdvertised,
-      urls: (phone, token) => {
-        const profile = profiles.find(phone.vendor, phone.model);
-        return agentUrls(store.getSite().provisioning.baseUrl ?? baseUrl, phone, token, profile?.firmware?.file);
-      },
+      urls: (phone, token, site) => agentUrls(baseOf(site), phone, token, profiles.find(phone.vendor, phone.model)?.firmware?.file),
     });
-    const tail = new AuditTail(auditReader(store), lastAuditId(store));
+    const tail = new AuditTail(
+      auditReader(store),
+      await lastAuditId(store),
+      250,
+      (e) => log.error('audit tail read failed', { error: String(e) }),
+      // PostgreSQL: ids may commit out of order (event-stream.ts).
+      store.kind === 'postgres' ? (ids) => store.queryAudit({ ids, limit: ids.length }) : undefined,
+    );
     closers.push(() => tail.stop());
     // Served-file records are written behind in batches (store/write-behind.ts); a confirmed sync is published once committed.
     store.deferWrites({ schedule: (flush) => void setTimeout(flush, 4), onError: (e) => log.error('deferred store write failed', { error: String(e) }) });
@@ -231,13 +167,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       ...(o.syncTickMs !== undefined ? { tickMs: o.syncTickMs } : {}),
     });
     closers.push(() => sync.stop());
-    const onCommitted = (): void => {
-      tail.drain();
-    };
+    const onCommitted = (): void => void tail.drain();
     // The commit names the phones it bumped: notify exactly those now; retries run on the timer.
     store.onChange((macs) => {
       sync.poke(macs);
-      tail.drain();
+      onCommitted();
     });
 
     const deps = { store, service, tail, clock, log, onCommitted, limiter, knownModel: knownModelOf(profiles) };
@@ -247,13 +181,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       store,
       clock,
       limiter,
-      readiness: { pingStore: () => void store.db.prepare('SELECT 1').get(), listeners: () => bound, draining: () => draining },
-      describe: () => {
-        const site = store.getSite();
+      readiness: { pingStore: () => store.ping(), listeners: () => bound, draining: () => draining },
+      describe: async () => {
+        const site = await store.getSite();
         return {
           service: 'hotdesk',
           site: site.name,
-          provisioning: `${trimBase(site.provisioning.baseUrl ?? baseUrl)}/`,
+          provisioning: `${trimBase(baseOf(site))}/`,
           api: `${baseUrl}/api/v1/`,
           openapi: `${baseUrl}/api/v1/openapi.json`,
           events: `${baseUrl.replace(/^http/, 'ws')}/api/v1/events`,
@@ -272,10 +206,17 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         ops,
         pbxApi(deps),
         adminApi(deps),
-        consoleRoutes({ ...deps, drivers, profiles, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl, sipAdvertised }),
+        // The console asks without the site (read here synchronously: SQLite) or with the one it read.
+        consoleRoutes({
+          ...deps,
+          drivers,
+          profiles,
+          baseUrl: baseOf,
+          sipAdvertised,
+        }),
         events.plugin,
         actionRoutes(deps),
-        screenRoutes({ ...deps, drivers, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl }),
+        screenRoutes({ ...deps, drivers, baseUrl: baseOf }),
         provisioningRoutes({ pipeline, store: store, digest, dataDir: o.dataDir, clock, log, limiter, firmware }),
       ],
     });
@@ -306,7 +247,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     let pnpPort: number | null = null;
     if (o.pnpPort !== undefined && o.pnpPort !== null) {
       const pnpInterface = o.pnpInterface ?? (host !== '0.0.0.0' ? host : undefined);
-      const hooks = createPnpProvisioning({ store, profiles, clock, log, baseUrl: () => store.getSite().provisioning.baseUrl ?? baseUrl });
+      const hooks = createPnpProvisioning({ store, profiles, clock, log, baseUrl: baseOf });
       const pnp = await startPnpResponder({
         port: o.pnpPort,
         multicast: o.pnpMulticast ?? true,
@@ -338,11 +279,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
     // Sessions that end by themselves (docs/behaviour.md §7).
     const expiry = setInterval(() => {
-      try {
-        if (service.expireDue(clock()).length > 0) onCommitted();
-      } catch (e) {
-        log.error('session expiry failed', { error: String(e) });
-      }
+      service.expireDue(clock()).then(
+        (ended) => ended.length > 0 && onCommitted(),
+        (e) => log.error('session expiry failed', { error: String(e) }),
+      );
     }, 30_000);
     expiry.unref();
     closers.push(() => clearInterval(expiry));
@@ -354,7 +294,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       metricsPort = m.port;
     }
     setMetricSources({
-      phonesBySyncState: () => syncStateCounts(store),
+      phonesBySyncState: () => store.syncStateCounts(),
       voiceCalls: () => voice.server.activeCalls,
       linesRegistered: () => registeredLines(store, Date.now()),
       renderCacheBytes: () => pipeline.cacheStats.bytes,
@@ -362,11 +302,30 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     });
     closers.push(() => setMetricSources(null));
 
+    if (store.kind === 'postgres' && o.store !== undefined) {
+      // Other agents' commits wake this one; the rows stay the truth (docs/scaling.md).
+      const listener = new PgListener({
+        url: o.store,
+        log,
+        onSync: (macs) => sync.poke(macs),
+        onAudit: onCommitted,
+        onConnect: () => {
+          sync.poke();
+          onCommitted();
+        },
+      });
+      await listener.start();
+      closers.push(() => listener.stop());
+    }
     tail.start();
     sync.start();
     sync.poke();
     return {
       store,
+      get sqlite() {
+        if (store.kind !== 'sqlite') throw new HotdeskError('storage-error', 'the agent runs on PostgreSQL, not SQLite');
+        return (store as SqliteStoreApi).sync;
+      },
       service,
       http,
       tftpPort,
@@ -387,7 +346,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         // Check-sync transactions already sent get their answer (or time out) within the bound.
         // ... and so do TFTP transfers under way.
         while ((sync.busy > 0 || (tftpStats?.().active ?? 0) > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        tail.drain();
+        await tail.drain();
         return httpDone && sync.busy === 0 && (tftpStats?.().active ?? 0) === 0;
       },
       close: closeAll,

@@ -1,24 +1,25 @@
 /**
  * The hot-desk service: one decision = one store transaction (docs/behaviour.md §1,
- * §9). For each command it loads the {@link DeskState} inside
- * `BEGIN IMMEDIATE`, verifies the PIN against its keyed HMAC (pin-hash.ts), calls
- * the pure `decide`, applies every effect (sessions, lock counters, revision
- * bumps, audit) and commits; the store's change listeners then hear which
- * phones to re-sync.
+ * §9). For each command it loads the {@link DeskState} inside the transaction
+ * (SQLite `BEGIN IMMEDIATE`, PostgreSQL SERIALIZABLE), verifies the PIN against
+ * its keyed HMAC (pin-hash.ts), calls the pure `decide`, applies every effect
+ * (sessions, lock counters, revision bumps, audit) and commits; the store's
+ * change listeners then hear which phones to re-sync.
  *
  * The schema is the last line of defence: a second session on a phone or
  * (under `move`/`refuse`) of a user violates a PRIMARY KEY / UNIQUE index.
- * Such a rejection retries the whole transaction once on fresh state, then
- * fails with `conflict`. Outcomes never contain the PIN.
+ * Such a rejection (or a serialization failure the store did not absorb: see
+ * `isConflict`) retries the whole transaction once on fresh state, then fails
+ * with `conflict`. Outcomes never contain the PIN.
  */
 import { HotdeskError } from '../core/errors.js';
 import { parseFeatureCode } from '../core/feature-code.js';
 import { decide as coreDecide, type DecidePolicy } from '../core/hotdesk-machine.js';
 import { LOCKOUT_MEMORY_SECONDS, windowMsOf } from '../core/pin-guard.js';
-import type { DeskCommand, DeskDecision, DeskOutcome, DeskState, Session } from '../core/model.js';
+import type { DeskCommand, DeskDecision, DeskOutcome, DeskState, Session, SiteSettings } from '../core/model.js';
 import { EMPTY_LOCK, normalizeMac } from '../core/model.js';
 import { sessionEndReason } from '../core/session-end.js';
-import type { Store } from '../store/store.js';
+import { isConflict, type StoreApi } from '../store/store-api.js';
 
 /** The decision function (injectable for tests). */
 export type DecideFn = (state: DeskState, command: DeskCommand, now: number, policy: DecidePolicy) => DeskDecision;
@@ -37,12 +38,14 @@ interface Named {
   readonly pin?: string;
 }
 
+/** What a command asks, given the site settings read in its transaction. */
+type Plan = (site: SiteSettings) => { named: Named; command: (pinValid: boolean | undefined) => DeskCommand };
+
 /** Internal: the store state changed under us (retry once). */
 class StaleState extends Error {}
 
-function isConstraintViolation(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return e instanceof StaleState || (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT'));
+function isRetryable(e: unknown): boolean {
+  return e instanceof StaleState || isConflict(e);
 }
 
 /** Runs hot-desk commands against the store, each as one transaction. */
@@ -55,7 +58,7 @@ export class HotdeskService {
    * @param clock epoch ms now (injected for tests)
    */
   constructor(
-    private readonly store: Store,
+    private readonly store: StoreApi,
     private readonly clock: () => number,
     options: HotdeskServiceOptions = {},
   ) {
@@ -68,9 +71,9 @@ export class HotdeskService {
    * feature prefix; digits that are not a hot-desk code give the outcome
    * `not-hotdesk-code` (no throw, no change). Throws `unknown-phone`.
    */
-  dial(phoneMac: string, digits: string): DeskOutcome {
-    return this.run(phoneMac, () => {
-      const code = parseFeatureCode(digits, this.store.getSite().featurePrefix);
+  dial(phoneMac: string, digits: string): Promise<DeskOutcome> {
+    return this.run(phoneMac, (site) => {
+      const code = parseFeatureCode(digits, site.featurePrefix);
       if (code.kind === 'ext-pin')
         return { named: { ext: code.ext, pin: code.pin }, command: (pinValid) => ({ kind: 'dial', code, pinValid: pinValid === true }) };
       if (code.kind === 'ext') return { named: { ext: code.ext }, command: () => ({ kind: 'dial', code }) };
@@ -79,17 +82,17 @@ export class HotdeskService {
   }
 
   /** Short number + PIN entered on the phone screen (XML browser). Throws `unknown-phone`. */
-  screenLogin(mac: string, ext: string, pin: string): DeskOutcome {
+  screenLogin(mac: string, ext: string, pin: string): Promise<DeskOutcome> {
     return this.run(mac, () => ({ named: { ext, pin }, command: (pinValid) => ({ kind: 'screen-login', ext, pinValid: pinValid === true }) }));
   }
 
   /** Admin/CLI login without PIN (policies still apply). Throws `unknown-phone`. */
-  adminLogin(mac: string, ext: string): DeskOutcome {
+  adminLogin(mac: string, ext: string): Promise<DeskOutcome> {
     return this.run(mac, () => ({ named: { ext }, command: () => ({ kind: 'admin-login', ext }) }));
   }
 
   /** Logs out whoever is on the phone (`no-change` when nobody). Throws `unknown-phone`. */
-  logout(mac: string, reason: 'logout' | 'admin' = 'logout'): DeskOutcome {
+  logout(mac: string, reason: 'logout' | 'admin' = 'logout'): Promise<DeskOutcome> {
     return this.run(mac, () => ({ named: { ext: null }, command: () => ({ kind: 'logout', reason }) }));
   }
 
@@ -98,13 +101,13 @@ export class HotdeskService {
    * duration, daily logout time; never a phone in a call). Each session ends
    * in its own transaction, re-checked on fresh state. Returns the outcomes.
    */
-  expireDue(now: number): DeskOutcome[] {
-    const site = this.store.getSite();
+  async expireDue(now: number): Promise<DeskOutcome[]> {
+    const [site, sessions] = await Promise.all([this.store.getSite(), this.store.listSessions()]);
     const out: DeskOutcome[] = [];
-    for (const s of this.store.listSessions()) {
+    for (const s of sessions) {
       const reason = sessionEndReason(s, site.sessions, site.timezone, now, this.inCall(s.phoneMac));
       if (reason === null) continue;
-      const outcome = this.run(
+      const outcome = await this.run(
         s.phoneMac,
         () => ({ named: { ext: null }, command: () => ({ kind: 'expire', reason }) }),
         (current) => current !== undefined && current.userExt === s.userExt && current.startedAt === s.startedAt,
@@ -119,52 +122,50 @@ export class HotdeskService {
    * One decision in one transaction; a constraint violation retries once on
    * fresh state, then throws `conflict`.
    */
-  private run(
-    rawMac: string,
-    plan: () => { named: Named; command: (pinValid: boolean | undefined) => DeskCommand },
-    precondition?: (session: Session | undefined) => boolean,
-    at?: number,
-  ): DeskOutcome {
+  private async run(rawMac: string, plan: Plan, precondition?: (session: Session | undefined) => boolean, at?: number): Promise<DeskOutcome> {
     const mac = normalizeMac(rawMac);
     if (mac === null) throw new HotdeskError('unknown-phone', 'not a MAC address');
     for (let attempt = 1; ; attempt++) {
       try {
-        return this.store.transaction(() => this.once(mac, plan, precondition, at ?? this.clock()));
+        // The whole decision (reads, decide, effects) is one transaction; nothing in it leaves the store.
+        return await this.store.transaction(async () => this.once(mac, plan, precondition, at ?? this.clock()));
       } catch (e) {
-        if (!isConstraintViolation(e)) throw e;
+        if (!isRetryable(e)) throw e;
         if (attempt >= 2) throw new HotdeskError('conflict', 'a concurrent change won; try again', { phone: mac });
       }
     }
   }
 
-  private once(
-    mac: string,
-    plan: () => { named: Named; command: (pinValid: boolean | undefined) => DeskCommand },
-    precondition: ((session: Session | undefined) => boolean) | undefined,
-    now: number,
-  ): DeskOutcome {
+  private async once(mac: string, plan: Plan, precondition: ((session: Session | undefined) => boolean) | undefined, now: number): Promise<DeskOutcome> {
     const store = this.store;
-    const phone = store.getPhone(mac);
+    const [phone, current, site] = await Promise.all([store.getPhone(mac), store.sessionOf(mac), store.getSite()]);
     if (!phone) throw new HotdeskError('unknown-phone', 'unknown phone', { phone: mac });
-    const phoneSession = store.sessionOf(mac) ?? null;
+    const phoneSession = current ?? null;
     if (precondition && !precondition(phoneSession ?? undefined)) {
       return { code: 'no-change', prompt: null, phone: mac, message: 'the session already ended' };
     }
-    const site = store.getSite();
     const policy: DecidePolicy = { identitySwitch: site.policies.identitySwitch, multipleLogin: site.policies.multipleLogin, pinLockout: site.pinLockout };
-    const { named, command } = plan();
+    const { named, command } = plan(site);
     // A command naming nobody concerns the phone's current user (for names in the outcome).
     const ext = named.ext ?? phoneSession?.userExt ?? null;
-    const user = ext !== null ? store.getUser(ext) : undefined;
-    const pinValid = named.pin !== undefined && user !== undefined ? store.verifyPin(user.ext, named.pin) : named.pin !== undefined ? false : undefined;
+    const [user, userLock, phoneLock] = await Promise.all([
+      ext !== null ? store.getUser(ext) : undefined,
+      // The named short number's failure record, kept whether or not a user has it.
+      ext !== null ? store.getLock('user', ext) : EMPTY_LOCK,
+      store.getLock('phone', mac),
+    ]);
+    const [pinValid, hasPin, userSessions] = await Promise.all([
+      named.pin !== undefined && user !== undefined ? store.verifyPin(user.ext, named.pin) : named.pin !== undefined ? false : undefined,
+      user ? store.userHasPin(user.ext) : false,
+      user ? store.sessionsOfUser(user.ext) : [],
+    ]);
     const state: DeskState = {
       phone: { mac, hotdesk: phone.hotdesk },
       phoneSession,
-      user: user ? { ext: user.ext, name: user.name, hotdesk: user.hotdesk, hasPin: store.userHasPin(user.ext) } : null,
-      userSessions: user ? store.sessionsOfUser(user.ext) : [],
-      // The named short number's failure record, kept whether or not a user has it.
-      userLock: ext !== null ? store.getLock('user', ext) : EMPTY_LOCK,
-      phoneLock: store.getLock('phone', mac),
+      user: user ? { ext: user.ext, name: user.name, hotdesk: user.hotdesk, hasPin } : null,
+      userSessions,
+      userLock,
+      phoneLock,
     };
     const decision = this.decideFn(state, command(pinValid), now, policy);
     const exclusive = policy.multipleLogin !== 'allow';
@@ -172,25 +173,25 @@ export class HotdeskService {
     for (const effect of decision.effects) {
       switch (effect.type) {
         case 'session-end':
-          if (!store.endSession(effect.session)) throw new StaleState('session already ended');
+          if (!(await store.endSession(effect.session))) throw new StaleState('session already ended');
           break;
         case 'session-start':
-          store.startSession(effect.session, exclusive);
+          await store.startSession(effect.session, exclusive);
           break;
         case 'reprovision':
-          store.bumpRevision(effect.mac, now);
+          await store.bumpRevision(effect.mac, now);
           break;
         case 'lock-set':
-          store.setLock(effect.scope, effect.subject, effect.counter);
+          await store.setLock(effect.scope, effect.subject, effect.counter);
           failuresChanged = true;
           break;
         case 'audit':
-          store.appendAudit(effect.event);
+          await store.appendAudit(effect.event);
           break;
       }
     }
     // Keep the failure table bounded: drop what no longer counts, in the same transaction.
-    if (failuresChanged) store.pruneLocks(now - windowMsOf(policy.pinLockout), now - LOCKOUT_MEMORY_SECONDS * 1000);
+    if (failuresChanged) await store.pruneLocks(now - windowMsOf(policy.pinLockout), now - LOCKOUT_MEMORY_SECONDS * 1000);
     return decision.outcome;
   }
 }

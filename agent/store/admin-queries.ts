@@ -34,7 +34,8 @@ export interface ConsoleSessionRow {
 /** Account names: letters, digits, `.`, `_`, `-`, `@`; 1 to 64 characters. */
 export const ADMIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
-interface AdminRow {
+/** An `admins` row. */
+export interface AdminRow {
   name: string;
   role: AdminRole;
   password_hash: string;
@@ -42,7 +43,8 @@ interface AdminRow {
   updated_at: number;
 }
 
-interface SessionRow {
+/** A `console_sessions` row joined with its account's current `role`. */
+export interface AdminSessionRow {
   id_hash: string;
   admin_name: string;
   role: AdminRole;
@@ -52,7 +54,8 @@ interface SessionRow {
   source: string;
 }
 
-const toAccount = (r: AdminRow): AdminAccount => ({
+/** The account a row holds. */
+export const adminFromRow = (r: AdminRow): AdminAccount => ({
   name: r.name,
   role: r.role,
   passwordHash: r.password_hash,
@@ -60,27 +63,48 @@ const toAccount = (r: AdminRow): AdminAccount => ({
   updatedAt: r.updated_at,
 });
 
+/** The console session a row holds. */
+export const consoleSessionFromRow = (r: AdminSessionRow): ConsoleSessionRow => ({
+  key: r.id_hash,
+  admin: r.admin_name,
+  role: r.role,
+  csrfToken: r.csrf_token,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  source: r.source,
+});
+
+/** Throws `bad-request` unless `name` is a valid account name ({@link ADMIN_NAME}). */
+export function checkAdminName(name: string): void {
+  if (!ADMIN_NAME.test(name))
+    throw new HotdeskError('bad-request', 'account names are 1-64 letters, digits, ".", "_", "-" or "@", starting with a letter or digit');
+}
+
+/** The `conflict` error of adding an account whose name is taken. */
+export function adminNameTaken(name: string): HotdeskError {
+  return new HotdeskError('conflict', `a console account named "${name}" exists already`, { name });
+}
+
 /** Console accounts and sessions over an open database (migrations applied). */
 export class AdminStore {
   constructor(private readonly db: Database.Database) {}
 
   /** Adds an account; `bad-request` for a bad name, `conflict` when the name is taken. */
   addAdmin(a: { name: string; role: AdminRole; passwordHash: string }, now: number): void {
-    if (!ADMIN_NAME.test(a.name))
-      throw new HotdeskError('bad-request', 'account names are 1-64 letters, digits, ".", "_", "-" or "@", starting with a letter or digit');
+    checkAdminName(a.name);
     const r = this.db
       .prepare('INSERT INTO admins (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING')
       .run(a.name, a.role, a.passwordHash, now, now);
-    if (r.changes === 0) throw new HotdeskError('conflict', `a console account named "${a.name}" exists already`, { name: a.name });
+    if (r.changes === 0) throw adminNameTaken(a.name);
   }
 
   getAdmin(name: string): AdminAccount | undefined {
     const r = this.db.prepare('SELECT * FROM admins WHERE name = ?').get(name) as AdminRow | undefined;
-    return r ? toAccount(r) : undefined;
+    return r ? adminFromRow(r) : undefined;
   }
 
   listAdmins(): AdminAccount[] {
-    return (this.db.prepare('SELECT * FROM admins ORDER BY name').all() as AdminRow[]).map(toAccount);
+    return (this.db.prepare('SELECT * FROM admins ORDER BY name').all() as AdminRow[]).map(adminFromRow);
   }
 
   /** Number of accounts. */
@@ -106,11 +130,9 @@ export class AdminStore {
   /** The session with this key and its account's current role. */
   getSession(key: string): ConsoleSessionRow | undefined {
     const r = this.db.prepare('SELECT s.*, a.role AS role FROM console_sessions s JOIN admins a ON a.name = s.admin_name WHERE s.id_hash = ?').get(key) as
-      | SessionRow
+      | AdminSessionRow
       | undefined;
-    return r
-      ? { key: r.id_hash, admin: r.admin_name, role: r.role, csrfToken: r.csrf_token, createdAt: r.created_at, lastSeenAt: r.last_seen_at, source: r.source }
-      : undefined;
+    return r ? consoleSessionFromRow(r) : undefined;
   }
 
   /** Records use of a session (idle timeout restarts). */

@@ -20,6 +20,38 @@ export function appendAuditRow(sql: SqlFn, e: AuditEvent): number {
   return Number(r.lastInsertRowid);
 }
 
+/** An `audit` row (`agent` only on PostgreSQL, shared by several agents). */
+export interface AuditRow {
+  id: number;
+  at: number;
+  kind: AuditEvent['kind'];
+  phone_mac: string | null;
+  user_ext: string | null;
+  detail: string | null;
+  agent?: string | null;
+}
+
+/** The stored event a row holds (naming its agent when the row does). */
+export function auditEventFromRow(r: AuditRow): StoredAuditEvent {
+  return {
+    id: r.id,
+    at: r.at,
+    kind: r.kind,
+    ...(r.phone_mac !== null ? { phone: r.phone_mac } : {}),
+    ...(r.user_ext !== null ? { user: r.user_ext } : {}),
+    ...(r.detail !== null ? { detail: JSON.parse(r.detail) as NonNullable<AuditEvent['detail']> } : {}),
+    ...(r.agent != null ? { agent: r.agent } : {}),
+  };
+}
+
+/**
+ * How a query reads the log: at most `limit` rows by id, ascending after `q.afterId` (the first ones,
+ * for tailing), otherwise descending (the most recent ones, to be reversed into oldest first).
+ */
+export function auditPage(q: AuditQuery): { readonly limit: number; readonly order: 'ASC' | 'DESC' } {
+  return { limit: Math.min(Math.max(1, Math.floor(q.limit ?? 100)), 10_000), order: q.afterId !== undefined ? 'ASC' : 'DESC' };
+}
+
 /** Audit events matching `q`, oldest first (see {@link AuditQuery} for `limit` and `afterId`). */
 export function queryAuditRows(sql: SqlFn, q: AuditQuery): StoredAuditEvent[] {
   const where: string[] = [];
@@ -31,6 +63,11 @@ export function queryAuditRows(sql: SqlFn, q: AuditQuery): StoredAuditEvent[] {
   if (q.afterId !== undefined) {
     where.push('id > ?');
     args.push(q.afterId);
+  }
+  if (q.ids !== undefined) {
+    if (q.ids.length === 0) return [];
+    where.push(`id IN (${q.ids.map(() => '?').join(', ')})`);
+    args.push(...q.ids.slice(0, 10_000));
   }
   if (q.phone !== undefined) {
     where.push('phone_mac = ?');
@@ -45,24 +82,9 @@ export function queryAuditRows(sql: SqlFn, q: AuditQuery): StoredAuditEvent[] {
     where.push(`kind IN (${q.kinds.map(() => '?').join(', ')})`);
     args.push(...q.kinds);
   }
-  const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 100)), 10_000);
-  const order = q.afterId !== undefined ? 'ASC' : 'DESC';
+  const { limit, order } = auditPage(q);
   const text = `SELECT id, at, kind, phone_mac, user_ext, detail FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${limit}`;
-  const rows = sql(text).all(...args) as {
-    id: number;
-    at: number;
-    kind: AuditEvent['kind'];
-    phone_mac: string | null;
-    user_ext: string | null;
-    detail: string | null;
-  }[];
+  const rows = sql(text).all(...args) as AuditRow[];
   if (order === 'DESC') rows.reverse();
-  return rows.map((r) => ({
-    id: r.id,
-    at: r.at,
-    kind: r.kind,
-    ...(r.phone_mac !== null ? { phone: r.phone_mac } : {}),
-    ...(r.user_ext !== null ? { user: r.user_ext } : {}),
-    ...(r.detail !== null ? { detail: JSON.parse(r.detail) as NonNullable<AuditEvent['detail']> } : {}),
-  }));
+  return rows.map(auditEventFromRow);
 }

@@ -18,7 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { HotdeskError } from '../core/errors.js';
 import type { AuditEvent } from '../core/model.js';
 import { normalizeMac } from '../core/model.js';
-import { open, seal } from './secret-box.js';
+import { LINE_COLUMNS, type LineRow, lineEntryOf, lineOf, lineRegistrationStep, registrationOf, registrationValues } from './line-rows.js';
+import { seal } from './secret-box.js';
 import type { SqlFn } from './store-rows.js';
 import type { HotdeskLine, LineRegistration, LineRegistrationChange, LineRegistrationEntry } from './store-types.js';
 
@@ -43,40 +44,6 @@ export function newLinePassword(): string {
 /** The SIP user name of a phone's hot-desk line: `hd-` and the MAC. */
 export function lineUsername(mac: string): string {
   return `hd-${mac}`;
-}
-
-interface LineRow {
-  mac: string;
-  username: string;
-  password_enc: string;
-  contact: string | null;
-  address: string | null;
-  port: number | null;
-  transport: 'udp' | 'tcp' | null;
-  user_agent: string | null;
-  call_id: string | null;
-  cseq: number | null;
-  registered_at: number | null;
-  expires_at: number | null;
-}
-
-function registrationOf(r: LineRow): LineRegistration | null {
-  if (r.contact === null || r.address === null || r.port === null || r.transport === null || r.call_id === null) return null;
-  return {
-    contact: r.contact,
-    address: r.address,
-    port: r.port,
-    transport: r.transport,
-    ...(r.user_agent !== null ? { userAgent: r.user_agent } : {}),
-    callId: r.call_id,
-    cseq: r.cseq ?? 0,
-    registeredAt: r.registered_at ?? 0,
-    expiresAt: r.expires_at ?? 0,
-  };
-}
-
-function lineOf(key: Buffer, r: LineRow): HotdeskLine {
-  return { mac: r.mac, username: r.username, password: open(key, r.password_enc), registration: registrationOf(r) };
 }
 
 /**
@@ -115,43 +82,25 @@ export function syncAllHotdeskLines(sql: SqlFn, key: Buffer, now: number): void 
 /** The line of phone `mac` (any notation), password decrypted. */
 export function hotdeskLineRow(sql: SqlFn, key: Buffer, mac: string): HotdeskLine | undefined {
   const m = normalizeMac(mac);
-  const r = m === null ? undefined : (sql('SELECT * FROM hotdesk_lines WHERE mac = ?').get(m) as LineRow | undefined);
+  const r = m === null ? undefined : (sql(`SELECT ${LINE_COLUMNS} FROM hotdesk_lines WHERE mac = ?`).get(m) as LineRow | undefined);
   return r ? lineOf(key, r) : undefined;
 }
 
 /** The line whose SIP user name is `username`, password decrypted. */
 export function hotdeskLineByUsername(sql: SqlFn, key: Buffer, username: string): HotdeskLine | undefined {
-  const r = sql('SELECT * FROM hotdesk_lines WHERE username = ?').get(username) as LineRow | undefined;
+  const r = sql(`SELECT ${LINE_COLUMNS} FROM hotdesk_lines WHERE username = ?`).get(username) as LineRow | undefined;
   return r ? lineOf(key, r) : undefined;
 }
 
 /** Every line with its registration (no password), by MAC. */
 export function lineRegistrationRows(sql: SqlFn): LineRegistrationEntry[] {
-  return (sql('SELECT * FROM hotdesk_lines ORDER BY mac').all() as LineRow[]).map((r) => ({
-    mac: r.mac,
-    username: r.username,
-    registration: registrationOf(r),
-  }));
-}
-
-function sameRegistration(a: LineRegistration, b: LineRegistration): boolean {
-  return (
-    a.contact === b.contact &&
-    a.address === b.address &&
-    a.port === b.port &&
-    a.transport === b.transport &&
-    a.userAgent === b.userAgent &&
-    a.callId === b.callId &&
-    a.cseq === b.cseq &&
-    a.registeredAt === b.registeredAt &&
-    a.expiresAt === b.expiresAt
-  );
+  return (sql(`SELECT ${LINE_COLUMNS} FROM hotdesk_lines ORDER BY mac`).all() as LineRow[]).map(lineEntryOf);
 }
 
 /**
  * Replaces the binding of phone `mac`'s line (null removes it) and audits a
  * change between registered and not; a binding that lapsed (`expiresAt` at or
- * before `now`) counts as not registered. `hooks.audit` appends the audit
+ * before `now`) counts as not registered (line-rows.ts). `hooks.audit` appends the audit
  * event, `hooks.changed` hears the MAC of such a change. Throws `unknown-phone` when the phone has no line. Run inside a transaction.
  */
 export function setLineRegistrationRow(
@@ -161,41 +110,18 @@ export function setLineRegistrationRow(
   now: number,
   hooks: { readonly audit: (e: AuditEvent) => unknown; readonly changed: (mac: string) => void },
 ): LineRegistrationChange {
-  const { audit, changed } = hooks;
   const m = normalizeMac(mac) ?? '';
-  const r = sql('SELECT * FROM hotdesk_lines WHERE mac = ?').get(m) as LineRow | undefined;
+  const r = sql(`SELECT ${LINE_COLUMNS} FROM hotdesk_lines WHERE mac = ?`).get(m) as LineRow | undefined;
   if (!r) throw new HotdeskError('unknown-phone', 'this phone has no hot-desk line', { phone: m });
-  const old = registrationOf(r);
-  const wasLive = old !== null && old.expiresAt > now;
-  if (reg === null && old === null) return 'unchanged';
-  if (reg !== null && old !== null && sameRegistration(reg, old)) return 'unchanged';
+  const step = lineRegistrationStep(m, registrationOf(r), reg, now);
+  if (step.change === 'unchanged') return step.change;
   sql(
     `UPDATE hotdesk_lines SET contact = ?, address = ?, port = ?, transport = ?, user_agent = ?, call_id = ?, cseq = ?,
            registered_at = ?, expires_at = ? WHERE mac = ?`,
-  ).run(
-    reg?.contact ?? null,
-    reg?.address ?? null,
-    reg?.port ?? null,
-    reg?.transport ?? null,
-    reg?.userAgent ?? null,
-    reg?.callId ?? null,
-    reg?.cseq ?? null,
-    reg?.registeredAt ?? null,
-    reg?.expiresAt ?? null,
-    m,
-  );
-  if (reg !== null && wasLive) return 'refreshed';
-  if (reg !== null) {
-    audit({
-      kind: 'line-registered',
-      at: now,
-      phone: m,
-      detail: { address: reg.address, port: reg.port, transport: reg.transport, expiresAt: reg.expiresAt, userAgent: reg.userAgent ?? null },
-    });
-    changed(m);
-    return 'registered';
+  ).run(...registrationValues(reg), m);
+  if (step.audit) {
+    hooks.audit(step.audit);
+    hooks.changed(m);
   }
-  audit({ kind: 'line-unregistered', at: now, phone: m, detail: { reason: wasLive ? 'unregistered' : 'expired' } });
-  changed(m);
-  return 'unregistered';
+  return step.change;
 }

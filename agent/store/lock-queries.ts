@@ -16,17 +16,25 @@ import type { SqlFn } from './store-rows.js';
 /** Scope of a failure record. */
 export type LockScope = 'user' | 'phone';
 
-interface LockCounterRow {
+/** The `lock_counters` columns a failure record is read from. */
+export interface LockCounterRow {
   lockouts: number;
   locked_until: number;
+}
+
+/** The failure record of a subject's failure times (oldest first) and lock row ({@link EMPTY_LOCK} when neither). */
+export function lockCounterOf(failures: number[], r: LockCounterRow | undefined): LockCounter {
+  if (!r && failures.length === 0) return EMPTY_LOCK;
+  return { failures, lockouts: r?.lockouts ?? 0, lockedUntil: r?.locked_until ?? 0 };
 }
 
 /** The failure record of a short number or phone ({@link EMPTY_LOCK} when none). */
 export function getLockRow(sql: SqlFn, scope: LockScope, subject: string): LockCounter {
   const failures = (sql('SELECT at FROM pin_failures WHERE scope = ? AND subject = ? ORDER BY at').all(scope, subject) as { at: number }[]).map((r) => r.at);
-  const r = sql('SELECT lockouts, locked_until FROM lock_counters WHERE scope = ? AND subject = ?').get(scope, subject) as LockCounterRow | undefined;
-  if (!r && failures.length === 0) return EMPTY_LOCK;
-  return { failures, lockouts: r?.lockouts ?? 0, lockedUntil: r?.locked_until ?? 0 };
+  return lockCounterOf(
+    failures,
+    sql('SELECT lockouts, locked_until FROM lock_counters WHERE scope = ? AND subject = ?').get(scope, subject) as LockCounterRow | undefined,
+  );
 }
 
 /**

@@ -15,8 +15,66 @@ import type { EnrolledVia } from './store-types.js';
 
 const randomToken = (bytes: number): string => randomBytes(bytes).toString('base64url');
 
-/** A fresh provisioning username (`hd-` and 12 hex digits). */
-const newProvUsername = (): string => `hd-${randomBytes(6).toString('hex')}`;
+/** A fresh random provisioning credential: username `hd-` and 12 hex digits, password sealed with the data key. */
+export function newProvCredential(key: Buffer): { readonly provUser: string; readonly provPass: string } {
+  return { provUser: `hd-${randomBytes(6).toString('hex')}`, provPass: seal(key, randomToken(18)) };
+}
+
+/** A fresh random screen token (the secret in the URLs the agent gives the phone). */
+export const newScreenToken = (): string => randomToken(18);
+
+/** The directory fields of a phone row, as written by an insert or update of the phone. */
+export interface PhoneFields {
+  readonly mac: string;
+  readonly vendor: Vendor;
+  readonly model: string;
+  readonly label: string;
+  readonly location: string | null;
+  readonly hotdesk: number;
+  readonly deviceUser: string | null;
+  readonly accountEnc: string | null;
+  readonly identities: string;
+  readonly keys: string;
+  readonly via: EnrolledVia;
+  readonly sipPort: number;
+}
+
+/**
+ * The directory fields to write for `phone` (normalized MAC `mac`) over the row `old` (undefined: a
+ * new phone); an unchanged device account keeps its sealed value.
+ */
+export function phoneFieldsOf(key: Buffer, mac: string, phone: Phone, via: EnrolledVia, old: PhoneRow | undefined): PhoneFields {
+  const account = phone.deviceAccount;
+  const accountJson = account ? JSON.stringify(account) : null;
+  const accountEnc =
+    accountJson === null
+      ? null
+      : old?.device_account_enc && open(key, old.device_account_enc) === accountJson
+        ? old.device_account_enc
+        : seal(key, accountJson);
+  return {
+    mac,
+    vendor: phone.vendor,
+    model: phone.model,
+    label: phone.label,
+    location: phone.location ?? null,
+    hotdesk: phone.hotdesk ? 1 : 0,
+    deviceUser: account?.user ?? null,
+    accountEnc,
+    identities: JSON.stringify(phone.identities),
+    keys: JSON.stringify(phone.keys),
+    via,
+    sipPort: phone.sipPort ?? DEFAULT_SIP_PORT,
+  };
+}
+
+/** The phone auto-enrolment of `p` (normalized MAC) adds, and its `enrolment` audit event. */
+export function autoEnrolment(p: { mac: string; vendor: Vendor; model: string }, now: number): { phone: Phone; audit: AuditEvent } {
+  return {
+    phone: { mac: p.mac, vendor: p.vendor, model: p.model, label: `auto ${p.mac}`, hotdesk: true, identities: [], keys: [] },
+    audit: { kind: 'enrolment', at: now, phone: p.mac, detail: { vendor: p.vendor, model: p.model } },
+  };
+}
 
 /** The raw row of the phone with this MAC (any notation). */
 export function phoneRow(sql: SqlFn, mac: string): PhoneRow | undefined {
@@ -35,28 +93,7 @@ export function putPhoneRow(sql: SqlFn, key: Buffer, phone: Phone, via: Enrolled
   const mac = normalizeMac(phone.mac);
   if (mac === null) throw new HotdeskError('bad-request', 'invalid MAC address');
   const old = phoneRow(sql, mac);
-  const account = phone.deviceAccount;
-  const accountJson = account ? JSON.stringify(account) : null;
-  const accountEnc =
-    accountJson === null
-      ? null
-      : old?.device_account_enc && open(key, old.device_account_enc) === accountJson
-        ? old.device_account_enc
-        : seal(key, accountJson);
-  const fields = {
-    mac,
-    vendor: phone.vendor,
-    model: phone.model,
-    label: phone.label,
-    location: phone.location ?? null,
-    hotdesk: phone.hotdesk ? 1 : 0,
-    deviceUser: account?.user ?? null,
-    accountEnc,
-    identities: JSON.stringify(phone.identities),
-    keys: JSON.stringify(phone.keys),
-    via,
-    sipPort: phone.sipPort ?? DEFAULT_SIP_PORT,
-  };
+  const fields = phoneFieldsOf(key, mac, phone, via, old);
   if (old) {
     sql(
       `UPDATE phones SET vendor = @vendor, model = @model, label = @label, location = @location, hotdesk = @hotdesk,
@@ -72,18 +109,14 @@ export function putPhoneRow(sql: SqlFn, key: Buffer, phone: Phone, via: Enrolled
            sip_port, created_at, prov_username, prov_password_enc, screen_token, revision, sync_state, sync_revision, sync_requested_at, sync_next_at)
          VALUES (@mac, @vendor, @model, @label, @location, @hotdesk, @deviceUser, @accountEnc, @identities, @keys, @via,
            @sipPort, @now, @provUser, @provPass, @screen, 1, 'pending', 1, @now, @now)`,
-  ).run({ ...fields, now, provUser: newProvUsername(), provPass: seal(key, randomToken(18)), screen: randomToken(18) });
+  ).run({ ...fields, now, ...newProvCredential(key), screen: newScreenToken() });
   syncHotdeskLineRow(sql, key, mac, phone.hotdesk, now);
 }
 
 /** Replaces the phone's own provisioning credential with a new random one, marked unused. */
 export function resetEnrolmentRow(sql: SqlFn, key: Buffer, mac: string): void {
-  const m = normalizeMac(mac) ?? '';
-  sql('UPDATE phones SET prov_username = ?, prov_password_enc = ?, own_credential_used = 0 WHERE mac = ?').run(
-    newProvUsername(),
-    seal(key, randomToken(18)),
-    m,
-  );
+  const { provUser, provPass } = newProvCredential(key);
+  sql('UPDATE phones SET prov_username = ?, prov_password_enc = ?, own_credential_used = 0 WHERE mac = ?').run(provUser, provPass, normalizeMac(mac) ?? '');
 }
 
 /** Every phone row, by MAC. */
@@ -129,8 +162,8 @@ export function enrolPhoneRow(
 ): Phone {
   const existing = phoneRow(sql, p.mac);
   if (existing) return phoneFromRow(key, existing);
-  const phone: Phone = { mac: p.mac, vendor: p.vendor, model: p.model, label: `auto ${p.mac}`, hotdesk: true, identities: [], keys: [] };
-  putPhoneRow(sql, key, phone, 'auto', now);
-  audit({ kind: 'enrolment', at: now, phone: p.mac, detail: { vendor: p.vendor, model: p.model } });
-  return phone;
+  const enrolment = autoEnrolment(p, now);
+  putPhoneRow(sql, key, enrolment.phone, 'auto', now);
+  audit(enrolment.audit);
+  return enrolment.phone;
 }

@@ -7,24 +7,22 @@
 import type { Session } from '../core/model.js';
 import { normalizeMac } from '../core/model.js';
 import type { SessionRow, SqlFn } from './store-rows.js';
-import { sessionFromRow } from './store-rows.js';
+import { SESSION_COLUMNS, sessionFromRow } from './store-rows.js';
 
 /** The session on a phone (any MAC notation), if any. */
 export function sessionRowOf(sql: SqlFn, mac: string): Session | undefined {
-  const r = sql('SELECT phone_mac, user_ext, started_at FROM sessions WHERE phone_mac = ?').get(normalizeMac(mac) ?? '') as SessionRow | undefined;
+  const r = sql(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE phone_mac = ?`).get(normalizeMac(mac) ?? '') as SessionRow | undefined;
   return r ? sessionFromRow(r) : undefined;
 }
 
 /** Every session of a user, oldest first. */
 export function sessionRowsOfUser(sql: SqlFn, ext: string): Session[] {
-  return (sql('SELECT phone_mac, user_ext, started_at FROM sessions WHERE user_ext = ? ORDER BY started_at, phone_mac').all(ext) as SessionRow[]).map(
-    sessionFromRow,
-  );
+  return (sql(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_ext = ? ORDER BY started_at, phone_mac`).all(ext) as SessionRow[]).map(sessionFromRow);
 }
 
 /** Every session, oldest first. */
 export function listSessionRows(sql: SqlFn): Session[] {
-  return (sql('SELECT phone_mac, user_ext, started_at FROM sessions ORDER BY started_at, phone_mac').all() as SessionRow[]).map(sessionFromRow);
+  return (sql(`SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY started_at, phone_mac`).all() as SessionRow[]).map(sessionFromRow);
 }
 
 /**

@@ -68,32 +68,48 @@ export function deleteSightingRow(db: Database.Database, mac: string): boolean {
   return db.prepare('DELETE FROM pnp_sightings WHERE mac = ?').run(normalizeMac(mac) ?? '').changes > 0;
 }
 
+/** A `pnp_sightings` row. */
+export interface SightingRow {
+  mac: string;
+  first_at: number;
+  at: number;
+  ip: string;
+  vendor: string | null;
+  model: string | null;
+  count: number;
+  via: string;
+}
+
+/** The columns of {@link SightingRow}, for `SELECT`. */
+export const SIGHTING_COLUMNS = 'mac, first_at, at, ip, vendor, model, count, via';
+
+/** The sighting a row holds. */
+export const sightingFromRow = (r: SightingRow): PnpSighting => ({
+  mac: r.mac,
+  firstAt: r.first_at,
+  at: r.at,
+  ip: r.ip,
+  vendor: r.vendor,
+  model: r.model,
+  count: r.count,
+  via: r.via,
+});
+
 /** Every sighting, most recent first. */
 export function listSightingRows(db: Database.Database): PnpSighting[] {
-  const rows = db.prepare('SELECT mac, first_at, at, ip, vendor, model, count, via FROM pnp_sightings ORDER BY at DESC, mac').all() as {
-    mac: string;
-    first_at: number;
-    at: number;
-    ip: string;
-    vendor: string | null;
-    model: string | null;
-    count: number;
-    via: string;
-  }[];
-  return rows.map((r) => ({ mac: r.mac, firstAt: r.first_at, at: r.at, ip: r.ip, vendor: r.vendor, model: r.model, count: r.count, via: r.via }));
+  return (db.prepare(`SELECT ${SIGHTING_COLUMNS} FROM pnp_sightings ORDER BY at DESC, mac`).all() as SightingRow[]).map(sightingFromRow);
 }
 
 /**
- * The phone to enrol for accepting the sighting of `m` (normalized MAC).
- * Throws `unknown-phone` when there is no such sighting and `unknown-model`
- * when its model is unknown or missing.
+ * The phone to enrol for accepting sighting `s` of `m` (normalized MAC; undefined: there is none).
+ * Throws `unknown-phone` when there is no such sighting and `unknown-model` when its model is unknown
+ * or missing.
  */
-export function sightingToEnrol(
-  db: Database.Database,
+export function enrolmentOfSighting(
   m: string,
+  s: PnpSighting | undefined,
   knownModel: (vendor: Vendor, model: string) => string | undefined,
 ): { mac: string; vendor: Vendor; model: string } {
-  const s = listSightingRows(db).find((x) => x.mac === m);
   if (!s) throw new HotdeskError('unknown-phone', `no sighting of ${m}`);
   const vendor = s.vendor as Vendor | null;
   const model = vendor && s.model ? knownModel(vendor, s.model) : undefined;
@@ -103,4 +119,17 @@ export function sightingToEnrol(
       `sighting ${m} names no known model (${s.vendor ?? '?'} ${s.model ?? '?'}): add the phone to the directory instead`,
     );
   return { mac: m, vendor, model };
+}
+
+/** {@link enrolmentOfSighting} of the sighting of `m` (normalized MAC) in the table. */
+export function sightingToEnrol(
+  db: Database.Database,
+  m: string,
+  knownModel: (vendor: Vendor, model: string) => string | undefined,
+): { mac: string; vendor: Vendor; model: string } {
+  return enrolmentOfSighting(
+    m,
+    listSightingRows(db).find((x) => x.mac === m),
+    knownModel,
+  );
 }

@@ -86,6 +86,31 @@ export class StoreBase {
     return this.changes.transaction(fn);
   }
 
+  /** Opens an outermost transaction held across awaits (sqlite-store.ts; nested sync transactions become savepoints). */
+  beginOuter(): void {
+    this.changes.beginOuter();
+  }
+
+  /** Commits (listeners then hear) or rolls back what {@link beginOuter} opened. */
+  endOuter(commit: boolean): void {
+    this.changes.endOuter(commit);
+  }
+
+  /** Opens a savepoint in the transaction {@link beginOuter} opened; returns its undo for {@link rollBackSavepoint}. */
+  savepoint(name: string): ReadonlySet<string> | null {
+    this.db.exec(`SAVEPOINT ${name}`);
+    return this.changes.notedSoFar();
+  }
+
+  /** Releases (`ok`) or rolls back and releases a savepoint; a rolled-back one's changes are not heard. */
+  endSavepoint(name: string, ok: boolean, noted: ReadonlySet<string> | null): void {
+    if (!ok) {
+      this.db.exec(`ROLLBACK TO ${name}`);
+      this.changes.rollBackTo(noted);
+    }
+    this.db.exec(`RELEASE ${name}`);
+  }
+
   /** Registers a listener for re-provisioned MACs (in this process only); returns an unsubscribe function. */
   onChange(listener: ChangeListener): () => void {
     return this.changes.onChange(listener);
@@ -137,6 +162,25 @@ export class StoreBase {
    */
   putUser(user: User, pin: string | null, now: number): void {
     putUserRow(this.sql, this.key, user, pin, now);
+  }
+
+  /** Phones by sync state (`synced`, `pending`, `unreachable`). */
+  syncStateCounts(): Record<string, number> {
+    this.memory.flush();
+    const out: Record<string, number> = {};
+    for (const r of this.sql('SELECT sync_state AS state, count(*) AS n FROM phones GROUP BY sync_state').all() as { state: string; n: number }[])
+      out[r.state] = r.n;
+    return out;
+  }
+
+  /** Subjects with a PIN failure on record or a lock ending after `now`, by scope then subject. */
+  lockSubjects(now: number): { scope: 'user' | 'phone'; subject: string }[] {
+    return this.sql('SELECT DISTINCT scope, subject FROM pin_failures UNION SELECT scope, subject FROM lock_counters WHERE locked_until > ? ORDER BY 1, 2').all(
+      now,
+    ) as {
+      scope: 'user' | 'phone';
+      subject: string;
+    }[];
   }
 
   /** Deletes a user (their sessions go with them: end them first to audit and re-provision). */

@@ -33,12 +33,14 @@ export class ChangeTracker {
       this.pending = new Set();
     }
     this.depth++;
+    const before = outer ? null : this.notedSoFar();
     let result: T;
     try {
       result = this.db.transaction(fn).immediate();
     } catch (e) {
       // Rolled back: nothing changed, nobody hears about it, and later changes are not held back.
       if (outer) this.pending = null;
+      else this.rollBackTo(before);
       throw e;
     } finally {
       this.depth--;
@@ -49,6 +51,46 @@ export class ChangeTracker {
       if (macs.length > 0) this.emit(macs);
     }
     return result;
+  }
+
+  /**
+   * Opens an outermost `BEGIN IMMEDIATE` transaction held across awaits (sqlite-store.ts); close it
+   * with {@link endOuter}. Synchronous transactions inside it become savepoints.
+   */
+  beginOuter(): void {
+    if (this.depth !== 0) throw new Error('beginOuter inside a transaction');
+    this.beforeOuter();
+    this.db.exec('BEGIN IMMEDIATE');
+    this.pending = new Set();
+    this.depth = 1;
+  }
+
+  /** Commits (then listeners hear the noted MACs) or rolls back the transaction {@link beginOuter} opened. */
+  endOuter(commit: boolean): void {
+    this.depth = 0;
+    const macs = [...(this.pending ?? [])];
+    this.pending = null;
+    if (!commit) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      return;
+    }
+    try {
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+    if (macs.length > 0) this.emit(macs);
+  }
+
+  /** The MACs noted so far in the open transaction (to forget a rolled-back savepoint's with {@link rollBackTo}). */
+  notedSoFar(): ReadonlySet<string> | null {
+    return this.pending === null ? null : new Set(this.pending);
+  }
+
+  /** A savepoint rolled back: only what was noted before it is still heard at the commit. */
+  rollBackTo(noted: ReadonlySet<string> | null): void {
+    if (this.pending !== null && noted !== null) this.pending = new Set(noted);
   }
 
   /** Registers a listener for re-provisioned MACs; returns an unsubscribe function. */
@@ -64,12 +106,17 @@ export class ChangeTracker {
   }
 
   private emit(macs: readonly string[]): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(macs);
-      } catch {
-        // A listener's failure must not undo or fail a committed change.
-      }
+    tellListeners(this.listeners, macs);
+  }
+}
+
+/** Hands committed changes `macs` to each of `listeners` (a snapshot: one may unsubscribe while told). */
+export function tellListeners(listeners: ReadonlySet<ChangeListener>, macs: readonly string[]): void {
+  for (const l of [...listeners]) {
+    try {
+      l(macs);
+    } catch {
+      // A listener's failure must not undo or fail a committed change.
     }
   }
 }

@@ -63,6 +63,9 @@ export interface SessionRow {
   started_at: number;
 }
 
+/** The columns of {@link SessionRow}, for `SELECT`. */
+export const SESSION_COLUMNS = 'phone_mac, user_ext, started_at';
+
 /** Site secrets sealed together in `site.secrets_enc`. */
 interface SiteSecrets {
   bootstrapPassword: string;

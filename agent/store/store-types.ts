@@ -91,6 +91,8 @@ export interface AuditQuery {
   readonly since?: number;
   /** Only events with a larger id (then the FIRST `limit` are returned, for tailing). */
   readonly afterId?: number;
+  /** Only these ids (the live event stream re-asks for ids that were skipped while their transaction was open). */
+  readonly ids?: readonly number[];
   /** At most this many (default 100, capped at 10 000); without `afterId` the most recent ones. */
   readonly limit?: number;
   readonly phone?: string;
@@ -101,6 +103,8 @@ export interface AuditQuery {
 /** An audit event as stored (with its id). */
 export interface StoredAuditEvent extends AuditEvent {
   readonly id: number;
+  /** The agent that wrote the event (PostgreSQL, shared by several agents; absent on SQLite). */
+  readonly agent?: string;
 }
 
 /** A phone seen before it was enrolled (SIP PnP, or an unauthenticated HTTP/TFTP first contact). */

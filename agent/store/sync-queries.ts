@@ -15,7 +15,11 @@ import type { FetchRecord, FetchResult, PendingSync } from './store-types.js';
 /** Appends an audit event (Store.appendAudit). */
 export type AuditFn = (e: AuditEvent) => unknown;
 
-interface PendingRow {
+/** The columns of a phone row a pending re-sync is read from ({@link PendingRow}), for `SELECT`. */
+export const PENDING_COLUMNS = 'mac, vendor, model, notify_ip, sip_port, sync_revision, sync_requested_at, sync_attempts';
+
+/** The {@link PENDING_COLUMNS} of a phone row. */
+export interface PendingRow {
   mac: string;
   vendor: Vendor;
   model: string;
@@ -26,7 +30,8 @@ interface PendingRow {
   sync_attempts: number;
 }
 
-const pendingFromRow = (r: PendingRow, now: number): PendingSync => ({
+/** The pending re-sync a row holds (requested `now` when the row has no request time). */
+export const pendingFromRow = (r: PendingRow, now: number): PendingSync => ({
   mac: r.mac,
   vendor: r.vendor,
   model: r.model,
@@ -36,6 +41,30 @@ const pendingFromRow = (r: PendingRow, now: number): PendingSync => ({
   requestedAt: r.sync_requested_at ?? now,
   attempts: r.sync_attempts,
 });
+
+/** The sync columns of a phone row a fetch is checked against. */
+export type SyncFields = Pick<PhoneRow, 'sync_state' | 'sync_revision' | 'sync_requested_at' | 'sync_attempts'>;
+
+/**
+ * How long the sync took that fetch `f` confirms, given the phone's sync columns `r` (undefined: no
+ * such phone); undefined when it confirms none. Only an authenticated fetch of the pending revision
+ * confirms a sync.
+ */
+export function confirmedSyncMs(r: SyncFields | undefined, f: FetchRecord): number | undefined {
+  if (f.revision === undefined || f.authenticated !== true) return undefined;
+  if (!r || r.sync_state === 'synced' || r.sync_revision !== f.revision) return undefined;
+  return Math.max(0, f.now - (r.sync_requested_at ?? f.now));
+}
+
+/** The `sync-confirmed` audit event of phone `m`, whose fetch at `now` confirmed revision `r.sync_revision` after `elapsedMs`. */
+export function syncConfirmedEvent(m: string, now: number, r: Pick<PhoneRow, 'sync_revision' | 'sync_attempts'>, elapsedMs: number): AuditEvent {
+  return { kind: 'sync-confirmed', at: now, phone: m, detail: { revision: r.sync_revision, elapsedMs, attempts: r.sync_attempts } };
+}
+
+/** The `sync-failed` audit event of phone `m`, which never confirmed revision `r.sync_revision`. */
+export function syncFailedEvent(m: string, now: number, r: Pick<PhoneRow, 'sync_revision' | 'sync_attempts'>): AuditEvent {
+  return { kind: 'sync-failed', at: now, phone: m, detail: { revision: r.sync_revision, attempts: r.sync_attempts } };
+}
 
 /**
  * Records a file fetch of phone `m` (normalized MAC) and confirms its sync
@@ -49,14 +78,11 @@ export function recordFetchRows(sql: SqlFn, m: string, f: FetchRecord, audit: Au
     `UPDATE phones SET last_ip = ?, last_user_agent = COALESCE(?, last_user_agent), last_firmware = COALESCE(?, last_firmware),
              last_file = ?, last_seen = ?, notify_ip = CASE WHEN ? THEN ? ELSE notify_ip END WHERE mac = ?
        RETURNING sync_state, sync_revision, sync_requested_at, sync_attempts`,
-  ).get(f.ip, f.userAgent ?? null, f.firmware ?? null, f.file, f.now, f.authenticated === true ? 1 : 0, f.ip, m) as
-    | Pick<PhoneRow, 'sync_state' | 'sync_revision' | 'sync_requested_at' | 'sync_attempts'>
-    | undefined;
-  if (f.revision === undefined || f.authenticated !== true) return { confirmed: false };
-  if (!r || r.sync_state === 'synced' || r.sync_revision !== f.revision) return { confirmed: false };
-  const elapsedMs = Math.max(0, f.now - (r.sync_requested_at ?? f.now));
+  ).get(f.ip, f.userAgent ?? null, f.firmware ?? null, f.file, f.now, f.authenticated === true ? 1 : 0, f.ip, m) as SyncFields | undefined;
+  const elapsedMs = confirmedSyncMs(r, f);
+  if (r === undefined || elapsedMs === undefined) return { confirmed: false };
   sql("UPDATE phones SET sync_state = 'synced', sync_confirmed_at = ?, sync_elapsed_ms = ?, sync_next_at = NULL WHERE mac = ?").run(f.now, elapsedMs, m);
-  audit({ kind: 'sync-confirmed', at: f.now, phone: m, detail: { revision: f.revision, elapsedMs, attempts: r.sync_attempts } });
+  audit(syncConfirmedEvent(m, f.now, r, elapsedMs));
   return { confirmed: true, elapsedMs };
 }
 
@@ -71,10 +97,8 @@ export function applyFetch(r: PhoneRow, f: FetchRecord): { row: PhoneRow; result
     last_seen: f.now,
     notify_ip: f.authenticated === true ? f.ip : r.notify_ip,
   };
-  if (f.revision === undefined || f.authenticated !== true || r.sync_state === 'synced' || r.sync_revision !== f.revision) {
-    return { row, result: { confirmed: false } };
-  }
-  const elapsedMs = Math.max(0, f.now - (r.sync_requested_at ?? f.now));
+  const elapsedMs = confirmedSyncMs(r, f);
+  if (elapsedMs === undefined) return { row, result: { confirmed: false } };
   return {
     row: { ...row, sync_state: 'synced', sync_confirmed_at: f.now, sync_elapsed_ms: elapsedMs, sync_next_at: null },
     result: { confirmed: true, elapsedMs },
@@ -94,7 +118,7 @@ export function bumpRevisionRow(sql: SqlFn, m: string, now: number): number {
 /** The phone's pending re-sync when it is due at `now` and its authenticated address is known, else undefined. */
 export function pendingSyncRow(sql: SqlFn, mac: string, now: number): PendingSync | undefined {
   const r = sql(
-    `SELECT mac, vendor, model, notify_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
+    `SELECT ${PENDING_COLUMNS} FROM phones
        WHERE mac = ? AND sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND notify_ip IS NOT NULL`,
   ).get(normalizeMac(mac) ?? '', now) as PendingRow | undefined;
   return r ? pendingFromRow(r, now) : undefined;
@@ -103,7 +127,7 @@ export function pendingSyncRow(sql: SqlFn, mac: string, now: number): PendingSyn
 /** Due pending re-syncs with a known authenticated address, fewest attempts first, then oldest due; at most `limit`. */
 export function pendingSyncRows(sql: SqlFn, now: number, limit: number): PendingSync[] {
   const rows = sql(
-    `SELECT mac, vendor, model, notify_ip, sip_port, sync_revision, sync_requested_at, sync_attempts FROM phones
+    `SELECT ${PENDING_COLUMNS} FROM phones
          WHERE sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_at <= ? AND notify_ip IS NOT NULL
          ORDER BY sync_attempts, sync_next_at, mac LIMIT ?`,
   ).all(now, Math.max(0, Math.floor(limit))) as PendingRow[];
@@ -120,5 +144,5 @@ export function markUnreachableRow(sql: SqlFn, m: string, now: number, audit: Au
   const r = sql(
     "UPDATE phones SET sync_state = 'unreachable', sync_next_at = NULL WHERE mac = ? AND sync_state = 'pending' RETURNING sync_revision, sync_attempts",
   ).get(m) as { sync_revision: number; sync_attempts: number } | undefined;
-  if (r) audit({ kind: 'sync-failed', at: now, phone: m, detail: { revision: r.sync_revision, attempts: r.sync_attempts } });
+  if (r) audit(syncFailedEvent(m, now, r));
 }

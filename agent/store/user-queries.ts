@@ -38,12 +38,18 @@ export function verifyUserPin(sql: SqlFn, key: Buffer, ext: string, pin: string)
   return verifyPinHash(pin, r.pin_hash, key);
 }
 
+/** The sealed secrets of a user row: SIP password, keyed PIN hash and sealed PIN (null: no PIN). */
+export interface UserSecrets {
+  readonly passwordEnc: string;
+  readonly pinHash: string | null;
+  readonly pinEnc: string | null;
+}
+
 /**
- * Inserts or updates a user. `pin` null removes the PIN; an unchanged PIN
- * keeps its hash (no re-hash), an unchanged SIP password its sealed value.
+ * The secrets to write for `user` with `pin` (null: none) over the row `old` (undefined: a new user):
+ * an unchanged PIN keeps its hash (no re-hash) and sealed value, an unchanged SIP password its sealed value.
  */
-export function putUserRow(sql: SqlFn, key: Buffer, user: User, pin: string | null, now: number): void {
-  const old = userRow(sql, user.ext);
+export function userSecretsOf(key: Buffer, user: User, pin: string | null, old: UserRow | undefined): UserSecrets {
   let pinHash: string | null = null;
   let pinEnc: string | null = null;
   if (pin !== null) {
@@ -51,8 +57,18 @@ export function putUserRow(sql: SqlFn, key: Buffer, user: User, pin: string | nu
     pinHash = same && old?.pin_hash ? old.pin_hash : hashPin(pin, key);
     pinEnc = same && old?.pin_enc ? old.pin_enc : seal(key, pin);
   }
+  const password = user.sip.password;
+  const passwordEnc = old && open(key, old.sip_password_enc) === password ? old.sip_password_enc : seal(key, password);
+  return { passwordEnc, pinHash, pinEnc };
+}
+
+/**
+ * Inserts or updates a user. `pin` null removes the PIN; an unchanged PIN
+ * keeps its hash (no re-hash), an unchanged SIP password its sealed value.
+ */
+export function putUserRow(sql: SqlFn, key: Buffer, user: User, pin: string | null, now: number): void {
+  const { passwordEnc, pinHash, pinEnc } = userSecretsOf(key, user, pin, userRow(sql, user.ext));
   const s = user.sip;
-  const passwordEnc = old && open(key, old.sip_password_enc) === s.password ? old.sip_password_enc : seal(key, s.password);
   sql(
     `INSERT INTO users (ext, name, hotdesk, sip_user, sip_auth_name, sip_password_enc, display_name, outbound_caller_id, voicemail_number, pin_hash, pin_enc, updated_at)
          VALUES (@ext, @name, @hotdesk, @sipUser, @authName, @password, @displayName, @outbound, @voicemail, @pinHash, @pinEnc, @now)
@@ -81,9 +97,17 @@ export function putUserRow(sql: SqlFn, key: Buffer, user: User, pin: string | nu
  * with clear PINs. Identities whose user is gone or has no PIN are skipped.
  */
 export function identityKeysOf(sql: SqlFn, key: Buffer, identities: readonly string[]): IdentityKey[] {
+  return identityKeysFrom(key, identities, (ext) => userRow(sql, ext));
+}
+
+/**
+ * The one-touch identity keys for `identities` (in order) with clear PINs, `rowOf` giving each
+ * short number's user row; identities whose user is gone or has no PIN are skipped.
+ */
+export function identityKeysFrom(key: Buffer, identities: readonly string[], rowOf: (ext: string) => UserRow | undefined): IdentityKey[] {
   const keys: IdentityKey[] = [];
   for (const ext of identities) {
-    const r = userRow(sql, ext);
+    const r = rowOf(ext);
     if (!r?.pin_enc) continue;
     keys.push({
       ext,

@@ -72,10 +72,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `hotdesk ...args` in `cwd` (default: a fresh temp dir) with HOTDESK_DATA unset unless given. */
+/** Runs `hotdesk ...args` in `cwd` (default: a fresh temp dir) with HOTDESK_DATA and HOTDESK_STORE unset unless given. */
 export function runCli(args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
-  if (!opts.env || !('HOTDESK_DATA' in opts.env)) delete env['HOTDESK_DATA'];
+  for (const name of ['HOTDESK_DATA', 'HOTDESK_STORE']) if (!opts.env || !(name in opts.env)) delete env[name];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -10,8 +10,10 @@ import type { DirectoryErrorEntry } from '../../agent/directory/directory-types.
 import { exportDirectory } from '../../agent/directory/export-directory.js';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { parseDirectory } from '../../agent/directory/parse-directory.js';
+import { sqliteStore } from '../../agent/store/sqlite-store.js';
 import { openStore } from '../../agent/store/store.js';
-import { demoStore, demoText, tempDir } from '../store/helpers.js';
+import { demoText, tempDir } from '../store/helpers.js';
+import { demoFixture } from './directory-fixture.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -106,32 +108,32 @@ describe('parsing voice:', () => {
 });
 
 describe('store round trip', () => {
-  test('import -> export -> import keeps the voice block', () => {
-    const { store, cleanup } = demoStore();
+  test('import -> export -> import keeps the voice block', async () => {
+    const { store, api, cleanup } = await demoFixture();
     cleanups.push(cleanup);
     const imported = store.getSite().voice;
     expect(imported).toEqual(DEFAULT_VOICE_SETTINGS);
     const custom = demoText().replace('language: en ', 'language: nl ').replace('pbxAddresses: []', 'pbxAddresses: ["127.0.0.1"]');
-    importDirectory(store, parseDirectory(custom, 'demo.yaml'), 2_000_000);
-    const exported = exportDirectory(store, { withSecrets: true });
+    await importDirectory(api, parseDirectory(custom, 'demo.yaml'), 2_000_000);
+    const exported = await exportDirectory(api, { withSecrets: true });
     const t = tempDir();
     cleanups.push(t.cleanup);
     const other = openStore(t.dir);
     cleanups.push(() => other.close());
-    importDirectory(other, parseDirectory(exported, 'export.yaml'), 3_000_000);
+    await importDirectory(sqliteStore(other), parseDirectory(exported, 'export.yaml'), 3_000_000);
     expect(other.getSite().voice).toEqual({ ...DEFAULT_VOICE_SETTINGS, language: 'nl', pbxAddresses: ['127.0.0.1'] });
-    expect(exportDirectory(other, { withSecrets: true })).toBe(exported);
+    expect(await exportDirectory(sqliteStore(other), { withSecrets: true })).toBe(exported);
   });
 
-  test('only the voice settings phone files hold re-provision phones', () => {
-    const { store, cleanup } = demoStore();
+  test('only the voice settings phone files hold re-provision phones', async () => {
+    const { store, api, cleanup } = await demoFixture();
     cleanups.push(cleanup);
     const revisions = (): number[] => store.listPhones().map((p) => store.phoneRuntime(p.mac)?.revision ?? 0);
     const before = revisions();
     const quiet = demoText().replace('language: en ', 'language: de ').replace('pbxAddresses: []', 'pbxAddresses: ["10.0.0.0/8"]');
-    expect(importDirectory(store, parseDirectory(quiet, 'demo.yaml'), 2_000_000).reprovisioned).toEqual([]);
+    expect((await importDirectory(api, parseDirectory(quiet, 'demo.yaml'), 2_000_000)).reprovisioned).toEqual([]);
     expect(revisions()).toEqual(before);
     const loud = quiet.replace('emergencyNumbers: ["112", "911", "999"]', 'emergencyNumbers: ["112"]');
-    expect(importDirectory(store, parseDirectory(loud, 'demo.yaml'), 3_000_000).reprovisioned).toHaveLength(4);
+    expect((await importDirectory(api, parseDirectory(loud, 'demo.yaml'), 3_000_000)).reprovisioned).toHaveLength(4);
   });
 });

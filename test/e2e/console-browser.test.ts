@@ -45,8 +45,8 @@ beforeAll(async () => {
   mkdirSync(IMG, { recursive: true });
   h = await startHarness();
   await addDemoAdmin(h.agent.store, Date.now());
-  await addAccount(h.agent.store, 'desk', 'helpdesk', 'desk-password-1');
-  await addAccount(h.agent.store, 'temp', 'admin', 'temp-password-1');
+  await addAccount(h.agent.sqlite, 'desk', 'helpdesk', 'desk-password-1');
+  await addAccount(h.agent.sqlite, 'temp', 'admin', 'temp-password-1');
   // The phone has made contact once (it is "synced", not "never seen").
   expect((await h.fetchAs(DESK1)).status).toBe(200);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
@@ -119,7 +119,7 @@ describe('web console in chromium', () => {
     const body = (await phones.locator('details[open] pre').textContent()) ?? '';
     expect(body).toContain('********');
     expect(body).toMatch(/^account\.1\.user_name = /m);
-    const stored = h.agent.store.getUser('101')?.sip.password ?? 'none';
+    const stored = h.agent.sqlite.getUser('101')?.sip.password ?? 'none';
     expect(body).not.toContain(stored);
     await shot(phones, 'phone-detail');
     await phones.goto(`${h.base}/admin/audit?kind=login`);
@@ -132,7 +132,7 @@ describe('web console in chromium', () => {
     const page = await ctx.newPage();
     await signIn(page, DEMO_ADMIN.name, DEMO_ADMIN.password);
     await page.goto(`${h.base}/admin/directory`);
-    const current = exportDirectory(h.agent.store, { withSecrets: false });
+    const current = await exportDirectory(h.agent.store, { withSecrets: false });
     const bad = current.replace('model: T46U', 'model: NOPE9');
     const badLine = bad.split('\n').findIndex((l) => l.includes('NOPE9')) + 1;
     await page.getByLabel('File name (for messages)').fill('office.yaml');
@@ -141,16 +141,16 @@ describe('web console in chromium', () => {
     const problems = page.locator('#result .problems');
     await expect.poll(() => problems.textContent()).toContain(`office.yaml:${badLine}:`);
     expect(await problems.textContent()).toContain('model: NOPE9');
-    expect(exportDirectory(h.agent.store, { withSecrets: false })).toBe(current);
+    expect(await exportDirectory(h.agent.store, { withSecrets: false })).toBe(current);
 
     await page.getByLabel('Directory (YAML)').fill(current.replace('label: Desk 3', 'label: Desk 3 (corner)'));
     await page.getByRole('button', { name: 'Check and preview' }).click();
     await expect.poll(() => page.locator('#preview').textContent()).toContain('updated: Desk 3 (corner)');
-    expect(h.agent.store.getPhone(DEMO_PHONES.poly.mac)?.label).toBe('Desk 3');
+    expect(h.agent.sqlite.getPhone(DEMO_PHONES.poly.mac)?.label).toBe('Desk 3');
     await shot(page, 'directory-preview');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => page.locator('#result').textContent()).toContain('Imported office.yaml');
-    expect(h.agent.store.getPhone(DEMO_PHONES.poly.mac)?.label).toBe('Desk 3 (corner)');
+    expect(h.agent.sqlite.getPhone(DEMO_PHONES.poly.mac)?.label).toBe('Desk 3 (corner)');
     await ctx.close();
   });
 
@@ -172,12 +172,12 @@ describe('web console in chromium', () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     await signIn(page, DEMO_ADMIN.name, DEMO_ADMIN.password);
-    expect(h.agent.store.sessionOf(DESK1.mac)?.userExt).toBe('101');
+    expect(h.agent.sqlite.sessionOf(DESK1.mac)?.userExt).toBe('101');
     const answer = page.waitForResponse((r) => r.url().endsWith(`/admin/phones/${DESK1.mac}/logout`));
     await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
     expect((await answer).status()).toBe(403);
     await expect.poll(() => page.locator('main').textContent()).toContain('csrf-failed');
-    expect(h.agent.store.sessionOf(DESK1.mac)?.userExt).toBe('101');
+    expect(h.agent.sqlite.sessionOf(DESK1.mac)?.userExt).toBe('101');
     await ctx.close();
   });
 

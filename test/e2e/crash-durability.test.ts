@@ -51,7 +51,7 @@ interface PhoneView {
 
 describe('crash durability (kill -9 after the API reported it)', () => {
   it('the fetch that confirmed a sync and its secret-served audit entry survive SIGKILL', async () => {
-    const dir = demoDataDir();
+    const dir = await demoDataDir();
     dirs.push(dir);
     const phone = DEMO_PHONES.yealink;
     const s = await serve(dir);

@@ -165,10 +165,10 @@ describe('SIP PnP against a running agent', () => {
 
     // A SUBSCRIBE proves nothing: no phone yet, only a quarantined sighting.
     expect((await h.api('GET', `/api/v1/phones/${mac}`)).status).toBe(404);
-    expect(h.agent.store.listSightings()).toEqual(
+    expect(h.agent.sqlite.listSightings()).toEqual(
       expect.arrayContaining([expect.objectContaining({ mac, ip: '127.0.0.1', vendor: 'snom', model: 'snomD785', count: 1, via: 'pnp' })]),
     );
-    const audit = h.agent.store.queryAudit({ phone: mac });
+    const audit = h.agent.sqlite.queryAudit({ phone: mac });
     expect(audit.map((e) => e.kind)).toEqual(['pnp-sighting']);
     expect(audit[0]?.detail).toMatchObject({ vendor: 'snom', model: 'snomD785', answered: true });
 
@@ -181,7 +181,7 @@ describe('SIP PnP against a running agent', () => {
     const got = await h.api('GET', `/api/v1/phones/${mac}`);
     expect(got.status).toBe(200);
     expect(got.json).toMatchObject({ mac, vendor: 'snom', model: 'D785' });
-    expect(h.agent.store.queryAudit({ phone: mac }).map((e) => e.kind)).toContain('enrolment');
+    expect(h.agent.sqlite.queryAudit({ phone: mac }).map((e) => e.kind)).toContain('enrolment');
   });
 
   it.each([
@@ -199,7 +199,7 @@ describe('SIP PnP against a running agent', () => {
     expect(accepted.status).toBe(200);
     expect(accepted.json).toMatchObject({ mac, vendor: vendor.toLowerCase(), model: expected });
     expect((await h.api('GET', `/api/v1/phones/${mac}`)).status).toBe(200);
-    expect(h.agent.store.listSightings().some((x) => x.mac === mac)).toBe(false);
+    expect(h.agent.sqlite.listSightings().some((x) => x.mac === mac)).toBe(false);
   });
 
   it('answers a phone it already knows (demo Yealink) and counts the repeat sighting', async () => {
@@ -208,7 +208,7 @@ describe('SIP PnP against a running agent', () => {
     const mac = '001565aabb01';
     await pnpRoundTrip(phone, { port }, { mac, vendor: 'Yealink', model: 'SIP-T46U', version: '108.86.0.45', callId: 'known1' });
     await pnpRoundTrip(phone, { port }, { mac, vendor: 'Yealink', model: 'SIP-T46U', version: '108.86.0.45', callId: 'known2' });
-    expect(h.agent.store.listSightings().find((s) => s.mac === mac)?.count).toBe(2);
+    expect(h.agent.sqlite.listSightings().find((s) => s.mac === mac)?.count).toBe(2);
   });
 
   it('only records an unknown model or an unknown vendor: no answer, no enrolment', async () => {
@@ -221,8 +221,8 @@ describe('SIP PnP against a running agent', () => {
     expect(phone.received.filter((m) => callIdOf(m)?.startsWith('unk'))).toEqual([]);
     for (const mac of ['000413c0ffe5', '00a0c0ffee06']) {
       expect((await h.api('GET', `/api/v1/phones/${mac}`)).status).toBe(404);
-      expect(h.agent.store.listSightings().some((s) => s.mac === mac)).toBe(true);
-      expect(h.agent.store.queryAudit({ phone: mac }).map((e) => [e.kind, e.detail?.['answered']])).toEqual([['pnp-sighting', false]]);
+      expect(h.agent.sqlite.listSightings().some((s) => s.mac === mac)).toBe(true);
+      expect(h.agent.sqlite.queryAudit({ phone: mac }).map((e) => [e.kind, e.detail?.['answered']])).toEqual([['pnp-sighting', false]]);
     }
   });
 
@@ -266,7 +266,7 @@ describe('SIP PnP against a running agent', () => {
       { mac: '000413c0ffea', vendor: 'snom', model: 'snomD785', version: '1', callId: 'mcast1' },
     );
     expect(url).toBe(await advertisedProvisioningUrl(h));
-    expect(h.agent.store.listSightings().some((x) => x.mac === '000413c0ffea')).toBe(true);
+    expect(h.agent.sqlite.listSightings().some((x) => x.mac === '000413c0ffea')).toBe(true);
   });
 });
 
@@ -274,8 +274,8 @@ describe('SIP PnP with auto-enrolment off', () => {
   it('records an unknown phone of a known model but neither enrols nor answers it', async () => {
     const h = await startHarness({ pnpPort: 0, pnpMulticast: false });
     cleanups.push(() => h.stop());
-    const site = h.agent.store.getSite();
-    h.agent.store.putSite({ ...site, provisioning: { ...site.provisioning, autoEnrol: false } }, Date.now());
+    const site = h.agent.sqlite.getSite();
+    h.agent.sqlite.putSite({ ...site, provisioning: { ...site.provisioning, autoEnrol: false } }, Date.now());
     const phone = await phoneSocket();
     const port = h.agent.pnpPort!;
     phone.send(phoneSubscribe({ phonePort: phone.port, mac: '000413c0ffeb', vendor: 'snom', model: 'snomD785', version: '1', callId: 'off1' }), port);
@@ -283,7 +283,7 @@ describe('SIP PnP with auto-enrolment off', () => {
     await pnpRoundTrip(phone, { port }, { mac: '000413aabb02', vendor: 'snom', model: 'snomD785', version: '1', callId: 'off-known' });
     expect(phone.received.filter((m) => callIdOf(m) === 'off1@127.0.0.1')).toEqual([]);
     expect((await h.api('GET', '/api/v1/phones/000413c0ffeb')).status).toBe(404);
-    expect(h.agent.store.listSightings().map((s) => s.mac)).toContain('000413c0ffeb');
+    expect(h.agent.sqlite.listSightings().map((s) => s.mac)).toContain('000413c0ffeb');
   });
 });
 
@@ -305,7 +305,7 @@ describe('hotdesk discover (SSDP)', () => {
     const ours = list.filter((a) => a.location === `${h.base}/.well-known/hotdesk.json`);
     expect(ours).toHaveLength(1);
     expect(ours[0]?.description).toMatchObject({
-      site: h.agent.store.getSite().name,
+      site: h.agent.sqlite.getSite().name,
       provisioning: await advertisedProvisioningUrl(h),
       api: `${h.base}/api/v1/`,
     });
@@ -313,7 +313,7 @@ describe('hotdesk discover (SSDP)', () => {
 
     const text = await runCli(['discover', '--port', String(port), '--timeout', '1500', '--interface', '127.0.0.1']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain(`${h.agent.store.getSite().name} (127.0.0.1)`);
+    expect(text.stdout).toContain(`${h.agent.sqlite.getSite().name} (127.0.0.1)`);
     expect(text.stdout).toMatch(new RegExp(`^  provisioning +${h.base.replace(/\./g, '\\.')}/$`, 'm'));
   });
 
@@ -325,7 +325,7 @@ describe('hotdesk discover (SSDP)', () => {
       return;
     }
     cleanups.push(ns.cleanup);
-    const dataDir = demoDataDir();
+    const dataDir = await demoDataDir();
     cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
     const serve = spawnIn(ns.agentNs, [
       'serve',
@@ -376,7 +376,7 @@ describe('hotdesk serve and a taken PnP port', () => {
     await new Promise<void>((r) => pbx.bind(0, '0.0.0.0', r));
     cleanups.push(() => new Promise<void>((r) => pbx.close(() => r())));
     const held = pbx.address().port;
-    const dataDir = demoDataDir();
+    const dataDir = await demoDataDir();
     cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
     const r = await runCli(['serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--no-tftp', '--sip-port', '0', '--pnp-port', String(held)]);
     expect(r.code).toBe(1);

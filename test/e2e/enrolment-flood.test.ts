@@ -67,8 +67,8 @@ async function flood(h: Harness, count: number, seed: number): Promise<Map<numbe
 describe('pre-authentication enrolment flood', () => {
   it('5,000 random-MAC requests: no phone enrolled, nothing rendered or cached, no NOTIFY, bounded memory', async () => {
     const h = await harness();
-    expect(h.agent.store.getSite().provisioning.autoEnrol).toBe(true);
-    const phonesBefore = h.agent.store.listPhones().length;
+    expect(h.agent.sqlite.getSite().provisioning.autoEnrol).toBe(true);
+    const phonesBefore = h.agent.sqlite.listPhones().length;
     const rssBefore = process.memoryUsage().rss;
     const statuses = await flood(h, 5_000, 11);
     const rssAfter = process.memoryUsage().rss;
@@ -76,21 +76,21 @@ describe('pre-authentication enrolment flood', () => {
     // every request was challenged or refused; the limiter kicked in per source
     expect([...statuses.keys()].every((s) => s === 401 || s === 429)).toBe(true);
     expect(statuses.get(429) ?? 0).toBeGreaterThan(0);
-    expect(h.agent.store.listPhones()).toHaveLength(phonesBefore);
+    expect(h.agent.sqlite.listPhones()).toHaveLength(phonesBefore);
     expect(h.agent.pipeline.cacheStats.entries).toBe(0);
-    expect(h.agent.store.listSightings()).toEqual([]);
-    expect(h.agent.store.queryAudit({ kinds: ['enrolment', 'sync-sent'] })).toEqual([]);
+    expect(h.agent.sqlite.listSightings()).toEqual([]);
+    expect(h.agent.sqlite.queryAudit({ kinds: ['enrolment', 'sync-sent'] })).toEqual([]);
     expect(rssAfter - rssBefore).toBeLessThan(20 * 1024 * 1024);
   });
 
   it('with anonymous enrolment on, the flood leaves only capped sightings (per source and in total), still no phone', async () => {
     const h = await harness();
-    const site = h.agent.store.getSite();
-    h.agent.store.putSite({ ...site, provisioning: { ...site.provisioning, anonymousEnrolment: true } }, Date.now());
-    const phonesBefore = h.agent.store.listPhones().length;
+    const site = h.agent.sqlite.getSite();
+    h.agent.sqlite.putSite({ ...site, provisioning: { ...site.provisioning, anonymousEnrolment: true } }, Date.now());
+    const phonesBefore = h.agent.sqlite.listPhones().length;
     await flood(h, 2_000, 12);
-    expect(h.agent.store.listPhones()).toHaveLength(phonesBefore);
-    const sightings = h.agent.store.listSightings();
+    expect(h.agent.sqlite.listPhones()).toHaveLength(phonesBefore);
+    const sightings = h.agent.sqlite.listSightings();
     expect(sightings.length).toBeGreaterThan(0);
     expect(sightings.length).toBeLessThanOrEqual(DEFAULT_SIGHTING_CAPS.total);
     const perSource = new Map<string, number>();
@@ -106,8 +106,8 @@ describe('pre-authentication enrolment flood', () => {
     const ua = 'Yealink SIP-T46U 108.86.0.45 00:15:65:f0:0d:01';
     const r = await h.fetchAs({ mac, vendor: 'yealink', userAgent: ua, secretFile: `${mac}.cfg`, sippScenario: '', slotOneCleared: /x/ });
     expect(r.status).toBe(200);
-    expect(h.agent.store.getPhone(mac)).toMatchObject({ vendor: 'yealink', model: 'T46U' });
-    expect(h.agent.store.phoneRuntime(mac)?.notifyIp).toBe('127.0.0.1');
+    expect(h.agent.sqlite.getPhone(mac)).toMatchObject({ vendor: 'yealink', model: 'T46U' });
+    expect(h.agent.sqlite.phoneRuntime(mac)?.notifyIp).toBe('127.0.0.1');
     // a wrong bootstrap password enrols nothing
     const bad = await h.fetchAs(
       {
@@ -122,6 +122,6 @@ describe('pre-authentication enrolment flood', () => {
       'bootstrap:wrong',
     );
     expect(bad.status).toBe(401);
-    expect(h.agent.store.getPhone('001565f00d02')).toBeUndefined();
+    expect(h.agent.sqlite.getPhone('001565f00d02')).toBeUndefined();
   });
 });

@@ -61,7 +61,7 @@ describe.each(Object.values(DEMO_PHONES))('login loop on $vendor', (phone) => {
 
     // Its SIP side is sipp on a port of its own.
     const sipA = await sippFor(phone);
-    h.agent.store.setSipPort(phone.mac, sipA.port);
+    h.agent.sqlite.setSipPort(phone.mac, sipA.port);
 
     const dial = await h.api('POST', '/api/v1/pbx/dial', { mac: phone.mac, digits: '*35*001*1234' });
     expect(dial.status).toBe(200);
@@ -87,8 +87,8 @@ describe.each(Object.values(DEMO_PHONES))('login loop on $vendor', (phone) => {
     // 001 logs in on a second phone: both phones get a NOTIFY.
     const sipA2 = await sippFor(phone);
     const sipB = await sippFor(other);
-    h.agent.store.setSipPort(phone.mac, sipA2.port);
-    h.agent.store.setSipPort(other.mac, sipB.port);
+    h.agent.sqlite.setSipPort(phone.mac, sipA2.port);
+    h.agent.sqlite.setSipPort(other.mac, sipB.port);
     const move = await h.api('POST', '/api/v1/pbx/dial', { mac: other.mac, digits: '*35*001*1234' });
     expect(move.json).toMatchObject({ outcome: 'logged-in', user: '001' });
     const [ra, rb] = await Promise.all([sipA2.exit, sipB.exit]);
@@ -124,9 +124,9 @@ describe('a phone that never answers', () => {
     cleanups.push(() => new Promise<void>((r) => sock.close(() => r())));
     await h.fetchAs(silent);
     await h.fetchAs(healthy);
-    h.agent.store.setSipPort(silent.mac, sock.address().port);
+    h.agent.sqlite.setSipPort(silent.mac, sock.address().port);
     const sipB = await sippFor(healthy);
-    h.agent.store.setSipPort(healthy.mac, sipB.port);
+    h.agent.sqlite.setSipPort(healthy.mac, sipB.port);
 
     expect((await h.api('POST', '/api/v1/pbx/dial', { mac: silent.mac, digits: '*35*001*1234' })).json).toMatchObject({ outcome: 'logged-in' });
     expect((await h.api('POST', '/api/v1/pbx/dial', { mac: healthy.mac, digits: '*35*200*2000' })).json).toMatchObject({ outcome: 'logged-in' });

@@ -62,7 +62,7 @@ describe('NOTIFY hijack', () => {
     expect((await h.fetchAs(phone)).status).toBe(200);
     const real = await sipEar('127.0.0.1', 0, (req) => buildResponseTo(req, { status: 200 }));
     const attacker = await sipEar('127.0.0.2', real.port, challenge('pbx.demo'));
-    h.agent.store.setSipPort(phone.mac, real.port);
+    h.agent.sqlite.setSipPort(phone.mac, real.port);
 
     // The attacker asks for the phone's public boot file from 127.0.0.2.
     if (via === 'http') {
@@ -77,7 +77,7 @@ describe('NOTIFY hijack', () => {
       expect(first.readUInt16BE(0)).toBe(3); // DATA: the public file is served
       s.close();
     }
-    expect(h.agent.store.phoneRuntime(phone.mac)).toMatchObject({ lastIp: '127.0.0.2', notifyIp: '127.0.0.1' });
+    expect(h.agent.sqlite.phoneRuntime(phone.mac)).toMatchObject({ lastIp: '127.0.0.2', notifyIp: '127.0.0.1' });
 
     const dial = await h.api('POST', '/api/v1/pbx/dial', { mac: phone.mac, digits: '*35*001*1234' });
     expect(dial.json).toMatchObject({ outcome: 'logged-in' });
@@ -92,20 +92,20 @@ describe('NOTIFY hijack', () => {
     const h = await harness();
     const first = await h.fetchAs(phone);
     expect(first.status).toBe(200);
-    expect(h.agent.store.phoneRuntime(phone.mac)?.notifyIp).toBe('127.0.0.1');
+    expect(h.agent.sqlite.phoneRuntime(phone.mac)?.notifyIp).toBe('127.0.0.1');
     const moved = await curl(`${h.base}/${phone.secretFile}`, { userAgent: phone.userAgent, digest: ownCredentialIn(phone, first.body), from: '127.0.0.3' });
     expect(moved.status).toBe(200);
-    expect(h.agent.store.phoneRuntime(phone.mac)?.notifyIp).toBe('127.0.0.3');
+    expect(h.agent.sqlite.phoneRuntime(phone.mac)?.notifyIp).toBe('127.0.0.3');
   });
 
   it('a phone that answers with a foreign realm gets no credentials; the site realm gets a digest of the line on that phone', async () => {
     const h = await harness();
-    const site = h.agent.store.getSite();
-    h.agent.store.putSite({ ...site, pbx: { ...site.pbx, realm: 'pbx.demo' } }, Date.now());
+    const site = h.agent.sqlite.getSite();
+    h.agent.sqlite.putSite({ ...site, pbx: { ...site.pbx, realm: 'pbx.demo' } }, Date.now());
     expect((await h.fetchAs(phone)).status).toBe(200);
     let realm = 'elsewhere';
     const ear = await sipEar('127.0.0.1', 0, (req) => (getHeader(req, 'Authorization') ? buildResponseTo(req, { status: 200 }) : challenge(realm)(req)));
-    h.agent.store.setSipPort(phone.mac, ear.port);
+    h.agent.sqlite.setSipPort(phone.mac, ear.port);
 
     expect((await h.api('POST', '/api/v1/pbx/dial', { mac: phone.mac, digits: '*35*001*1234' })).json).toMatchObject({ outcome: 'logged-in' });
     await eventually(() => ear.received.length > 0, 10_000, 'first NOTIFY');
@@ -118,9 +118,9 @@ describe('NOTIFY hijack', () => {
     expect((await h.api('POST', `/api/v1/phones/${phone.mac}/logout`)).json).toMatchObject({ outcome: 'logged-out' });
     expect((await h.api('POST', `/api/v1/phones/${phone.mac}/login`, { ext: '101' })).json).toMatchObject({ outcome: 'logged-in' });
     const answered = await eventually(() => ear.received.find((m) => getHeader(m, 'Authorization') !== undefined), 10_000, 'authenticated NOTIFY');
-    const user101 = h.agent.store.getUser('101')!;
+    const user101 = h.agent.sqlite.getUser('101')!;
     expect(getHeader(answered, 'Authorization')).toContain(`username="${user101.sip.authName}"`);
-    expect(getHeader(answered, 'Authorization')).not.toContain(`username="${h.agent.store.getUser('001')!.sip.authName}"`);
+    expect(getHeader(answered, 'Authorization')).not.toContain(`username="${h.agent.sqlite.getUser('001')!.sip.authName}"`);
     expect(getHeader(answered, 'Authorization')).toContain('realm="pbx.demo"');
   });
 });

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { parseDirectory } from '../../agent/directory/parse-directory.js';
 import { EXAMPLES_DIR } from '../../agent/paths.js';
-import { openStore } from '../../agent/store/store.js';
+import { openSqliteStore } from '../../agent/store/sqlite-store.js';
 import { DEMO_PHONES, startHarness, type DemoPhone, type Harness } from '../helpers/agent-harness.js';
 import { menuUrlFromConfig, PhoneBrowser, parseScreen, polyHomeUrl, submitUrl, type Opened, type Screen } from './phone-browser.js';
 
@@ -248,7 +248,7 @@ describe('a phone without hot-desking (the lift)', () => {
     expect(menuUrlFromConfig('yealink', file.body)).toBeUndefined();
     expect(file.body).not.toContain('/xml/');
     // Even with its own token (read from the store: the file does not carry it), nothing opens.
-    const token = h.agent.store.phoneRuntime(LIFT.mac)?.screenToken;
+    const token = h.agent.sqlite.phoneRuntime(LIFT.mac)?.screenToken;
     expect(token).toEqual(expect.any(String));
     const base = `${h.base}/xml/${LIFT.mac}/${encodeURIComponent(token as string)}`;
     const before = await view(h, LIFT.mac);
@@ -340,7 +340,7 @@ describe('forged screen requests', () => {
 });
 
 /** A data dir holding the demo office with a long desk label, a name that needs escaping and many identities. */
-function stressDataDir(): string {
+async function stressDataDir(): Promise<string> {
   let text = fs.readFileSync(path.join(EXAMPLES_DIR, 'demo.yaml'), 'utf8');
   const longLabel = `Desk ${'L'.repeat(12_000)}`;
   text = text.replace('label: Desk 1', `label: "${longLabel}"`);
@@ -355,11 +355,11 @@ function stressDataDir(): string {
     .join('');
   text = text.replace('\nphones:\n', `\n${users}\nphones:\n`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotdesk-e2e-'));
-  const store = openStore(dir);
+  const store = openSqliteStore(dir);
   try {
-    importDirectory(store, parseDirectory(text, 'demo.yaml'), Date.now());
+    await importDirectory(store, parseDirectory(text, 'demo.yaml'), Date.now());
   } finally {
-    store.close();
+    await store.close();
   }
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -367,7 +367,7 @@ function stressDataDir(): string {
 
 describe('vendor limits and escaping', () => {
   it('Yealink screens stay within 10,000 bytes with a long label and names; text is escaped on every vendor', async () => {
-    const h = await harness(stressDataDir());
+    const h = await harness(await stressDataDir());
     const yealink = DEMO_PHONES.yealink;
     const b = new PhoneBrowser('yealink', yealink.userAgent);
     const menuUrl = await bootMenuUrl(h, yealink);

@@ -65,7 +65,7 @@ type Channel = (ext: string, pin: string) => Promise<Answer>;
 
 function channels(r: Rig): Record<string, { mac: string; send: Channel }> {
   const { h } = r;
-  const token = (mac: string): string => h.agent.store.phoneRuntime(mac)?.screenToken ?? '';
+  const token = (mac: string): string => h.agent.sqlite.phoneRuntime(mac)?.screenToken ?? '';
   const pbx =
     (mac: string, kind: 'json' | 'form' | 'text'): Channel =>
     async (ext, pin) => {
@@ -135,7 +135,7 @@ function maxPerWindow(at: readonly number[]): number {
 
 /** Times of the failures the agent counted on short number `ext` (from its audit log). */
 function countedFailures(r: Rig, ext: string): number[] {
-  return r.h.agent.store
+  return r.h.agent.sqlite
     .queryAudit({ kinds: ['wrong-pin', 'refused'], user: ext, limit: 10_000 })
     .filter((e) => e.kind === 'wrong-pin' || e.detail?.['reason'] === 'unknown-user')
     .map((e) => e.at);
@@ -160,8 +160,8 @@ describe('PIN guessing across channels and phones', () => {
     expect(counted.length).toBeGreaterThanOrEqual(5);
     expect(counted.length).toBeLessThanOrEqual(20);
     // Nobody got in, and the failure table stayed small.
-    expect(r.h.agent.store.listSessions()).toEqual([]);
-    expect(r.h.agent.store.lockRowCounts().failures).toBeLessThanOrEqual(5 * 4);
+    expect(r.h.agent.sqlite.listSessions()).toEqual([]);
+    expect(r.h.agent.sqlite.lockRowCounts().failures).toBeLessThanOrEqual(5 * 4);
   });
 
   it('unknown short numbers count on the phone; logging in as oneself between rounds resets nothing', async () => {
@@ -185,7 +185,7 @@ describe('PIN guessing across channels and phones', () => {
       r.advance(60_000);
       expect(outcomeOf(await onYealink[i % 3]!.send(String(910 + i), '1234'))).toBe('locked');
     }
-    const phoneFailures = r.h.agent.store
+    const phoneFailures = r.h.agent.sqlite
       .queryAudit({ kinds: ['wrong-pin', 'refused'], phone: Y.mac, limit: 1000 })
       .filter((e) => e.kind === 'wrong-pin' || e.detail?.['reason'] === 'unknown-user');
     expect(phoneFailures).toHaveLength(5);
@@ -207,13 +207,13 @@ describe('PIN guessing across channels and phones', () => {
       expect(unknown.body, name).not.toMatch(/unknown|Sam|200/i);
     }
     // The audit log keeps the truth.
-    const reasons = r.h.agent.store.queryAudit({ kinds: ['refused'], limit: 100 }).map((e) => e.detail?.['reason']);
+    const reasons = r.h.agent.sqlite.queryAudit({ kinds: ['refused'], limit: 100 }).map((e) => e.detail?.['reason']);
     expect(reasons.filter((x) => x === 'unknown-user')).toHaveLength(Object.keys(channels(r)).length);
   });
 
   it('hotdesk dial: the same output and exit code for an unknown short number and a wrong PIN', async () => {
     ensureBuilt();
-    const dirs = [demoDataDir(), demoDataDir()];
+    const dirs = [await demoDataDir(), await demoDataDir()];
     cleanups.push(() => {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     });
@@ -229,7 +229,7 @@ describe('PIN guessing across channels and phones', () => {
 
   it('refused PINs on the screens and action URLs also count against the requesting address', async () => {
     const r = await rig();
-    const token = encodeURIComponent(r.h.agent.store.phoneRuntime(S.mac)?.screenToken ?? '');
+    const token = encodeURIComponent(r.h.agent.sqlite.phoneRuntime(S.mac)?.screenToken ?? '');
     const from = (localAddress: string, path: string) =>
       new Promise<number>((resolve, reject) => {
         const req = http.get(`${r.h.base}${path}`, { localAddress, agent: false, headers: { 'user-agent': S.userAgent } }, (res) => {

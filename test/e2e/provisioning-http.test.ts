@@ -111,7 +111,7 @@ describe('enrolment', () => {
   });
 
   it('with autoEnrol false an unknown MAC gets 404 and is not added; known phones still served', async () => {
-    const dataDir = demoDataDirWith((y) => y.replace(/autoEnrol: true/, 'autoEnrol: false'));
+    const dataDir = await demoDataDirWith((y) => y.replace(/autoEnrol: true/, 'autoEnrol: false'));
     const h = await harness({ dataDir });
     const mac = '001565ccdd02';
     const r = await curl(`${h.base}/${mac}.cfg`, { userAgent: 'Yealink SIP-T46U 108.86.0.45 00:15:65:cc:dd:02', digest: BOOT });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { loadDirectoryFile } from '../../agent/directory/load-directory.js';
 import { EXAMPLES_DIR } from '../../agent/paths.js';
-import { openStore } from '../../agent/store/store.js';
+import { openSqliteStore } from '../../agent/store/sqlite-store.js';
 import { afterEach } from 'vitest';
 import { startHarness, type DemoPhone, type Harness } from '../helpers/agent-harness.js';
 
@@ -66,18 +66,18 @@ export function useHarness(): (opts?: Parameters<typeof startHarness>[0]) => Pro
  * A data dir holding the demo office with its YAML changed by `edit` (e.g.
  * `autoEnrol: false`): the modified copy is written to a temp dir and imported.
  */
-export function demoDataDirWith(edit: (yaml: string) => string): string {
+export async function demoDataDirWith(edit: (yaml: string) => string): Promise<string> {
   const src = fs.readFileSync(path.join(EXAMPLES_DIR, 'demo.yaml'), 'utf8');
   const changed = edit(src);
   if (changed === src) throw new Error('demoDataDirWith: the edit changed nothing');
   const yamlFile = path.join(tempDir('hotdesk-yaml-'), 'demo.yaml');
   fs.writeFileSync(yamlFile, changed);
   const dir = tempDir('hotdesk-e2e-');
-  const store = openStore(dir);
+  const store = openSqliteStore(dir);
   try {
-    importDirectory(store, loadDirectoryFile(yamlFile), Date.now());
+    await importDirectory(store, loadDirectoryFile(yamlFile), Date.now());
   } finally {
-    store.close();
+    await store.close();
   }
   return dir;
 }

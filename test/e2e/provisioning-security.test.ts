@@ -120,7 +120,7 @@ describe('the phone\u2019s action-URL token', () => {
       [poly, '0004f2aabb03-site.cfg'],
     ];
     for (const [phone, file] of files) {
-      const token = h.agent.store.phoneRuntime(phone.mac)?.screenToken ?? '';
+      const token = h.agent.sqlite.phoneRuntime(phone.mac)?.screenToken ?? '';
       expect(token.length).toBeGreaterThan(8);
       const anon = await curl(`${h.base}/${file}`, { userAgent: phone.userAgent });
       expect(anon.status, file).toBe(200);
@@ -179,7 +179,7 @@ describe('per-source rate limit', () => {
   });
 
   it('unknown MACs count when auto-enrolment is off', async () => {
-    const dataDir = demoDataDirWith((y) => y.replace(/autoEnrol: true/, 'autoEnrol: false'));
+    const dataDir = await demoDataDirWith((y) => y.replace(/autoEnrol: true/, 'autoEnrol: false'));
     const h = await harness({ dataDir });
     const statuses: number[] = [];
     for (let i = 0; i < 22; i++) {
@@ -248,7 +248,7 @@ describe('secrets never logged', () => {
     const text = lines.join('\n');
     expect(text).toContain('provisioning refused');
     expect(secretsIn(text, creds)).toEqual([]);
-    const token = h.agent.store.phoneRuntime(yealink.mac)?.screenToken ?? '';
+    const token = h.agent.sqlite.phoneRuntime(yealink.mac)?.screenToken ?? '';
     expect(token.length).toBeGreaterThan(8);
     expect(text).not.toContain(token);
     expect(text).not.toContain('9999');
@@ -257,7 +257,7 @@ describe('secrets never logged', () => {
 
 /** The phone's own `user:password`, read from the store through the API-less runtime. */
 function ownOf(h: Harness, phone: DemoPhone): string {
-  const rt = h.agent.store.phoneRuntime(phone.mac);
+  const rt = h.agent.sqlite.phoneRuntime(phone.mac);
   if (!rt) throw new Error('no runtime');
   return `${rt.provUsername}:${rt.provPassword}`;
 }

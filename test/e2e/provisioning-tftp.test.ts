@@ -105,7 +105,7 @@ describe('phone files over TFTP', () => {
   });
 
   it('serves files with secrets byte-exact when the site sets allowTftpSecrets, and audits them', async () => {
-    const dataDir = demoDataDirWith((y) => y.replace(/allowTftpSecrets: false/, 'allowTftpSecrets: true'));
+    const dataDir = await demoDataDirWith((y) => y.replace(/allowTftpSecrets: false/, 'allowTftpSecrets: true'));
     const { h, port, dir } = await harness({ dataDir });
     for (const phone of [yealink, poly]) {
       const viaHttp = await curl(`${h.base}/${phone.secretFile}`, { userAgent: phone.userAgent, digest: BOOT });

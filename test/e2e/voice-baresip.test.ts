@@ -47,7 +47,7 @@ describe.skipIf(modules === null)('baresip on the hot-desk line', () => {
     expect(dial.ok, JSON.stringify(dial)).toBe(true);
     await bs.waitFor(event('CALL_ESTABLISHED'), 10_000, 'CALL_ESTABLISHED');
     await bs.waitFor(event('CALL_CLOSED'), 20_000, 'CALL_CLOSED (the agent hangs up)');
-    await eventually(() => h.agent.store.sessionOf(phone.mac)?.userExt === '001', 5_000, 'session of 001');
+    await eventually(() => h.agent.sqlite.sessionOf(phone.mac)?.userExt === '001', 5_000, 'session of 001');
     const sessions = (await h.api('GET', '/api/v1/sessions')).json as { sessions: { phone: string; user: string }[] };
     expect(sessions.sessions).toEqual([expect.objectContaining({ phone: phone.mac, user: '001' })]);
 

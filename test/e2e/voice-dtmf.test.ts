@@ -36,7 +36,7 @@ describe('RFC 4733 keys from SIPp (play_dtmf, payload type 96)', () => {
     expect(r.code, r.out).toBe(0);
     expect(streamProblems(call.rtp.packets, 0)).toEqual([]);
     await expectDialog(concatPayload(call.rtp.packets), [['ask-extension'], ['ask-pin']], speechOf('logged-in', '001'));
-    expect(h.agent.store.sessionOf(phone.mac)?.userExt).toBe('001');
+    expect(h.agent.sqlite.sessionOf(phone.mac)?.userExt).toBe('001');
   });
 
   it('a wrong PIN is refused and asked again, twice, then the right one logs in', async () => {
@@ -55,7 +55,7 @@ describe('RFC 4733 keys from SIPp (play_dtmf, payload type 96)', () => {
     expect(streamProblems(call.rtp.packets, 0)).toEqual([]);
     const again: VoicePromptId[] = [...speechOf('wrong-pin'), 'ask-pin'];
     await expectDialog(concatPayload(call.rtp.packets), [['ask-extension'], ['ask-pin'], again, again], speechOf('logged-in', '001'));
-    expect(h.agent.store.sessionOf(phone.mac)?.userExt).toBe('001');
+    expect(h.agent.sqlite.sessionOf(phone.mac)?.userExt).toBe('001');
     const audit = (await h.api('GET', `/api/v1/audit?phone=${phone.mac}&limit=100`)).json as { events: { kind: string }[] };
     expect(audit.events.filter((e) => e.kind === 'login')).toHaveLength(1);
   }, 40_000);
@@ -77,7 +77,7 @@ describe('RFC 4733 keys from two RTP sources of the phone', () => {
     const second = await startDtmfSender('127.0.0.1', { ssrc: 0x2222, timestamp: 24_000 });
     cleanups.push(() => second.close());
     await second.send(agentRtp, '1234#', 101);
-    await eventually(() => h.agent.store.sessionOf(phone.mac)?.userExt === '001', 5_000, 'the PIN typed from the second source to log 001 in');
+    await eventually(() => h.agent.sqlite.sessionOf(phone.mac)?.userExt === '001', 5_000, 'the PIN typed from the second source to log 001 in');
     const r = await call.sipp.exit;
     expect(r.code, r.out).toBe(0);
   });
@@ -93,6 +93,6 @@ describe("RFC 4733 keys from SIPp's shipped captures (payload type 101)", () => 
     expect(r.code, r.out).toBe(0);
     expect(streamProblems(call.rtp.packets, 0)).toEqual([]);
     await expectDialog(concatPayload(call.rtp.packets), [['ask-pin']], speechOf('logged-in', '102'));
-    expect(h.agent.store.sessionOf(phone.mac)?.userExt).toBe('102');
+    expect(h.agent.sqlite.sessionOf(phone.mac)?.userExt).toBe('102');
   });
 });

@@ -43,7 +43,7 @@ async function pbxCall(pbx: Kamailio, caller: string, service: string): Promise<
 
 describe.skipIf(modules === null)('feature code through Kamailio', () => {
   it('the phone dials *35*001*1234 at its PBX and is logged in; then, calling from 001, *35 logs it out', async () => {
-    const h = await voiceHarness(cleanups, { dataDir: dataDirFrom(SITE) });
+    const h = await voiceHarness(cleanups, { dataDir: await dataDirFrom(SITE) });
     const pbx = await startKamailio({ host: '127.0.0.2', port: await freeUdpPort(), agent: `127.0.0.1:${h.agent.sipPort}`, modules: modules ?? '' });
     cleanups.push(() => pbx.stop());
 
@@ -51,19 +51,19 @@ describe.skipIf(modules === null)('feature code through Kamailio', () => {
     const login = await pbxCall(pbx, 'desk21', '*35*001*1234');
     expect(streamProblems(login.packets, 8)).toEqual([]);
     expect(concatPayload(login.packets).equals(await expectedSpeech(speechOf('logged-in', '001'), 'PCMA'))).toBe(true);
-    await eventually(() => h.agent.store.sessionOf(PHONE)?.userExt === '001', 2_000, 'session of 001');
+    await eventually(() => h.agent.sqlite.sessionOf(PHONE)?.userExt === '001', 2_000, 'session of 001');
     expect(pbx.log()).toMatch(/hotdesk: \*35\*001\*1234 from desk21 to the agent/);
 
     // Now it carries 001's account and calls from it: the agent finds the phone by that user; *35 logs out.
     const logout = await pbxCall(pbx, '001', '*35');
     expect(concatPayload(logout.packets).equals(await expectedSpeech(speechOf('logged-out', '001'), 'PCMA'))).toBe(true);
-    await eventually(() => h.agent.store.sessionOf(PHONE) === undefined, 2_000, 'logout');
+    await eventually(() => h.agent.sqlite.sessionOf(PHONE) === undefined, 2_000, 'logout');
   });
 });
 
 describe('trust by address', () => {
   it("the same INVITE without credentials straight from the phone's address (no PBX of the site) is challenged", async () => {
-    const h = await voiceHarness(cleanups, { dataDir: dataDirFrom(SITE) });
+    const h = await voiceHarness(cleanups, { dataDir: await dataDirFrom(SITE) });
     const sipp = await startSippUac({
       scenario: 'voice-invite-noauth.xml',
       remote: `127.0.0.1:${h.agent.sipPort}`,
@@ -75,6 +75,6 @@ describe('trust by address', () => {
     cleanups.push(() => sipp.kill());
     const r = await sipp.exit;
     expect(r.code, r.out).toBe(0);
-    expect(h.agent.store.sessionOf(PHONE)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(PHONE)).toBeUndefined();
   });
 });

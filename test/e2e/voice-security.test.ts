@@ -100,7 +100,7 @@ describe('credentials', () => {
       const r = await sipp.exit;
       expect(r.code, r.out).toBe(0);
     }
-    expect(h.agent.store.getHotdeskLine(phone.mac)?.registration).toBeNull();
+    expect(h.agent.sqlite.getHotdeskLine(phone.mac)?.registration).toBeNull();
     const audit = (await h.api('GET', `/api/v1/audit?phone=${phone.mac}&kind=line-registered`)).json as { events: unknown[] };
     expect(audit.events).toEqual([]);
   });
@@ -119,7 +119,7 @@ describe('credentials', () => {
     cleanups.push(() => sipp.kill());
     const r = await sipp.exit;
     expect(r.code, r.out).toBe(0);
-    expect(h.agent.store.sessionOf(phone.mac)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(phone.mac)).toBeUndefined();
   });
 });
 
@@ -161,7 +161,7 @@ describe('malformed input', () => {
     expect(ok[0]).toMatch(/^Allow: .*INVITE.*REGISTER/m);
     const line = await bootAndReadLine(h, DEMO_PHONES.poly);
     await registerLine(cleanups, h, line);
-    expect(h.agent.store.getHotdeskLine(DEMO_PHONES.poly.mac)?.registration).not.toBeNull();
+    expect(h.agent.sqlite.getHotdeskLine(DEMO_PHONES.poly.mac)?.registration).not.toBeNull();
   });
 });
 
@@ -185,7 +185,7 @@ describe('call limit', () => {
     cleanups.push(() => busy.kill());
     const r = await busy.exit;
     expect(r.code, r.out).toBe(0);
-    expect(h.agent.store.sessionOf(DEMO_PHONES.snom.mac)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(DEMO_PHONES.snom.mac)).toBeUndefined();
     expect(h.agent.voice.server.activeCalls).toBe(1);
   });
 });
@@ -204,14 +204,14 @@ describe('media from strangers', () => {
     cleanups.push(() => stranger.close());
     await stranger.send(agentRtp, '1234#', 101);
     await new Promise((r) => setTimeout(r, 500));
-    expect(h.agent.store.sessionOf(phone.mac)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(phone.mac)).toBeUndefined();
 
     const own = await startDtmfSender('127.0.0.3');
     cleanups.push(() => own.close());
     await own.send(agentRtp, '1234#', 101);
     const r = await call.sipp.exit;
     expect(r.code, r.out).toBe(0);
-    await eventually(() => h.agent.store.sessionOf(phone.mac)?.userExt === '001', 2_000, 'login of 001');
+    await eventually(() => h.agent.sqlite.sessionOf(phone.mac)?.userExt === '001', 2_000, 'login of 001');
     await expectDialog(concatPayload(call.rtp.packets), [['ask-pin']], speechOf('logged-in', '001'));
   });
 });

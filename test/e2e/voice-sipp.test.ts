@@ -60,14 +60,14 @@ describe.each(VENDORS)('hot-desk line of the $phone.vendor demo phone', ({ phone
     expect(line.username).toBe(`hd-${phone.mac}`);
     expect(line.password).toMatch(/^[A-Za-z0-9]{24}$/);
     expect(line.server).toBe(`127.0.0.1:${h.agent.sipPort}`);
-    expect(h.agent.store.sessionOf(phone.mac)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(phone.mac)).toBeUndefined();
 
     const call = await startLinePhone(cleanups, h, line, { scenario: 'voice-login.xml', service: '*35*001*1234', codecs, te });
     const r = await call.sipp.exit;
     expect(r.code, r.out).toBe(0);
 
     // The registrar kept the binding: the address and port sipp registered from.
-    const reg = h.agent.store.getHotdeskLine(phone.mac)?.registration;
+    const reg = h.agent.sqlite.getHotdeskLine(phone.mac)?.registration;
     expect(reg).toMatchObject({ address: '127.0.0.1', port: call.sipp.port, transport: 'udp' });
     expect(reg?.expiresAt).toBeGreaterThan(Date.now());
 
@@ -81,7 +81,7 @@ describe.each(VENDORS)('hot-desk line of the $phone.vendor demo phone', ({ phone
     expect(call.rtp.strays).toBe(0);
 
     // Logged in, and the phone's re-fetched file carries 001's line next to the hot-desk line.
-    expect(h.agent.store.sessionOf(phone.mac)?.userExt).toBe('001');
+    expect(h.agent.sqlite.sessionOf(phone.mac)?.userExt).toBe('001');
     const after = await h.fetchAs(phone);
     expect(after.status).toBe(200);
     expect(slotOneUser(phone.vendor, after.body)).toBe('001');
@@ -111,7 +111,7 @@ describe('hot-desk line: other numbers', () => {
     expectCleanStream(call.rtp.packets, 0);
     const heard = concatPayload(call.rtp.packets);
     expect(heard.equals(await expectedSpeech(['no-user'], 'PCMU'))).toBe(true);
-    expect(h.agent.store.sessionOf(phone.mac)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(phone.mac)).toBeUndefined();
   });
 
   it.each(['112', '911', '999'])('emergency number %s is redirected to the PBX (302), never answered', async (number) => {
@@ -132,7 +132,7 @@ describe('hot-desk line: other numbers', () => {
     cleanups.push(() => sipp.kill());
     const r = await sipp.exit;
     expect(r.code, r.out).toBe(0);
-    expect(h.agent.store.sessionOf(phone.mac)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(phone.mac)).toBeUndefined();
   });
 });
 
@@ -146,6 +146,6 @@ describe('SIP INFO keys (application/dtmf-relay)', () => {
     expect(r.code, r.out).toBe(0);
     expect(streamProblems(call.rtp.packets, 0)).toEqual([]);
     await expectDialog(concatPayload(call.rtp.packets), [['ask-extension'], ['ask-pin']], speechOf('logged-in', '001'));
-    expect(h.agent.store.sessionOf(phone.mac)?.userExt).toBe('001');
+    expect(h.agent.sqlite.sessionOf(phone.mac)?.userExt).toBe('001');
   });
 });

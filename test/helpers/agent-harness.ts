@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/shell/agent.js';
-import { openStore } from '../../agent/store/store.js';
+import { openSqliteStore } from '../../agent/store/sqlite-store.js';
 import { loadDirectoryFile } from '../../agent/directory/load-directory.js';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { silentLogger } from '../../agent/shell/logger.js';
@@ -69,20 +69,20 @@ export interface Harness {
 }
 
 /** Imports the demo office into a fresh temp data dir. */
-export function demoDataDir(): string {
+export async function demoDataDir(): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotdesk-e2e-'));
-  const store = openStore(dir);
+  const store = openSqliteStore(dir);
   try {
-    importDirectory(store, loadDirectoryFile(path.join(EXAMPLES_DIR, 'demo.yaml')), Date.now());
+    await importDirectory(store, loadDirectoryFile(path.join(EXAMPLES_DIR, 'demo.yaml')), Date.now());
   } finally {
-    store.close();
+    await store.close();
   }
   return dir;
 }
 
 /** Starts the agent on the demo (or an existing data dir). */
 export async function startHarness(opts: Partial<AgentOptions> & { dataDir?: string } = {}): Promise<Harness> {
-  const dataDir = opts.dataDir ?? demoDataDir();
+  const dataDir = opts.dataDir ?? (await demoDataDir());
   const agent = await startAgent({
     host: '127.0.0.1',
     httpPort: 0,

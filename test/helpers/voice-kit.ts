@@ -14,7 +14,7 @@ import type { DeskOutcome } from '../../agent/core/model.js';
 import { outcomeSpeech, type VoicePromptId } from '../../agent/core/voice-prompts.js';
 import type { G711Codec } from '../../agent/protocols/g711.js';
 import { PromptLibrary } from '../../agent/shell/voice/prompt-library.js';
-import { openStore } from '../../agent/store/store.js';
+import { openSqliteStore } from '../../agent/store/sqlite-store.js';
 import { startHarness, type DemoPhone, type Harness } from './agent-harness.js';
 import { hotdeskLineAccount, type LineAccount } from './hotdesk-line-file.js';
 import { expect } from 'vitest';
@@ -35,13 +35,13 @@ export async function runCleanups(cleanups: Cleanups): Promise<void> {
 }
 
 /** Imports `yamlFile` into a fresh temp data dir. */
-export function dataDirFrom(yamlFile: string): string {
+export async function dataDirFrom(yamlFile: string): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotdesk-voice-'));
-  const store = openStore(dir);
+  const store = openSqliteStore(dir);
   try {
-    importDirectory(store, loadDirectoryFile(yamlFile), Date.now());
+    await importDirectory(store, loadDirectoryFile(yamlFile), Date.now());
   } finally {
-    store.close();
+    await store.close();
   }
   return dir;
 }

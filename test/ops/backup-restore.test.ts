@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import { parseDirectory } from '../../agent/directory/parse-directory.js';
+import { openSqliteStore } from '../../agent/store/sqlite-store.js';
 import { openStore } from '../../agent/store/store.js';
 import { ensureBuilt, runCli, tempDir } from '../cli/cli-harness.js';
 import { startHarness, type Harness } from '../helpers/agent-harness.js';
@@ -18,11 +19,11 @@ beforeAll(async () => {
   ensureBuilt();
   const dataDir = tempDir('hotdesk-backup-src-');
   dirs.push(dataDir);
-  const store = openStore(dataDir);
+  const store = openSqliteStore(dataDir);
   try {
-    importDirectory(store, parseDirectory(directoryYaml(PEOPLE + CHURN), 'storm.yaml'), Date.now());
+    await importDirectory(store, parseDirectory(directoryYaml(PEOPLE + CHURN), 'storm.yaml'), Date.now());
   } finally {
-    store.close();
+    await store.close();
   }
   mkdirSync(join(dataDir, 'templates', 'yealink'), { recursive: true });
   writeFileSync(join(dataDir, 'templates', 'yealink', 'site-note.liquid'), '# site override kept by backups\n');

@@ -48,8 +48,8 @@ async function doctor(dataDir: string, base: string, ...extra: string[]): Promis
 }
 
 function pointPbxAt(harness: Harness, port: number): void {
-  const site = harness.agent.store.getSite();
-  harness.agent.store.putSite({ ...site, pbx: { host: '127.0.0.1', port, transport: 'udp' } }, Date.now());
+  const site = harness.agent.sqlite.getSite();
+  harness.agent.sqlite.putSite({ ...site, pbx: { host: '127.0.0.1', port, transport: 'udp' } }, Date.now());
 }
 
 /** A tiny registrar stand-in: answers every OPTIONS with 200 OK and a Date header `skewS` seconds off. */
@@ -118,7 +118,7 @@ describe('hotdesk doctor', () => {
   it('reports a phone that never fetched its new files, with the last check-sync answer', async () => {
     h = await startHarness({ syncTickMs: 60_000 });
     pointPbxAt(h, await optionsResponder(0));
-    const store = h.agent.store;
+    const store = h.agent.sqlite;
     const mac = DEMO_PHONES.snom.mac;
     const now = Date.now();
     store.recordFetch(mac, { ip: '192.0.2.77', file: 'snomD785.htm', now: now - 600_000 });

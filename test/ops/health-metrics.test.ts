@@ -46,12 +46,15 @@ describe('health, readiness and metrics', () => {
     await expect(fetch(`${h.base}/readyz`)).rejects.toThrow();
   });
 
-  it('is not ready while draining, when the store does not answer or a listener is not bound', () => {
+  it('is not ready while draining, when the store does not answer or a listener is not bound', async () => {
     const src = { pingStore: () => undefined, listeners: () => ({ http: 8080, tftp: 6969 }), draining: () => false };
-    expect(readiness(src).ready).toBe(true);
-    expect(readiness({ ...src, draining: () => true })).toMatchObject({ ready: false, checks: { lifecycle: 'shutting down' } });
-    expect(readiness({ ...src, listeners: () => ({ http: 8080, tftp: null }) })).toMatchObject({ ready: false, checks: { 'listener:tftp': 'not bound' } });
-    const broken = readiness({
+    expect((await readiness(src)).ready).toBe(true);
+    expect(await readiness({ ...src, draining: () => true })).toMatchObject({ ready: false, checks: { lifecycle: 'shutting down' } });
+    expect(await readiness({ ...src, listeners: () => ({ http: 8080, tftp: null }) })).toMatchObject({
+      ready: false,
+      checks: { 'listener:tftp': 'not bound' },
+    });
+    const broken = await readiness({
       ...src,
       pingStore: () => {
         throw new Error('SQLITE_IOERR');
@@ -101,13 +104,13 @@ describe('health, readiness and metrics', () => {
     expect(queried.size).toBeGreaterThan(8);
     for (const name of queried) expect(after.text).toMatch(new RegExp(`^# TYPE ${name.replace(/_(bucket|sum|count|total)$/, '')}(_total)? `, 'm'));
     const phones = ['synced', 'pending', 'unreachable'].reduce((n, s) => n + sample(after.text, `hotdesk_phones{state="${s}"}`), 0);
-    expect(phones).toBe(h.agent.store.listPhones().length);
+    expect(phones).toBe(h.agent.sqlite.listPhones().length);
     // Voice gauges read the running agent: no call up; one line registered once a binding exists.
     expect(sample(after.text, 'hotdesk_voice_calls')).toBe(0);
     expect(sample(after.text, 'hotdesk_lines_registered')).toBe(0);
     const now = Date.now();
-    const mac = h.agent.store.listLineRegistrations()[0]?.mac ?? '';
-    h.agent.store.setLineRegistration(
+    const mac = h.agent.sqlite.listLineRegistrations()[0]?.mac ?? '';
+    h.agent.sqlite.setLineRegistration(
       mac,
       { contact: 'sip:x@127.0.0.1:5062', address: '127.0.0.1', port: 5062, transport: 'udp', callId: 'c', cseq: 1, registeredAt: now, expiresAt: now + 60_000 },
       now,

@@ -53,7 +53,7 @@ async function users(base: string): Promise<string[]> {
 
 describe('graceful life cycle of hotdesk serve', () => {
   it('SIGTERM during a request lets it complete, then exits 0', async () => {
-    const dir = demoDataDir();
+    const dir = await demoDataDir();
     dirs.push(dir);
     const s = await serve(dir, '--shutdown-timeout', '10');
     const body = JSON.stringify({ mac: '001565aabb01', digits: '*35*001*1234' });
@@ -85,7 +85,7 @@ describe('graceful life cycle of hotdesk serve', () => {
   }, 60_000);
 
   it('a request that never finishes is cut at the bound and the agent still exits 0', async () => {
-    const dir = demoDataDir();
+    const dir = await demoDataDir();
     dirs.push(dir);
     const s = await serve(dir, '--shutdown-timeout', '1');
     const req = http.request(new URL('/api/v1/pbx/dial', s.base), {
@@ -101,7 +101,7 @@ describe('graceful life cycle of hotdesk serve', () => {
   }, 60_000);
 
   it('SIGHUP reopens --log-file (after logrotate moved it away)', async () => {
-    const dir = demoDataDir();
+    const dir = await demoDataDir();
     dirs.push(dir);
     const log = join(dir, 'agent.log');
     const s = await serve(dir, '--log-file', log);

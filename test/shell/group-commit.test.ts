@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { GroupCommit } from '../../agent/shell/group-commit.js';
 import { HotdeskService } from '../../agent/shell/hotdesk-service.js';
+import { sqliteStore } from '../../agent/store/sqlite-store.js';
 import { DB_FILE } from '../../agent/store/store.js';
 import { demoStore, SNOM, YEALINK } from '../store/helpers.js';
 
@@ -16,19 +17,16 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-function setup() {
-  const d = demoStore(1000);
+async function setup() {
+  const d = await demoStore(1000);
   const other = new Database(join(d.dir, DB_FILE), { readonly: true });
   cleanups.push(() => {
     other.close();
     d.cleanup();
   });
   const turns: (() => void)[] = [];
-  const group = new GroupCommit(
-    (fn) => d.store.transaction(fn),
-    (fn) => void turns.push(fn),
-  );
-  const service = new HotdeskService(d.store, () => 2000);
+  const group = new GroupCommit(sqliteStore(d.store), (fn) => void turns.push(fn));
+  const service = new HotdeskService(sqliteStore(d.store), () => 2000);
   const committedSessions = (): string[] =>
     (other.prepare('SELECT phone_mac FROM sessions ORDER BY phone_mac').all() as { phone_mac: string }[]).map((r) => r.phone_mac);
   return { ...d, group, service, turns, committedSessions };
@@ -36,7 +34,7 @@ function setup() {
 
 describe('group commit', () => {
   test('dials queued together commit once, each on the state of the earlier ones, answered after the commit', async () => {
-    const { store, group, service, turns, committedSessions } = setup();
+    const { store, group, service, turns, committedSessions } = await setup();
     const commits: string[][] = [];
     store.onChange((macs) => commits.push([...macs]));
     let answered = 0;
@@ -65,9 +63,9 @@ describe('group commit', () => {
   });
 
   test('a failing dial rolls back alone; the others commit', async () => {
-    const { group, service, turns, committedSessions } = setup();
-    const bad = group.run(() => {
-      service.dial(SNOM, '*35*001*1234');
+    const { group, service, turns, committedSessions } = await setup();
+    const bad = group.run(async () => {
+      await service.dial(SNOM, '*35*001*1234');
       throw new Error('boom');
     });
     const good = group.run(() => service.dial(YEALINK, '*35*001*1234'));
@@ -78,14 +76,14 @@ describe('group commit', () => {
   });
 
   test('a failed commit rejects every dial and undoes what each returned', async () => {
-    const { store, group, service, turns, committedSessions } = setup();
+    const { store, group, service, turns, committedSessions } = await setup();
     const undone: string[] = [];
     const a = group.run(
       () => service.dial(YEALINK, '*35*001*1234'),
       (o) => undone.push(o.phone),
     );
     // Deferred foreign keys make the commit itself fail.
-    const b = group.run(() => {
+    const b = group.run(async () => {
       store.db.pragma('defer_foreign_keys = ON');
       store.db.prepare("INSERT INTO sessions (phone_mac, user_ext, started_at) VALUES ('ffffffffffff', '001', 1)").run();
       return 'orphan';

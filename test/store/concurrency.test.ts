@@ -52,7 +52,7 @@ async function race(dbPath: string, inserts: { mac: string; ext: string; exclusi
 
 describe('two processes, one database', () => {
   test('same user on two phones at once (move/refuse): exactly one insert wins, the UNIQUE index rejects the other', async () => {
-    const d = demoStore();
+    const d = await demoStore();
     cleanups.push(d.cleanup);
     const dbPath = join(d.dir, DB_FILE);
     for (const [round, ext] of ['101', '102', '200', '001'].entries()) {
@@ -72,7 +72,7 @@ describe('two processes, one database', () => {
   });
 
   test('two users on the same phone at once: the primary key lets exactly one in', async () => {
-    const d = demoStore();
+    const d = await demoStore();
     cleanups.push(d.cleanup);
     const results = await race(join(d.dir, DB_FILE), [
       { mac: YEALINK, ext: '101', exclusive: true },
@@ -84,7 +84,7 @@ describe('two processes, one database', () => {
   });
 
   test('under multipleLogin allow (exclusive_user NULL) both inserts succeed: the index only binds exclusive sessions', async () => {
-    const d = demoStore();
+    const d = await demoStore();
     cleanups.push(d.cleanup);
     const results = await race(join(d.dir, DB_FILE), [
       { mac: YEALINK, ext: '200', exclusive: false },

@@ -6,6 +6,7 @@ import { parseDirectory } from '../../agent/directory/parse-directory.js';
 import { importDirectory } from '../../agent/directory/import-directory.js';
 import type { Directory } from '../../agent/directory/directory-types.js';
 import { EXAMPLES_DIR } from '../../agent/paths.js';
+import { sqliteStore } from '../../agent/store/sqlite-store.js';
 import { openStore, type Store } from '../../agent/store/store.js';
 
 /** A fresh temp directory; remove it with `cleanup`. */
@@ -25,10 +26,10 @@ export function demoDirectory(): Directory {
 }
 
 /** A store in a fresh temp dir with the demo directory imported at `now`. */
-export function demoStore(now = 1_700_000_000_000): { store: Store; dir: string; cleanup: () => void } {
+export async function demoStore(now = 1_700_000_000_000): Promise<{ store: Store; dir: string; cleanup: () => void }> {
   const t = tempDir();
   const store = openStore(t.dir);
-  importDirectory(store, demoDirectory(), now);
+  await importDirectory(sqliteStore(store), demoDirectory(), now);
   return {
     store,
     dir: t.dir,

@@ -17,6 +17,7 @@ import { loadOrCreateDataKey } from '../../agent/store/data-key.js';
 import { LINE_PASSWORD_ALPHABET, LINE_PASSWORD_LENGTH, newLinePassword } from '../../agent/store/hotdesk-line-queries.js';
 import { applyMigrations, MIGRATIONS, schemaVersion } from '../../agent/store/migrations.js';
 import { seal } from '../../agent/store/secret-box.js';
+import { sqliteStore } from '../../agent/store/sqlite-store.js';
 import { DB_FILE, openDatabase, openStore, type Store } from '../../agent/store/store.js';
 import type { LineRegistration } from '../../agent/store/store-types.js';
 import { demoStore, demoText, LIFT, POLY, rawBytes, SNOM, tempDir, YEALINK } from './helpers.js';
@@ -30,13 +31,13 @@ function temp(): string {
   cleanups.push(t.cleanup);
   return t.dir;
 }
-function demo(now = 1_000_000): { store: Store; dir: string } {
-  const d = demoStore(now);
+async function demo(now = 1_000_000): Promise<{ store: Store; dir: string }> {
+  const d = await demoStore(now);
   cleanups.push(d.cleanup);
   return d;
 }
-function reimport(store: Store, text: string, now: number): void {
-  importDirectory(store, parseDirectory(text, 'demo.yaml'), now);
+async function reimport(store: Store, text: string, now: number): Promise<void> {
+  await importDirectory(sqliteStore(store), parseDirectory(text, 'demo.yaml'), now);
 }
 const REG: LineRegistration = {
   contact: 'sip:hd-001565aabb01@10.0.0.21:5062',
@@ -69,8 +70,8 @@ describe('line passwords', () => {
 });
 
 describe('which phones have a line', () => {
-  it('import gives every hot-desk phone its line and the lift none', () => {
-    const { store } = demo();
+  it('import gives every hot-desk phone its line and the lift none', async () => {
+    const { store } = await demo();
     for (const mac of [YEALINK, SNOM, POLY]) {
       const line = store.getHotdeskLine(mac);
       expect(line, mac).toMatchObject({ mac, username: `hd-${mac}`, registration: null });
@@ -84,26 +85,26 @@ describe('which phones have a line', () => {
     expect(store.listLineRegistrations()).toEqual([POLY, SNOM, YEALINK].sort().map((mac) => ({ mac, username: `hd-${mac}`, registration: null })));
   });
 
-  it('re-imports keep the credentials (same file, and a file that changes the phone)', () => {
-    const { store } = demo();
+  it('re-imports keep the credentials (same file, and a file that changes the phone)', async () => {
+    const { store } = await demo();
     const before = store.getHotdeskLine(YEALINK);
-    reimport(store, demoText(), 2_000_000);
+    await reimport(store, demoText(), 2_000_000);
     expect(store.getHotdeskLine(YEALINK)).toEqual(before);
-    reimport(store, demoText().replace('label: Desk 1', 'label: Desk one'), 3_000_000);
+    await reimport(store, demoText().replace('label: Desk 1', 'label: Desk one'), 3_000_000);
     expect(store.getPhone(YEALINK)?.label).toBe('Desk one');
     expect(store.getHotdeskLine(YEALINK)).toEqual(before);
   });
 
-  it('turning hot-desking off drops the line; on again gives a new one; removing the phone drops it', () => {
-    const { store } = demo();
+  it('turning hot-desking off drops the line; on again gives a new one; removing the phone drops it', async () => {
+    const { store } = await demo();
     const old = store.getHotdeskLine(SNOM)?.password;
     const snomBlock = '    label: Desk 2\n    location: 2nd floor, middle\n    identities: ["101", "102"]\n';
     expect(demoText()).toContain(snomBlock);
     const off = demoText().replace(snomBlock, '    label: Desk 2\n    hotdesk: false\n');
-    reimport(store, off, 2_000_000);
+    await reimport(store, off, 2_000_000);
     expect(store.getPhone(SNOM)?.hotdesk).toBe(false);
     expect(store.getHotdeskLine(SNOM)).toBeUndefined();
-    reimport(store, demoText(), 3_000_000);
+    await reimport(store, demoText(), 3_000_000);
     expect(store.getHotdeskLine(SNOM)?.password).toMatch(/^[A-Za-z0-9]{24}$/);
     expect(store.getHotdeskLine(SNOM)?.password).not.toBe(old);
     store.deletePhone(POLY);
@@ -111,8 +112,8 @@ describe('which phones have a line', () => {
     expect(store.db.prepare('SELECT count(*) AS n FROM hotdesk_lines WHERE mac = ?').get(POLY)).toEqual({ n: 0 });
   });
 
-  it('auto-enrolment and an accepted sighting create the line', () => {
-    const { store } = demo();
+  it('auto-enrolment and an accepted sighting create the line', async () => {
+    const { store } = await demo();
     store.enrolPhone({ mac: '001565000001', vendor: 'yealink', model: 'T46U' }, 5);
     expect(store.getHotdeskLine('001565000001')?.username).toBe('hd-001565000001');
     store.recordSighting({ mac: '001565000002', ip: '10.0.0.9', vendor: 'yealink', model: 'T46U', at: 6, via: 'http' });
@@ -120,13 +121,13 @@ describe('which phones have a line', () => {
     expect(store.getHotdeskLine('001565000002')?.username).toBe('hd-001565000002');
   });
 
-  it('the password is sealed at rest, and never exported (not even with secrets)', () => {
-    const { store, dir } = demo();
+  it('the password is sealed at rest, and never exported (not even with secrets)', async () => {
+    const { store, dir } = await demo();
     const password = store.getHotdeskLine(YEALINK)?.password ?? '';
     expect(password.length).toBe(24);
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     expect(rawBytes(dir).includes(Buffer.from(password))).toBe(false);
-    for (const withSecrets of [false, true]) expect(exportDirectory(store, { withSecrets })).not.toContain(password);
+    for (const withSecrets of [false, true]) expect(await exportDirectory(sqliteStore(store), { withSecrets })).not.toContain(password);
   });
 });
 
@@ -168,8 +169,8 @@ describe('upgrade from schema 6', () => {
 });
 
 describe('registration', () => {
-  it('registered, refreshed, unchanged, unregistered: audited and notified only on a change of state', () => {
-    const { store } = demo();
+  it('registered, refreshed, unchanged, unregistered: audited and notified only on a change of state', async () => {
+    const { store } = await demo();
     const heard: string[][] = [];
     store.onChange((macs) => heard.push([...macs]));
     const auditCount = (): number => store.queryAudit({ kinds: ['line-registered', 'line-unregistered'] }).length;
@@ -202,8 +203,8 @@ describe('registration', () => {
     expect(heard).toEqual([[YEALINK], [YEALINK]]);
   });
 
-  it('a binding that lapsed counts as not registered', () => {
-    const { store } = demo();
+  it('a binding that lapsed counts as not registered', async () => {
+    const { store } = await demo();
     const { userAgent: _ua, ...noUa } = REG;
     expect(store.setLineRegistration(SNOM, noUa, 2_000_000)).toBe('registered');
     expect(store.getHotdeskLine(SNOM)?.registration).toEqual(noUa);
@@ -218,8 +219,8 @@ describe('registration', () => {
     ]);
   });
 
-  it('refuses a phone without a line, and a rolled-back transaction notifies nobody', () => {
-    const { store } = demo();
+  it('refuses a phone without a line, and a rolled-back transaction notifies nobody', async () => {
+    const { store } = await demo();
     let err: unknown;
     try {
       store.setLineRegistration(LIFT, REG, 1);
@@ -243,7 +244,7 @@ describe('registration', () => {
 
 describe('backup and restore', () => {
   it('keep every line with its password and registration', async () => {
-    const { store, dir } = demo();
+    const { store, dir } = await demo();
     store.setLineRegistration(YEALINK, REG, 2_000_000);
     const lines = [YEALINK, SNOM, POLY].map((m) => store.getHotdeskLine(m));
     const file = join(temp(), 'b.sqlite');
@@ -257,8 +258,8 @@ describe('backup and restore', () => {
 });
 
 describe('a phone written directly', () => {
-  it('putPhone keeps the line of a phone that stays hot-desk', () => {
-    const { store } = demo();
+  it('putPhone keeps the line of a phone that stays hot-desk', async () => {
+    const { store } = await demo();
     const p = store.getPhone(POLY) as Phone;
     const before = store.getHotdeskLine(POLY);
     store.transaction(() => store.putPhone({ ...p, label: 'renamed' }, 'directory', 9));

@@ -16,8 +16,8 @@ function temp(): string {
   cleanups.push(t.cleanup);
   return t.dir;
 }
-function demo(now = 1_000_000) {
-  const d = demoStore(now);
+async function demo(now = 1_000_000) {
+  const d = await demoStore(now);
   cleanups.push(d.cleanup);
   return d;
 }
@@ -103,8 +103,8 @@ describe('opening and migrations', () => {
     expect(() => openStore(dir)).toThrow(expect.objectContaining({ code: 'storage-error' }));
   });
 
-  test('secrets sealed with another key cannot be read: storage-error', () => {
-    const { dir, store } = demo();
+  test('secrets sealed with another key cannot be read: storage-error', async () => {
+    const { dir, store } = await demo();
     store.close();
     writeFileSync(join(dir, 'secret.key'), Buffer.alloc(32, 7), { mode: 0o600 });
     const s = openStore(dir);
@@ -114,8 +114,8 @@ describe('opening and migrations', () => {
 });
 
 describe('secrets at rest', () => {
-  test('no password, PIN, token or provisioning credential appears in the raw database files', () => {
-    const { dir, store } = demo();
+  test('no password, PIN, token or provisioning credential appears in the raw database files', async () => {
+    const { dir, store } = await demo();
     const runtime = store.phoneRuntime(YEALINK);
     expect(runtime).toBeDefined();
     store.db.pragma('wal_checkpoint(PASSIVE)');
@@ -142,8 +142,8 @@ describe('secrets at rest', () => {
     expect(store.userPin('102')).toBe('8765');
   });
 
-  test('distinctive PINs are stored neither in clear nor recoverable without the key', () => {
-    const { dir, store } = demo();
+  test('distinctive PINs are stored neither in clear nor recoverable without the key', async () => {
+    const { dir, store } = await demo();
     store.putUser(
       { ext: '777', name: 'Pin Test', hotdesk: true, sip: { user: '777', authName: '777', password: 'pw-777-xyz', displayName: 'P' } },
       '739158246',
@@ -160,8 +160,8 @@ describe('secrets at rest', () => {
 });
 
 describe('users, phones and runtime', () => {
-  test('reads back the demo directory', () => {
-    const { store } = demo();
+  test('reads back the demo directory', async () => {
+    const { store } = await demo();
     expect(store.listUsers().map((u) => u.ext)).toEqual(['001', '101', '102', '200']);
     expect(store.listPhones().map((p) => p.mac)).toEqual([SNOM, POLY, YEALINK, LIFT].sort());
     expect(store.getPhone('00:15:65:AA:BB:01')?.label).toBe('Desk 1');
@@ -170,8 +170,8 @@ describe('users, phones and runtime', () => {
     expect(store.userHasPin('200')).toBe(true);
   });
 
-  test('identity keys carry decrypted PINs and outbound numbers, in order', () => {
-    const { store } = demo();
+  test('identity keys carry decrypted PINs and outbound numbers, in order', async () => {
+    const { store } = await demo();
     expect(store.identityKeysFor(SNOM)).toEqual([
       { ext: '101', label: 'Alex Sales', pin: '4321', outboundCallerId: '+4930123451' },
       { ext: '102', label: 'Alex Support', pin: '8765', outboundCallerId: '+4930123452' },
@@ -180,8 +180,8 @@ describe('users, phones and runtime', () => {
     expect(store.identityKeysFor('ffffffffffff')).toEqual([]);
   });
 
-  test('each phone gets its own random provisioning credential and screen token', () => {
-    const { store } = demo(42);
+  test('each phone gets its own random provisioning credential and screen token', async () => {
+    const { store } = await demo(42);
     const a = store.phoneRuntime(YEALINK);
     const b = store.phoneRuntime(SNOM);
     expect(a && b).toBeTruthy();
@@ -201,8 +201,8 @@ describe('users, phones and runtime', () => {
     expect(store.findPhoneByProvUsername('nope')).toBeUndefined();
   });
 
-  test('credential lifecycle: own credential used, then reset', () => {
-    const { store } = demo();
+  test('credential lifecycle: own credential used, then reset', async () => {
+    const { store } = await demo();
     const before = store.phoneRuntime(YEALINK);
     store.markOwnCredentialUsed(YEALINK);
     expect(store.phoneRuntime(YEALINK)?.ownCredentialUsed).toBe(true);
@@ -213,8 +213,8 @@ describe('users, phones and runtime', () => {
     expect(after?.provUsername).not.toBe(before?.provUsername);
   });
 
-  test('auto-enrolment adds a hot-desk phone once and audits it', () => {
-    const { store } = demo();
+  test('auto-enrolment adds a hot-desk phone once and audits it', async () => {
+    const { store } = await demo();
     const p = store.enrolPhone({ mac: '00:15:65:12:34:56', vendor: 'yealink', model: 'T46U' }, 77);
     expect(p).toEqual({ mac: '001565123456', vendor: 'yealink', model: 'T46U', label: 'auto 001565123456', hotdesk: true, identities: [], keys: [] });
     expect(store.enrolPhone({ mac: '001565123456', vendor: 'yealink', model: 'T46U' }, 78)).toEqual(p);
@@ -222,8 +222,8 @@ describe('users, phones and runtime', () => {
     expect(store.queryAudit({ kinds: ['enrolment'] })).toEqual([expect.objectContaining({ kind: 'enrolment', at: 77, phone: '001565123456' })]);
   });
 
-  test('sightings are capped per source and in total; repeats update; accept enrols, dismiss forgets', () => {
-    const { store } = demo();
+  test('sightings are capped per source and in total; repeats update; accept enrols, dismiss forgets', async () => {
+    const { store } = await demo();
     const caps = { perSource: 3, total: 5, maxAgeMs: 1_000 };
     const mac = (i: number): string => `0015650000${String(i).padStart(2, '0')}`;
     const results = [0, 1, 2, 3].map((i) => store.recordSighting({ mac: mac(i), ip: '10.0.0.1', vendor: 'yealink', model: 'T46U', at: 10, via: 'http' }, caps));
@@ -253,8 +253,8 @@ describe('users, phones and runtime', () => {
     expect(store.dismissSighting(mac(5))).toBe(false);
   });
 
-  test('findPhoneBySipUser: logged-in user first, then device account', () => {
-    const { store } = demo();
+  test('findPhoneBySipUser: logged-in user first, then device account', async () => {
+    const { store } = await demo();
     expect(store.findPhoneBySipUser('lift')?.mac).toBe(LIFT);
     expect(store.findPhoneBySipUser('200')).toBeUndefined();
     store.startSession({ phoneMac: SNOM, userExt: '200', startedAt: 5 }, true);
@@ -263,8 +263,8 @@ describe('users, phones and runtime', () => {
 });
 
 describe('re-sync bookkeeping', () => {
-  test('bump -> pending -> due -> attempt -> fetch of that revision confirms', () => {
-    const { store } = demo(0);
+  test('bump -> pending -> due -> attempt -> fetch of that revision confirms', async () => {
+    const { store } = await demo(0);
     const heard: string[][] = [];
     const off = store.onChange((m) => heard.push([...m]));
     store.recordFetch(YEALINK, {
@@ -317,8 +317,8 @@ describe('re-sync bookkeeping', () => {
     expect(heard).toHaveLength(1);
   });
 
-  test('unreachable: no more NOTIFYs, audited, and a late fetch still confirms', () => {
-    const { store } = demo(0);
+  test('unreachable: no more NOTIFYs, audited, and a late fetch still confirms', async () => {
+    const { store } = await demo(0);
     store.recordFetch(SNOM, { ip: '10.0.0.30', file: 'snomD785-000413AABB02.htm', authenticated: true, now: 1 });
     store.bumpRevision(SNOM, 10);
     store.setSipPort(SNOM, 5062);
@@ -330,8 +330,8 @@ describe('re-sync bookkeeping', () => {
     expect(store.recordFetch(SNOM, { ip: '10.0.0.30', file: 'x', revision: 2, authenticated: true, now: 500 })).toEqual({ confirmed: true, elapsedMs: 490 });
   });
 
-  test('listeners hear bumps once, after the commit, and nothing after a rollback', () => {
-    const { store } = demo(0);
+  test('listeners hear bumps once, after the commit, and nothing after a rollback', async () => {
+    const { store } = await demo(0);
     const heard: string[][] = [];
     store.onChange((m) => heard.push([...m]));
     store.onChange(() => {
@@ -360,8 +360,8 @@ describe('re-sync bookkeeping', () => {
 });
 
 describe('sessions, locks and audit', () => {
-  test('the schema allows one session per phone and (exclusive) one per user', () => {
-    const { store } = demo();
+  test('the schema allows one session per phone and (exclusive) one per user', async () => {
+    const { store } = await demo();
     store.startSession({ phoneMac: YEALINK, userExt: '200', startedAt: 1 }, true);
     expect(() => store.startSession({ phoneMac: YEALINK, userExt: '101', startedAt: 2 }, true)).toThrow(/UNIQUE|PRIMARY/);
     expect(() => store.startSession({ phoneMac: SNOM, userExt: '200', startedAt: 2 }, true)).toThrow(/UNIQUE/);
@@ -377,8 +377,8 @@ describe('sessions, locks and audit', () => {
     expect(store.sessionOf(YEALINK)).toBeUndefined();
   });
 
-  test('PIN failure records round-trip; an empty counter deletes the rows', () => {
-    const { store } = demo();
+  test('PIN failure records round-trip; an empty counter deletes the rows', async () => {
+    const { store } = await demo();
     expect(store.getLock('user', '101')).toEqual(EMPTY_LOCK);
     const c = { failures: [10, 20], lockouts: 1, lockedUntil: 99 };
     store.setLock('user', '101', c);
@@ -393,8 +393,8 @@ describe('sessions, locks and audit', () => {
     expect(store.lockRowCounts()).toEqual({ failures: 0, locks: 0 });
   });
 
-  test('pruning drops failures outside the window and forgotten lock histories only', () => {
-    const { store } = demo();
+  test('pruning drops failures outside the window and forgotten lock histories only', async () => {
+    const { store } = await demo();
     store.setLock('phone', YEALINK, { failures: [100, 200, 300], lockouts: 2, lockedUntil: 1000 });
     store.setLock('user', '101', { failures: [250], lockouts: 0, lockedUntil: 0 });
     expect(store.pruneLocks(200, 999)).toBe(2);
@@ -433,8 +433,8 @@ describe('sessions, locks and audit', () => {
     }
   });
 
-  test('audit queries filter by time, phone, user and kind; limit keeps the latest', () => {
-    const { store } = demo(0);
+  test('audit queries filter by time, phone, user and kind; limit keeps the latest', async () => {
+    const { store } = await demo(0);
     const base = store.queryAudit({ limit: 10_000 }).length;
     for (let i = 0; i < 5; i++)
       store.appendAudit({ kind: i % 2 ? 'login' : 'logout', at: 1000 + i, phone: YEALINK, user: i < 3 ? '101' : '200', detail: { i } });
@@ -451,8 +451,8 @@ describe('sessions, locks and audit', () => {
 });
 
 describe('raw database file', () => {
-  test('another connection sees committed rows (WAL)', () => {
-    const { dir, store } = demo();
+  test('another connection sees committed rows (WAL)', async () => {
+    const { dir, store } = await demo();
     store.startSession({ phoneMac: YEALINK, userExt: '200', startedAt: 1 }, true);
     const other = new Database(join(dir, DB_FILE), { readonly: true });
     expect(other.prepare('SELECT user_ext, exclusive_user FROM sessions').all()).toEqual([{ user_ext: '200', exclusive_user: '200' }]);

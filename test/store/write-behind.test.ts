@@ -17,8 +17,8 @@ afterEach(() => {
 });
 
 /** A demo store whose write-behind flushes only when the test says so (or on a barrier). */
-function deferred(): { store: Store; dir: string; timers: (() => void)[]; other: Database.Database } {
-  const d = demoStore(1000);
+async function deferred(): Promise<{ store: Store; dir: string; timers: (() => void)[]; other: Database.Database }> {
+  const d = await demoStore(1000);
   const timers: (() => void)[] = [];
   d.store.deferWrites({ schedule: (flush) => void timers.push(flush) });
   // Another connection: what is committed, as another process (or a crash survivor) sees it.
@@ -43,8 +43,8 @@ const served = (rev: number, file = '001565aabb01.cfg'): AuditEvent => ({
 });
 
 describe('write-behind of served files', () => {
-  test('a served file is decided at once, committed later, in order, in one transaction', () => {
-    const { store, timers, other } = deferred();
+  test('a served file is decided at once, committed later, in order, in one transaction', async () => {
+    const { store, timers, other } = await deferred();
     const rev = store.provisioningRuntime(YEALINK)?.revision ?? 0;
     const r = store.recordServed(YEALINK, { ip: '10.0.0.21', file: '001565aabb01.cfg', revision: rev, authenticated: true, now: 2000 }, served(rev));
     expect(r.confirmed).toBe(true);
@@ -58,7 +58,7 @@ describe('write-behind of served files', () => {
     expect(committedKinds(other, YEALINK).slice(-2)).toEqual(['sync-confirmed', 'secret-served']);
   });
 
-  test('nothing reports a waiting record before it is committed: runtime, lists, audit, pending syncs flush first', () => {
+  test('nothing reports a waiting record before it is committed: runtime, lists, audit, pending syncs flush first', async () => {
     const reads: Record<string, (store: Store) => void> = {
       phoneRuntime: (store) => expect(store.phoneRuntime(YEALINK)?.sync.state).toBe('synced'),
       queryAudit: (store) => expect(store.queryAudit({ phone: YEALINK, kinds: ['secret-served'] })).toHaveLength(1),
@@ -66,7 +66,7 @@ describe('write-behind of served files', () => {
       listPhones: (store) => expect(store.listPhones().length).toBeGreaterThan(0),
     };
     for (const [name, read] of Object.entries(reads)) {
-      const { store, other } = deferred();
+      const { store, other } = await deferred();
       const rev = store.provisioningRuntime(YEALINK)?.revision ?? 0;
       store.recordServed(YEALINK, { ip: '10.0.0.21', file: '001565aabb01.cfg', revision: rev, authenticated: true, now: 2000 }, served(rev));
       expect(committedSync(other, YEALINK).sync_state, name).toBe('pending');
@@ -76,8 +76,8 @@ describe('write-behind of served files', () => {
     }
   });
 
-  test('another write flushes first, so the database sees program order (audit ids included)', () => {
-    const { store, other } = deferred();
+  test('another write flushes first, so the database sees program order (audit ids included)', async () => {
+    const { store, other } = await deferred();
     store.recordServed(YEALINK, { ip: '10.0.0.21', file: '001565aabb01.cfg', now: 2000 }, served(1));
     store.appendAudit({ kind: 'import', at: 2001 });
     store.bumpRevision(SNOM, 2002);
@@ -85,8 +85,8 @@ describe('write-behind of served files', () => {
     expect(rows.map((r) => r.kind)).toEqual(['secret-served', 'import']);
   });
 
-  test('closing the store writes what waits', () => {
-    const { store, dir } = deferred();
+  test('closing the store writes what waits', async () => {
+    const { store, dir } = await deferred();
     store.recordServed(YEALINK, { ip: '10.0.0.21', file: '001565aabb01.cfg', now: 2000 }, served(1));
     store.close();
     const again = openStore(dir);
@@ -95,8 +95,8 @@ describe('write-behind of served files', () => {
     expect(again.phoneRuntime(YEALINK)?.lastFile).toBe('001565aabb01.cfg');
   });
 
-  test('a failed flush keeps the records and reports the error; the next flush writes them', () => {
-    const d = demoStore(1000);
+  test('a failed flush keeps the records and reports the error; the next flush writes them', async () => {
+    const d = await demoStore(1000);
     cleanups.push(d.cleanup);
     const timers: (() => void)[] = [];
     const errors: unknown[] = [];
@@ -113,8 +113,8 @@ describe('write-behind of served files', () => {
 });
 
 describe('phone snapshot and site memo', () => {
-  test('follow this store’s writes and a rolled-back transaction', () => {
-    const d = demoStore(1000);
+  test('follow this store’s writes and a rolled-back transaction', async () => {
+    const d = await demoStore(1000);
     cleanups.push(d.cleanup);
     const { store } = d;
     const before = store.provisioningRuntime(YEALINK)?.revision ?? 0;
@@ -138,7 +138,7 @@ describe('phone snapshot and site memo', () => {
   });
 
   test('see another connection’s commit (another process) from the next turn on', async () => {
-    const d = demoStore(1000);
+    const d = await demoStore(1000);
     cleanups.push(d.cleanup);
     const other = openStore(d.dir);
     cleanups.unshift(() => other.close());

@@ -87,23 +87,23 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
   return async (app) => {
     const auth = tokenAuth(deps);
     const committed = (): void => deps.onCommitted?.();
-    const site = (): string => deps.store.getSite().timezone;
-    const onePhone = (mac: string) => {
-      const v = storedPhoneView(deps.store, mac);
+    const site = async (): Promise<string> => (await deps.store.getSite()).timezone;
+    const onePhone = async (mac: string) => {
+      const v = await storedPhoneView(deps.store, mac);
       if (!v) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
       return v;
     };
-    const outcome = (o: DeskOutcome) => {
+    const outcome = async (o: DeskOutcome) => {
       const refusal = REFUSALS[o.code];
       if (refusal !== undefined) throw new HotdeskError(refusal, o.message, { phone: o.phone, ...(o.user !== undefined ? { user: o.user } : {}) });
-      return outcomeBody(o, site());
+      return outcomeBody(o, await site());
     };
     /** Ends the session on the phone as an administrator (POST …/logout and DELETE /sessions/{mac}). */
-    const adminLogout = (rawMac: string) => {
+    const adminLogout = async (rawMac: string) => {
       const mac = macOf(rawMac);
-      if (!deps.store.getPhone(mac)) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
-      if (!deps.store.sessionOf(mac)) throw new HotdeskError('not-logged-in');
-      const o = deps.service.logout(mac, 'admin');
+      if (!(await deps.store.getPhone(mac))) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
+      if (!(await deps.store.sessionOf(mac))) throw new HotdeskError('not-logged-in');
+      const o = await deps.service.logout(mac, 'admin');
       committed();
       return outcome(o);
     };
@@ -122,7 +122,7 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
           response: { 200: json('Phones', Type.Object({ phones: Type.Array(Type.Ref(Phone)) })), ...AUTH_ERRORS },
         },
       },
-      async () => ({ phones: phoneViews(deps.store) }),
+      async () => ({ phones: await phoneViews(deps.store) }),
     );
     app.get(
       '/api/v1/phones/:mac',
@@ -152,7 +152,7 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
       },
       async (request) => {
         const mac = macOf(request.params.mac);
-        const o = deps.service.adminLogin(mac, request.body.ext);
+        const o = await deps.service.adminLogin(mac, request.body.ext);
         committed();
         return outcome(o);
       },
@@ -172,8 +172,8 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
       },
       async (request) => {
         const mac = macOf(request.params.mac);
-        if (!deps.store.getPhone(mac)) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
-        deps.store.resetEnrolment(mac);
+        if (!(await deps.store.getPhone(mac))) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
+        await deps.store.resetEnrolment(mac);
         committed();
         return onePhone(mac);
       },
@@ -184,7 +184,7 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
         onRequest: auth,
         schema: { summary: 'List users (no secrets)', response: { 200: json('Users', Type.Object({ users: Type.Array(Type.Ref(User)) })), ...AUTH_ERRORS } },
       },
-      async () => ({ users: userViews(deps.store) }),
+      async () => ({ users: await userViews(deps.store) }),
     );
     app.get(
       '/api/v1/sessions',
@@ -195,7 +195,7 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
           response: { 200: json('Sessions', Type.Object({ sessions: Type.Array(Type.Ref(Session)) })), ...AUTH_ERRORS },
         },
       },
-      async () => ({ sessions: sessionViews(deps.store) }),
+      async () => ({ sessions: await sessionViews(deps.store) }),
     );
     app.delete('/api/v1/sessions/:mac', { onRequest: auth, schema: logoutSchema("Force logout of the phone's session") }, async (request) =>
       adminLogout(request.params.mac),
@@ -209,7 +209,7 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
           response: { 200: json('Sightings', Type.Object({ sightings: Type.Array(Type.Ref(Sighting)) })), ...AUTH_ERRORS },
         },
       },
-      async () => ({ sightings: deps.store.listSightings().map((x) => sightingView(x, deps.knownModel ?? (() => undefined))) }),
+      async () => ({ sightings: (await deps.store.listSightings()).map((x) => sightingView(x, deps.knownModel ?? (() => undefined))) }),
     );
     app.post(
       '/api/v1/sightings/:mac/accept',
@@ -222,7 +222,7 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
         },
       },
       async (request) => {
-        const phone = deps.store.acceptSighting(macOf(request.params.mac), deps.knownModel ?? (() => undefined), deps.clock());
+        const phone = await deps.store.acceptSighting(macOf(request.params.mac), deps.knownModel ?? (() => undefined), deps.clock());
         committed();
         return onePhone(phone.mac);
       },
@@ -238,7 +238,7 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
         },
       },
       async (request, reply) => {
-        if (!deps.store.dismissSighting(macOf(request.params.mac))) throw new HotdeskError('unknown-phone', 'no sighting of this MAC address');
+        if (!(await deps.store.dismissSighting(macOf(request.params.mac)))) throw new HotdeskError('unknown-phone', 'no sighting of this MAC address');
         reply.code(204);
         return null;
       },
@@ -261,7 +261,7 @@ export function adminApi(deps: ApiDeps): HttpPlugin {
         const since = timeOf(q.since, 'since');
         const after = boundedInt(q.after, 'after', 0, Number.MAX_SAFE_INTEGER);
         const limit = boundedInt(q.limit, 'limit', 1, 10_000) ?? 100;
-        const events = deps.store.queryAudit({
+        const events = await deps.store.queryAudit({
           limit,
           ...(since !== undefined ? { since } : {}),
           ...(after !== undefined ? { afterId: after } : {}),

@@ -21,7 +21,7 @@ import { remoteAddressOf } from '../http/remote-address.js';
 
 /** Where the tokens come from (the store, read per request). */
 export interface TokenSource {
-  getSite(): Pick<SiteSettings, 'apiTokens'>;
+  getSite(): Promise<Pick<SiteSettings, 'apiTokens'>>;
 }
 
 /** Longest token accepted (bounded work for hostile input). */
@@ -79,10 +79,10 @@ export function presentedToken(req: IncomingMessage, url: URL | null, allowQuery
  *
  * @param allowQuery accept `?token=` (WebSocket upgrade only)
  */
-export function requireApiToken(source: TokenSource, req: IncomingMessage, url: URL | null = null, allowQuery = false): void {
+export async function requireApiToken(source: TokenSource, req: IncomingMessage, url: URL | null = null, allowQuery = false): Promise<void> {
   const token = presentedToken(req, url, allowQuery);
   if (token === null) throw new HotdeskError('token-required');
-  if (token.length > MAX_TOKEN || !tokenAccepted(token, source.getSite().apiTokens)) throw new HotdeskError('token-invalid');
+  if (token.length > MAX_TOKEN || !tokenAccepted(token, (await source.getSite()).apiTokens)) throw new HotdeskError('token-invalid');
 }
 
 /** `WWW-Authenticate` value for a refused token (RFC 6750 §3). */
@@ -103,12 +103,12 @@ export interface AuthorizeDeps {
  * blocked source gets `rate-limited` before its token is looked at, and every
  * wrong token counts one failure. A missing token is not counted (no guess).
  */
-export function authorize(deps: AuthorizeDeps, req: IncomingMessage, url: URL | null = null, allowQuery = false): void {
+export async function authorize(deps: AuthorizeDeps, req: IncomingMessage, url: URL | null = null, allowQuery = false): Promise<void> {
   const ip = remoteAddressOf(req);
   const now = deps.clock();
   if (deps.limiter?.blocked(ip, now)) throw new HotdeskError('rate-limited');
   try {
-    requireApiToken(deps.store, req, url, allowQuery);
+    await requireApiToken(deps.store, req, url, allowQuery);
   } catch (e) {
     if (e instanceof HotdeskError && e.code === 'token-invalid') deps.limiter?.fail(ip, now);
     throw e;

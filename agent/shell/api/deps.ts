@@ -2,7 +2,7 @@
  * What every API entry point (REST, PBX, action URLs, events) needs.
  */
 import type { DeskOutcome } from '../../core/model.js';
-import type { Store } from '../../store/store.js';
+import type { StoreApi } from '../../store/store-api.js';
 import type { DialDedupe } from './dial-dedupe.js';
 import type { AuditTail } from './event-stream.js';
 import type { HotdeskService } from '../hotdesk-service.js';
@@ -12,7 +12,7 @@ import type { KnownModel } from '../provisioning/sightings.js';
 
 /** What every entry-point plugin (REST, PBX, action URLs, events) needs. */
 export interface ApiDeps {
-  readonly store: Store;
+  readonly store: StoreApi;
   readonly service: HotdeskService;
   readonly tail: AuditTail;
   readonly clock: () => number;
@@ -22,7 +22,7 @@ export interface ApiDeps {
   /** Per-source failure limiter shared with provisioning (wrong tokens count). */
   readonly limiter?: FailureLimiter;
   /** Dial dedupe shared by the PBX and action-URL routes (default: one per service). */
-  readonly dedupe?: DialDedupe<DeskOutcome>;
+  readonly dedupe?: DialDedupe<Promise<DeskOutcome>>;
   /** Resolves a sighting's model to a profiled one (accepting sightings needs it). */
   readonly knownModel?: KnownModel;
 }

@@ -6,7 +6,9 @@
  * `sip:%2A35%2A101%2A1234@pbx`, see docs/vendors.md "Action URLs").
  * Both are normalised by the feature-code parser into the same key
  * `(phone MAC, parsed code)`; the first report acts, and any report of the
- * same key within the window gets the first outcome back without acting.
+ * same key within the window gets the first outcome back without acting (a
+ * report arriving while the first is still being decided waits for it: the
+ * dedupe remembers the outcome's promise).
  *
  * Keys are SHA-256 digests, so PINs are not kept in memory in clear. Memory is
  * bounded (`maxEntries`, oldest dropped first). The clock is injected.
@@ -102,9 +104,13 @@ export class DialDedupe<T = unknown> {
     return { value, duplicate: false };
   }
 
-  /** Forgets a remembered dial (its decision was rolled back), so the next report acts again. */
-  forget(key: string | null): void {
-    if (key !== null) this.entries.delete(key);
+  /**
+   * Forgets a remembered dial (its decision was rolled back), so the next report acts again;
+   * with `value`, only while the dial remembered under `key` is still that one.
+   */
+  forget(key: string | null, value?: T): void {
+    if (key === null) return;
+    if (value === undefined || this.entries.get(key)?.value === value) this.entries.delete(key);
   }
 
   /** Drops expired entries (insertion order is time order). */
@@ -118,26 +124,26 @@ export class DialDedupe<T = unknown> {
 
 /** What {@link dialOnce} needs (a slice of the route deps). */
 export interface DialOnceDeps {
-  readonly store: { getSite(): { readonly featurePrefix: string } };
-  readonly service: { dial(mac: string, digits: string): DeskOutcome };
+  readonly store: { getSite(): Promise<{ readonly featurePrefix: string }> };
+  readonly service: { dial(mac: string, digits: string): Promise<DeskOutcome> };
   readonly clock: () => number;
   /** Explicit dedupe; without it one is shared per service object. */
-  readonly dedupe?: DialDedupe<DeskOutcome>;
+  readonly dedupe?: DialDedupe<Promise<DeskOutcome>>;
   readonly onCommitted?: () => void;
 }
 
-const sharedDedupes = new WeakMap<object, DialDedupe<DeskOutcome>>();
+const sharedDedupes = new WeakMap<object, DialDedupe<Promise<DeskOutcome>>>();
 
 /**
  * The dedupe used for `deps`: `deps.dedupe`, else one shared by every route
  * factory handed the same service (so the PBX route and the action-URL route
  * see each other's dials without extra wiring).
  */
-export function dedupeFor(deps: DialOnceDeps): DialDedupe<DeskOutcome> {
+export function dedupeFor(deps: DialOnceDeps): DialDedupe<Promise<DeskOutcome>> {
   if (deps.dedupe) return deps.dedupe;
   let d = sharedDedupes.get(deps.service);
   if (!d) {
-    d = new DialDedupe<DeskOutcome>({ clock: deps.clock });
+    d = new DialDedupe<Promise<DeskOutcome>>({ clock: deps.clock });
     sharedDedupes.set(deps.service, d);
   }
   return d;
@@ -145,12 +151,29 @@ export function dedupeFor(deps: DialOnceDeps): DialDedupe<DeskOutcome> {
 
 /**
  * Acts on a dial once: the first report of `(mac, digits)` within the window
- * runs `service.dial` (and then `onCommitted`), later reports get the same
- * outcome back.
+ * runs `act` (default `service.dial`; once it committed, `onCommitted`), later
+ * reports get the same outcome back. A dial that failed (or whose commit did)
+ * is forgotten, so a retry acts again.
+ *
+ * @param prefix the site's feature prefix, when the caller already read it
  */
-export function dialOnce(deps: DialOnceDeps, mac: string, digits: string): DedupeResult<DeskOutcome> {
-  const key = dialKey(mac, digits, deps.store.getSite().featurePrefix);
-  const r = dedupeFor(deps).run(key, () => deps.service.dial(mac, digits));
+export async function dialOnce(
+  deps: DialOnceDeps,
+  mac: string,
+  digits: string,
+  act: () => Promise<DeskOutcome> = () => deps.service.dial(mac, digits),
+  prefix?: string,
+): Promise<DedupeResult<DeskOutcome>> {
+  const key = dialKey(mac, digits, prefix ?? (await deps.store.getSite()).featurePrefix);
+  const dedupe = dedupeFor(deps);
+  const r = dedupe.run(key, act);
+  let value: DeskOutcome;
+  try {
+    value = await r.value;
+  } catch (e) {
+    if (!r.duplicate) dedupe.forget(key, r.value);
+    throw e;
+  }
   if (!r.duplicate) deps.onCommitted?.();
-  return r;
+  return { value, duplicate: r.duplicate };
 }

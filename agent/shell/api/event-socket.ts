@@ -69,7 +69,7 @@ export function createEventSocket(deps: ApiDeps, options: EventSocketOptions = {
   let wss: WebSocketServer | null = null;
   let closed = false;
 
-  const attach = (ws: WebSocket, since: number | undefined): void => {
+  const attach = async (ws: WebSocket, since: number | undefined): Promise<void> => {
     let lastSent = since ?? -1;
     let replaying = since !== undefined;
     const buffered: StoredAuditEvent[] = [];
@@ -101,7 +101,7 @@ export function createEventSocket(deps: ApiDeps, options: EventSocketOptions = {
     if (since !== undefined) {
       try {
         for (;;) {
-          const rows = deps.store.queryAudit({ afterId: lastSent, limit: REPLAY_BATCH });
+          const rows = await deps.store.queryAudit({ afterId: lastSent, limit: REPLAY_BATCH });
           for (const r of rows) send(r);
           if (rows.length < REPLAY_BATCH || ws.readyState !== WebSocket.OPEN) break;
         }
@@ -154,7 +154,7 @@ export function createEventSocket(deps: ApiDeps, options: EventSocketOptions = {
       wsHandler: (socket, request) => {
         const q = request.query as { since?: string; after?: string };
         const since = q.since ?? q.after;
-        attach(socket, since !== undefined && since !== '' ? Number(since) : undefined);
+        void attach(socket, since !== undefined && since !== '' ? Number(since) : undefined);
       },
     });
   };

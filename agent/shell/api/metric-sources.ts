@@ -1,21 +1,13 @@
 /**
  * Scrape-time counts the metrics read from the store (api/metrics.ts
- * `MetricSources`): cheap aggregate queries, run only when /metrics is
- * scraped.
+ * `MetricSources`) beyond the store's own `syncStateCounts()`: cheap
+ * queries, run only when /metrics is scraped.
  */
-import type { Store } from '../../store/store.js';
-
-/** Phones by sync state (synced, pending, unreachable). */
-export function syncStateCounts(store: Store): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of store.db.prepare('SELECT sync_state AS state, count(*) AS n FROM phones GROUP BY sync_state').all() as { state: string; n: number }[])
-    out[r.state] = r.n;
-  return out;
-}
+import type { StoreData } from '../../store/store-api.js';
 
 /** Hot-desk lines registered now (a lapsed binding does not count). */
-export function registeredLines(store: Store, now: number): number {
+export async function registeredLines(store: Pick<StoreData, 'listLineRegistrations'>, now: number): Promise<number> {
   let n = 0;
-  for (const e of store.listLineRegistrations()) if (e.registration !== null && e.registration.expiresAt > now) n++;
+  for (const e of await store.listLineRegistrations()) if (e.registration !== null && e.registration.expiresAt > now) n++;
   return n;
 }

@@ -80,13 +80,13 @@ const syncFailures = new client.Counter({
 /** Read-only views the agent hands in at start (scraped on demand). */
 export interface MetricSources {
   /** Phones by sync state (synced, pending, unreachable). */
-  phonesBySyncState(): Readonly<Record<string, number>>;
+  phonesBySyncState(): Promise<Readonly<Record<string, number>>>;
   /** Bytes held by the render cache. */
   renderCacheBytes?(): number;
   /** Hot-desk-line calls up now. */
   voiceCalls?(): number;
   /** Hot-desk lines registered now. */
-  linesRegistered?(): number;
+  linesRegistered?(): Promise<number>;
   /** TFTP counters (TftpServer.stats()). */
   tftp?(): { readonly transfersOk: number; readonly transfersFailed: number; readonly refused: number; readonly bytesOk: number; readonly bytesSent: number };
 }
@@ -120,8 +120,8 @@ new client.Gauge({
   name: 'hotdesk_lines_registered',
   help: 'Phones whose hot-desk line is registered at the agent now',
   registers: [registry],
-  collect() {
-    this.set(sources?.linesRegistered?.() ?? 0);
+  async collect() {
+    this.set((await sources?.linesRegistered?.()) ?? 0);
   },
 });
 
@@ -130,9 +130,9 @@ new client.Gauge({
   help: 'Phones by sync state',
   labelNames: ['state'] as const,
   registers: [registry],
-  collect() {
+  async collect() {
+    const counts = (await sources?.phonesBySyncState()) ?? {};
     this.reset();
-    const counts = sources?.phonesBySyncState() ?? {};
     for (const state of ['synced', 'pending', 'unreachable']) this.set({ state }, counts[state] ?? 0);
   },
 });

@@ -39,8 +39,8 @@ export const DESCRIPTION_PATH = '/.well-known/hotdesk.json';
 
 /** What readiness looks at. */
 export interface ReadinessSource {
-  /** Runs a trivial query; throws when the database does not answer. */
-  pingStore(): void;
+  /** Runs a trivial query; rejects (or throws) when the database does not answer. */
+  pingStore(): Promise<void> | void;
   /** Bound listeners by name (`http`, `tftp`, `sip`, `pnp`...): port, or null when it is not bound (yet / any more). */
   listeners(): Readonly<Record<string, number | null>>;
   /** True once SIGTERM started the drain. */
@@ -55,10 +55,10 @@ export interface Readiness {
 }
 
 /** Evaluates readiness now. */
-export function readiness(src: ReadinessSource): Readiness {
+export async function readiness(src: ReadinessSource): Promise<Readiness> {
   const checks: Record<string, string> = {};
   try {
-    src.pingStore();
+    await src.pingStore();
     checks['store'] = 'ok';
   } catch {
     checks['store'] = 'the database does not answer';
@@ -97,7 +97,7 @@ export type ServiceDescription = typeof Description.static;
 export interface OpsDeps extends AuthorizeDeps {
   readonly readiness: ReadinessSource;
   /** The service description (`/.well-known/hotdesk.json`); absent = not served. */
-  readonly describe?: () => ServiceDescription;
+  readonly describe?: () => ServiceDescription | Promise<ServiceDescription>;
 }
 
 function healthRoute(app: HttpApp): void {
@@ -121,7 +121,7 @@ export function opsRoutes(deps: OpsDeps): HttpPlugin {
         },
       },
       async (_request, reply) => {
-        const r = readiness(deps.readiness);
+        const r = await readiness(deps.readiness);
         return reply
           .code(r.ready ? 200 : 503)
           .header('Cache-Control', 'no-store')

@@ -24,11 +24,11 @@ import formbody from '@fastify/formbody';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { HotdeskError } from '../../core/errors.js';
-import { normalizeMac } from '../../core/model.js';
+import { type DeskOutcome, normalizeMac } from '../../core/model.js';
 import type { ApiDeps } from './deps.js';
 import { AUTH_ERRORS, DialRequest, Outcome, PbxQuery, problem } from './schemas.js';
 import { outcomeBody, outcomeLine } from './views.js';
-import { dedupeFor, dialKey, dialOnce } from './dial-dedupe.js';
+import { type DedupeResult, dialOnce } from './dial-dedupe.js';
 import { GroupCommit } from '../group-commit.js';
 import { tokenAuth } from '../http/auth-hook.js';
 import type { HttpPlugin } from '../http/server.js';
@@ -97,31 +97,23 @@ function wantsText(request: FastifyRequest): boolean {
 /** One group commit per store: dials arriving together share a transaction (group-commit.ts). */
 const groups = new WeakMap<object, GroupCommit>();
 
-function groupFor(deps: ApiDeps): GroupCommit {
-  let g = groups.get(deps.store);
+function groupFor(store: ApiDeps['store']): GroupCommit {
+  let g = groups.get(store);
   if (!g) {
-    const store = deps.store;
-    g = new GroupCommit((fn) => store.transaction(fn));
+    g = new GroupCommit(store);
     groups.set(store, g);
   }
   return g;
 }
 
 /**
- * Acts on a dial (deduplicated, dial-dedupe.ts) in the current group commit; resolves once it
- * is committed. A dial the failed commit rolled back is forgotten by the dedupe, so a retry acts.
+ * Acts on a dial (deduplicated, dial-dedupe.ts); resolves once it is committed. On SQLite the
+ * dial joins the current group commit; on PostgreSQL it is its own transaction. A dial whose
+ * commit failed is forgotten by the dedupe, so a retry acts.
  */
-async function dialCommitted(deps: ApiDeps, mac: string, digits: string): Promise<ReturnType<typeof dialOnce>> {
-  const dedupe = dedupeFor(deps);
-  const { r } = await groupFor(deps).run(
-    () => ({
-      r: dialOnce({ store: deps.store, service: deps.service, clock: deps.clock, dedupe }, mac, digits),
-      key: dialKey(mac, digits, deps.store.getSite().featurePrefix),
-    }),
-    (v) => void (v.r.duplicate || dedupe.forget(v.key)),
-  );
-  if (!r.duplicate) deps.onCommitted?.();
-  return r;
+function dialCommitted(deps: ApiDeps, mac: string, digits: string, prefix: string): Promise<DedupeResult<DeskOutcome>> {
+  const act = deps.store.kind === 'sqlite' ? () => groupFor(deps.store).run(() => deps.service.dial(mac, digits)) : () => deps.service.dial(mac, digits);
+  return dialOnce(deps, mac, digits, act, prefix);
 }
 
 /** Strips `sip:`/`sips:`, `<...>`, `@host` and parameters from a caller id. */
@@ -181,20 +173,21 @@ export function pbxApi(deps: ApiDeps): HttpPlugin {
           const m = normalizeMac(dial.mac);
           if (m === null) throw new HotdeskError('bad-request', '"mac" is not a MAC address');
           mac = m;
-          if (!deps.store.getPhone(mac)) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
+          if (!(await deps.store.getPhone(mac))) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
         } else {
           if (dial.caller === undefined || dial.caller === '') throw new HotdeskError('bad-request', 'give "mac" or "caller"');
           const user = callerUser(dial.caller);
           if (user === '') throw new HotdeskError('bad-request', '"caller" is empty');
-          const phone = deps.store.findPhoneBySipUser(user);
+          const phone = await deps.store.findPhoneBySipUser(user);
           if (!phone) throw new HotdeskError('unknown-phone', 'no phone carries this SIP user');
           mac = phone.mac;
         }
-        const r = await dialCommitted(deps, mac, dial.digits);
+        const site = await deps.store.getSite();
+        const r = await dialCommitted(deps, mac, dial.digits, site.featurePrefix);
         deps.log.info('pbx dial', { phone: mac, outcome: r.value.code, duplicate: r.duplicate });
         reply.header('Cache-Control', 'no-store');
         if (wantsText(request)) return reply.type('text/plain; charset=utf-8').send(outcomeLine(r.value));
-        return outcomeBody(r.value, deps.store.getSite().timezone, r.duplicate);
+        return outcomeBody(r.value, site.timezone, r.duplicate);
       },
     );
   };

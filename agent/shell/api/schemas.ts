@@ -181,6 +181,7 @@ export const AuditEvent = Type.Object(
     phone: Type.Optional(Type.String()),
     user: Type.Optional(Type.String()),
     detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    agent: Type.Optional(Type.String({ description: 'The agent that wrote the event (shared PostgreSQL store, docs/scaling.md); absent on SQLite.' })),
   },
   { $id: 'AuditEvent', additionalProperties: true },
 );

@@ -8,7 +8,7 @@
 import type { ErrorCode } from '../../core/errors.js';
 import type { DeskOutcome, Phone, Session, User } from '../../core/model.js';
 import { PROMPTS, promptText } from '../../core/prompts.js';
-import type { Store } from '../../store/store.js';
+import type { StoreData } from '../../store/store-api.js';
 import type { LineRegistrationEntry, PhoneRuntime, StoredAuditEvent } from '../../store/store-types.js';
 import type { AuditEventView, OutcomeView, PhoneView, SessionView, UserView } from './schemas.js';
 
@@ -27,10 +27,11 @@ export function userView(u: User, phones: readonly string[]): UserView {
 }
 
 /** Every user's view (phones from the current sessions). */
-export function userViews(store: Store): UserView[] {
+export async function userViews(store: StoreData): Promise<UserView[]> {
+  const [sessions, users] = await Promise.all([store.listSessions(), store.listUsers()]);
   const byUser = new Map<string, string[]>();
-  for (const s of store.listSessions()) byUser.set(s.userExt, [...(byUser.get(s.userExt) ?? []), s.phoneMac]);
-  return store.listUsers().map((u) => userView(u, byUser.get(u.ext) ?? []));
+  for (const s of sessions) byUser.set(s.userExt, [...(byUser.get(s.userExt) ?? []), s.phoneMac]);
+  return users.map((u) => userView(u, byUser.get(u.ext) ?? []));
 }
 
 /** The secret-free view of a phone with its runtime facts and session. */
@@ -85,32 +86,41 @@ export function lineView(e: LineRegistrationEntry, now: number): NonNullable<Pho
 }
 
 /** The view of one phone from the store, or undefined when unknown. */
-export function storedPhoneView(store: Store, mac: string): PhoneView | undefined {
-  const p = store.getPhone(mac);
+export async function storedPhoneView(store: StoreData, mac: string): Promise<PhoneView | undefined> {
+  const p = await store.getPhone(mac);
   if (!p) return undefined;
-  const s = store.sessionOf(mac) ?? null;
-  const line = store.getHotdeskLine(mac);
+  const [session, line, rt] = await Promise.all([store.sessionOf(mac), store.getHotdeskLine(mac), store.phoneRuntime(mac)]);
+  const s = session ?? null;
   const entry = line ? { mac, username: line.username, registration: line.registration } : null;
-  return phoneView(p, store.phoneRuntime(mac) ?? null, s, s ? (store.getUser(s.userExt) ?? null) : null, entry);
+  return phoneView(p, rt ?? null, s, s ? ((await store.getUser(s.userExt)) ?? null) : null, entry);
 }
 
 /** Every phone's view, in store order. */
-export function phoneViews(store: Store): PhoneView[] {
-  const sessions = new Map(store.listSessions().map((s) => [s.phoneMac, s]));
-  const users = new Map(store.listUsers().map((u) => [u.ext, u]));
-  const lines = new Map(store.listLineRegistrations().map((e) => [e.mac, e]));
-  return store.listPhones().map((p) => {
+export async function phoneViews(store: StoreData): Promise<PhoneView[]> {
+  const [sessionList, userList, lineList, phones] = await Promise.all([
+    store.listSessions(),
+    store.listUsers(),
+    store.listLineRegistrations(),
+    store.listPhones(),
+  ]);
+  const sessions = new Map(sessionList.map((s) => [s.phoneMac, s]));
+  const users = new Map(userList.map((u) => [u.ext, u]));
+  const lines = new Map(lineList.map((e) => [e.mac, e]));
+  const runtimes = await Promise.all(phones.map((p) => store.phoneRuntime(p.mac)));
+  return phones.map((p, i) => {
     const s = sessions.get(p.mac) ?? null;
-    return phoneView(p, store.phoneRuntime(p.mac) ?? null, s, s ? (users.get(s.userExt) ?? null) : null, lines.get(p.mac) ?? null);
+    return phoneView(p, runtimes[i] ?? null, s, s ? (users.get(s.userExt) ?? null) : null, lines.get(p.mac) ?? null);
   });
 }
 
 /** Every session's view. */
-export function sessionViews(store: Store): SessionView[] {
-  const users = new Map(store.listUsers().map((u) => [u.ext, u]));
-  return store.listSessions().map((s) => ({
+export async function sessionViews(store: StoreData): Promise<SessionView[]> {
+  const [userList, sessions] = await Promise.all([store.listUsers(), store.listSessions()]);
+  const users = new Map(userList.map((u) => [u.ext, u]));
+  const phones = await Promise.all(sessions.map((s) => store.getPhone(s.phoneMac)));
+  return sessions.map((s, i) => ({
     phone: s.phoneMac,
-    phoneLabel: store.getPhone(s.phoneMac)?.label ?? null,
+    phoneLabel: phones[i]?.label ?? null,
     user: s.userExt,
     userName: users.get(s.userExt)?.name ?? null,
     startedAt: s.startedAt,
@@ -126,6 +136,7 @@ export function eventView(e: StoredAuditEvent): AuditEventView {
     ...(e.phone !== undefined && e.phone !== null ? { phone: e.phone } : {}),
     ...(e.user !== undefined && e.user !== null ? { user: e.user } : {}),
     ...(e.detail !== undefined && e.detail !== null ? { detail: e.detail as Record<string, unknown> } : {}),
+    ...(e.agent !== undefined ? { agent: e.agent } : {}),
   };
 }
 

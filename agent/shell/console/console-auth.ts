@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HotdeskError } from '../../core/errors.js';
-import type { AdminStore } from '../../store/admin-queries.js';
+import type { StoreData } from '../../store/store-api.js';
 import { FailureLimiter, type RateLimitPolicy } from '../http/rate-limiter.js';
 import { MAX_PASSWORD_LENGTH, verifyNobody, verifyPassword } from './password-hash.js';
 import { csrfTokenMatches, DEFAULT_SESSION_POLICY, newToken, sameOrigin, sessionKey, sessionState, type SessionPolicy } from './console-session.js';
@@ -24,9 +24,15 @@ export const ACCOUNT_SIGN_IN_LIMIT: RateLimitPolicy = { maxFailures: 5, windowMs
 /** Per source address: 20 wrong sign-ins in 15 minutes pause that address for 15 minutes. */
 export const SOURCE_SIGN_IN_LIMIT: RateLimitPolicy = { maxFailures: 20, windowMs: 15 * 60_000, blockMs: 15 * 60_000 };
 
+/** The console accounts and sessions of the store that {@link ConsoleAuth} uses. */
+export type ConsoleAccounts = Pick<
+  StoreData,
+  'getAdmin' | 'createConsoleSession' | 'getConsoleSession' | 'touchConsoleSession' | 'deleteConsoleSession' | 'pruneConsoleSessions'
+>;
+
 /** What {@link ConsoleAuth} needs. */
 export interface ConsoleAuthDeps {
-  readonly admins: AdminStore;
+  readonly admins: ConsoleAccounts;
   readonly clock: () => number;
   readonly random?: (n: number) => Buffer;
   readonly policy?: SessionPolicy;
@@ -66,7 +72,7 @@ export class ConsoleAuth {
         retryAfterSeconds: Math.ceil((this.deps.accountLimit ?? ACCOUNT_SIGN_IN_LIMIT).blockMs / 1000),
       });
     }
-    const admin = name.length <= 64 ? this.deps.admins.getAdmin(name.trim()) : undefined;
+    const admin = name.length <= 64 ? await this.deps.admins.getAdmin(name.trim()) : undefined;
     const ok = admin && password.length <= MAX_PASSWORD_LENGTH ? await verifyPassword(password, admin.passwordHash) : await verifyNobody(password);
     if (!admin || !ok) {
       const later = this.deps.clock();
@@ -79,29 +85,29 @@ export class ConsoleAuth {
     const csrfToken = newToken(this.random);
     const key = sessionKey(cookie);
     const at = this.deps.clock();
-    this.deps.admins.createSession({ key, admin: admin.name, csrfToken, now: at, source });
-    this.deps.admins.pruneSessions(at - this.policy.absoluteMs, at - this.policy.idleMs);
+    await this.deps.admins.createConsoleSession({ key, admin: admin.name, csrfToken, now: at, source });
+    await this.deps.admins.pruneConsoleSessions(at - this.policy.absoluteMs, at - this.policy.idleMs);
     return { cookie, session: { key, name: admin.name, role: admin.role, csrfToken, createdAt: at } };
   }
 
   /** The live session of a cookie value (its use noted), or null; an expired one is deleted. */
-  lookup(cookie: string | undefined, touch = true): ConsoleSession | null {
+  async lookup(cookie: string | undefined, touch = true): Promise<ConsoleSession | null> {
     if (cookie === undefined || cookie.length === 0 || cookie.length > 100) return null;
     const key = sessionKey(cookie);
-    const row = this.deps.admins.getSession(key);
+    const row = await this.deps.admins.getConsoleSession(key);
     if (!row) return null;
     const now = this.deps.clock();
     if (sessionState(row, now, this.policy) !== 'live') {
-      this.deps.admins.deleteSession(key);
+      await this.deps.admins.deleteConsoleSession(key);
       return null;
     }
-    if (touch) this.deps.admins.touchSession(key, now);
+    if (touch) await this.deps.admins.touchConsoleSession(key, now);
     return { key, name: row.admin, role: row.role, csrfToken: row.csrfToken, createdAt: row.createdAt };
   }
 
   /** Ends the session of a cookie value (no-op when none). */
-  signOut(cookie: string | undefined): void {
-    if (cookie) this.deps.admins.deleteSession(sessionKey(cookie));
+  async signOut(cookie: string | undefined): Promise<void> {
+    if (cookie) await this.deps.admins.deleteConsoleSession(sessionKey(cookie));
   }
 
   /** Seconds the cookie may live (the absolute deadline; the idle one is enforced server-side). */

@@ -4,8 +4,9 @@
  * htmx, and the read models of phones, sessions and locks.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SiteSettings } from '../../core/model.js';
 import { isLocked, lockedUntilOf, recentFailures } from '../../core/pin-guard.js';
-import type { Store } from '../../store/store.js';
+import type { StoreData } from '../../store/store-api.js';
 import type { VendorDriver } from '../../vendors/driver.js';
 import type { FirmwareProfiles } from '../../vendors/firmware-profile.js';
 import type { ApiDeps } from '../api/deps.js';
@@ -19,10 +20,10 @@ export interface ConsoleDeps extends ApiDeps {
   /** The vendor drivers (phone detail lists files as the phones get them). */
   readonly drivers: readonly VendorDriver[];
   readonly profiles: FirmwareProfiles;
-  /** Base URL the phone files point back to. */
-  readonly baseUrl: () => string;
-  /** Where phones register their hot-desk line (absent: the phone detail shows files without it). */
-  readonly sipAdvertised?: () => SipAdvertised | null;
+  /** Base URL the phone files point back to, for the site settings read with the page (`site.provisioning.baseUrl`, else the listener's). */
+  readonly baseUrl: (site: SiteSettings) => string;
+  /** Where phones register their hot-desk line, for the site settings read with the page (absent: the phone detail shows files without it). */
+  readonly sipAdvertised?: (site: SiteSettings) => SipAdvertised | null;
 }
 
 /** Deps plus the auth the plugin built. */
@@ -112,12 +113,17 @@ export interface PhoneRow {
 }
 
 /** Every phone (or one) as rows. */
-export function phoneRows(store: Store, only?: string): PhoneRow[] {
-  const sessions = new Map(store.listSessions().map((s) => [s.phoneMac, s]));
-  const users = new Map(store.listUsers().map((u) => [u.ext, u]));
-  const phones = only !== undefined ? [store.getPhone(only)].filter((p) => p !== undefined) : store.listPhones();
-  return phones.map((p) => {
-    const rt = store.phoneRuntime(p.mac);
+export async function phoneRows(store: StoreData, only?: string): Promise<PhoneRow[]> {
+  const [sessionList, userList, phones] = await Promise.all([
+    store.listSessions(),
+    store.listUsers(),
+    only !== undefined ? store.getPhone(only).then((p) => (p !== undefined ? [p] : [])) : store.listPhones(),
+  ]);
+  const sessions = new Map(sessionList.map((s) => [s.phoneMac, s]));
+  const users = new Map(userList.map((u) => [u.ext, u]));
+  const runtimes = await Promise.all(phones.map((p) => store.phoneRuntime(p.mac)));
+  return phones.map((p, i) => {
+    const rt = runtimes[i];
     const s = sessions.get(p.mac);
     const state: DisplayState = !rt || rt.lastSeen === null ? 'never' : rt.sync.state;
     return {
@@ -150,14 +156,14 @@ export interface LockRow {
 }
 
 /** Short numbers and phones with a lock or recent PIN failures. */
-export function lockRows(store: Store, now: number): LockRow[] {
-  const policy = store.getSite().pinLockout;
-  const subjects = store.db
-    .prepare('SELECT DISTINCT scope, subject FROM pin_failures UNION SELECT scope, subject FROM lock_counters WHERE locked_until > ? ORDER BY 1, 2')
-    .all(now) as { scope: 'user' | 'phone'; subject: string }[];
+export async function lockRows(store: StoreData, now: number): Promise<LockRow[]> {
+  const [site, subjects] = await Promise.all([store.getSite(), store.lockSubjects(now)]);
+  const policy = site.pinLockout;
+  const counters = await Promise.all(subjects.map((s) => store.getLock(s.scope, s.subject)));
   const out: LockRow[] = [];
-  for (const s of subjects) {
-    const c = store.getLock(s.scope, s.subject);
+  for (const [i, s] of subjects.entries()) {
+    const c = counters[i];
+    if (c === undefined) continue;
     const locked = isLocked(c, policy, now);
     const failures = recentFailures(c, policy, now).length;
     if (locked || failures > 0) out.push({ scope: s.scope, subject: s.subject, locked, lockedUntil: locked ? lockedUntilOf(c, policy, now) : 0, failures });

@@ -15,7 +15,6 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HotdeskError } from '../../core/errors.js';
-import { AdminStore } from '../../store/admin-queries.js';
 import { toHotdeskError } from '../http/error-handler.js';
 import { remoteAddressOf } from '../http/remote-address.js';
 import { HTTP_STATUS } from '../http/http-errors.js';
@@ -79,8 +78,7 @@ ${o.error ? errorNotice(o.error) : ''}
 /** The console plugin. */
 export function consoleRoutes(deps: ConsoleDeps, options: ConsoleOptions = {}): HttpPlugin {
   return async (app) => {
-    const admins = new AdminStore(deps.store.db);
-    const auth = new ConsoleAuth({ admins, clock: deps.clock, ...options });
+    const auth = new ConsoleAuth({ admins: deps.store, clock: deps.clock, ...options });
     const ctx: ConsoleContext = { ...deps, auth };
     const random = options.random ?? randomBytes;
     let htmx: Buffer | null = null;
@@ -94,7 +92,9 @@ export function consoleRoutes(deps: ConsoleDeps, options: ConsoleOptions = {}): 
     const cookieOptions = (request: FastifyRequest, maxAge: number) =>
       ({ path: CONSOLE_BASE, httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https', maxAge }) as const;
 
-    app.setErrorHandler((e, request, reply) => answerError(toHotdeskError(e, deps.log, request), request, reply, auth, () => deps.store.getSite().name));
+    app.setErrorHandler((e, request, reply) =>
+      answerError(toHotdeskError(e, deps.log, request), request, reply, auth, async () => (await deps.store.getSite()).name),
+    );
 
     // ---- assets (no session needed; nothing secret) ----
     const asset = (type: string, body: () => string | Buffer) => async (_r: FastifyRequest, reply: FastifyReply) =>
@@ -117,7 +117,7 @@ export function consoleRoutes(deps: ConsoleDeps, options: ConsoleOptions = {}): 
 
     // ---- sign-in ----
     app.get(`${CONSOLE_BASE}/login`, { schema: { hide: true } }, async (request, reply) => {
-      if (auth.lookup(request.cookies[SESSION_COOKIE], false)) return reply.code(303).header('Location', `${CONSOLE_BASE}/`).send();
+      if (await auth.lookup(request.cookies[SESSION_COOKIE], false)) return reply.code(303).header('Location', `${CONSOLE_BASE}/`).send();
       const token = newToken(random);
       reply.setCookie(LOGIN_COOKIE, token, cookieOptions(request, 3600));
       const next = safeNext((request.query as Record<string, unknown>)['next']);
@@ -150,7 +150,7 @@ export function consoleRoutes(deps: ConsoleDeps, options: ConsoleOptions = {}): 
     // ---- everything else needs a session ----
     await app.register(async (inner) => {
       inner.addHook('onRequest', async (request) => {
-        const s = auth.lookup(request.cookies[SESSION_COOKIE]);
+        const s = await auth.lookup(request.cookies[SESSION_COOKIE]);
         if (!s) throw new HotdeskError('session-required');
         setViewer(request, s);
       });
@@ -167,7 +167,7 @@ export function consoleRoutes(deps: ConsoleDeps, options: ConsoleOptions = {}): 
         });
       });
       inner.post(`${CONSOLE_BASE}/logout`, { schema: { hide: true } }, async (request, reply) => {
-        auth.signOut(request.cookies[SESSION_COOKIE]);
+        await auth.signOut(request.cookies[SESSION_COOKIE]);
         reply.clearCookie(SESSION_COOKIE, { path: CONSOLE_BASE });
         if (isHtmx(request)) return reply.header('HX-Redirect', `${CONSOLE_BASE}/login`).code(204).send();
         return reply.code(303).header('Location', `${CONSOLE_BASE}/login`).send();
@@ -184,7 +184,13 @@ export function consoleRoutes(deps: ConsoleDeps, options: ConsoleOptions = {}): 
 }
 
 /** Errors as people want them: a page, or a notice in the flash area for htmx; sign-in again for an ended session. */
-function answerError(err: HotdeskError, request: FastifyRequest, reply: FastifyReply, auth: ConsoleAuth, siteName: () => string): FastifyReply {
+async function answerError(
+  err: HotdeskError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  auth: ConsoleAuth,
+  siteName: () => Promise<string>,
+): Promise<FastifyReply> {
   if (reply.sent || reply.raw.headersSent) {
     reply.raw.destroy();
     return reply;
@@ -202,10 +208,14 @@ function answerError(err: HotdeskError, request: FastifyRequest, reply: FastifyR
     reply.header('HX-Retarget', '#flash').header('HX-Reswap', 'innerHTML');
     return sendHtml(reply, errorNotice(err), status);
   }
-  const s = auth.lookup(request.cookies[SESSION_COOKIE], false);
-  const site = siteName();
   const body = html`<h1>Something went wrong</h1>${errorNotice(err)}<p><a href="${CONSOLE_BASE}/">Back to the overview</a></p>`;
-  return sendHtml(reply, s ? page({ title: 'Error', nav: '', viewer: s, site, body }) : barePage('Error', body), status);
+  // The page frame needs the session and the site name; when the store cannot give them (it may be
+  // what failed), the bare page still shows the error.
+  const framed = await auth
+    .lookup(request.cookies[SESSION_COOKIE], false)
+    .then(async (s) => (s ? page({ title: 'Error', nav: '', viewer: s, site: await siteName(), body }) : null))
+    .catch(() => null);
+  return sendHtml(reply, framed ?? barePage('Error', body), status);
 }
 
 /**
@@ -214,7 +224,7 @@ function answerError(err: HotdeskError, request: FastifyRequest, reply: FastifyR
  * addresses or files), so open pages refresh what changed. The session is
  * re-checked every 15 s; when it ended the stream says `signed-out` and closes.
  */
-function eventStream(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+async function eventStream(ctx: ConsoleContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const cookieValue = request.cookies[SESSION_COOKIE];
   reply.hijack();
   const res = reply.raw;
@@ -234,14 +244,9 @@ function eventStream(ctx: ConsoleContext, request: FastifyRequest, reply: Fastif
   };
   // A reconnecting browser names the last event it got: replay what it missed (bounded), then go live.
   const last = Number(request.headers['last-event-id']);
-  const replaying = Number.isSafeInteger(last) && last >= 0;
+  let replaying = Number.isSafeInteger(last) && last >= 0;
   const buffered: StoredAuditEvent[] = [];
-  const unsubscribe = ctx.tail.subscribe((e) => (replaying && lastSent < 0 ? buffered.push(e) : send(e)));
-  if (replaying) {
-    lastSent = last;
-    for (const e of ctx.store.queryAudit({ afterId: last, limit: 500 })) send(e);
-    for (const e of buffered.splice(0)) send(e);
-  }
+  const unsubscribe = ctx.tail.subscribe((e) => (replaying ? buffered.push(e) : send(e)));
   const server = request.server.server;
   let ticks = 0;
   const check = setInterval(() => {
@@ -249,16 +254,40 @@ function eventStream(ctx: ConsoleContext, request: FastifyRequest, reply: Fastif
     // The agent is stopping (listener closed): end the stream so the drain does not wait for it.
     if (!server.listening) return void res.end();
     if (ticks % 15 !== 0) return;
-    if (ctx.auth.lookup(cookieValue, false)) res.write(': keep-alive\n\n');
-    else {
-      res.write('event: signed-out\ndata: {}\n\n');
-      res.end();
-    }
+    ctx.auth.lookup(cookieValue, false).then(
+      (s) => {
+        if (res.writableEnded) return;
+        if (s) res.write(': keep-alive\n\n');
+        else {
+          res.write('event: signed-out\ndata: {}\n\n');
+          res.end();
+        }
+      },
+      // The store did not answer: end the stream; the browser reconnects and replays what it missed.
+      () => res.end(),
+    );
   }, 1000);
   const stop = (): void => {
     clearInterval(check);
     unsubscribe();
   };
   res.on('close', stop);
+  if (replaying) {
+    // Live events wait in `buffered` until the replay is out, so none is sent twice or out of order.
+    lastSent = last;
+    const missed = await ctx.store.queryAudit({ afterId: last, limit: 500 }).catch((e: unknown) => {
+      ctx.log.warn('console event replay failed', { error: e instanceof Error ? e.message : String(e) });
+      return null;
+    });
+    replaying = false;
+    if (res.destroyed || res.writableEnded) return reply;
+    // The store did not answer: end the stream; the browser reconnects and asks again.
+    if (missed === null) {
+      res.end();
+      return reply;
+    }
+    for (const e of missed) send(e);
+    for (const e of buffered.splice(0)) send(e);
+  }
   return reply;
 }

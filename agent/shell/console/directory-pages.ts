@@ -118,8 +118,8 @@ function auditFilters(q: Record<string, string | undefined>): { kinds: AuditKind
 export function directoryPages(ctx: ConsoleContext): HttpPlugin {
   return async (app) => {
     const pending = new PendingImports();
-    const site = (): string => ctx.store.getSite().name;
-    const result = (request: FastifyRequest, body: SafeHtml) => {
+    const site = async (): Promise<string> => (await ctx.store.getSite()).name;
+    const result = async (request: FastifyRequest, body: SafeHtml) => {
       const v = viewerOf(request);
       return isHtmx(request)
         ? body
@@ -127,7 +127,7 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
             title: 'Directory',
             nav: 'directory',
             viewer: v,
-            site: site(),
+            site: await site(),
             body: html`<h1>Directory</h1><div id="result">${body}</div>${uploadForm(v)}${downloads(v)}`,
           });
     };
@@ -140,7 +140,7 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
           title: 'Directory',
           nav: 'directory',
           viewer: v,
-          site: site(),
+          site: await site(),
           body: html`<h1>Directory</h1><div id="result" aria-live="polite"></div>${uploadForm(v)}${downloads(v)}`,
         }),
       );
@@ -150,7 +150,7 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
         .header('Cache-Control', 'no-store')
         .header('Content-Disposition', 'attachment; filename="directory.yaml"')
         .type('text/yaml; charset=utf-8')
-        .send(exportDirectory(ctx.store, { withSecrets: false })),
+        .send(await exportDirectory(ctx.store, { withSecrets: false })),
     );
     app.post(`${CONSOLE_BASE}/directory/export-secrets`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
@@ -161,7 +161,7 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
         .header('Cache-Control', 'no-store')
         .header('Content-Disposition', 'attachment; filename="directory-with-secrets.yaml"')
         .type('text/yaml; charset=utf-8')
-        .send(exportDirectory(ctx.store, { withSecrets: true }));
+        .send(await exportDirectory(ctx.store, { withSecrets: true }));
     });
     app.post(`${CONSOLE_BASE}/directory/preview`, { schema: { hide: true }, bodyLimit: MAX_DIRECTORY * 2 }, async (request, reply) => {
       const v = viewerOf(request);
@@ -171,24 +171,32 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
       if (text.trim() === '') throw new HotdeskError('bad-request', 'choose a file or paste the directory first');
       if (Buffer.byteLength(text) > MAX_DIRECTORY) throw new HotdeskError('too-large', 'the directory is larger than 1 MiB');
       let preview: DirectoryPreview;
+      let fingerprint: string;
       try {
-        preview = previewDirectory(ctx.store, text, file, ctx.clock());
+        // The preview and the fingerprint of what it was computed on, in one transaction.
+        [preview, fingerprint] = await ctx.store.transaction(async () => {
+          const pv = await previewDirectory(ctx.store, text, file, ctx.clock());
+          return [pv, await directoryFingerprint(ctx.store)] as const;
+        });
       } catch (e) {
         const problems = directoryProblems(e, text, file);
         if (!problems) throw e;
-        return sendHtml(reply, result(request, problemsView(problems)), isHtmx(request) ? 200 : 422);
+        return sendHtml(reply, await result(request, problemsView(problems)), isHtmx(request) ? 200 : 422);
       }
-      const id = pending.put({ text, file, owner: v.key, fingerprint: directoryFingerprint(ctx.store), at: ctx.clock() });
-      return sendHtml(reply, result(request, previewView(v, id, file, preview)));
+      const id = pending.put({ text, file, owner: v.key, fingerprint, at: ctx.clock() });
+      return sendHtml(reply, await result(request, previewView(v, id, file, preview)));
     });
     app.post(`${CONSOLE_BASE}/directory/apply`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       requireRole(v.role, 'import');
       const p = pending.take(field(request, 'id'), v.key, ctx.clock());
       if (!p) throw new HotdeskError('not-found', 'this preview expired or was already used: check the file again');
-      if (directoryFingerprint(ctx.store) !== p.fingerprint)
-        throw new HotdeskError('conflict', 'the directory changed since this preview: check the file again');
-      const r = importDirectory(ctx.store, parseDirectory(p.text, p.file), ctx.clock());
+      // The check and the import in one transaction: no change slips in between them.
+      const r = await ctx.store.transaction(async () => {
+        if ((await directoryFingerprint(ctx.store)) !== p.fingerprint)
+          throw new HotdeskError('conflict', 'the directory changed since this preview: check the file again');
+        return importDirectory(ctx.store, parseDirectory(p.text, p.file), ctx.clock());
+      });
       ctx.onCommitted?.();
       ctx.log.info('console directory import', {
         account: v.name,
@@ -199,7 +207,7 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
       });
       return sendHtml(
         reply,
-        result(
+        await result(
           request,
           okNotice(
             html`<strong>Imported ${p.file}.</strong> Users: ${r.usersAdded} added, ${r.usersUpdated} kept or updated, ${r.usersRemoved} removed. Phones: ${r.phonesAdded} added, ${r.phonesUpdated} kept or updated, ${r.phonesRemoved} removed. Sessions ended: ${r.sessionsEnded}. Phones re-provisioned: ${r.reprovisioned.length}.`,
@@ -210,7 +218,7 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
     app.post(`${CONSOLE_BASE}/directory/cancel`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       pending.take(field(request, 'id'), v.key, ctx.clock());
-      return sendHtml(reply, result(request, okNotice('Import cancelled: nothing was applied.')));
+      return sendHtml(reply, await result(request, okNotice('Import cancelled: nothing was applied.')));
     });
 
     app.get(`${CONSOLE_BASE}/audit`, { schema: { hide: true } }, async (request, reply) => {
@@ -219,16 +227,16 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
       let body: SafeHtml;
       try {
         const f = auditFilters(q);
-        const events = ctx.store
-          .queryAudit({
+        const events = (
+          await ctx.store.queryAudit({
             limit: 500,
             kinds: f.kinds,
             ...(f.phone ? { phone: f.phone } : {}),
             ...(f.user ? { user: f.user } : {}),
             ...(f.since !== undefined ? { since: f.since } : {}),
           })
-          .filter((e) => f.until === undefined || e.at <= f.until);
-        body = auditTable(events, ctx.store.getSite().timezone);
+        ).filter((e) => f.until === undefined || e.at <= f.until);
+        body = auditTable(events, (await ctx.store.getSite()).timezone);
       } catch (e) {
         if (!(e instanceof HotdeskError)) throw e;
         body = errorNotice(e);
@@ -241,7 +249,7 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
           title: 'Audit',
           nav: 'audit',
           viewer: v,
-          site: site(),
+          site: await site(),
           body: html`<h1>Audit</h1>
 <form class="toolbar" method="get" action="${CONSOLE_BASE}/audit" role="search">
 <div><label for="f-kind">Kind</label><select id="f-kind" name="kind"><option value="">any</option>${AUDIT_KINDS.map((k) => html`<option${k === val('kind') ? html` selected` : ''}>${k}</option>`)}</select></div>
@@ -257,15 +265,15 @@ export function directoryPages(ctx: ConsoleContext): HttpPlugin {
     });
     app.get(`${CONSOLE_BASE}/audit.csv`, { schema: { hide: true } }, async (request, reply) => {
       const f = auditFilters(request.query as Record<string, string | undefined>);
-      const events = ctx.store
-        .queryAudit({
+      const events = (
+        await ctx.store.queryAudit({
           limit: 10_000,
           kinds: f.kinds,
           ...(f.phone ? { phone: f.phone } : {}),
           ...(f.user ? { user: f.user } : {}),
           ...(f.since !== undefined ? { since: f.since } : {}),
         })
-        .filter((e) => f.until === undefined || e.at <= f.until);
+      ).filter((e) => f.until === undefined || e.at <= f.until);
       return reply
         .header('Cache-Control', 'no-store')
         .header('Content-Disposition', 'attachment; filename="hotdesk-audit.csv"')

@@ -16,7 +16,7 @@ import type { DirectoryErrorEntry } from '../../directory/directory-types.js';
 import { exportDirectory } from '../../directory/export-directory.js';
 import { importDirectory, type ImportResult } from '../../directory/import-directory.js';
 import { parseDirectory } from '../../directory/parse-directory.js';
-import type { Store } from '../../store/store.js';
+import type { StoreApi } from '../../store/store-api.js';
 
 /** A problem with the offending line of the uploaded text. */
 export interface PositionedProblem extends DirectoryErrorEntry {
@@ -84,22 +84,34 @@ function diff<T>(before: ReadonlyMap<string, T>, after: ReadonlyMap<string, T>, 
  * nothing. Throws the directory error (`directory-invalid`, `yaml-syntax`, ...)
  * when the file is not valid.
  */
-export function previewDirectory(store: Store, text: string, file: string, now: number): DirectoryPreview {
+export async function previewDirectory(store: StoreApi, text: string, file: string, now: number): Promise<DirectoryPreview> {
   const dir = parseDirectory(text, file);
   let preview: DirectoryPreview | null = null;
   try {
-    store.transaction(() => {
-      const pinOf = (ext: string): string =>
-        createHash('sha256')
-          .update(store.userPin(ext) ?? '')
-          .digest('hex');
-      const users0 = new Map(store.listUsers().map((u) => [u.ext, { ...u, pin: pinOf(u.ext) }]));
-      const phones0 = new Map(store.listPhones().map((p) => [p.mac, p]));
-      const sessions0 = store.listSessions();
-      const summary = importDirectory(store, dir, now);
-      const users1 = new Map(store.listUsers().map((u) => [u.ext, { ...u, pin: pinOf(u.ext) }]));
-      const phones1 = new Map(store.listPhones().map((p) => [p.mac, p]));
-      const left = new Set(store.listSessions().map((s) => `${s.phoneMac}/${s.userExt}`));
+    await store.transaction(async (tx) => {
+      /** Users with a digest of their PIN (a changed PIN shows as an update, the PIN itself never). */
+      const usersWithPins = async () => {
+        const users = await tx.listUsers();
+        const pins = await Promise.all(users.map((u) => tx.userPin(u.ext)));
+        return new Map(
+          users.map((u, i) => [
+            u.ext,
+            {
+              ...u,
+              pin: createHash('sha256')
+                .update(pins[i] ?? '')
+                .digest('hex'),
+            },
+          ]),
+        );
+      };
+      const users0 = await usersWithPins();
+      const phones0 = new Map((await tx.listPhones()).map((p) => [p.mac, p]));
+      const sessions0 = await tx.listSessions();
+      const summary = await importDirectory(store, dir, now);
+      const users1 = await usersWithPins();
+      const phones1 = new Map((await tx.listPhones()).map((p) => [p.mac, p]));
+      const left = new Set((await tx.listSessions()).map((s) => `${s.phoneMac}/${s.userExt}`));
       const label = (mac: string): string => phones0.get(mac)?.label ?? mac;
       preview = {
         users: diff(users0, users1, (k, u) => `${k} ${u.name}`),
@@ -117,9 +129,9 @@ export function previewDirectory(store: Store, text: string, file: string, now: 
 }
 
 /** A fingerprint of the stored directory (changes with any import or edit). */
-export function directoryFingerprint(store: Store): string {
+export async function directoryFingerprint(store: StoreApi): Promise<string> {
   return createHash('sha256')
-    .update(exportDirectory(store, { withSecrets: false }))
+    .update(await exportDirectory(store, { withSecrets: false }))
     .digest('hex');
 }
 

@@ -46,6 +46,7 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   'too-large': 'The file is too large for the console: import it with `hotdesk import` instead.',
   internal: 'Something unexpected failed on the agent: the log has the details.',
   'storage-error': 'The database failed: check the disk and the agent log.',
+  'store-unavailable': 'The shared database does not answer: nothing was changed. Try again in a moment; if it lasts, check the database server.',
 };
 
 /** A notice for a coded error: title, the specific message, what to do. */

@@ -15,12 +15,14 @@ import { requireRole } from './roles.js';
 
 const REFUSALS = OUTCOME_REFUSALS;
 
-function overviewPanel(ctx: ConsoleContext): SafeHtml {
-  const rows = phoneRows(ctx.store);
+async function overviewPanel(ctx: ConsoleContext): Promise<SafeHtml> {
+  const rows = await phoneRows(ctx.store);
   const count = (s: DisplayState): number => rows.filter((r) => r.state === s).length;
   const now = ctx.clock();
-  const locks = lockRows(ctx.store, now).filter((l) => l.locked);
-  const sessions = ctx.store.listSessions();
+  const locks = (await lockRows(ctx.store, now)).filter((l) => l.locked);
+  const sessions = await ctx.store.listSessions();
+  const events = await ctx.store.queryAudit({ limit: 10 });
+  const tz = (await ctx.store.getSite()).timezone;
   const cards: [string, number, string][] = [
     ['synced', count('synced'), 'synced'],
     ['pending', count('pending'), 'pending'],
@@ -32,16 +34,16 @@ function overviewPanel(ctx: ConsoleContext): SafeHtml {
 <h2>People</h2>
 <div class="cards"><a class="card" href="${CONSOLE_BASE}/people" data-card="logged-in"><div class="n">${sessions.length}</div><div class="l">logged in</div></a>
 <a class="card" href="${CONSOLE_BASE}/people#locks" data-card="locked"><div class="n">${locks.length}</div><div class="l">locked (PIN)</div></a></div>
-<h2>Last events</h2>${auditTable(ctx.store.queryAudit({ limit: 10 }), ctx.store.getSite().timezone)}`;
+<h2>Last events</h2>${auditTable(events, tz)}`;
 }
 
-function peoplePanel(ctx: ConsoleContext, v: Viewer): SafeHtml {
+async function peoplePanel(ctx: ConsoleContext, v: Viewer): Promise<SafeHtml> {
   const store = ctx.store;
-  const users = new Map(store.listUsers().map((u) => [u.ext, u]));
-  const phones = new Map(store.listPhones().map((p) => [p.mac, p]));
-  const sessions = store.listSessions();
-  const tz = store.getSite().timezone;
-  const locks = lockRows(store, ctx.clock());
+  const users = new Map((await store.listUsers()).map((u) => [u.ext, u]));
+  const phones = new Map((await store.listPhones()).map((p) => [p.mac, p]));
+  const sessions = await store.listSessions();
+  const tz = (await store.getSite()).timezone;
+  const locks = await lockRows(store, ctx.clock());
   return html`<h2>Who is logged in where</h2>
 ${
   sessions.length === 0
@@ -69,8 +71,8 @@ ${locks.map((l) => {
 }`;
 }
 
-function loginForm(ctx: ConsoleContext, v: Viewer): SafeHtml {
-  const phones = ctx.store.listPhones().filter((p) => p.hotdesk);
+async function loginForm(ctx: ConsoleContext, v: Viewer): Promise<SafeHtml> {
+  const phones = (await ctx.store.listPhones()).filter((p) => p.hotdesk);
   return html`<h2>Log a user in on a phone</h2>
 <form class="inline" method="post" action="${CONSOLE_BASE}/people/login" hx-post="${CONSOLE_BASE}/people/login" hx-target="#flash">${csrfField(v)}
 <label for="login-ext">Short number</label><input id="login-ext" name="ext" inputmode="numeric" pattern="[0-9]{1,15}" required size="8">
@@ -81,7 +83,7 @@ function loginForm(ctx: ConsoleContext, v: Viewer): SafeHtml {
 /** Overview and People. */
 export function peoplePages(ctx: ConsoleContext): HttpPlugin {
   return async (app) => {
-    const site = (): string => ctx.store.getSite().name;
+    const site = async (): Promise<string> => (await ctx.store.getSite()).name;
     app.get(`${CONSOLE_BASE}/`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       return sendHtml(
@@ -90,13 +92,13 @@ export function peoplePages(ctx: ConsoleContext): HttpPlugin {
           title: 'Overview',
           nav: 'overview',
           viewer: v,
-          site: site(),
+          site: await site(),
           live: true,
-          body: html`<h1>Overview</h1><div id="overview" data-live-refresh="${CONSOLE_BASE}/overview/panel">${overviewPanel(ctx)}</div>`,
+          body: html`<h1>Overview</h1><div id="overview" data-live-refresh="${CONSOLE_BASE}/overview/panel">${await overviewPanel(ctx)}</div>`,
         }),
       );
     });
-    app.get(`${CONSOLE_BASE}/overview/panel`, { schema: { hide: true } }, async (_request, reply) => sendHtml(reply, overviewPanel(ctx)));
+    app.get(`${CONSOLE_BASE}/overview/panel`, { schema: { hide: true } }, async (_request, reply) => sendHtml(reply, await overviewPanel(ctx)));
     app.get(`${CONSOLE_BASE}/people`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       return sendHtml(
@@ -105,13 +107,13 @@ export function peoplePages(ctx: ConsoleContext): HttpPlugin {
           title: 'People',
           nav: 'people',
           viewer: v,
-          site: site(),
+          site: await site(),
           live: true,
-          body: html`<h1>People</h1>${loginForm(ctx, v)}<div id="people" data-live-refresh="${CONSOLE_BASE}/people/panel">${peoplePanel(ctx, v)}</div>`,
+          body: html`<h1>People</h1>${await loginForm(ctx, v)}<div id="people" data-live-refresh="${CONSOLE_BASE}/people/panel">${await peoplePanel(ctx, v)}</div>`,
         }),
       );
     });
-    app.get(`${CONSOLE_BASE}/people/panel`, { schema: { hide: true } }, async (request, reply) => sendHtml(reply, peoplePanel(ctx, viewerOf(request))));
+    app.get(`${CONSOLE_BASE}/people/panel`, { schema: { hide: true } }, async (request, reply) => sendHtml(reply, await peoplePanel(ctx, viewerOf(request))));
     app.post(`${CONSOLE_BASE}/people/login`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       requireRole(v.role, 'desk');
@@ -119,13 +121,13 @@ export function peoplePages(ctx: ConsoleContext): HttpPlugin {
       const ext = typeof body['ext'] === 'string' ? body['ext'].trim() : '';
       const mac = normalizeMac(typeof body['phone'] === 'string' ? body['phone'] : '');
       if (!/^[0-9]{1,15}$/.test(ext)) throw new HotdeskError('bad-request', 'the short number is 1 to 15 digits');
-      if (mac === null || !ctx.store.getPhone(mac)) throw new HotdeskError('unknown-phone', 'choose a phone from the list');
-      const o = ctx.service.adminLogin(mac, ext);
+      if (mac === null || !(await ctx.store.getPhone(mac))) throw new HotdeskError('unknown-phone', 'choose a phone from the list');
+      const o = await ctx.service.adminLogin(mac, ext);
       ctx.onCommitted?.();
       const refusal = REFUSALS[o.code];
       if (refusal !== undefined) throw new HotdeskError(refusal, o.message, { phone: mac, user: ext });
       ctx.log.info('console action', { account: v.name, action: 'login', phone: mac, user: ext });
-      const label = ctx.store.getPhone(mac)?.label ?? mac;
+      const label = (await ctx.store.getPhone(mac))?.label ?? mac;
       const text = o.code === 'no-change' ? `${ext} is already logged in on ${label}.` : `${ext} logged in on ${label}: the phone is being re-provisioned.`;
       return actionDone(request, reply, text, `${CONSOLE_BASE}/people`, mac);
     });
@@ -136,7 +138,7 @@ export function peoplePages(ctx: ConsoleContext): HttpPlugin {
       const scope = body['scope'];
       const subject = typeof body['subject'] === 'string' ? body['subject'] : '';
       if ((scope !== 'user' && scope !== 'phone') || !/^[0-9a-f]{1,15}$/.test(subject)) throw new HotdeskError('bad-request', 'nothing to unlock');
-      ctx.store.transaction(() => ctx.store.setLock(scope, subject, EMPTY_LOCK));
+      await ctx.store.transaction((tx) => tx.setLock(scope, subject, EMPTY_LOCK));
       ctx.log.info('console action', { account: v.name, action: 'unlock', scope, subject });
       return actionDone(request, reply, `Unlocked ${scope} ${subject}: wrong PINs forgotten.`, `${CONSOLE_BASE}/people`);
     });

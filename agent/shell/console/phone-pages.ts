@@ -17,9 +17,9 @@ import { auditTable } from './audit-view.js';
 import { lineView } from '../api/views.js';
 
 /** The MAC of a route parameter (`unknown-phone` when not a phone here). */
-export function phoneMacOf(ctx: ConsoleContext, raw: string): string {
+export async function phoneMacOf(ctx: ConsoleContext, raw: string): Promise<string> {
   const mac = normalizeMac(raw);
-  if (mac === null || !ctx.store.getPhone(mac)) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
+  if (mac === null || !(await ctx.store.getPhone(mac))) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
   return mac;
 }
 
@@ -71,29 +71,29 @@ function mask(body: string, secrets: readonly string[]): string {
   return out;
 }
 
-function detailBody(ctx: ConsoleContext, v: Viewer, mac: string): SafeHtml {
+async function detailBody(ctx: ConsoleContext, v: Viewer, mac: string): Promise<SafeHtml> {
   const store = ctx.store;
-  const phone = store.getPhone(mac);
-  const rt = store.phoneRuntime(mac);
-  const row = phoneRows(store, mac)[0];
+  const phone = await store.getPhone(mac);
+  const rt = await store.phoneRuntime(mac);
+  const row = (await phoneRows(store, mac))[0];
   if (!phone || !rt || !row) throw new HotdeskError('unknown-phone', 'no phone with this MAC address');
   const profile = ctx.profiles.find(phone.vendor, phone.model);
   const driver = ctx.drivers.find((d) => d.vendor === phone.vendor);
   let files: SafeHtml = html`<p class="muted">No firmware profile for ${phone.vendor} ${phone.model}: no files.</p>`;
   if (profile && driver) {
-    const session = store.sessionOf(mac);
-    const user = session ? (store.getUser(session.userExt) ?? null) : null;
-    const site = store.getSite();
+    const session = await store.sessionOf(mac);
+    const user = session ? ((await store.getUser(session.userExt)) ?? null) : null;
+    const site = await store.getSite();
     const input: RenderInput = {
       site,
       phone,
       profile,
       user,
-      identityKeys: store.identityKeysFor(mac),
+      identityKeys: await store.identityKeysFor(mac),
       revision: rt.revision,
       credential: { username: rt.provUsername, password: rt.provPassword },
-      urls: agentUrls(ctx.baseUrl(), phone, rt.screenToken, profile.firmware?.file),
-      hotdeskLine: hotdeskLineInput(store.getHotdeskLine(mac), phone, ctx.sipAdvertised?.() ?? null),
+      urls: agentUrls(ctx.baseUrl(site), phone, rt.screenToken, profile.firmware?.file),
+      hotdeskLine: hotdeskLineInput(await store.getHotdeskLine(mac), phone, ctx.sipAdvertised?.(site) ?? null),
     };
     const secrets = [
       rt.provPassword,
@@ -104,9 +104,10 @@ function detailBody(ctx: ConsoleContext, v: Viewer, mac: string): SafeHtml {
       input.hotdeskLine?.password ?? '',
       ...site.apiTokens,
     ];
-    for (const k of input.identityKeys) {
+    const keyUsers = await Promise.all(input.identityKeys.map((k) => store.getUser(k.ext)));
+    for (const [i, k] of input.identityKeys.entries()) {
       secrets.push(k.pin);
-      const u = store.getUser(k.ext);
+      const u = keyUsers[i];
       if (u) secrets.push(u.sip.password);
     }
     const list = driver.fileNames(input).map((name) => {
@@ -120,15 +121,16 @@ function detailBody(ctx: ConsoleContext, v: Viewer, mac: string): SafeHtml {
     });
     files = html`<ul>${list}</ul>`;
   }
-  const idKeys = store.identityKeysFor(mac);
+  const idKeys = await store.identityKeysFor(mac);
   const keys = html`<div class="table-wrap"><table><thead><tr><th scope="col">#</th><th scope="col">Kind</th><th scope="col">Label</th><th scope="col">Value</th></tr></thead><tbody>
 ${idKeys.map((k, i) => html`<tr><td>${i + 1}</td><td>identity</td><td>${k.label}</td><td>${k.ext}</td></tr>`)}
 ${phone.keys.map((k, i) => html`<tr><td>${idKeys.length + i + 1}</td><td>${k.kind}</td><td>${k.label}</td><td class="mono">${k.kind === 'url' ? '(agent URL)' : k.value}</td></tr>`)}
 </tbody></table></div>`;
-  const events = store.queryAudit({ phone: mac, limit: 50 });
-  const fetches = store.queryAudit({ phone: mac, kinds: ['secret-served', 'sync-confirmed'], limit: 10 });
+  const events = await store.queryAudit({ phone: mac, limit: 50 });
+  const fetches = await store.queryAudit({ phone: mac, kinds: ['secret-served', 'sync-confirmed'], limit: 10 });
+  const line = await lineText(store, mac);
   return html`<h1>${phone.label} <span class="muted mono">${macText(mac)}</span></h1>
-<div data-live-refresh="${CONSOLE_BASE}/phones/${mac}/summary" data-live-phone="${mac}">${detailSummary(v, row, rt, lineText(store, mac))}</div>
+<div data-live-refresh="${CONSOLE_BASE}/phones/${mac}/summary" data-live-phone="${mac}">${detailSummary(v, row, rt, line)}</div>
 <h2>Last fetches</h2>
 <p>Last request: <span class="mono">${rt.lastFile ?? '—'}</span> from <span class="mono">${rt.lastIp ?? '—'}</span> at ${when(rt.lastSeen)}<br>User-Agent: <span class="mono">${rt.lastUserAgent ?? '—'}</span></p>
 ${fetches.length ? auditTable(fetches) : html`<p class="muted">No file with secrets fetched yet.</p>`}
@@ -138,8 +140,8 @@ ${fetches.length ? auditTable(fetches) : html`<p class="muted">No file with secr
 }
 
 /** The hot-desk line's registration in words (docs/voice.md); never its password. */
-function lineText(store: ConsoleContext['store'], mac: string): string {
-  const line = store.getHotdeskLine(mac);
+async function lineText(store: ConsoleContext['store'], mac: string): Promise<string> {
+  const line = await store.getHotdeskLine(mac);
   if (!line) return 'none (not a hot-desk phone)';
   const v = lineView({ mac, username: line.username, registration: line.registration }, Date.now());
   return v.registered ? `${v.username} registered from ${v.address}:${v.port} until ${when(v.expiresAt)}` : `${v.username} not registered`;
@@ -159,73 +161,67 @@ function detailSummary(v: Viewer, r: PhoneRow, rt: { revision: number; sync: { r
 /** The phone pages and actions. */
 export function phonePages(ctx: ConsoleContext): HttpPlugin {
   return async (app) => {
-    const site = (): string => ctx.store.getSite().name;
+    const site = async (): Promise<string> => (await ctx.store.getSite()).name;
     const done = (mac: string, action: string, account: string): void => {
       ctx.onCommitted?.();
       ctx.log.info('console action', { account, action, phone: mac });
     };
     app.get(`${CONSOLE_BASE}/phones`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
-      const rows = phoneRows(ctx.store);
-      return sendHtml(reply, page({ title: 'Phones', nav: 'phones', viewer: v, site: site(), live: true, body: html`<h1>Phones</h1>${phonesTable(v, rows)}` }));
+      const rows = await phoneRows(ctx.store);
+      return sendHtml(
+        reply,
+        page({ title: 'Phones', nav: 'phones', viewer: v, site: await site(), live: true, body: html`<h1>Phones</h1>${phonesTable(v, rows)}` }),
+      );
     });
     app.get<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac/row`, { schema: { hide: true } }, async (request, reply) => {
-      const mac = phoneMacOf(ctx, request.params.mac);
-      const r = phoneRows(ctx.store, mac)[0];
+      const mac = await phoneMacOf(ctx, request.params.mac);
+      const r = (await phoneRows(ctx.store, mac))[0];
       return sendHtml(reply, r ? phoneRow(viewerOf(request), r) : '');
     });
     app.get<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac/summary`, { schema: { hide: true } }, async (request, reply) => {
-      const mac = phoneMacOf(ctx, request.params.mac);
-      const r = phoneRows(ctx.store, mac)[0];
-      const rt = ctx.store.phoneRuntime(mac);
-      return sendHtml(reply, r && rt ? detailSummary(viewerOf(request), r, rt, lineText(ctx.store, mac)) : '');
+      const mac = await phoneMacOf(ctx, request.params.mac);
+      const r = (await phoneRows(ctx.store, mac))[0];
+      const rt = await ctx.store.phoneRuntime(mac);
+      return sendHtml(reply, r && rt ? detailSummary(viewerOf(request), r, rt, await lineText(ctx.store, mac)) : '');
     });
     app.get<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
-      const mac = phoneMacOf(ctx, request.params.mac);
-      return sendHtml(
-        reply,
-        page({ title: ctx.store.getPhone(mac)?.label ?? mac, nav: 'phones', viewer: v, site: site(), live: true, body: detailBody(ctx, v, mac) }),
-      );
+      const mac = await phoneMacOf(ctx, request.params.mac);
+      const title = (await ctx.store.getPhone(mac))?.label ?? mac;
+      const body = await detailBody(ctx, v, mac);
+      return sendHtml(reply, page({ title, nav: 'phones', viewer: v, site: await site(), live: true, body }));
     });
     app.post<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac/logout`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       requireRole(v.role, 'desk');
-      const mac = phoneMacOf(ctx, request.params.mac);
-      const s = ctx.store.sessionOf(mac);
+      const mac = await phoneMacOf(ctx, request.params.mac);
+      const s = await ctx.store.sessionOf(mac);
       if (!s) throw new HotdeskError('not-logged-in');
-      ctx.service.logout(mac, 'admin');
+      await ctx.service.logout(mac, 'admin');
       done(mac, 'logout', v.name);
-      return actionDone(request, reply, `${s.userExt} logged out of ${ctx.store.getPhone(mac)?.label ?? mac}.`, `${CONSOLE_BASE}/phones`, mac);
+      const label = (await ctx.store.getPhone(mac))?.label ?? mac;
+      return actionDone(request, reply, `${s.userExt} logged out of ${label}.`, `${CONSOLE_BASE}/phones`, mac);
     });
     app.post<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac/resync`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       requireRole(v.role, 'desk');
-      const mac = phoneMacOf(ctx, request.params.mac);
+      const mac = await phoneMacOf(ctx, request.params.mac);
       // A new revision marks the phone pending: the sync worker sends a check-sync NOTIFY at once.
-      const revision = ctx.store.transaction(() => ctx.store.bumpRevision(mac, ctx.clock()));
+      const now = ctx.clock();
+      const revision = await ctx.store.transaction((tx) => tx.bumpRevision(mac, now));
       done(mac, 'resync', v.name);
-      return actionDone(
-        request,
-        reply,
-        `Re-sync requested for ${ctx.store.getPhone(mac)?.label ?? mac} (revision ${revision}).`,
-        `${CONSOLE_BASE}/phones`,
-        mac,
-      );
+      const label = (await ctx.store.getPhone(mac))?.label ?? mac;
+      return actionDone(request, reply, `Re-sync requested for ${label} (revision ${revision}).`, `${CONSOLE_BASE}/phones`, mac);
     });
     app.post<{ Params: { mac: string } }>(`${CONSOLE_BASE}/phones/:mac/reset-enrolment`, { schema: { hide: true } }, async (request, reply) => {
       const v = viewerOf(request);
       requireRole(v.role, 'reset-enrolment');
-      const mac = phoneMacOf(ctx, request.params.mac);
-      ctx.store.resetEnrolment(mac);
+      const mac = await phoneMacOf(ctx, request.params.mac);
+      await ctx.store.resetEnrolment(mac);
       done(mac, 'reset-enrolment', v.name);
-      return actionDone(
-        request,
-        reply,
-        `Enrolment of ${ctx.store.getPhone(mac)?.label ?? mac} reset: the site bootstrap credential works for it again.`,
-        `${CONSOLE_BASE}/phones`,
-        mac,
-      );
+      const label = (await ctx.store.getPhone(mac))?.label ?? mac;
+      return actionDone(request, reply, `Enrolment of ${label} reset: the site bootstrap credential works for it again.`, `${CONSOLE_BASE}/phones`, mac);
     });
   };
 }

@@ -9,10 +9,10 @@
  * Phones the agent does not know and will not enrol are left unanswered so
  * that another provisioning server on the segment can still serve them.
  */
-import type { Vendor } from '../../core/model.js';
+import type { SiteSettings, Vendor } from '../../core/model.js';
 import type { PnpRequest } from '../../protocols/pnp.js';
 import type { FirmwareProfile, FirmwareProfiles } from '../../vendors/firmware-profile.js';
-import type { Store } from '../../store/store.js';
+import type { StoreData } from '../../store/store-api.js';
 import { trimBase } from '../provisioning/agent-urls.js';
 import type { Logger } from '../logger.js';
 import type { PnpSighting } from './pnp-responder.js';
@@ -53,18 +53,18 @@ export function pnpProvisioningUrl(base: string, vendor: Vendor): string {
 
 /** What {@link createPnpProvisioning} needs. */
 export interface PnpProvisioningDeps {
-  readonly store: Pick<Store, 'getSite' | 'getPhone' | 'recordSighting' | 'appendAudit'>;
+  readonly store: Pick<StoreData, 'getSite' | 'getPhone' | 'recordSighting' | 'appendAudit'>;
   readonly profiles: FirmwareProfiles;
   readonly clock: () => number;
-  /** The agent's provisioning base URL (site `provisioning.baseUrl`, else the listening address). */
-  readonly baseUrl: () => string;
+  /** The agent's provisioning base URL (`site.provisioning.baseUrl`, else the listening address). */
+  readonly baseUrl: (site: SiteSettings) => string;
   readonly log: Logger;
 }
 
 /** The two hooks `startPnpResponder` takes. */
 export interface PnpProvisioning {
-  provisioningUrlFor(pnp: PnpRequest): string | null;
-  onSighting(s: PnpSighting): void;
+  provisioningUrlFor(pnp: PnpRequest): Promise<string | null>;
+  onSighting(s: PnpSighting): Promise<void>;
 }
 
 /**
@@ -77,17 +77,17 @@ export interface PnpProvisioning {
  */
 export function createPnpProvisioning(d: PnpProvisioningDeps): PnpProvisioning {
   return {
-    provisioningUrlFor(pnp) {
-      const known = d.store.getPhone(pnp.mac);
-      if (known) return pnpProvisioningUrl(d.baseUrl(), known.vendor);
+    async provisioningUrlFor(pnp) {
+      const [known, site] = await Promise.all([d.store.getPhone(pnp.mac), d.store.getSite()]);
+      if (known) return pnpProvisioningUrl(d.baseUrl(site), known.vendor);
       if (pnp.vendorId === null) return null;
       const profile = pnpModelProfile(d.profiles, pnp.vendorId, pnp.model);
-      if (!profile || !d.store.getSite().provisioning.autoEnrol) return null;
-      return pnpProvisioningUrl(d.baseUrl(), pnp.vendorId);
+      if (!profile || !site.provisioning.autoEnrol) return null;
+      return pnpProvisioningUrl(d.baseUrl(site), pnp.vendorId);
     },
-    onSighting(s) {
+    async onSighting(s) {
       const at = d.clock();
-      const recorded = d.store.recordSighting({
+      const recorded = await d.store.recordSighting({
         mac: s.mac,
         ip: s.address,
         at,
@@ -98,7 +98,7 @@ export function createPnpProvisioning(d: PnpProvisioningDeps): PnpProvisioning {
       });
       // Repeats and capped floods leave no audit row: the audit log must not grow at a stranger's pace.
       if (recorded !== 'new') return;
-      d.store.appendAudit({
+      await d.store.appendAudit({
         kind: 'pnp-sighting',
         at,
         phone: s.mac,

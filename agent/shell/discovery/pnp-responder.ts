@@ -64,8 +64,9 @@ export interface PnpResponderOptions {
   /** Multicast group (default 224.0.1.75). */
   readonly group?: string;
   /** The provisioning URL for a phone, or null to leave it unanswered. */
-  readonly provisioningUrlFor: (pnp: PnpRequest) => string | null;
-  readonly onSighting?: (s: PnpSighting) => void;
+  readonly provisioningUrlFor: (pnp: PnpRequest) => string | null | Promise<string | null>;
+  /** Told of every SUBSCRIBE taken, before it is answered (a promise it returns is awaited). */
+  readonly onSighting?: (s: PnpSighting) => unknown;
   /** Our address in Via/Contact (default: the local address that reaches the phone). */
   readonly advertisedHost?: string;
   /** RFC 3261 T1 / T2 / timer F for the NOTIFY (defaults 500 / 4000 / 64*T1 ms). */
@@ -274,14 +275,16 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
       log.debug('pnp subscribe over budget', { address: rinfo.address, pending: notifies.size });
       return;
     }
+    // Taken now: a retransmission that arrives while the store is asked is dropped, like one that arrives before the 200 is built.
+    remember(seen, key, { at: now, ok: null, to: replyTo });
     let url: string | null = null;
     try {
-      url = opts.provisioningUrlFor(pnp);
+      url = await opts.provisioningUrlFor(pnp);
     } catch (e) {
       log.warn('pnp provisioningUrlFor failed', { mac: pnp.mac, error: e instanceof Error ? e.message : String(e) });
     }
     try {
-      opts.onSighting?.({
+      await opts.onSighting?.({
         mac: pnp.mac,
         vendor: pnp.vendor,
         vendorId: pnp.vendorId,
@@ -294,7 +297,6 @@ export async function startPnpResponder(opts: PnpResponderOptions): Promise<PnpR
     } catch (e) {
       log.warn('pnp onSighting failed', { error: e instanceof Error ? e.message : String(e) });
     }
-    remember(seen, key, { at: now, ok: null, to: replyTo });
     if (url === null) {
       stats.declined += 1;
       log.info('pnp phone left unanswered', { mac: pnp.mac, vendor: pnp.vendor, model: pnp.model });

@@ -21,6 +21,6 @@ export type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Prom
 export function tokenAuth(deps: AuthorizeDeps, allowQuery = false): RequestHook {
   return async (request) => {
     const url = allowQuery ? new URL(request.raw.url ?? '/', 'http://agent.invalid') : null;
-    authorize(deps, request.raw, url, allowQuery);
+    await authorize(deps, request.raw, url, allowQuery);
   };
 }

@@ -52,6 +52,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   'sign-in-failed': 401,
   'csrf-failed': 403,
   'role-forbidden': 403,
+  'store-unavailable': 503,
 };
 
 /** JSON problem body (RFC 9457 shape with our stable `code`). Never holds a secret. */

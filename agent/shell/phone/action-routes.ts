@@ -97,24 +97,28 @@ export function parsePolyNotification(body: string): PolyOutgoingCall | null {
 /** The action-URL routes. */
 export function actionRoutes(deps: ApiDeps): HttpPlugin {
   /** Checks the path token; returns the phone's MAC. */
-  const verify = (rawMac: string, token: string, claimedMacs: readonly (string | undefined)[]): string => {
+  const verify = async (rawMac: string, token: string): Promise<string> => {
     const mac = normalizeMac(rawMac);
-    const rt = mac !== null ? deps.store.phoneRuntime(mac) : undefined;
+    const rt = mac !== null ? await deps.store.phoneRuntime(mac) : undefined;
     // Compare even when the phone is unknown, so timing does not tell.
     const ok = constantTimeEqual(token, rt?.screenToken ?? '\u0000no-phone');
     if (mac === null || !rt || !ok) throw new HotdeskError('screen-token-invalid');
+    return mac;
+  };
+
+  /** Refuses a MAC claimed in the query or body that is not the verified one. */
+  const sameMac = (mac: string, claimedMacs: readonly (string | undefined)[]): void => {
     for (const c of claimedMacs) {
       if (c === undefined || c === '') continue;
       if (normalizeMac(c) !== mac) throw new HotdeskError('screen-token-invalid', 'the MAC in the request does not match the URL');
     }
-    return mac;
   };
 
-  const act = (reply: FastifyReply, mac: string, digits: string, source: string, ip: string, now: number): FastifyReply => {
+  const act = async (reply: FastifyReply, mac: string, digits: string, source: string, ip: string, now: number): Promise<FastifyReply> => {
     reply.header('Cache-Control', 'no-store');
-    const code = parseFeatureCode(digits, deps.store.getSite().featurePrefix);
+    const code = parseFeatureCode(digits, (await deps.store.getSite()).featurePrefix);
     if (code.kind === 'not-hotdesk') return reply.code(204).send();
-    const r = dialOnce(deps, mac, digits);
+    const r = await dialOnce(deps, mac, digits);
     // A refused PIN also counts against the requesting address (a repeated report acted on nothing).
     if (!r.duplicate && isPinRefusal(r.value)) deps.limiter?.fail(ip, now);
     deps.log.info('phone dial', { phone: mac, source, outcome: r.value.code, duplicate: r.duplicate });
@@ -164,16 +168,16 @@ export function actionRoutes(deps: ApiDeps): HttpPlugin {
         const q = request.query as Record<string, string | string[] | undefined>;
         const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
         if (kind === 'outgoing') {
-          const mac = verify(rawMac, token, [one(q['mac'])]);
+          const mac = await verify(rawMac, token);
+          sameMac(mac, [one(q['mac'])]);
           const remote = one(q['remote']);
           if (remote === undefined || remote === '') throw new HotdeskError('bad-request', '"remote" is required');
           return act(reply, mac, remote, 'action-url', ip, now);
         }
-        const pathMac = verify(rawMac, token, []);
+        const mac = await verify(rawMac, token);
         const call = parsePolyNotification(typeof request.body === 'string' ? request.body : '');
         if (call === null) return reply.header('Cache-Control', 'no-store').code(204).send();
-        const mac = verify(rawMac, token, [call.mac]);
-        if (mac !== pathMac) throw new HotdeskError('screen-token-invalid');
+        sameMac(mac, [call.mac]);
         return act(reply, mac, call.called, 'poly-notification', ip, now);
       },
     });

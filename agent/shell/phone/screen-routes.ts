@@ -19,9 +19,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HotdeskError, isHotdeskError } from '../../core/errors.js';
 import { isPinRefusal } from '../../core/hotdesk-machine.js';
-import type { DeskOutcome } from '../../core/model.js';
+import type { DeskOutcome, SiteSettings } from '../../core/model.js';
 import { normalizeMac } from '../../core/model.js';
-import type { Store } from '../../store/store.js';
+import type { StoreData } from '../../store/store-api.js';
 import type { ScreenContext, VendorDriver } from '../../vendors/driver.js';
 import type { HotdeskService } from '../hotdesk-service.js';
 import { refuseMethod } from '../http/method-guard.js';
@@ -31,14 +31,14 @@ import type { Logger } from '../logger.js';
 import type { FailureLimiter } from '../http/rate-limiter.js';
 
 export interface ScreenRouteDeps {
-  readonly store: Store;
+  readonly store: Pick<StoreData, 'phoneRuntime' | 'getPhone' | 'getSite' | 'sessionOf' | 'getUser'>;
   readonly service: HotdeskService;
   readonly drivers: readonly VendorDriver[];
   readonly limiter: FailureLimiter;
   readonly clock: () => number;
   readonly log: Logger;
-  /** Provisioning base URL phones reach the agent on (resolved after listen). */
-  readonly baseUrl: () => string;
+  /** Provisioning base URL phones reach the agent on (`site.provisioning.baseUrl`, else resolved after listen). */
+  readonly baseUrl: (site: SiteSettings) => string;
   readonly onCommitted?: () => void;
 }
 
@@ -63,7 +63,7 @@ const SCREEN_METHODS = ['GET', 'HEAD', 'POST'];
 
 /** Routes for `/xml/<mac>/<token>/...`. */
 export function screenRoutes(d: ScreenRouteDeps): HttpPlugin {
-  const handle = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const now = d.clock();
     const ip = remoteAddressOf(request.raw);
     if (d.limiter.blocked(ip, now)) throw new HotdeskError('rate-limited');
@@ -80,46 +80,45 @@ export function screenRoutes(d: ScreenRouteDeps): HttpPlugin {
       });
     const [rawMac = '', token = '', action = 'menu', arg] = segs;
     const mac = normalizeMac(rawMac);
-    const runtime = mac ? d.store.phoneRuntime(mac) : undefined;
-    const phone = mac ? d.store.getPhone(mac) : undefined;
-    if (!mac || !runtime || !phone || !sameToken(token, runtime.screenToken)) {
+    const [runtime, phone, site] = mac ? await Promise.all([d.store.phoneRuntime(mac), d.store.getPhone(mac), d.store.getSite()]) : [];
+    if (!mac || !runtime || !phone || !site || !sameToken(token, runtime.screenToken)) {
       d.limiter.fail(ip, now);
       d.log.info('screen refused', { ip, code: 'screen-token-invalid' });
       throw new HotdeskError('screen-token-invalid', 'this screen does not belong to this phone');
     }
     const driver = d.drivers.find((x) => x.vendor === phone.vendor);
     if (!driver) throw new HotdeskError('internal', 'no driver');
-    const site = d.store.getSite();
     const tokenSeg = encodeURIComponent(runtime.screenToken);
-    const ctx = (): ScreenContext => {
-      const session = d.store.sessionOf(mac);
-      const user = session ? d.store.getUser(session.userExt) : undefined;
+    /** What the screen shows, read now (after an action: its outcome included), in one round. */
+    const ctx = async (): Promise<ScreenContext> => {
+      const [session, ...identities] = await Promise.all([d.store.sessionOf(mac), ...phone.identities.map((ext) => d.store.getUser(ext))]);
+      const user = session ? (identities.find((u) => u?.ext === session.userExt) ?? (await d.store.getUser(session.userExt))) : undefined;
       return {
-        baseUrl: `${d.baseUrl().replace(/\/+$/, '')}/xml/${mac}/${tokenSeg}`,
+        baseUrl: `${d.baseUrl(site).replace(/\/+$/, '')}/xml/${mac}/${tokenSeg}`,
         phoneLabel: phone.label,
         ...(user ? { currentUser: { ext: user.ext, name: user.name } } : {}),
-        identities: phone.identities.map((ext) => ({ ext, label: d.store.getUser(ext)?.name ?? ext })),
+        identities: phone.identities.map((ext, i) => ({ ext, label: identities[i]?.name ?? ext })),
         timezone: site.timezone,
       };
     };
     const q = url.searchParams;
     const sendText = (body: string, contentType: string): FastifyReply => reply.code(200).header('Cache-Control', 'no-store').type(contentType).send(body);
-    const act = (fn: () => DeskOutcome): FastifyReply => {
+    const act = async (fn: () => DeskOutcome | Promise<DeskOutcome>): Promise<FastifyReply> => {
       let outcome: DeskOutcome;
       try {
-        outcome = fn();
+        outcome = await fn();
       } catch (e) {
         if (!isHotdeskError(e) || e.code !== 'bad-request') throw e;
         outcome = badInput(mac, e.message);
       }
       if (isPinRefusal(outcome)) d.limiter.fail(ip, now);
       d.onCommitted?.();
-      const s = driver.screens.renderResult(ctx(), outcome);
+      const s = driver.screens.renderResult(await ctx(), outcome);
       return sendText(s.body, s.contentType);
     };
     // A phone without hot-desking (lift, canteen) shows "not allowed" instead of a menu or form (docs/behaviour.md §4).
-    const notAllowed = (): FastifyReply => {
-      const s = driver.screens.renderResult(ctx(), {
+    const notAllowed = async (): Promise<FastifyReply> => {
+      const s = driver.screens.renderResult(await ctx(), {
         code: 'not-allowed',
         prompt: 'not-allowed',
         phone: mac,
@@ -127,7 +126,7 @@ export function screenRoutes(d: ScreenRouteDeps): HttpPlugin {
       });
       return sendText(s.body, s.contentType);
     };
-    const login = (ext: string, pin: string): FastifyReply => {
+    const login = (ext: string, pin: string): Promise<FastifyReply> => {
       if (!DIGITS.test(ext)) return act(() => badInput(mac, 'short number: digits only'));
       return act(() => d.service.screenLogin(mac, ext, pin));
     };
@@ -136,7 +135,7 @@ export function screenRoutes(d: ScreenRouteDeps): HttpPlugin {
       case '':
       case 'menu': {
         if (!phone.hotdesk) return notAllowed();
-        const s = driver.screens.renderMenu(ctx());
+        const s = driver.screens.renderMenu(await ctx());
         return sendText(s.body, s.contentType);
       }
       case 'login': {
@@ -144,10 +143,10 @@ export function screenRoutes(d: ScreenRouteDeps): HttpPlugin {
         const ext = arg ?? q.get('ext') ?? undefined;
         if (ext !== undefined && ext !== '') {
           if (!DIGITS.test(ext)) return act(() => badInput(mac, 'short number: digits only'));
-          const s = driver.screens.renderPinForm(ctx(), ext);
+          const s = driver.screens.renderPinForm(await ctx(), ext);
           return sendText(s.body, s.contentType);
         }
-        const s = driver.screens.renderLoginForm(ctx());
+        const s = driver.screens.renderLoginForm(await ctx());
         return sendText(s.body, s.contentType);
       }
       case 'submit':

@@ -31,8 +31,11 @@ export interface CommonFileRequest {
   readonly id: Identification;
   readonly site: SiteSettings;
   /** The pipeline's URL builder (only the provisioning base is used). */
-  readonly urls: (phone: Phone, screenToken: string) => AgentUrls;
+  readonly urls: UrlBuilder;
 }
+
+/** The URLs a phone's files carry, for `phone` with its screen token, under the `site` read for the request. */
+export type UrlBuilder = (phone: Phone, screenToken: string, site: SiteSettings) => AgentUrls;
 
 /** A phone nobody knows, used only to ask the URL builder for the provisioning base. */
 function placeholder(id: Identification): Phone {
@@ -45,7 +48,7 @@ function placeholder(id: Identification): Phone {
  * that as a failure: nothing was guessed).
  */
 export function serveCommonFile(req: CommonFileRequest): ServedFile {
-  const provisioning = req.urls(placeholder(req.id), '').provisioning;
+  const provisioning = req.urls(placeholder(req.id), '', req.site).provisioning;
   const file = req.driver.renderCommon(req.name, {
     site: req.site,
     provisioning,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HotdeskError, isHotdeskError } from '../../core/errors.js';
 import { normalizeMac } from '../../core/model.js';
-import type { AcceptedCredential, AuthCheck, FileRequest, PipelineStore, ProvisioningPipeline, ServedFile } from './provisioning-pipeline.js';
+import type { AcceptedCredential, AuthCheck, FileRequest, PipelineStore, ProvisioningPipeline } from './provisioning-pipeline.js';
 import { sanitizeFileName } from './provisioning-pipeline.js';
 import { type DigestAuthority, parseDigestAuthorization } from './http-digest-auth.js';
 import type { FirmwareFiles } from './firmware-files.js';
@@ -25,7 +25,7 @@ const UPLOAD_RE = /^([0-9a-fA-F]{12})-(app\.log|boot\.log|phone\.cfg|web\.cfg|di
 
 export interface ProvisioningHttpOptions {
   readonly pipeline: ProvisioningPipeline;
-  readonly store: PipelineStore;
+  readonly store: Pick<PipelineStore, 'provisioningRuntime' | 'getSite'>;
   readonly digest: DigestAuthority;
   readonly dataDir: string;
   readonly clock: () => number;
@@ -89,7 +89,7 @@ export function provisioningRoutes(o: ProvisioningHttpOptions): HttpPlugin {
     done();
   };
 
-  const get = (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> => {
+  const get = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const req = request.raw;
     const now = o.clock();
     const fileReq: FileRequest = {
@@ -100,13 +100,11 @@ export function provisioningRoutes(o: ProvisioningHttpOptions): HttpPlugin {
       authenticate: digestCheck(req, o.digest, now),
     };
     const started = performance.now();
-    const send = (served: ServedFile): FastifyReply => {
-      recordFetch('http', served.vendor, 'ok', since(started));
-      o.log.debug('file served', { mac: served.mac, file: served.file.name, secret: served.file.secret, ip: fileReq.remoteAddress });
-      return reply.code(200).headers({ 'content-type': served.file.contentType, 'cache-control': 'no-store' }).send(Buffer.from(served.file.body, 'utf8'));
-    };
     // With a render pool, cache misses render on a worker and the main thread keeps serving.
-    return o.pipeline.rendersOffThread ? o.pipeline.serveAsync(fileReq).then(send) : send(o.pipeline.serve(fileReq));
+    const served = await o.pipeline.serve(fileReq);
+    recordFetch('http', served.vendor, 'ok', since(started));
+    o.log.debug('file served', { mac: served.mac, file: served.file.name, secret: served.file.secret, ip: fileReq.remoteAddress });
+    return reply.code(200).headers({ 'content-type': served.file.contentType, 'cache-control': 'no-store' }).send(Buffer.from(served.file.body, 'utf8'));
   };
 
   /** Checks an upload before its body is read: name, source, phone, credential, declared size. */
@@ -119,12 +117,11 @@ export function provisioningRoutes(o: ProvisioningHttpOptions): HttpPlugin {
     const mac = m?.[1] ? normalizeMac(m[1]) : null;
     if (!m || !mac) throw new HotdeskError('write-refused', 'uploads are accepted only for <mac>-app.log, -boot.log, -phone.cfg, -directory.xml and similar');
     if (o.limiter.blocked(ip, now)) throw new HotdeskError('rate-limited');
-    const runtime = o.store.provisioningRuntime(mac);
+    const [runtime, site] = await Promise.all([o.store.provisioningRuntime(mac), o.store.getSite()]);
     if (!runtime) {
       o.limiter.fail(ip, now);
       throw new HotdeskError('unknown-phone', 'unknown phone');
     }
-    const site = o.store.getSite();
     const accepted: AcceptedCredential[] = [{ kind: 'own', username: runtime.provUsername, password: runtime.provPassword }];
     if (!runtime.ownCredentialUsed) accepted.push({ kind: 'bootstrap', ...site.provisioning.bootstrap });
     const verdict = digestCheck(req, o.digest, now)(accepted);

@@ -14,43 +14,37 @@
  */
 import { HotdeskError } from '../../core/errors.js';
 import { PROVISIONING_FILE_NAME, requireFileName } from '../../protocols/file-name.js';
-import type { AuditEvent, Phone, Session, SiteSettings, User, Vendor } from '../../core/model.js';
-import type { AgentUrls, Credential, Identification, IdentityKey, PhoneFile, RenderInput, VendorDriver } from '../../vendors/driver.js';
+import type { AuditEvent, Phone, SiteSettings, Vendor } from '../../core/model.js';
+import type { StoreData } from '../../store/store-api.js';
+import type { Credential, Identification, PhoneFile, RenderInput, VendorDriver } from '../../vendors/driver.js';
 import type { FirmwareProfile } from '../../vendors/firmware-profile.js';
 import { AllowList } from '../../protocols/cidr.js';
 import { FailureLimiter } from '../http/rate-limiter.js';
-import { serveCommonFile } from './common-files.js';
+import { serveCommonFile, type UrlBuilder } from './common-files.js';
 import type { ServedFile } from './served-file.js';
 import type { AsyncRenderer } from './render-pool.js';
 import { DEFAULT_RENDER_CACHE_BYTES, RenderCache } from './render-cache.js';
 import { hotdeskLineInput, type SipAdvertised } from './hotdesk-line-input.js';
 
-/** What the pipeline needs from the store (a subset of `Store`). */
-export interface PipelineStore {
-  getSite(): SiteSettings;
-  getPhone(mac: string): Phone | undefined;
-  getUser(ext: string): User | undefined;
-  sessionOf(mac: string): Session | undefined;
-  /** Revision, credential and screen token of a phone (the store keeps them in memory). */
-  provisioningRuntime(mac: string): PhoneRuntimeView | undefined;
-  identityKeysFor(mac: string): readonly IdentityKey[];
-  /** The phone's hot-desk line (credentials for its own secret file). */
-  getHotdeskLine(mac: string): { readonly username: string; readonly password: string } | undefined;
-  enrolPhone(p: { mac: string; vendor: Vendor; model: string }, now: number): Phone;
-  /**
-   * Records a served file: the fetch and, for a file holding secrets, its audit entry (the store
-   * may write both behind, never reporting either before they are committed).
-   */
-  recordServed(
-    mac: string,
-    f: { ip: string; userAgent?: string; firmware?: string; file: string; revision?: number; authenticated?: boolean; now: number },
-    audit?: AuditEvent,
-  ): { confirmed: boolean; elapsedMs?: number };
-  /** Quarantined sighting of an unknown phone (capped per source and in total by the store). */
-  recordSighting(s: { mac: string; ip: string; vendor?: string; model?: string; at: number; via?: 'pnp' | 'http' | 'tftp' }): 'new' | 'repeat' | 'capped';
-  markOwnCredentialUsed(mac: string): void;
-  appendAudit(e: AuditEvent): void;
-}
+/**
+ * What the pipeline needs from the store (a slice of the async contract). A request reads the site,
+ * then the phone with its runtime, then (on a cache miss) its render input, each step in one round.
+ */
+export type PipelineStore = Pick<
+  StoreData,
+  | 'getSite'
+  | 'getPhone'
+  | 'getUser'
+  | 'sessionOf'
+  | 'provisioningRuntime'
+  | 'identityKeysFor'
+  | 'getHotdeskLine'
+  | 'enrolPhone'
+  | 'recordServed'
+  | 'recordSighting'
+  | 'markOwnCredentialUsed'
+  | 'appendAudit'
+>;
 
 /** The per-phone runtime facts the pipeline reads. */
 export interface PhoneRuntimeView {
@@ -93,19 +87,20 @@ export interface PipelineOptions {
   readonly store: PipelineStore;
   readonly drivers: readonly VendorDriver[];
   readonly profiles: ProfileLookup;
-  readonly urls: (phone: Phone, screenToken: string) => AgentUrls;
+  /** The URLs a phone's files carry (given the site read for the request). */
+  readonly urls: UrlBuilder;
   readonly clock: () => number;
   readonly limiter?: FailureLimiter;
   /** Render-cache budget in bytes (default {@link DEFAULT_RENDER_CACHE_BYTES}). */
   readonly cacheBytes?: number;
-  /** Renders cache misses off the main thread in {@link ProvisioningPipeline.serveAsync} (a RenderPool). */
+  /** Renders cache misses off the main thread (a RenderPool); absent: in this thread. */
   readonly renderer?: AsyncRenderer;
   /**
    * Where phones register their hot-desk line: the host of the provisioning
-   * base URL and the agent's bound SIP port (read at each request). Absent or
-   * null: files carry no hot-desk line.
+   * base URL and the agent's bound SIP port (asked at each request, with the
+   * site read for it). Absent or null: files carry no hot-desk line.
    */
-  readonly sipAdvertised?: () => SipAdvertised | null;
+  readonly sipAdvertised?: (site: SiteSettings) => SipAdvertised | null;
 }
 
 /** What {@link ProvisioningPipeline} knows about a request once the phone is identified. */
@@ -183,36 +178,30 @@ export class ProvisioningPipeline {
     throw err;
   }
 
-  /** True when cache misses render on a worker pool ({@link serveAsync} then keeps the main thread free). */
+  /** True when cache misses render on a worker pool (the main thread keeps serving meanwhile). */
   get rendersOffThread(): boolean {
     return this.o.renderer !== undefined;
   }
 
-  /** Serves one request or throws a coded HotdeskError (renders in this thread). */
-  serve(req: FileRequest): ServedFile {
-    const ctx = this.prepare(req);
-    if (!('key' in ctx)) return ctx;
-    return this.finish(req, ctx, ctx.hit !== undefined ? ctx.hit : this.remember(ctx.key, ctx.driver.render(this.renderInput(ctx), ctx.name)));
-  }
-
   /**
-   * Same as {@link serve}, but a cache miss renders on the configured worker
-   * pool (in this thread when none is configured). The cache stays here.
+   * Serves one request or rejects with a coded HotdeskError. A cache miss
+   * renders on the configured worker pool (in this thread when none is
+   * configured); the cache stays here.
    */
-  async serveAsync(req: FileRequest): Promise<ServedFile> {
-    const ctx = this.prepare(req);
+  async serve(req: FileRequest): Promise<ServedFile> {
+    const ctx = await this.prepare(req);
     if (!('key' in ctx)) return ctx;
     if (ctx.hit !== undefined) return this.finish(req, ctx, ctx.hit);
-    const input = this.renderInput(ctx);
+    const input = await this.renderInput(ctx);
     const rendered = this.o.renderer ? await this.o.renderer.render(ctx.driver.vendor, input, ctx.name) : ctx.driver.render(input, ctx.name);
     return this.finish(req, ctx, this.remember(ctx.key, rendered));
   }
 
   /** Everything before rendering: source checks, name, identification, phone (auto-enrol), cache lookup. */
-  private prepare(req: FileRequest): ServeContext | ServedFile {
+  private async prepare(req: FileRequest): Promise<ServeContext | ServedFile> {
     const now = this.o.clock();
     const { store } = this.o;
-    const site = store.getSite();
+    const site = await store.getSite();
     if (!this.allowList(site).allows(req.remoteAddress)) throw new HotdeskError('forbidden-source', 'source address not allowed');
     if (this.limiter.blocked(req.remoteAddress, now)) throw new HotdeskError('rate-limited', 'too many failures from this address');
 
@@ -222,7 +211,8 @@ export class ProvisioningPipeline {
       const id = d.identify(name, req.userAgent);
       if (id) ids.push(id);
     }
-    const id = pickIdentification(ids, (mac) => store.getPhone(mac)?.vendor);
+    const found = await this.lookup(ids);
+    const id = pickIdentification(ids, (mac) => found.get(mac)?.phone?.vendor);
     if (!id) this.fail(req.remoteAddress, now, new HotdeskError('unknown-file', 'not a provisioning file name'));
     if (id.macFromPath && id.macFromUserAgent && id.macFromPath !== id.macFromUserAgent) {
       this.fail(req.remoteAddress, now, new HotdeskError('mac-mismatch', 'MAC in path disagrees with MAC in User-Agent'));
@@ -234,24 +224,38 @@ export class ProvisioningPipeline {
     if (!id.mac) return serveCommonFile({ driver, name, id, site, urls: this.o.urls });
     const mac = id.mac;
 
-    const known = store.getPhone(mac);
-    const enrolled = known ? null : this.enrolOnFirstContact(req, id, driver, name, site, now);
+    const known = found.get(mac)?.phone;
+    const enrolled = known ? null : await this.enrolOnFirstContact(req, id, driver, name, site, now);
     const phone = known ?? enrolled?.phone;
     if (!phone) throw new HotdeskError('unknown-phone', 'unknown phone');
     if (phone.vendor !== id.vendor) this.fail(req.remoteAddress, now, new HotdeskError('unknown-file', 'file does not belong to this phone'));
-    const runtime = store.provisioningRuntime(mac);
+    const runtime = enrolled ? await store.provisioningRuntime(mac) : found.get(mac)?.runtime;
     const profile = this.o.profiles.find(phone.vendor, phone.model);
     if (!runtime || !profile) throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`);
     // Secrets are decided from the name: the requester proves it is this phone before anything is rendered.
-    const authorised = enrolled ? 'bootstrap' : driver.isSecretFile(name) ? this.authorise(req, mac, runtime, site, now) : undefined;
+    const authorised = enrolled ? 'bootstrap' : driver.isSecretFile(name) ? await this.authorise(req, mac, runtime, site, now) : undefined;
     // The provisioning username is in the key: an admin reset of the enrolment changes the credential
     // the files install without bumping the revision.
     // So is the agent's SIP address: the hot-desk line registers there, and a new base URL or SIP port
     // changes the files without a revision bump.
-    const sip = this.o.sipAdvertised?.() ?? null;
+    const sip = this.o.sipAdvertised?.(site) ?? null;
     const key = `${phone.mac}/${runtime.revision}/${runtime.provUsername}/${sip ? `${sip.host}:${sip.port}` : '-'}/${name.toLowerCase()}`;
     const hit = this.cache.get(key);
     return { now, site, name, id, driver, phone, runtime, profile, key, sip, ...(hit !== undefined ? { hit } : {}), ...(authorised ? { authorised } : {}) };
+  }
+
+  /** Every phone the identifications name (usually one MAC) with its runtime, read in one round. */
+  private async lookup(ids: readonly Identification[]): Promise<Map<string, { readonly phone?: Phone; readonly runtime?: PhoneRuntimeView }>> {
+    const found = new Map<string, { readonly phone?: Phone; readonly runtime?: PhoneRuntimeView }>();
+    const macs = [...new Set(ids.flatMap((i) => (i.mac ? [i.mac] : [])))];
+    if (macs.length === 0) return found;
+    const { store } = this.o;
+    const rows = await Promise.all(macs.map((mac) => Promise.all([store.getPhone(mac), store.provisioningRuntime(mac)])));
+    macs.forEach((mac, i) => {
+      const [phone, runtime] = rows[i] ?? [];
+      found.set(mac, { ...(phone ? { phone } : {}), ...(runtime ? { runtime } : {}) });
+    });
+    return found;
   }
 
   /**
@@ -262,7 +266,14 @@ export class ProvisioningPipeline {
    * with `anonymousEnrolment` it is also recorded as a quarantined sighting an
    * admin may accept. Nothing is rendered, cached or enrolled before that proof.
    */
-  private enrolOnFirstContact(req: FileRequest, id: Identification, driver: VendorDriver, name: string, site: SiteSettings, now: number): { phone: Phone } {
+  private async enrolOnFirstContact(
+    req: FileRequest,
+    id: Identification,
+    driver: VendorDriver,
+    name: string,
+    site: SiteSettings,
+    now: number,
+  ): Promise<{ phone: Phone }> {
     const { store } = this.o;
     const mac = id.mac ?? '';
     const profile = id.model ? this.o.profiles.find(id.vendor, id.model) : undefined;
@@ -270,20 +281,21 @@ export class ProvisioningPipeline {
       // Each probe counts, answered or not: a source cannot enrol (or try to) at will.
       this.limiter.fail(req.remoteAddress, now);
       const verdict = req.authenticate([{ kind: 'bootstrap', ...site.provisioning.bootstrap }]);
-      if (verdict.status === 'ok') return { phone: store.enrolPhone({ mac, vendor: id.vendor, model: id.model }, now) };
-      if (site.provisioning.anonymousEnrolment) store.recordSighting({ mac, ip: req.remoteAddress, vendor: id.vendor, model: id.model, at: now, via: 'http' });
+      if (verdict.status === 'ok') return { phone: await store.enrolPhone({ mac, vendor: id.vendor, model: id.model }, now) };
+      if (site.provisioning.anonymousEnrolment)
+        await store.recordSighting({ mac, ip: req.remoteAddress, vendor: id.vendor, model: id.model, at: now, via: 'http' });
       if (verdict.status === 'missing') throw new HotdeskError('auth-required');
       if (verdict.status === 'stale') throw new HotdeskError('auth-required', 'nonce expired', { stale: true });
       this.fail(req.remoteAddress, now, new HotdeskError('auth-failed', 'credentials refused for this phone'));
     }
     if (site.provisioning.anonymousEnrolment && id.model && profile) {
-      store.recordSighting({ mac, ip: req.remoteAddress, vendor: id.vendor, model: id.model, at: now, via: req.protocol });
+      await store.recordSighting({ mac, ip: req.remoteAddress, vendor: id.vendor, model: id.model, at: now, via: req.protocol });
     }
     this.fail(req.remoteAddress, now, new HotdeskError('unknown-phone', 'unknown phone'));
   }
 
   /** Everything after rendering: refusal of unknown names, authorisation (secrets only), fetch record, audit. */
-  private finish(req: FileRequest, ctx: ServeContext, rendered: PhoneFile | null): ServedFile {
+  private async finish(req: FileRequest, ctx: ServeContext, rendered: PhoneFile | null): Promise<ServedFile> {
     const { store } = this.o;
     const { now, site, id, phone, runtime } = ctx;
     const mac = phone.mac;
@@ -292,7 +304,7 @@ export class ProvisioningPipeline {
     if (!rendered) throw new HotdeskError('unknown-file', 'not one of this phone\u2019s files');
     // Safety net: a file carrying the phone's screen/action-URL token is a per-phone credential too.
     const file = rendered.secret || !carriesToken(rendered.body, runtime.screenToken) ? rendered : { ...rendered, secret: true };
-    const authorised = ctx.authorised ?? (file.secret ? this.authorise(req, mac, runtime, site, now) : undefined);
+    const authorised = ctx.authorised ?? (file.secret ? await this.authorise(req, mac, runtime, site, now) : undefined);
 
     const fetch = {
       ip: req.remoteAddress,
@@ -307,13 +319,13 @@ export class ProvisioningPipeline {
     const audit: AuditEvent | undefined = file.secret
       ? { kind: 'secret-served', at: now, phone: mac, detail: { ip: req.remoteAddress, file: file.name, revision: runtime.revision, protocol: req.protocol } }
       : undefined;
-    const rec = store.recordServed(mac, fetch, audit);
+    const rec = await store.recordServed(mac, fetch, audit);
     const served: ServedFile = { file, mac, vendor: phone.vendor };
     return rec.confirmed ? { ...served, syncConfirmed: { elapsedMs: rec.elapsedMs ?? 0 } } : served;
   }
 
   /** Checks that the requester may receive this phone's secrets; returns how it proved it, or throws. */
-  private authorise(req: FileRequest, mac: string, runtime: PhoneRuntimeView, site: SiteSettings, now: number): 'own' | 'bootstrap' | 'tftp' {
+  private async authorise(req: FileRequest, mac: string, runtime: PhoneRuntimeView, site: SiteSettings, now: number): Promise<'own' | 'bootstrap' | 'tftp'> {
     if (req.protocol === 'tftp') {
       // TFTP has no authentication: a site that allows secrets over it trusts any TFTP requester with them.
       if (!site.provisioning.allowTftpSecrets) throw new HotdeskError('secret-over-tftp', 'this file is not served over TFTP');
@@ -325,33 +337,37 @@ export class ProvisioningPipeline {
     const verdict = req.authenticate(accepted);
     switch (verdict.status) {
       case 'ok':
-        if (verdict.kind === 'own' && !runtime.ownCredentialUsed) this.o.store.markOwnCredentialUsed(mac);
+        if (verdict.kind === 'own' && !runtime.ownCredentialUsed) await this.o.store.markOwnCredentialUsed(mac);
         return verdict.kind;
       case 'missing':
         throw new HotdeskError('auth-required');
       case 'stale':
         throw new HotdeskError('auth-required', 'nonce expired', { stale: true });
       case 'bad':
-        this.o.store.appendAudit({ kind: 'auth-failure', at: now, phone: mac, detail: { ip: req.remoteAddress } });
+        await this.o.store.appendAudit({ kind: 'auth-failure', at: now, phone: mac, detail: { ip: req.remoteAddress } });
         this.fail(req.remoteAddress, now, new HotdeskError('auth-failed', 'credentials refused for this phone'));
     }
   }
 
-  /** The render input of the phone in `ctx`, read from the store now. */
-  private renderInput(ctx: ServeContext): RenderInput {
+  /** The render input of the phone in `ctx`, read from the store now (in one round). */
+  private async renderInput(ctx: ServeContext): Promise<RenderInput> {
+    const { store } = this.o;
     const { phone, runtime } = ctx;
-    const session = this.o.store.sessionOf(phone.mac);
-    const user = session ? (this.o.store.getUser(session.userExt) ?? null) : null;
+    const [user, identityKeys, line] = await Promise.all([
+      store.sessionOf(phone.mac).then((session) => (session ? store.getUser(session.userExt) : undefined)),
+      store.identityKeysFor(phone.mac),
+      store.getHotdeskLine(phone.mac),
+    ]);
     return {
       site: ctx.site,
       phone,
       profile: ctx.profile,
-      user,
-      identityKeys: this.o.store.identityKeysFor(phone.mac),
+      user: user ?? null,
+      identityKeys,
       revision: runtime.revision,
       credential: { username: runtime.provUsername, password: runtime.provPassword },
-      urls: this.o.urls(phone, runtime.screenToken),
-      hotdeskLine: hotdeskLineInput(this.o.store.getHotdeskLine(phone.mac), phone, ctx.sip),
+      urls: this.o.urls(phone, runtime.screenToken, ctx.site),
+      hotdeskLine: hotdeskLineInput(line, phone, ctx.sip),
     };
   }
 

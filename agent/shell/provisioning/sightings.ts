@@ -6,8 +6,8 @@
  * `POST /api/v1/sightings/{mac}/accept`) or dismisses it. The store caps them
  * per source and in total.
  */
-import type { Vendor } from '../../core/model.js';
-import type { Store } from '../../store/store.js';
+import type { Phone, Vendor } from '../../core/model.js';
+import type { StoreData } from '../../store/store-api.js';
 import type { PnpSighting } from '../../store/store-types.js';
 import type { FirmwareProfiles } from '../../vendors/firmware-profile.js';
 import { pnpModelProfile } from '../discovery/pnp-provisioning.js';
@@ -43,6 +43,6 @@ export function sightingView(s: PnpSighting, known: KnownModel): SightingView {
 }
 
 /** Accepts the sighting of `mac` as an enrolled phone (see Store.acceptSighting). */
-export function acceptSighting(store: Store, known: KnownModel, mac: string, now: number): ReturnType<Store['acceptSighting']> {
+export function acceptSighting(store: Pick<StoreData, 'acceptSighting'>, known: KnownModel, mac: string, now: number): Promise<Phone> {
   return store.acceptSighting(mac, known, now);
 }

@@ -44,15 +44,24 @@ export interface SyncStore {
    * Phones due for a NOTIFY at `now`, fewest attempts first (fresh requests before
    * retries), skipping `skip` (in flight), at most `limit`.
    */
-  pendingSyncs(now: number, limit: number, skip: ReadonlySet<string>): readonly PendingSync[];
+  pendingSyncs(now: number, limit: number, skip: ReadonlySet<string>): Promise<readonly PendingSync[]>;
   /** The given phones' pending syncs that are due now (after a commit that bumped them). */
-  pendingFor(macs: readonly string[], now: number): readonly PendingSync[];
-  markSyncAttempt(mac: string, a: { now: number; nextAt: number }): void;
+  pendingFor(macs: readonly string[], now: number): Promise<readonly PendingSync[]>;
+  markSyncAttempt(mac: string, a: { now: number; nextAt: number }): Promise<void>;
   /** Marks the phone unreachable and audits `sync-failed`. */
-  markUnreachable(mac: string, now: number): void;
-  appendAudit(e: AuditEvent): void;
-  /** Runs `fn` in one store transaction (the attempts of one pass commit together); absent: as is. */
-  batch?<T>(fn: () => T): T;
+  markUnreachable(mac: string, now: number): Promise<void>;
+  appendAudit(e: AuditEvent): Promise<void>;
+  /**
+   * Runs `fn` in one store transaction (the attempts of one pass commit together); absent: as is.
+   * `fn` only touches the store (it may run again on a serialization failure).
+   */
+  batch?<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** What one pass claimed in its transaction: phones to notify now, phones given up on. */
+interface Claimed {
+  readonly send: readonly PendingSync[];
+  readonly unreachable: readonly PendingSync[];
 }
 
 /** Sends one NOTIFY (SipNotifier.notify). */
@@ -108,21 +117,7 @@ export class SyncWorker {
   poke(macs?: readonly string[]): void {
     if (this.stopped) return;
     if (macs !== undefined) {
-      const now = this.o.clock();
-      const limit = this.o.concurrency ?? 512;
-      try {
-        this.batch(() => {
-          for (const p of this.o.store.pendingFor(
-            macs.filter((m) => !this.inFlight.has(m)),
-            now,
-          )) {
-            if (this.inFlight.size >= limit) break;
-            this.startOne(p, now);
-          }
-        });
-      } catch (e) {
-        this.o.log.error('sync poke failed', { error: String(e) });
-      }
+      void this.notifyNow(macs);
       return;
     }
     if (this.running) {
@@ -151,6 +146,19 @@ export class SyncWorker {
     this.timer.unref();
   }
 
+  /** Notifies the given phones (bumped by a commit) when they are due. */
+  private async notifyNow(macs: readonly string[]): Promise<void> {
+    const now = this.o.clock();
+    try {
+      const candidates = macs.filter((m) => !this.inFlight.has(m));
+      if (candidates.length === 0) return;
+      const claimed = await this.batch(async () => this.claim(await this.o.store.pendingFor(candidates, now), now));
+      this.launch(claimed);
+    } catch (e) {
+      this.o.log.error('sync poke failed', { error: String(e) });
+    }
+  }
+
   /** One pass over due phones. Exposed for tests. */
   async pass(): Promise<void> {
     if (this.stopped) return;
@@ -160,9 +168,8 @@ export class SyncWorker {
       // Fresh requests first: a new login's NOTIFY never waits behind retries to dead phones.
       const free = (this.o.concurrency ?? 512) - this.inFlight.size;
       if (free <= 0) return;
-      this.batch(() => {
-        for (const p of this.o.store.pendingSyncs(now, free, this.inFlight)) this.startOne(p, now);
-      });
+      const claimed = await this.batch(async () => this.claim(await this.o.store.pendingSyncs(now, free, this.inFlight), now));
+      this.launch(claimed);
     } catch (e) {
       this.o.log.error('sync pass failed', { error: String(e) });
     } finally {
@@ -175,27 +182,45 @@ export class SyncWorker {
     }
   }
 
-  private batch(fn: () => void): void {
-    if (this.o.store.batch) this.o.store.batch(fn);
-    else fn();
+  private batch<T>(fn: () => Promise<T>): Promise<T> {
+    return this.o.store.batch ? this.o.store.batch(fn) : fn();
   }
 
-  private startOne(p: PendingSync, now: number): void {
-    const next = nextSyncAttempt(this.policy, p.requestedAt, p.attempts + 1, now);
-    if (next === null || p.notifyIp === null) {
+  /**
+   * Records the next attempt of each due phone (store work only, inside the pass's transaction):
+   * phones past the deadline are marked unreachable, phones never seen get a later attempt, the
+   * rest (up to the concurrency limit) are claimed for a NOTIFY sent after the commit.
+   */
+  private async claim(due: readonly PendingSync[], now: number): Promise<Claimed> {
+    const limit = this.o.concurrency ?? 512;
+    const send: PendingSync[] = [];
+    const unreachable: PendingSync[] = [];
+    for (const p of due) {
+      if (this.inFlight.size + send.length >= limit) break;
+      const next = nextSyncAttempt(this.policy, p.requestedAt, p.attempts + 1, now);
       if (next === null) {
         // The store records `sync-failed` in the same transaction.
-        this.o.store.markUnreachable(p.mac, now);
-        this.o.log.warn('phone unreachable', { mac: p.mac, revision: p.revision, attempts: p.attempts });
-      } else {
-        // Never seen on the network: nothing to notify; it gets the revision when it boots or polls.
-        this.o.store.markSyncAttempt(p.mac, { now, nextAt: next });
+        await this.o.store.markUnreachable(p.mac, now);
+        unreachable.push(p);
+        continue;
       }
-      return;
+      // A phone never seen on the network is not notified: it gets the revision when it boots or polls.
+      await this.o.store.markSyncAttempt(p.mac, { now, nextAt: next });
+      if (p.notifyIp !== null) send.push(p);
     }
-    this.o.store.markSyncAttempt(p.mac, { now, nextAt: next });
-    this.inFlight.add(p.mac);
-    void this.sendOne(p, p.notifyIp).finally(() => this.inFlight.delete(p.mac));
+    return { send, unreachable };
+  }
+
+  /** After the commit: reports the phones given up on and sends the claimed NOTIFYs. */
+  private launch(c: Claimed): void {
+    for (const p of c.unreachable) this.o.log.warn('phone unreachable', { mac: p.mac, revision: p.revision, attempts: p.attempts });
+    for (const p of c.send) {
+      if (p.notifyIp === null || this.inFlight.has(p.mac)) continue;
+      this.inFlight.add(p.mac);
+      void this.sendOne(p, p.notifyIp)
+        .catch((e: unknown) => this.o.log.warn('sync send failed', { mac: p.mac, error: String(e) }))
+        .finally(() => this.inFlight.delete(p.mac));
+    }
   }
 
   private async sendOne(p: PendingSync, host: string): Promise<void> {
@@ -209,7 +234,7 @@ export class SyncWorker {
         ...(p.credentials && p.realm !== undefined ? { credentials: { ...p.credentials }, realm: p.realm } : {}),
         ...(p.credentials && p.anyRealm === true ? { credentials: { ...p.credentials }, anyRealm: true } : {}),
       });
-      this.o.store.appendAudit({
+      await this.o.store.appendAudit({
         kind: 'sync-sent',
         at: this.o.clock(),
         phone: p.mac,
@@ -220,12 +245,12 @@ export class SyncWorker {
       if (this.stopped) return; // shutting down: the notifier cancelled the transaction
       if (!isHotdeskError(e, 'sip-timeout')) this.o.log.warn('notify failed', { mac: p.mac, error: String(e) });
       const status = isHotdeskError(e, 'sip-unreachable') ? 'unreachable' : 'timeout';
-      this.o.store.appendAudit({ kind: 'sync-sent', at: this.o.clock(), phone: p.mac, detail: { revision: p.revision, via: 'sip', status } });
+      await this.o.store.appendAudit({ kind: 'sync-sent', at: this.o.clock(), phone: p.mac, detail: { revision: p.revision, via: 'sip', status } });
     }
     if (!this.o.httpFallback) return;
     try {
       const ok = await this.o.httpFallback(p);
-      this.o.store.appendAudit({ kind: 'sync-sent', at: this.o.clock(), phone: p.mac, detail: { revision: p.revision, via: 'http', ok } });
+      await this.o.store.appendAudit({ kind: 'sync-sent', at: this.o.clock(), phone: p.mac, detail: { revision: p.revision, via: 'http', ok } });
     } catch (e) {
       this.o.log.debug('http re-sync fallback failed', { mac: p.mac, error: String(e) });
     }

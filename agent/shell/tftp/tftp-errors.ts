@@ -65,6 +65,7 @@ export const TFTP_ERROR_MAP: Record<ErrorCode, number> = {
   'sign-in-failed': ACCESS,
   'csrf-failed': ACCESS,
   'role-forbidden': ACCESS,
+  'store-unavailable': OTHER,
 };
 
 /** The TFTP error code and secret-free text for an error code. */

@@ -26,7 +26,7 @@ export function tftpResolver(deps: TftpResolverDeps): (req: TftpResolveRequest) 
       const fw = FirmwareFiles.isFirmwarePath(req.path);
       if (fw !== null) return { data: firmware.read(fw) };
       const fileReq = { protocol: 'tftp', path: req.path, remoteAddress: req.remote.address } as const;
-      const served = pipeline.rendersOffThread ? await pipeline.serveAsync(fileReq) : pipeline.serve(fileReq);
+      const served = await pipeline.serve(fileReq);
       recordFetch('tftp', served.vendor, 'ok', since(started));
       return { data: Buffer.from(served.file.body, 'utf8') };
     } catch (e) {

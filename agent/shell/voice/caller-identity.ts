@@ -11,7 +11,7 @@
 import type { SipRequest } from '../../protocols/sip-message.js';
 import { getHeader, parseNameAddr, parseSipUri } from '../../protocols/sip-message.js';
 import { parseDigestAuthorization, type DigestAuthority } from '../provisioning/http-digest-auth.js';
-import type { Store } from '../../store/store.js';
+import type { StoreData } from '../../store/store-api.js';
 import type { AllowList } from '../../protocols/cidr.js';
 
 /** The caller, once known. */
@@ -24,7 +24,7 @@ export type CallerCheck =
   | { readonly kind: 'unknown-caller'; readonly fromUser: string };
 
 /** What {@link identifyCaller} reads from the store. */
-export type CallerStore = Pick<Store, 'findHotdeskLine' | 'listPhones' | 'listSessions' | 'getUser'>;
+export type CallerStore = Pick<StoreData, 'findHotdeskLine' | 'listPhones' | 'listSessions' | 'listUsers'>;
 
 /** The user part of the From header, or '' when there is none. */
 export function fromUser(req: SipRequest): string {
@@ -38,20 +38,20 @@ export function fromUser(req: SipRequest): string {
  * `pbxAddresses`: the compiled CIDR list of PBXes allowed to forward calls
  * (null when the site names none: an empty AllowList would allow everyone).
  */
-export function identifyCaller(
+export async function identifyCaller(
   req: SipRequest,
   source: string,
   o: { readonly store: CallerStore; readonly digest: DigestAuthority; readonly pbxAddresses: AllowList | null; readonly now: number },
-): CallerCheck {
+): Promise<CallerCheck> {
   if (o.pbxAddresses?.allows(source)) {
     const user = fromUser(req);
-    const mac = phoneOfSipUser(o.store, user);
+    const mac = await phoneOfSipUser(o.store, user);
     return mac === null ? { kind: 'unknown-caller', fromUser: user } : { kind: 'pbx', mac, fromUser: user };
   }
   const creds = parseDigestAuthorization(getHeader(req, 'Authorization'));
   const challenge = (stale: boolean): CallerCheck => ({ kind: 'challenge', headers: o.digest.challenge(o.now, stale, source, ['MD5']) });
   if (!creds) return challenge(false);
-  const line = o.store.findHotdeskLine(creds.username);
+  const line = await o.store.findHotdeskLine(creds.username);
   // An unknown username is answered exactly like a wrong password: a fresh challenge.
   if (!line) return challenge(false);
   const verdict = o.digest.verify(creds, req.method, req.uri, line.password, o.now, source);
@@ -63,9 +63,13 @@ export function identifyCaller(
  * The phone whose device account is `user`, else the phone the user with SIP
  * account `user` is logged in on; null when none.
  */
-export function phoneOfSipUser(store: CallerStore, user: string): string | null {
+export async function phoneOfSipUser(store: CallerStore, user: string): Promise<string | null> {
   if (user === '') return null;
-  for (const p of store.listPhones()) if (p.deviceAccount?.user === user) return p.mac;
-  for (const s of store.listSessions()) if (store.getUser(s.userExt)?.sip.user === user) return s.phoneMac;
+  const [phones, sessions] = await Promise.all([store.listPhones(), store.listSessions()]);
+  for (const p of phones) if (p.deviceAccount?.user === user) return p.mac;
+  if (sessions.length === 0) return null;
+  // The users in one read, not one per session.
+  const users = new Map((await store.listUsers()).map((u) => [u.ext, u]));
+  for (const s of sessions) if (users.get(s.userExt)?.sip.user === user) return s.phoneMac;
   return null;
 }

@@ -8,12 +8,12 @@
 import { DEFAULT_REGISTRAR_LIMITS, processRegister, type RegistrarBinding } from '../../protocols/sip-registrar.js';
 import type { SipRequest } from '../../protocols/sip-message.js';
 import type { SipSource } from '../../protocols/sip-response-builder.js';
-import type { Store } from '../../store/store.js';
+import type { StoreData } from '../../store/store-api.js';
 import type { LineRegistration, LineRegistrationChange } from '../../store/store-types.js';
 
 /** Inputs of {@link handleRegister}: an authenticated REGISTER for `mac`'s line. */
 export interface RegisterRequest {
-  readonly store: Pick<Store, 'getHotdeskLine' | 'setLineRegistration'>;
+  readonly store: Pick<StoreData, 'getHotdeskLine' | 'setLineRegistration'>;
   readonly request: SipRequest;
   readonly source: SipSource;
   readonly mac: string;
@@ -52,8 +52,8 @@ function toRegistration(b: RegistrarBinding, now: number): LineRegistration {
 }
 
 /** Processes the REGISTER and stores the line's new binding; returns the answer to send and what changed. */
-export function handleRegister(r: RegisterRequest): { status: number; response: string; change: LineRegistrationChange } {
-  const current = r.store.getHotdeskLine(r.mac)?.registration ?? null;
+export async function handleRegister(r: RegisterRequest): Promise<{ status: number; response: string; change: LineRegistrationChange }> {
+  const current = (await r.store.getHotdeskLine(r.mac))?.registration ?? null;
   const result = processRegister({
     request: r.request,
     username: r.username,
@@ -66,7 +66,7 @@ export function handleRegister(r: RegisterRequest): { status: number; response: 
   });
   let change: LineRegistrationChange = 'unchanged';
   if (result.change === 'bound' || result.change === 'refreshed')
-    change = r.store.setLineRegistration(r.mac, toRegistration(result.binding as RegistrarBinding, r.now), r.now);
-  else if (result.change === 'removed') change = r.store.setLineRegistration(r.mac, null, r.now);
+    change = await r.store.setLineRegistration(r.mac, toRegistration(result.binding as RegistrarBinding, r.now), r.now);
+  else if (result.change === 'removed') change = await r.store.setLineRegistration(r.mac, null, r.now);
   return { status: result.status, response: result.response, change };
 }

@@ -59,6 +59,7 @@ export const SIP_STATUS: Record<ErrorCode, number> = {
   'sign-in-failed': 403,
   'csrf-failed': 403,
   'role-forbidden': 403,
+  'store-unavailable': 503,
 };
 
 /** Statuses that ask the caller to come back later (a `Retry-After` header goes with them). */

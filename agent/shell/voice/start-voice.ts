@@ -6,7 +6,7 @@
  * background; calls keep the old prompts until it is ready).
  */
 import { voiceSettings } from '../../core/model.js';
-import type { Store } from '../../store/store.js';
+import type { StoreApi } from '../../store/store-api.js';
 import type { HotdeskService } from '../hotdesk-service.js';
 import type { Logger } from '../logger.js';
 import type { SipNotifier } from '../sync/sip-notifier.js';
@@ -20,13 +20,16 @@ export const DEFAULT_RTP_PORTS: { readonly min: number; readonly max: number } =
 /** Hot-desk-line calls at once; more are answered 486 Busy Here. */
 export const DEFAULT_CALL_LIMIT = 50;
 
-/** The prompts of the site's current language, reloaded when the language changes. */
-export async function livePrompts(language: () => string, dataDir: string, log: Logger): Promise<{ current: () => PromptLibrary }> {
-  let lib = await PromptLibrary.load({ language: language(), dataDir, log });
+/**
+ * The prompts of the site's language, starting with `language`: `current(want)` gives the prompts
+ * loaded now and, when `want` (the site's language as last read) differs, loads that language in
+ * the background.
+ */
+export async function livePrompts(language: string, dataDir: string, log: Logger): Promise<{ current: (want: string) => PromptLibrary }> {
+  let lib = await PromptLibrary.load({ language, dataDir, log });
   let loading: string | null = null;
   return {
-    current: () => {
-      const want = language();
+    current: (want) => {
       if (want !== lib.language && loading !== want) {
         loading = want;
         PromptLibrary.load({ language: want, dataDir, log })
@@ -46,7 +49,7 @@ export async function livePrompts(language: () => string, dataDir: string, log: 
 
 /** Inputs of {@link startVoice}. */
 export interface StartVoiceOptions {
-  readonly store: Store;
+  readonly store: StoreApi;
   readonly service: HotdeskService;
   /** The agent's SIP socket (its requests are handed to the voice server). */
   readonly sip: SipNotifier;
@@ -72,18 +75,22 @@ export interface RunningVoice {
 export async function startVoice(o: StartVoiceOptions): Promise<RunningVoice> {
   const rtpPorts = o.rtpPorts ?? DEFAULT_RTP_PORTS;
   const callLimit = o.callLimit ?? DEFAULT_CALL_LIMIT;
-  const prompts = await livePrompts(() => voiceSettings(o.store.getSite()).language, o.dataDir, o.log);
-  const server = new VoiceServer({
-    store: o.store,
-    service: o.service,
-    sip: o.sip,
-    prompts: prompts.current,
-    rtpPool: new RtpPortPool({ address: o.host, min: rtpPorts.min, max: rtpPorts.max }),
-    callLimit,
-    log: o.log,
-    ...(o.sipTimers ? { sipTimers: o.sipTimers } : {}),
-    ...(o.dialogTiming ? { dialogTiming: o.dialogTiming } : {}),
-  });
+  const site = await o.store.getSite();
+  const prompts = await livePrompts(voiceSettings(site).language, o.dataDir, o.log);
+  const server = new VoiceServer(
+    {
+      store: o.store,
+      service: o.service,
+      sip: o.sip,
+      prompts: prompts.current,
+      rtpPool: new RtpPortPool({ address: o.host, min: rtpPorts.min, max: rtpPorts.max }),
+      callLimit,
+      log: o.log,
+      ...(o.sipTimers ? { sipTimers: o.sipTimers } : {}),
+      ...(o.dialogTiming ? { dialogTiming: o.dialogTiming } : {}),
+    },
+    site,
+  );
   o.sip.setRequestHandler((parsed, raw, from) => server.handle(parsed, raw, from));
   return {
     server,

@@ -43,9 +43,9 @@ export interface VoiceCallDeps {
   readonly prompts: () => PromptLibrary;
   readonly rtpPool: RtpPortPool;
   /** Runs a feature code for a phone (HotdeskService.dial). */
-  readonly dial: (mac: string, digits: string) => DeskOutcome;
+  readonly dial: (mac: string, digits: string) => Promise<DeskOutcome>;
   /** Whether the phone has a user now. */
-  readonly hasUser: (mac: string) => boolean;
+  readonly hasUser: (mac: string) => Promise<boolean>;
   readonly prefix: string;
   /** The agent's address as seen by the caller, and its SIP port. */
   readonly local: { readonly host: string; readonly port: number };
@@ -69,6 +69,8 @@ export class VoiceCall {
   private sessionVersion = 1;
   private readonly sessionId = String(Date.now());
   private finished = false;
+  /** Digits heard while the dialog starts (asking whether the phone has a user), replayed once it has. */
+  private early: string[] | null = null;
 
   private constructor(
     private readonly d: VoiceCallDeps,
@@ -161,13 +163,33 @@ export class VoiceCall {
   }
 
   private startDialog(): void {
-    if (this.dialog !== null) return;
-    const step = startVoiceDialog(this.dialled, this.d.hasUser(this.mac), Date.now(), { prefix: this.d.prefix, ...this.d.dialogTiming });
-    this.applyVoice(step);
+    if (this.dialog !== null || this.early !== null) return;
+    this.early = [];
+    const start = (hasUser: boolean): VoiceStep => startVoiceDialog(this.dialled, hasUser, Date.now(), { prefix: this.d.prefix, ...this.d.dialogTiming });
+    Promise.resolve()
+      .then(() => this.d.hasUser(this.mac))
+      .then(
+        (hasUser) => {
+          const early = this.early ?? [];
+          this.early = null;
+          if (this.finished || this.sip?.phase === 'ended') return;
+          this.applyVoice(start(hasUser));
+          for (const digit of early) this.digit(digit);
+        },
+        (e: unknown) => {
+          this.early = null;
+          this.d.log.warn('voice call could not read the phone', { phone: this.mac, code: isHotdeskError(e) ? e.code : 'internal' });
+          // Nothing can be decided: say so and hang up.
+          if (!this.finished && this.sip?.phase !== 'ended') this.applyVoice(onDecideFailed(start(false).dialog, Date.now()));
+        },
+      )
+      .catch((e: unknown) => this.d.log.warn('voice dialog failed', { phone: this.mac, error: String(e) }));
   }
 
   private digit(digit: string): void {
-    if (this.dialog) this.applyVoice(onDigit(this.dialog, digit, Date.now()));
+    if (this.early !== null) {
+      if (this.early.length < 32) this.early.push(digit);
+    } else if (this.dialog) this.applyVoice(onDigit(this.dialog, digit, Date.now()));
   }
 
   private applyVoice(step: VoiceStep): void {
@@ -200,19 +222,25 @@ export class VoiceCall {
     }
   }
 
+  /**
+   * Asks the hot-desk service; meanwhile the dialog is `deciding` (digits are dropped, the call may
+   * end). The outcome goes to the dialog as it is then.
+   */
   private decide(digits: string): void {
-    const dialog = this.dialog;
-    if (!dialog) return;
-    let outcome: DeskOutcome;
-    try {
-      outcome = this.d.dial(this.mac, digits);
-    } catch (e) {
-      this.d.log.warn('hot-desk decision failed on a voice call', { phone: this.mac, code: isHotdeskError(e) ? e.code : 'internal' });
-      this.applyVoice(onDecideFailed(dialog, Date.now()));
-      return;
-    }
-    this.d.log.info('voice call decision', { phone: this.mac, outcome: outcome.code });
-    this.applyVoice(onOutcome(dialog, outcome, Date.now()));
+    if (!this.dialog) return;
+    Promise.resolve()
+      .then(() => this.d.dial(this.mac, digits))
+      .then(
+        (outcome) => {
+          this.d.log.info('voice call decision', { phone: this.mac, outcome: outcome.code });
+          if (this.dialog && !this.finished) this.applyVoice(onOutcome(this.dialog, outcome, Date.now()));
+        },
+        (e: unknown) => {
+          this.d.log.warn('hot-desk decision failed on a voice call', { phone: this.mac, code: isHotdeskError(e) ? e.code : 'internal' });
+          if (this.dialog && !this.finished) this.applyVoice(onDecideFailed(this.dialog, Date.now()));
+        },
+      )
+      .catch((e: unknown) => this.d.log.warn('voice dialog failed', { phone: this.mac, error: String(e) }));
   }
 
   private ended(reason: string): void {

@@ -19,7 +19,7 @@
 import type dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { HotdeskError, isHotdeskError } from '../../core/errors.js';
-import { voiceSettings } from '../../core/model.js';
+import { type SiteSettings, voiceSettings } from '../../core/model.js';
 import { KeyedTokenBuckets } from '../../core/token-buckets.js';
 import { AllowList } from '../../protocols/cidr.js';
 import { addressTag } from '../../protocols/sip-dialog.js';
@@ -27,7 +27,7 @@ import { formatHost, getHeader, parseSipUri, type SipParseResult, type SipReques
 import { buildSipResponse, type SipSource } from '../../protocols/sip-response-builder.js';
 import type { SipTimerOverrides } from '../../protocols/sip-client-transaction.js';
 import { validateRequest } from '../../protocols/sip-validate.js';
-import type { Store } from '../../store/store.js';
+import type { StoreApi } from '../../store/store-api.js';
 import type { HotdeskService } from '../hotdesk-service.js';
 import type { Logger } from '../logger.js';
 import { DigestAuthority } from '../provisioning/http-digest-auth.js';
@@ -52,10 +52,11 @@ export interface SipEndpoint {
 
 /** Options of {@link VoiceServer}. */
 export interface VoiceServerOptions {
-  readonly store: Store;
+  readonly store: StoreApi;
   readonly service: HotdeskService;
   readonly sip: SipEndpoint;
-  readonly prompts: () => PromptLibrary;
+  /** The prompts to speak for the site's voice language (as last read; see start-voice.ts). */
+  readonly prompts: (language: string) => PromptLibrary;
   readonly rtpPool: RtpPortPool;
   /** Calls at once (more get 486 Busy Here). */
   readonly callLimit: number;
@@ -67,11 +68,18 @@ export interface VoiceServerOptions {
   readonly dialogTiming?: { readonly firstDigitMs?: number; readonly interDigitMs?: number; readonly maxCallMs?: number };
 }
 
+/** Answers the request of one server transaction (sent once; later answers are refused by the machine). */
+type Answer = (status: number, headers?: { name: string; value: string }[], reason?: string) => void;
+
 /** The hot-desk line's registrar and call server. */
 export class VoiceServer {
   private readonly transactions: ServerTransactions;
   private readonly calls = new Set<VoiceCall>();
-  private authority: DigestAuthority;
+  private authority: DigestAuthority | null = null;
+  /** The site's voice language as last read (calls speak it; a change loads the other language). */
+  private language: string;
+  /** The REGISTERs being handled, by source flow: one after the other, in the order they came. */
+  private readonly registering = new Map<string, Promise<void>>();
   private readonly perSource = new KeyedTokenBuckets({ capacity: 40, refillMs: 100, maxKeys: 4096 });
   private readonly overall = new KeyedTokenBuckets({ capacity: 400, refillMs: 2, maxKeys: 1 });
   private readonly ua: string;
@@ -79,16 +87,23 @@ export class VoiceServer {
   private sweeper: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly o: VoiceServerOptions) {
+  /** `site`: the site as read at start (its realm and voice language). */
+  constructor(
+    private readonly o: VoiceServerOptions,
+    site: SiteSettings,
+  ) {
     this.ua = o.userAgent ?? 'hotdesk';
-    this.authority = new DigestAuthority(voiceSettings(o.store.getSite()).realm);
+    this.language = voiceSettings(site).language;
+    this.digest(site);
     this.transactions = new ServerTransactions({
       send: (wire, to) => o.sip.send(wire, to.address, to.port),
       tryingHeaders: [{ name: 'Server', value: this.ua }],
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
     });
     // Bindings that lapse without a refresh become "unregistered" (audit, events).
-    this.sweeper = setInterval(() => this.sweep(), 15_000);
+    this.sweeper = setInterval(() => {
+      this.sweep().catch((e: unknown) => this.o.log.warn('lapsed line registrations not swept', { error: (e as Error).message }));
+    }, 15_000);
     this.sweeper.unref?.();
   }
 
@@ -145,7 +160,7 @@ export class VoiceServer {
     if (rx.kind === 'absorbed') return;
     if (rx.kind === 'full') return; // silently dropped: the phone retransmits
     if (rx.kind === 'none') return; // an ACK that matches nothing
-    const answer = (status: number, headers: { name: string; value: string }[] = [], reason?: string): void =>
+    const answer: Answer = (status, headers = [], reason) =>
       this.transactions.respond(
         rx.key,
         buildSipResponse(req, { status, source, toTag: tag(), headers: [...headers, { name: 'Server', value: this.ua }], ...(reason ? { reason } : {}) }),
@@ -164,10 +179,10 @@ export class VoiceServer {
           ]);
         break;
       case 'REGISTER':
-        this.register(req, source, rx.key, answer);
+        this.queueRegister(req, source, rx.key, answer);
         break;
       case 'INVITE':
-        void this.invite(req, source, rx.key, answer);
+        this.invite(req, source, rx.key, answer).catch((e: unknown) => this.failed(req, source, e, answer));
         break;
       case 'BYE':
       case 'INFO':
@@ -178,26 +193,56 @@ export class VoiceServer {
     }
   }
 
-  private register(req: SipRequest, source: SipSource, key: string, answer: (s: number, h?: { name: string; value: string }[]) => void): void {
+  /**
+   * Handles a REGISTER after the ones of the same flow still being handled (their bindings are
+   * decided in order, as they came). It is answered once: with the registrar's answer, a challenge,
+   * or the error that stopped it.
+   */
+  private queueRegister(req: SipRequest, source: SipSource, key: string, answer: Answer): void {
+    const flow = `${source.address}|${source.port}`;
+    const next = (this.registering.get(flow) ?? Promise.resolve())
+      .then(() => this.register(req, source, key, answer))
+      .catch((e: unknown) => this.failed(req, source, e, answer));
+    this.registering.set(flow, next);
+    void next.finally(() => {
+      if (this.registering.get(flow) === next) this.registering.delete(flow);
+    });
+  }
+
+  private async register(req: SipRequest, source: SipSource, key: string, answer: Answer): Promise<void> {
+    if (this.closed) return;
     const now = Date.now();
-    const who = identifyCaller(req, source.address, { store: this.o.store, digest: this.digest, pbxAddresses: null, now });
+    const site = await this.o.store.getSite();
+    const who = await identifyCaller(req, source.address, { store: this.o.store, digest: this.digest(site), pbxAddresses: null, now });
     if (who.kind !== 'line') {
       if (this.budget(source.address)) answer(401, who.kind === 'challenge' ? who.headers.map((value) => ({ name: 'WWW-Authenticate', value })) : []);
       return;
     }
-    const r = handleRegister({ store: this.o.store, request: req, source, mac: who.mac, username: who.username, now, userAgent: this.ua, toTag: tag() });
+    const r = await handleRegister({ store: this.o.store, request: req, source, mac: who.mac, username: who.username, now, userAgent: this.ua, toTag: tag() });
     this.transactions.respond(key, r.response, r.status);
     if (r.change !== 'unchanged') this.o.log.info('hot-desk line registration', { phone: who.mac, change: r.change, address: source.address });
   }
 
-  private async invite(
-    req: SipRequest,
-    source: SipSource,
-    key: string,
-    answer: (s: number, h?: { name: string; value: string }[], r?: string) => void,
-  ): Promise<void> {
-    const site = this.o.store.getSite();
+  /**
+   * A REGISTER or INVITE whose handling failed before it was answered (the store did not answer):
+   * logged, and answered with the error's status (budgeted like any answer before authentication).
+   */
+  private failed(req: SipRequest, source: SipSource, e: unknown, answer: Answer): void {
+    const err = isHotdeskError(e) ? e : new HotdeskError('internal', String((e as Error | undefined)?.message ?? e));
+    this.o.log.warn('sip request failed', { method: req.method, code: err.code, error: err.message });
+    if (this.closed || !this.budget(source.address)) return;
+    const r = sipErrorFor(err);
+    try {
+      answer(r.status, r.headers);
+    } catch (x) {
+      this.o.log.warn('sip error answer failed', { method: req.method, error: String(x) });
+    }
+  }
+
+  private async invite(req: SipRequest, source: SipSource, key: string, answer: Answer): Promise<void> {
+    const site = await this.o.store.getSite();
     const voice = voiceSettings(site);
+    this.language = voice.language;
     const now = Date.now();
     const dialled = parseSipUri(req.uri)?.user ?? '';
     // Emergency numbers are never answered with a prompt, and never wait for a challenge round
@@ -209,7 +254,12 @@ export class VoiceServer {
       answer(302, [{ name: 'Contact', value: `<sip:${dialled}@${formatHost(site.pbx.host)}:${site.pbx.port}${t}>` }], 'Moved Temporarily');
       return;
     }
-    const who = identifyCaller(req, source.address, { store: this.o.store, digest: this.digest, pbxAddresses: this.pbxList(voice.pbxAddresses), now });
+    const who = await identifyCaller(req, source.address, {
+      store: this.o.store,
+      digest: this.digest(site),
+      pbxAddresses: this.pbxList(voice.pbxAddresses),
+      now,
+    });
     if (who.kind === 'challenge') {
       if (this.budget(source.address))
         answer(
@@ -232,10 +282,10 @@ export class VoiceServer {
         {
           send: (wire, to) => this.sendTo(wire, to),
           answerInvite: (wire, status) => this.transactions.respond(key, wire, status),
-          prompts: this.o.prompts,
+          prompts: () => this.o.prompts(this.language),
           rtpPool: this.o.rtpPool,
           dial: (mac, digits) => this.o.service.dial(mac, digits),
-          hasUser: (mac) => this.o.store.sessionOf(mac) !== undefined,
+          hasUser: async (mac) => (await this.o.store.sessionOf(mac)) !== undefined,
           prefix: site.featurePrefix,
           local,
           userAgent: this.ua,
@@ -264,9 +314,9 @@ export class VoiceServer {
   }
 
   /** The digest authority of the site's current realm (a directory re-read may change `voice.realm`). */
-  private get digest(): DigestAuthority {
-    const realm = voiceSettings(this.o.store.getSite()).realm;
-    if (realm !== this.authority.realm) this.authority = new DigestAuthority(realm);
+  private digest(site: SiteSettings): DigestAuthority {
+    const realm = voiceSettings(site).realm;
+    if (this.authority === null || realm !== this.authority.realm) this.authority = new DigestAuthority(realm);
     return this.authority;
   }
 
@@ -286,11 +336,10 @@ export class VoiceServer {
     this.o.sip.send(wire, to.address, to.port);
   }
 
-  private sweep(): void {
+  private async sweep(): Promise<void> {
     const now = Date.now();
-    for (const e of this.o.store.listLineRegistrations()) {
-      if (e.registration !== null && e.registration.expiresAt <= now) this.o.store.setLineRegistration(e.mac, null, now);
-    }
+    const lapsed = (await this.o.store.listLineRegistrations()).filter((e) => e.registration !== null && e.registration.expiresAt <= now);
+    await Promise.all(lapsed.map((e) => this.o.store.setLineRegistration(e.mac, null, now)));
   }
 
   /** Hangs up every call and stops. */

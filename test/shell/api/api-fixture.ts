@@ -15,7 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore, type Store } from '../../../agent/store/store.js';
+import { openSqliteStore } from '../../../agent/store/sqlite-store.js';
+import type { Store } from '../../../agent/store/store.js';
 import { loadDirectoryFile } from '../../../agent/directory/load-directory.js';
 import { importDirectory } from '../../../agent/directory/import-directory.js';
 import { HotdeskService } from '../../../agent/shell/hotdesk-service.js';
@@ -41,6 +42,7 @@ const DEMO = fileURLToPath(new URL('../../../examples/demo.yaml', import.meta.ur
 
 export interface ApiFixture {
   readonly base: string;
+  /** The synchronous store underneath (setup and assertions). */
   readonly store: Store;
   readonly service: HotdeskService;
   readonly tail: AuditTail;
@@ -58,10 +60,11 @@ export interface ApiFixture {
 /** Starts the fixture; call `close()` in afterEach/afterAll. */
 export async function startApiFixture(opts: { limiter?: FailureLimiter } = {}): Promise<ApiFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'hotdesk-api-'));
-  const store = openStore(dir);
+  const api = openSqliteStore(dir);
+  const store = api.sync;
   let now = 1_750_000_000_000;
   const clock = (): number => now;
-  importDirectory(store, loadDirectoryFile(DEMO), now);
+  await importDirectory(api, loadDirectoryFile(DEMO), now);
   store.putPhone(
     {
       mac: YEALINK2,
@@ -76,11 +79,19 @@ export async function startApiFixture(opts: { limiter?: FailureLimiter } = {}): 
     'directory',
     now,
   );
-  const service = new HotdeskService(store, clock);
+  const service = new HotdeskService(api, clock);
   const last = store.queryAudit({ limit: 1 }).at(-1)?.id ?? 0;
 
-  const tail = new AuditTail((after, limit) => store.queryAudit({ afterId: after, limit }), last);
-  const deps: ApiDeps = { store, service, tail, clock, log: silentLogger, onCommitted: () => tail.drain(), ...(opts.limiter ? { limiter: opts.limiter } : {}) };
+  const tail = new AuditTail((after, limit) => api.queryAudit({ afterId: after, limit }), last);
+  const deps: ApiDeps = {
+    store: api,
+    service,
+    tail,
+    clock,
+    log: silentLogger,
+    onCommitted: () => void tail.drain(),
+    ...(opts.limiter ? { limiter: opts.limiter } : {}),
+  };
   const events = createEventSocket(deps, { pingIntervalMs: 0 });
   const http = await startHttpServer({
     host: '127.0.0.1',
@@ -109,7 +120,7 @@ export async function startApiFixture(opts: { limiter?: FailureLimiter } = {}): 
     close: async () => {
       events.close();
       await http.close();
-      store.close();
+      await api.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

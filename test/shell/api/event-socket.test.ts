@@ -113,8 +113,8 @@ describe('live events', () => {
 
   it('publishes events committed by another writer once the tail drains', async () => {
     const c = await connect();
-    fx.service.adminLogin(YEALINK2, '102');
-    fx.tail.drain();
+    await fx.service.adminLogin(YEALINK2, '102');
+    await fx.tail.drain();
     expect((await c.next(1))[0]).toMatchObject({ kind: 'login', phone: YEALINK2, user: '102' });
   });
 
@@ -150,11 +150,11 @@ describe('replay with since', () => {
 
   it('does not duplicate events the tail publishes after the replay already sent them', async () => {
     // Commit without draining: the tail is behind the database.
-    fx.service.adminLogin(YEALINK, '101');
-    fx.service.logout(YEALINK, 'admin');
+    await fx.service.adminLogin(YEALINK, '101');
+    await fx.service.logout(YEALINK, 'admin');
     const c = await connect(`?since=${fx.auditBaseline}`);
     await c.next(2);
-    fx.tail.drain(); // publishes the same two rows now
+    await fx.tail.drain(); // publishes the same two rows now
     await login(YEALINK2, '001');
     const all = await c.next(3);
     expect(all.map((e) => e.kind)).toEqual(['login', 'logout', 'login']);

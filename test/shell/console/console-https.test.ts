@@ -40,7 +40,7 @@ beforeAll(async () => {
   );
   h = await startHarness({ tls: { certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') } });
   dispatcher = new Agent({ connect: { ca: fs.readFileSync(path.join(dir, 'cert.pem')) } });
-  await addAccount(h.agent.store, 'root', 'admin', 'root-password-1');
+  await addAccount(h.agent.sqlite, 'root', 'admin', 'root-password-1');
 });
 afterAll(async () => {
   await dispatcher?.close();

@@ -15,9 +15,9 @@ const DESK1 = '001565aabb01';
 
 beforeAll(async () => {
   h = await startHarness();
-  await addAccount(h.agent.store, 'root', 'admin', 'root-password-1');
-  await addAccount(h.agent.store, 'desk', 'helpdesk', 'desk-password-1');
-  await addAccount(h.agent.store, 'victim', 'admin', 'victim-password');
+  await addAccount(h.agent.sqlite, 'root', 'admin', 'root-password-1');
+  await addAccount(h.agent.sqlite, 'desk', 'helpdesk', 'desk-password-1');
+  await addAccount(h.agent.sqlite, 'victim', 'admin', 'victim-password');
   admin = await signIn(h.base, 'root', 'root-password-1');
   desk = await signIn(h.base, 'desk', 'desk-password-1');
 });
@@ -106,11 +106,11 @@ describe('CSRF', () => {
     expect(await noToken.text()).toContain('csrf-failed');
     const foreign = await admin.post(`/admin/phones/${DESK1}/logout`, {}, { headers: { origin: 'http://evil.example' } });
     expect(foreign.status).toBe(403);
-    expect(h.agent.store.sessionOf(DESK1)?.userExt).toBe('102');
+    expect(h.agent.sqlite.sessionOf(DESK1)?.userExt).toBe('102');
     const ok = await admin.post(`/admin/phones/${DESK1}/logout`, {}, { htmx: true });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('102 logged out of Desk 1');
-    expect(h.agent.store.sessionOf(DESK1)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(DESK1)).toBeUndefined();
   });
 });
 
@@ -131,14 +131,14 @@ describe('roles', () => {
     expect(detail).not.toContain('hotdesk-demo');
     expect(detail).toContain('holds secrets (masked)');
     // the hot-desk line is shown as the phone gets it (agent SIP port), its password masked
-    const line = h.agent.store.getHotdeskLine(DESK1);
+    const line = h.agent.sqlite.getHotdeskLine(DESK1);
     expect(detail).toContain(`account.16.user_name = ${line?.username}`);
     expect(detail).toContain(`account.16.sip_server.1.port = ${h.agent.sipPort}`);
     expect(detail).not.toContain(line?.password ?? 'missing');
     // and its registration state: not registered until the phone registers, then from where
     expect(detail).toMatch(new RegExp(`<dt>Hot-desk line</dt><dd class="mono">${line?.username} not registered</dd>`));
     const now = Date.now();
-    h.agent.store.setLineRegistration(
+    h.agent.sqlite.setLineRegistration(
       DESK1,
       {
         contact: 'sip:x@10.0.0.21:5062',
@@ -159,14 +159,14 @@ describe('roles', () => {
   it('lets a helpdesk account log a user in, re-sync and unlock', async () => {
     const login = await desk.post('/admin/people/login', { ext: '101', phone: DESK1 }, { htmx: true });
     expect(await login.text()).toContain('101 logged in on Desk 1');
-    expect(h.agent.store.sessionOf(DESK1)?.userExt).toBe('101');
-    const rev = h.agent.store.phoneRuntime(DESK1)?.revision ?? 0;
+    expect(h.agent.sqlite.sessionOf(DESK1)?.userExt).toBe('101');
+    const rev = h.agent.sqlite.phoneRuntime(DESK1)?.revision ?? 0;
     expect((await desk.post(`/admin/phones/${DESK1}/resync`, {}, { htmx: true })).status).toBe(200);
-    expect(h.agent.store.phoneRuntime(DESK1)?.revision).toBe(rev + 1);
-    h.agent.store.setLock('user', '102', { failures: [Date.now()], lockouts: 1, lockedUntil: Date.now() + 60_000 });
+    expect(h.agent.sqlite.phoneRuntime(DESK1)?.revision).toBe(rev + 1);
+    h.agent.sqlite.setLock('user', '102', { failures: [Date.now()], lockouts: 1, lockedUntil: Date.now() + 60_000 });
     expect(await (await desk.get('/admin/people')).text()).toContain('until');
     await desk.post('/admin/people/unlock', { scope: 'user', subject: '102' }, { htmx: true });
-    expect(h.agent.store.getLock('user', '102').lockedUntil).toBe(0);
+    expect(h.agent.sqlite.getLock('user', '102').lockedUntil).toBe(0);
   });
 
   it('lets an admin download the directory with secrets only on explicit request', async () => {
@@ -193,28 +193,28 @@ describe('errors are shown to people, not as JSON', () => {
 
 describe('directory', () => {
   it('shows validation errors with line:col and the offending line, applying nothing', async () => {
-    const before = exportDirectory(h.agent.store, { withSecrets: true });
-    const text = exportDirectory(h.agent.store, { withSecrets: false }).replace('model: T46U', 'model: NOPE9');
+    const before = await exportDirectory(h.agent.store, { withSecrets: true });
+    const text = (await exportDirectory(h.agent.store, { withSecrets: false })).replace('model: T46U', 'model: NOPE9');
     const line = text.split('\n').findIndex((l) => l.includes('NOPE9')) + 1;
     const res = await admin.post('/admin/directory/preview', { text, file: 'bad.yaml' }, { htmx: true });
     const body = await res.text();
     expect(body).toMatch(new RegExp(`bad\\.yaml:${line}:\\d+`));
     expect(body).toContain('model: NOPE9');
     expect(body).toContain('nothing was applied');
-    expect(exportDirectory(h.agent.store, { withSecrets: true })).toBe(before);
+    expect(await exportDirectory(h.agent.store, { withSecrets: true })).toBe(before);
   });
 
   it('previews a valid change, applies nothing until Apply, then applies exactly it', async () => {
-    const text = exportDirectory(h.agent.store, { withSecrets: false }).replace('label: Desk 2', 'label: Desk 2 (window)');
+    const text = (await exportDirectory(h.agent.store, { withSecrets: false })).replace('label: Desk 2', 'label: Desk 2 (window)');
     const res = await admin.post('/admin/directory/preview', { text, file: 'new.yaml' }, { htmx: true });
     const body = await res.text();
     expect(body).toContain('updated: Desk 2 (window) (000413aabb02)');
-    expect(h.agent.store.getPhone('000413aabb02')?.label).toBe('Desk 2');
+    expect(h.agent.sqlite.getPhone('000413aabb02')?.label).toBe('Desk 2');
     const id = /name="id" value="([^"]+)"/.exec(body)?.[1] ?? '';
     expect((await desk.post('/admin/directory/apply', { id }, { htmx: true })).status).toBe(403);
     const applied = await admin.post('/admin/directory/apply', { id }, { htmx: true });
     expect(await applied.text()).toContain('Imported new.yaml');
-    expect(h.agent.store.getPhone('000413aabb02')?.label).toBe('Desk 2 (window)');
+    expect(h.agent.sqlite.getPhone('000413aabb02')?.label).toBe('Desk 2 (window)');
     expect((await admin.post('/admin/directory/apply', { id }, { htmx: true })).status).toBe(404);
   });
 });

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isHotdeskError } from '../../../agent/core/errors.js';
 import { AdminStore } from '../../../agent/store/admin-queries.js';
 import { openStore, type Store } from '../../../agent/store/store.js';
+import { sqliteStore } from '../../../agent/store/sqlite-store.js';
 import { ConsoleAuth, checkCsrf } from '../../../agent/shell/console/console-auth.js';
 import { csrfTokenMatches, sameOrigin, sessionState, type SessionPolicy } from '../../../agent/shell/console/console-session.js';
 import { escapeHtml, html, raw } from '../../../agent/shell/console/html.js';
@@ -123,7 +124,7 @@ describe('ConsoleAuth over a store', () => {
     admins.addAdmin({ name: 'alice', role: 'admin', passwordHash: await hashPassword('alice-password', FAST) }, 0);
     admins.addAdmin({ name: 'bob', role: 'helpdesk', passwordHash: await hashPassword('bob-password', FAST) }, 0);
     const auth = new ConsoleAuth({
-      admins,
+      admins: sqliteStore(store),
       clock: () => now.t,
       policy: { idleMs: 1000, absoluteMs: 10_000 },
       sourceLimit: { maxFailures: sourceFailures, windowMs: 60_000, blockMs: 60_000 },
@@ -143,26 +144,26 @@ describe('ConsoleAuth over a store', () => {
     expect(session.role).toBe('admin');
     expect(admins.getSession(cookie)).toBeUndefined();
     now.t = 900;
-    expect(auth.lookup(cookie)?.name).toBe('alice');
+    expect((await auth.lookup(cookie))?.name).toBe('alice');
     now.t = 1800; // 900 ms after the last use: still live
-    expect(auth.lookup(cookie)?.name).toBe('alice');
+    expect((await auth.lookup(cookie))?.name).toBe('alice');
     now.t = 2800; // 1000 ms idle
-    expect(auth.lookup(cookie)).toBeNull();
+    expect(await auth.lookup(cookie)).toBeNull();
     const again = await auth.signIn('alice', 'alice-password', '10.0.0.1');
-    auth.signOut(again.cookie);
-    expect(auth.lookup(again.cookie)).toBeNull();
+    await auth.signOut(again.cookie);
+    expect(await auth.lookup(again.cookie)).toBeNull();
     const third = await auth.signIn('alice', 'alice-password', '10.0.0.1');
     expect(admins.removeAdmin('alice')).toBe(true);
-    expect(auth.lookup(third.cookie)).toBeNull();
+    expect(await auth.lookup(third.cookie)).toBeNull();
   });
 
   it('ends a session at the absolute timeout however busy', async () => {
     const now = { t: 0 };
     const { auth } = await setup(now);
     const { cookie } = await auth.signIn('bob', 'bob-password', '10.0.0.1');
-    for (now.t = 500; now.t < 10_000; now.t += 500) expect(auth.lookup(cookie)?.role).toBe('helpdesk');
+    for (now.t = 500; now.t < 10_000; now.t += 500) expect((await auth.lookup(cookie))?.role).toBe('helpdesk');
     now.t = 10_000;
-    expect(auth.lookup(cookie)).toBeNull();
+    expect(await auth.lookup(cookie)).toBeNull();
   });
 
   it('answers a wrong password and an unknown name alike, and pauses an account after five wrong passwords', async () => {

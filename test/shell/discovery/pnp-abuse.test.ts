@@ -247,6 +247,6 @@ describe('PnP responder: bind address', () => {
     await settle();
     expect(phone.got.filter(isOk)).toHaveLength(1);
     expect(phone.got.every((g) => g.from === `127.0.0.1:${port}`)).toBe(true);
-    expect(h.agent.store.queryAudit({ phone: '000413c0ffe1' })).toEqual([]);
+    expect(h.agent.sqlite.queryAudit({ phone: '000413c0ffe1' })).toEqual([]);
   });
 });

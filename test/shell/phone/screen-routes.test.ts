@@ -120,7 +120,7 @@ async function withDigest(h: Harness, target: string, cred: { username: string; 
 }
 
 function token(h: Harness, mac: string): string {
-  const rt = h.agent.store.phoneRuntime(mac);
+  const rt = h.agent.sqlite.phoneRuntime(mac);
   if (!rt) throw new Error(`no runtime for ${mac}`);
   return rt.screenToken;
 }
@@ -174,10 +174,10 @@ describe('screen routes', () => {
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(r.text, 'the refusal never echoes a token').not.toContain(tok);
     }
-    expect(h.agent.store.sessionOf(yealink.mac)).toBeUndefined();
-    expect(h.agent.store.queryAudit({ kinds: ['login'] })).toEqual([]);
+    expect(h.agent.sqlite.sessionOf(yealink.mac)).toBeUndefined();
+    expect(h.agent.sqlite.queryAudit({ kinds: ['login'] })).toEqual([]);
     // Not even counted as a PIN attempt: the form was never reached.
-    expect(h.agent.store.getLock('phone', yealink.mac).failures).toEqual([]);
+    expect(h.agent.sqlite.getLock('phone', yealink.mac).failures).toEqual([]);
   });
 
   it('counts token refusals towards the per-source failure limit: the source is then blocked, others are not', async () => {
@@ -201,7 +201,7 @@ describe('screen routes', () => {
   it('login form: the form, a submit with the right PIN logs in and re-provisions; a wrong PIN changes nothing', async () => {
     const h = await harness();
     const tok = token(h, yealink.mac);
-    const store = h.agent.store;
+    const store = h.agent.sqlite;
     const form = await send(h, screen(h, yealink.mac, tok, 'login'), { ua: yealink.userAgent });
     expect(form.status).toBe(200);
     expect(form.text).toMatch(/<YealinkIPPhoneInputScreen\b/);
@@ -244,11 +244,11 @@ describe('screen routes', () => {
     const ok = await send(h, screen(h, snom.mac, tok, 'submit/102?pin=8765'), { ua: snom.userAgent });
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('Logged in as Alex Support (102)');
-    expect(h.agent.store.sessionOf(snom.mac)?.userExt).toBe('102');
+    expect(h.agent.sqlite.sessionOf(snom.mac)?.userExt).toBe('102');
     const out = await send(h, screen(h, snom.mac, tok, 'logout'), { ua: snom.userAgent });
     expect(out.status).toBe(200);
     expect(out.text).toContain('Alex Support (102) logged out');
-    expect(h.agent.store.sessionOf(snom.mac)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(snom.mac)).toBeUndefined();
   });
 
   it('wrong PINs count towards the per-source failure limit as well', async () => {
@@ -261,7 +261,7 @@ describe('screen routes', () => {
       expect(r.status).toBe(200);
     }
     expect(codeOf(await send(h, screen(h, poly.mac, tok), { ua: poly.userAgent }))).toBe('rate-limited');
-    expect(h.agent.store.sessionOf(poly.mac)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(poly.mac)).toBeUndefined();
   });
 
   it('a phone without hot-desking shows "not allowed"; unknown screens are 404, other methods 405', async () => {
@@ -273,7 +273,7 @@ describe('screen routes', () => {
       expect(r.text.toLowerCase(), rest).toContain('not allowed');
       expect(r.text, rest).not.toContain('Log in');
     }
-    expect(h.agent.store.sessionOf(LIFT.mac)).toBeUndefined();
+    expect(h.agent.sqlite.sessionOf(LIFT.mac)).toBeUndefined();
 
     const yTok = token(h, yealink.mac);
     const unknown = await send(h, screen(h, yealink.mac, yTok, 'reboot'), { ua: yealink.userAgent });

@@ -16,6 +16,7 @@ import {
   type SipAdvertised,
 } from '../../../agent/shell/provisioning/hotdesk-line-input.js';
 import { ProvisioningPipeline, type AuthCheck, type FileRequest } from '../../../agent/shell/provisioning/provisioning-pipeline.js';
+import { sqliteStore } from '../../../agent/store/sqlite-store.js';
 import type { Store } from '../../../agent/store/store.js';
 import { loadFirmwareProfiles } from '../../../agent/vendors/firmware-profile.js';
 import { createDriverRegistry, createDrivers } from '../../../agent/vendors/registry.js';
@@ -30,8 +31,8 @@ const drivers = createDrivers({ profiles });
 
 let store: Store;
 let cleanup: () => void;
-beforeEach(() => {
-  ({ store, cleanup } = demoStore(T0));
+beforeEach(async () => {
+  ({ store, cleanup } = await demoStore(T0));
 });
 afterEach(() => cleanup());
 
@@ -41,7 +42,7 @@ function pipeline(sip: () => SipAdvertised | null, allowTftpSecrets = false): Pr
     store.putSite({ ...site, provisioning: { ...site.provisioning, allowTftpSecrets: true } }, T0);
   }
   return new ProvisioningPipeline({
-    store,
+    store: sqliteStore(store),
     drivers,
     profiles,
     clock: () => T0,
@@ -64,7 +65,7 @@ function http(path: string, mac: string, ua?: string): FileRequest {
 }
 
 describe('helpers', () => {
-  it('take the host of the base URL and only give a line to a hot-desk phone with a SIP address', () => {
+  it('take the host of the base URL and only give a line to a hot-desk phone with a SIP address', async () => {
     expect(sipHostOf('http://10.0.0.5:8080')).toBe('10.0.0.5');
     expect(sipHostOf('https://agent.example.net/')).toBe('agent.example.net');
     expect(sipHostOf('http://[fd00::5]:8080')).toBe('[fd00::5]');
@@ -81,48 +82,48 @@ describe('helpers', () => {
 });
 
 describe('the provisioning pipeline', () => {
-  it('serves the line with the agent SIP address, and a new address re-renders without a revision bump', () => {
+  it('serves the line with the agent SIP address, and a new address re-renders without a revision bump', async () => {
     let sip: SipAdvertised | null = { host: '10.0.0.1', port: 5070 };
     const p = pipeline(() => sip);
     const line = store.getHotdeskLine(YEALINK);
     if (!line) throw new Error('no line');
-    const first = p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA)).file.body;
+    const first = (await p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA))).file.body;
     expect(first).toContain(`account.16.user_name = ${line.username}\n`);
     expect(first).toContain(`account.16.password = ${line.password}\n`);
     expect(first).toContain('account.16.sip_server.1.address = 10.0.0.1\naccount.16.sip_server.1.port = 5070\n');
     const revision = store.phoneRuntime(YEALINK)?.revision;
     sip = { host: '10.0.0.1', port: 5080 };
-    const moved = p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA)).file.body;
+    const moved = (await p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA))).file.body;
     expect(moved).toContain('account.16.sip_server.1.port = 5080\n');
     expect(store.phoneRuntime(YEALINK)?.revision).toBe(revision);
     sip = null;
-    const none = p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA)).file.body;
+    const none = (await p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA))).file.body;
     expect(none).not.toContain(line.password);
     expect(none).toContain('account.16.enable = 0\n');
   });
 
-  it('gives every vendor its line, and the lift (no hot-desking) none', () => {
+  it('gives every vendor its line, and the lift (no hot-desking) none', async () => {
     const p = pipeline(() => ({ host: '10.0.0.1', port: 5070 }));
-    const snom = p.serve(http('/snomD785-000413AABB02.htm', SNOM)).file.body;
+    const snom = (await p.serve(http('/snomD785-000413AABB02.htm', SNOM))).file.body;
     expect(snom).toContain(`<user_pass idx="12" perm="">${store.getHotdeskLine(SNOM)?.password}</user_pass>`);
-    const poly = p.serve(http(`/${POLY}-hotdesk.cfg`, POLY)).file.body;
+    const poly = (await p.serve(http(`/${POLY}-hotdesk.cfg`, POLY))).file.body;
     expect(poly).toContain(`reg.12.auth.password="${store.getHotdeskLine(POLY)?.password}"`);
-    const lift = p.serve(http(`/${LIFT}.cfg`, LIFT, 'Yealink SIP-T31G 124.86.0.40 00:15:65:aa:bb:09')).file.body;
+    const lift = (await p.serve(http(`/${LIFT}.cfg`, LIFT, 'Yealink SIP-T31G 124.86.0.40 00:15:65:aa:bb:09'))).file.body;
     expect(lift).toContain('account.2.enable = 0\n');
     expect(lift).toContain('dialplan.digitmap.enable = 0\n');
   });
 
-  it('never sends a line password over TFTP: non-secret files lack it, the secret file is refused', () => {
+  it('never sends a line password over TFTP: non-secret files lack it, the secret file is refused', async () => {
     const p = pipeline(() => ({ host: '10.0.0.1', port: 5070 }));
     const password = store.getHotdeskLine(YEALINK)?.password ?? 'missing';
     for (const name of [`${YEALINK}.boot`, 'y000000000108.cfg', 'y000000000000.boot']) {
-      const f = p.serve({ protocol: 'tftp', path: name, remoteAddress: '10.0.0.21' }).file;
+      const f = (await p.serve({ protocol: 'tftp', path: name, remoteAddress: '10.0.0.21' })).file;
       expect(f.secret, name).toBe(false);
       expect(f.body, name).not.toContain(password);
     }
     let err: unknown;
     try {
-      p.serve({ protocol: 'tftp', path: `${YEALINK}.cfg`, remoteAddress: '10.0.0.21' });
+      await p.serve({ protocol: 'tftp', path: `${YEALINK}.cfg`, remoteAddress: '10.0.0.21' });
     } catch (e) {
       err = e;
     }
@@ -131,17 +132,17 @@ describe('the provisioning pipeline', () => {
 });
 
 describe('hotdesk render', () => {
-  it('uses the host of the base URL and --sip-port, else network.sipPort, else the default', () => {
+  it('uses the host of the base URL and --sip-port, else network.sipPort, else the default', async () => {
     const registry = createDriverRegistry({ profiles, sources: loadTemplateSources() });
     const phone = store.getPhone(YEALINK);
     const profile = profiles.find('yealink', 'T46U');
     if (!phone || !profile) throw new Error('demo phone missing');
-    const render = (sipPort?: number) =>
-      phoneRenderFor(store, phone, profile, registry.driverFor('yealink'), 'http://192.0.2.7:8080', sipPort).input.hotdeskLine;
-    expect(render(5090)).toMatchObject({ host: '192.0.2.7', port: 5090, username: `hd-${YEALINK}` });
-    expect(render()?.port).toBe(DEFAULT_AGENT_SIP_PORT);
+    const render = async (sipPort?: number) =>
+      (await phoneRenderFor(sqliteStore(store), phone, profile, registry.driverFor('yealink'), 'http://192.0.2.7:8080', sipPort)).input.hotdeskLine;
+    expect(await render(5090)).toMatchObject({ host: '192.0.2.7', port: 5090, username: `hd-${YEALINK}` });
+    expect((await render())?.port).toBe(DEFAULT_AGENT_SIP_PORT);
     const site = store.getSite();
     store.putSite({ ...site, network: { sipPort: 5099 } }, T0);
-    expect(render()?.port).toBe(5099);
+    expect((await render())?.port).toBe(5099);
   });
 });

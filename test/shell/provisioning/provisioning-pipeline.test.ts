@@ -21,6 +21,7 @@ import {
   type FileRequest,
   type ServedFile,
 } from '../../../agent/shell/provisioning/provisioning-pipeline.js';
+import { sqliteStore } from '../../../agent/store/sqlite-store.js';
 import type { Store } from '../../../agent/store/store.js';
 import { loadFirmwareProfiles } from '../../../agent/vendors/firmware-profile.js';
 import { createDrivers } from '../../../agent/vendors/registry.js';
@@ -42,9 +43,9 @@ let store: Store;
 let cleanup: () => void;
 let now: number;
 
-beforeEach(() => {
+beforeEach(async () => {
   now = T0;
-  ({ store, cleanup } = demoStore(T0));
+  ({ store, cleanup } = await demoStore(T0));
 });
 afterEach(() => {
   cleanup();
@@ -52,7 +53,7 @@ afterEach(() => {
 
 function pipeline(o: { limiter?: FailureLimiter } = {}): ProvisioningPipeline {
   return new ProvisioningPipeline({
-    store,
+    store: sqliteStore(store),
     drivers,
     profiles,
     clock: () => now,
@@ -85,10 +86,10 @@ function tftp(path: string, ip = PHONE_IP): FileRequest {
   return { protocol: 'tftp', path, remoteAddress: ip };
 }
 
-/** The catalog code `fn` throws (fails the test when it returns or throws something else). */
-function codeOf(fn: () => unknown): string {
+/** The catalog code `fn` rejects with (fails the test when it resolves or rejects with something else). */
+async function codeOf(fn: () => Promise<unknown>): Promise<string> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     if (isHotdeskError(e)) return e.code;
     throw e;
@@ -117,76 +118,73 @@ function auditKinds(): string[] {
 }
 
 describe('path sanitising and identification', () => {
-  it('refuses traversal in every spelling as path-traversal, over HTTP and TFTP, and counts nothing as served', () => {
+  it('refuses traversal in every spelling as path-traversal, over HTTP and TFTP, and counts nothing as served', async () => {
     const p = pipeline();
     for (const path of ['/../001565aabb01.cfg', '/%2e%2e/001565aabb01.cfg', '/..%2f..%2fetc%2fpasswd', '/..%5c001565aabb01.cfg']) {
-      expect(
-        codeOf(() => p.serve(http(path, { ua: YEALINK_UA }))),
-        path,
-      ).toBe('path-traversal');
+      expect(await codeOf(() => p.serve(http(path, { ua: YEALINK_UA }))), path).toBe('path-traversal');
     }
-    expect(codeOf(() => p.serve(tftp('../001565aabb01.cfg')))).toBe('path-traversal');
-    expect(codeOf(() => p.serve(tftp('..\\..\\001565aabb01.cfg')))).toBe('path-traversal');
+    expect(await codeOf(() => p.serve(tftp('../001565aabb01.cfg')))).toBe('path-traversal');
+    expect(await codeOf(() => p.serve(tftp('..\\..\\001565aabb01.cfg')))).toBe('path-traversal');
     expect(p.cacheStats.entries).toBe(0);
     expect(runtime(YEALINK).lastIp).toBeNull();
   });
 
-  it('answers unknown-file for names no driver claims and for another vendor\u2019s file of a known phone', () => {
+  it('answers unknown-file for names no driver claims and for another vendor\u2019s file of a known phone', async () => {
     const p = pipeline();
-    expect(codeOf(() => p.serve(http('/index.html', { ua: YEALINK_UA })))).toBe('unknown-file');
-    expect(codeOf(() => p.serve(http('/001565aabb01.xml', { ua: YEALINK_UA })))).toBe('unknown-file');
+    expect(await codeOf(() => p.serve(http('/index.html', { ua: YEALINK_UA })))).toBe('unknown-file');
+    expect(await codeOf(() => p.serve(http('/001565aabb01.xml', { ua: YEALINK_UA })))).toBe('unknown-file');
     // A Poly name for a MAC the directory lists as Yealink.
-    expect(codeOf(() => p.serve(http(`/${YEALINK}-hotdesk.cfg`, { ua: POLY_UA, auth: presenting(BOOTSTRAP) })))).toBe('unknown-file');
+    expect(await codeOf(() => p.serve(http(`/${YEALINK}-hotdesk.cfg`, { ua: POLY_UA, auth: presenting(BOOTSTRAP) })))).toBe('unknown-file');
     expect(p.cacheStats.entries).toBe(0);
   });
 
-  it('refuses a MAC in the path that disagrees with the MAC in the User-Agent (mac-mismatch)', () => {
+  it('refuses a MAC in the path that disagrees with the MAC in the User-Agent (mac-mismatch)', async () => {
     const p = pipeline();
     const otherUa = 'Yealink SIP-T46U 108.86.0.45 00:15:65:aa:bb:09';
-    expect(codeOf(() => p.serve(http('/001565aabb01.boot', { ua: otherUa })))).toBe('mac-mismatch');
-    expect(codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: otherUa, auth: presenting(BOOTSTRAP) })))).toBe('mac-mismatch');
+    expect(await codeOf(() => p.serve(http('/001565aabb01.boot', { ua: otherUa })))).toBe('mac-mismatch');
+    expect(await codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: otherUa, auth: presenting(BOOTSTRAP) })))).toBe('mac-mismatch');
     // Neither phone was recorded as seen.
     expect(runtime(YEALINK).lastIp).toBeNull();
     expect(runtime('001565aabb09').lastIp).toBeNull();
   });
 
-  it('refuses a source outside allowedNetworks (forbidden-source) before looking at the name', () => {
+  it('refuses a source outside allowedNetworks (forbidden-source) before looking at the name', async () => {
     editProvisioning({ allowedNetworks: ['10.0.0.0/24'] });
     const p = pipeline();
-    expect(codeOf(() => p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: '192.168.7.7' })))).toBe('forbidden-source');
-    expect(codeOf(() => p.serve(http('/../x', { ip: '192.168.7.7' })))).toBe('forbidden-source');
-    expect(p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA })).mac).toBe(YEALINK);
+    expect(await codeOf(() => p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: '192.168.7.7' })))).toBe('forbidden-source');
+    expect(await codeOf(() => p.serve(http('/../x', { ip: '192.168.7.7' })))).toBe('forbidden-source');
+    expect((await p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA }))).mac).toBe(YEALINK);
   });
 });
 
 describe('a known phone', () => {
-  it('gets its public file without credentials; the pipeline never asks', () => {
+  it('gets its public file without credentials; the pipeline never asks', async () => {
     const p = pipeline();
     const offered: Array<readonly AcceptedCredential[]> = [];
-    const served = p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, auth: presenting(null, offered) }));
+    const served = await p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, auth: presenting(null, offered) }));
     expect(served).toMatchObject({ mac: YEALINK, vendor: 'yealink' });
     expect(served.file.secret).toBe(false);
     expect(served.file.body).toContain('001565aabb01.cfg');
     expect(offered).toHaveLength(0);
     // Poly master and Snom model file too.
-    expect(p.serve(http(`/${POLY}.cfg`, { ua: POLY_UA })).file.secret).toBe(false);
-    expect(p.serve(http('/snomD785.htm', { ua: SNOM_UA })).file.secret).toBe(false);
+    expect((await p.serve(http(`/${POLY}.cfg`, { ua: POLY_UA }))).file.secret).toBe(false);
+    expect((await p.serve(http('/snomD785.htm', { ua: SNOM_UA }))).file.secret).toBe(false);
   });
 
   it.each([
     { vendor: 'yealink', mac: YEALINK, file: '/001565aabb01.cfg', ua: YEALINK_UA },
     { vendor: 'snom', mac: SNOM, file: '/snomD785-000413AABB02.htm', ua: SNOM_UA },
     { vendor: 'poly', mac: POLY, file: `/${POLY}-hotdesk.cfg`, ua: POLY_UA },
-  ])('$vendor: secret file needs credentials; bootstrap before enrolment, own after, bootstrap refused then', ({ mac, file, ua }) => {
+  ])('$vendor: secret file needs credentials; bootstrap before enrolment, own after, bootstrap refused then', async ({ mac, file, ua }) => {
     const p = pipeline();
     // No credentials at all (no authenticate callback, or nothing presented): a challenge, nothing rendered.
-    expect(codeOf(() => p.serve(http(file, { ua })))).toBe('auth-required');
-    expect(codeOf(() => p.serve(http(file, { ua, auth: presenting(null) })))).toBe('auth-required');
+    expect(await codeOf(() => p.serve(http(file, { ua })))).toBe('auth-required');
+    expect(await codeOf(() => p.serve(http(file, { ua, auth: presenting(null) })))).toBe('auth-required');
     expect(p.cacheStats.entries).toBe(0);
 
     // Before the phone used its own credential, both are accepted.
     const offered: Array<readonly AcceptedCredential[]> = [];
-    const first = p.serve(http(file, { ua, auth: presenting(BOOTSTRAP, offered) }));
+    const first = await p.serve(http(file, { ua, auth: presenting(BOOTSTRAP, offered) }));
     expect(first.file.secret).toBe(true);
     expect(offered.at(-1)?.map((a) => a.kind)).toEqual(['own', 'bootstrap']);
     const cred = own(mac);
@@ -196,20 +194,20 @@ describe('a known phone', () => {
     expect(runtime(mac).ownCredentialUsed).toBe(false);
 
     // The own credential works and retires the bootstrap one for this phone.
-    expect(p.serve(http(file, { ua, auth: presenting(cred) })).file.secret).toBe(true);
+    expect((await p.serve(http(file, { ua, auth: presenting(cred) }))).file.secret).toBe(true);
     expect(runtime(mac).ownCredentialUsed).toBe(true);
     const after: Array<readonly AcceptedCredential[]> = [];
-    expect(codeOf(() => p.serve(http(file, { ua, auth: presenting(BOOTSTRAP, after) })))).toBe('auth-failed');
+    expect(await codeOf(() => p.serve(http(file, { ua, auth: presenting(BOOTSTRAP, after) })))).toBe('auth-failed');
     expect(after.at(-1)?.map((a) => a.kind)).toEqual(['own']);
     expect(auditKinds()).toContain('auth-failure');
     // Still served with the own credential.
-    expect(p.serve(http(file, { ua, auth: presenting(cred) })).mac).toBe(mac);
-    expect(codeOf(() => p.serve(http(file, { ua, auth: presenting({ username: cred.username, password: 'wrong' }) })))).toBe('auth-failed');
+    expect((await p.serve(http(file, { ua, auth: presenting(cred) }))).mac).toBe(mac);
+    expect(await codeOf(() => p.serve(http(file, { ua, auth: presenting({ username: cred.username, password: 'wrong' }) })))).toBe('auth-failed');
   });
 
-  it('audits every secret served (never the body)', () => {
+  it('audits every secret served (never the body)', async () => {
     const p = pipeline();
-    p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
+    await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
     const served = store.queryAudit({ kinds: ['secret-served'] });
     expect(served).toHaveLength(1);
     expect(served[0]).toMatchObject({ phone: YEALINK, detail: { ip: PHONE_IP, file: '001565aabb01.cfg', protocol: 'http' } });
@@ -221,15 +219,15 @@ describe('an unknown MAC', () => {
   const mac = '001565ccdd01';
   const ua = 'Yealink SIP-T46U 108.86.0.45 00:15:65:cc:dd:01';
 
-  it('is not enrolled without the bootstrap credential, and nothing is rendered', () => {
+  it('is not enrolled without the bootstrap credential, and nothing is rendered', async () => {
     const p = pipeline();
-    expect(codeOf(() => p.serve(http(`/${mac}.cfg`, { ua })))).toBe('unknown-phone');
-    expect(codeOf(() => p.serve(http(`/${mac}.cfg`, { ua, auth: presenting(null) })))).toBe('auth-required');
-    expect(codeOf(() => p.serve(http(`/${mac}.cfg`, { ua, auth: presenting({ username: 'bootstrap', password: 'guess' }) })))).toBe('auth-failed');
+    expect(await codeOf(() => p.serve(http(`/${mac}.cfg`, { ua })))).toBe('unknown-phone');
+    expect(await codeOf(() => p.serve(http(`/${mac}.cfg`, { ua, auth: presenting(null) })))).toBe('auth-required');
+    expect(await codeOf(() => p.serve(http(`/${mac}.cfg`, { ua, auth: presenting({ username: 'bootstrap', password: 'guess' }) })))).toBe('auth-failed');
     // A public file never enrols, even with the right credential.
-    expect(codeOf(() => p.serve(http(`/${mac}.boot`, { ua, auth: presenting(BOOTSTRAP) })))).toBe('unknown-phone');
+    expect(await codeOf(() => p.serve(http(`/${mac}.boot`, { ua, auth: presenting(BOOTSTRAP) })))).toBe('unknown-phone');
     // Nor does TFTP (no credentials there).
-    expect(codeOf(() => p.serve(tftp(`${mac}.cfg`)))).toBe('unknown-phone');
+    expect(await codeOf(() => p.serve(tftp(`${mac}.cfg`)))).toBe('unknown-phone');
     expect(store.getPhone(mac)).toBeUndefined();
     expect(p.cacheStats.entries).toBe(0);
     expect(auditKinds()).not.toContain('enrolment');
@@ -237,9 +235,9 @@ describe('an unknown MAC', () => {
     expect(store.listSightings()).toEqual([]);
   });
 
-  it('is enrolled by a fetch of its secret file with the bootstrap credential', () => {
+  it('is enrolled by a fetch of its secret file with the bootstrap credential', async () => {
     const p = pipeline();
-    const served = p.serve(http(`/${mac}.cfg`, { ua, auth: presenting(BOOTSTRAP) }));
+    const served = await p.serve(http(`/${mac}.cfg`, { ua, auth: presenting(BOOTSTRAP) }));
     expect(served).toMatchObject({ mac, vendor: 'yealink' });
     expect(served.file.secret).toBe(true);
     expect(store.getPhone(mac)).toMatchObject({ mac, vendor: 'yealink', model: 'T46U', hotdesk: true });
@@ -249,69 +247,69 @@ describe('an unknown MAC', () => {
     expect(served.file.body).toContain(runtime(mac).provPassword);
     expect(p.cacheStats.entries).toBe(1);
     // From now on it is a known phone: its public file needs nothing.
-    expect(p.serve(http(`/${mac}.boot`, { ua })).mac).toBe(mac);
+    expect((await p.serve(http(`/${mac}.boot`, { ua }))).mac).toBe(mac);
   });
 
-  it('is not enrolled when the site has autoEnrol off, even with the bootstrap credential', () => {
+  it('is not enrolled when the site has autoEnrol off, even with the bootstrap credential', async () => {
     editProvisioning({ autoEnrol: false });
     const p = pipeline();
-    expect(codeOf(() => p.serve(http(`/${mac}.cfg`, { ua, auth: presenting(BOOTSTRAP) })))).toBe('unknown-phone');
+    expect(await codeOf(() => p.serve(http(`/${mac}.cfg`, { ua, auth: presenting(BOOTSTRAP) })))).toBe('unknown-phone');
     expect(store.getPhone(mac)).toBeUndefined();
   });
 
-  it('with anonymousEnrolment is recorded as a quarantined sighting, capped per source', () => {
+  it('with anonymousEnrolment is recorded as a quarantined sighting, capped per source', async () => {
     editProvisioning({ anonymousEnrolment: true });
     // A generous failure limit: this test is about the sighting cap, not the limiter.
     const p = pipeline({ limiter: new FailureLimiter({ maxFailures: 1_000, windowMs: 60_000, blockMs: 300_000 }) });
     const macs = Array.from({ length: 18 }, (_, i) => `001565ee${i.toString(16).padStart(4, '0')}`);
     for (const m of macs) {
       const colons = m.match(/../g)?.join(':') ?? m;
-      expect(codeOf(() => p.serve(http(`/${m}.boot`, { ua: `Yealink SIP-T46U 108.86.0.45 ${colons}`, ip: '10.0.0.66' })))).toBe('unknown-phone');
+      expect(await codeOf(() => p.serve(http(`/${m}.boot`, { ua: `Yealink SIP-T46U 108.86.0.45 ${colons}`, ip: '10.0.0.66' })))).toBe('unknown-phone');
     }
     const seen = store.listSightings();
     // 16 per source (DEFAULT_SIGHTING_CAPS.perSource): a sender cannot grow the table at will.
     expect(seen).toHaveLength(16);
     expect(seen.every((s) => s.ip === '10.0.0.66' && s.via === 'http' && s.vendor === 'yealink' && s.model === 'T46U')).toBe(true);
     // A repeat is counted on the existing row; another source still gets in.
-    expect(codeOf(() => p.serve(http(`/${macs[0]}.boot`, { ua: `Yealink SIP-T46U 108.86.0.45 ${macs[0]}`, ip: '10.0.0.66' })))).toBe('unknown-phone');
+    expect(await codeOf(() => p.serve(http(`/${macs[0]}.boot`, { ua: `Yealink SIP-T46U 108.86.0.45 ${macs[0]}`, ip: '10.0.0.66' })))).toBe('unknown-phone');
     expect(store.listSightings().find((s) => s.mac === macs[0])?.count).toBe(2);
-    expect(codeOf(() => p.serve(http(`/${mac}.cfg`, { ua, ip: '10.0.0.67', auth: presenting(null) })))).toBe('auth-required');
+    expect(await codeOf(() => p.serve(http(`/${mac}.cfg`, { ua, ip: '10.0.0.67', auth: presenting(null) })))).toBe('auth-required');
     expect(store.listSightings().find((s) => s.mac === mac)).toMatchObject({ ip: '10.0.0.67', via: 'http' });
     // A sighting is not an enrolment.
     expect(store.getPhone(mac)).toBeUndefined();
     expect(p.cacheStats.entries).toBe(0);
   });
 
-  it('with anonymousEnrolment, a TFTP first contact is a sighting too; an unprofiled model is not', () => {
+  it('with anonymousEnrolment, a TFTP first contact is a sighting too; an unprofiled model is not', async () => {
     editProvisioning({ anonymousEnrolment: true });
     const p = pipeline();
     // TFTP has no User-Agent: no model, so nothing to quarantine.
-    expect(codeOf(() => p.serve(tftp(`${mac}.boot`)))).toBe('unknown-phone');
-    expect(codeOf(() => p.serve(http('/001565ccdd02.boot', { ua: 'Yealink SIP-X99Z 1.2.3.4 00:15:65:cc:dd:02' })))).toBe('unknown-phone');
+    expect(await codeOf(() => p.serve(tftp(`${mac}.boot`)))).toBe('unknown-phone');
+    expect(await codeOf(() => p.serve(http('/001565ccdd02.boot', { ua: 'Yealink SIP-X99Z 1.2.3.4 00:15:65:cc:dd:02' })))).toBe('unknown-phone');
     expect(store.listSightings()).toEqual([]);
   });
 });
 
 describe('what a fetch records', () => {
-  it('an unauthenticated fetch sets lastIp only; an authenticated secret fetch sets notifyIp', () => {
+  it('an unauthenticated fetch sets lastIp only; an authenticated secret fetch sets notifyIp', async () => {
     const p = pipeline();
-    p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: '10.0.0.31' }));
+    await p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: '10.0.0.31' }));
     expect(runtime(YEALINK)).toMatchObject({ lastIp: '10.0.0.31', notifyIp: null, lastFirmware: '108.86.0.45', lastFile: '001565aabb01.boot' });
     // A refused secret fetch records nothing.
-    expect(codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, ip: '10.0.0.32' })))).toBe('auth-required');
+    expect(await codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, ip: '10.0.0.32' })))).toBe('auth-required');
     expect(runtime(YEALINK).lastIp).toBe('10.0.0.31');
 
-    p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, ip: '10.0.0.33', auth: presenting(BOOTSTRAP) }));
+    await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, ip: '10.0.0.33', auth: presenting(BOOTSTRAP) }));
     expect(runtime(YEALINK)).toMatchObject({ lastIp: '10.0.0.33', notifyIp: '10.0.0.33' });
     // Someone else asking for the public file moves lastIp, never where NOTIFYs go.
-    p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: '10.0.0.99' }));
+    await p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: '10.0.0.99' }));
     expect(runtime(YEALINK)).toMatchObject({ lastIp: '10.0.0.99', notifyIp: '10.0.0.33' });
   });
 
-  it('an authenticated fetch of the secret file with the pending revision confirms the sync', () => {
+  it('an authenticated fetch of the secret file with the pending revision confirms the sync', async () => {
     const p = pipeline();
     // The first authenticated fetch confirms the revision the import left pending.
-    p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
+    await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
     expect(runtime(YEALINK).sync.state).toBe('synced');
     const baseline = store.queryAudit({}).at(-1)?.id ?? 0;
     now += 60_000;
@@ -319,38 +317,38 @@ describe('what a fetch records', () => {
     expect(runtime(YEALINK).sync).toMatchObject({ state: 'pending', revision });
 
     // The public file does not carry the revision: nothing confirmed.
-    expect(p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA })).syncConfirmed).toBeUndefined();
+    expect((await p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA }))).syncConfirmed).toBeUndefined();
     expect(runtime(YEALINK).sync.state).toBe('pending');
 
     now += 2_500;
-    const served = p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(own(YEALINK)) }));
+    const served = await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(own(YEALINK)) }));
     expect(served.file.body).toContain(`hotdesk revision ${revision}`);
     expect(served.syncConfirmed).toEqual({ elapsedMs: 2_500 });
     expect(runtime(YEALINK).sync).toMatchObject({ state: 'synced', revision, confirmedAt: now, elapsedMs: 2_500 });
     expect(store.queryAudit({ kinds: ['sync-confirmed'], afterId: baseline })).toMatchObject([{ phone: YEALINK, detail: { revision, elapsedMs: 2_500 } }]);
     // Fetched again: already synced, nothing more to confirm.
-    expect(p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(own(YEALINK)) })).syncConfirmed).toBeUndefined();
+    expect((await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(own(YEALINK)) }))).syncConfirmed).toBeUndefined();
   });
 });
 
 describe('TFTP', () => {
-  it('refuses the secret file (secret-over-tftp) before rendering; public files are served', () => {
+  it('refuses the secret file (secret-over-tftp) before rendering; public files are served', async () => {
     const p = pipeline();
-    expect(codeOf(() => p.serve(tftp('001565aabb01.cfg')))).toBe('secret-over-tftp');
-    expect(codeOf(() => p.serve(tftp(`${POLY}-hotdesk.cfg`)))).toBe('secret-over-tftp');
-    expect(codeOf(() => p.serve(tftp('snomD785-000413AABB02.htm')))).toBe('secret-over-tftp');
+    expect(await codeOf(() => p.serve(tftp('001565aabb01.cfg')))).toBe('secret-over-tftp');
+    expect(await codeOf(() => p.serve(tftp(`${POLY}-hotdesk.cfg`)))).toBe('secret-over-tftp');
+    expect(await codeOf(() => p.serve(tftp('snomD785-000413AABB02.htm')))).toBe('secret-over-tftp');
     expect(p.cacheStats.entries).toBe(0);
     expect(runtime(YEALINK).lastIp).toBeNull();
-    const boot = p.serve(tftp('001565aabb01.boot'));
+    const boot = await p.serve(tftp('001565aabb01.boot'));
     expect(boot).toMatchObject({ mac: YEALINK, vendor: 'yealink' });
     expect(boot.file.secret).toBe(false);
     expect(runtime(YEALINK)).toMatchObject({ lastIp: PHONE_IP, notifyIp: null });
   });
 
-  it('serves the secret file when the site allows TFTP secrets', () => {
+  it('serves the secret file when the site allows TFTP secrets', async () => {
     editProvisioning({ allowTftpSecrets: true });
     const p = pipeline();
-    const served = p.serve(tftp('001565aabb01.cfg'));
+    const served = await p.serve(tftp('001565aabb01.cfg'));
     expect(served.file.secret).toBe(true);
     expect(served.file.body).toContain(own(YEALINK).password);
     expect(store.queryAudit({ kinds: ['secret-served'] })).toMatchObject([{ phone: YEALINK, detail: { protocol: 'tftp' } }]);
@@ -358,43 +356,43 @@ describe('TFTP', () => {
 });
 
 describe('render cache', () => {
-  it('a second request is answered from the cache; a revision bump renders anew', () => {
+  it('a second request is answered from the cache; a revision bump renders anew', async () => {
     const p = pipeline();
     const req = http('/001565aabb01.boot', { ua: YEALINK_UA });
-    const first = p.serve(req);
+    const first = await p.serve(req);
     expect(p.cacheStats.entries).toBe(1);
     expect(p.cacheStats.bytes).toBeGreaterThan(0);
-    const second = p.serve(req);
+    const second = await p.serve(req);
     // The very object the cache holds, not a re-render of the same text.
     expect(second.file).toBe(first.file);
     expect(second.file.body).toBe(first.file.body);
     expect(p.cacheStats.entries).toBe(1);
 
     store.bumpRevision(YEALINK, now);
-    const third = p.serve(req);
+    const third = await p.serve(req);
     expect(third.file).not.toBe(first.file);
     expect(p.cacheStats.entries).toBe(2);
   });
 
-  it('a cached secret file still needs credentials', () => {
+  it('a cached secret file still needs credentials', async () => {
     const p = pipeline();
-    const first = p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
+    const first = await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
     expect(p.cacheStats.entries).toBe(1);
-    expect(codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(null) })))).toBe('auth-required');
-    expect(codeOf(() => p.serve(tftp('001565aabb01.cfg')))).toBe('secret-over-tftp');
-    const again = p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
+    expect(await codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(null) })))).toBe('auth-required');
+    expect(await codeOf(() => p.serve(tftp('001565aabb01.cfg')))).toBe('secret-over-tftp');
+    const again = await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
     expect(again.file.body).toBe(first.file.body);
     expect(p.cacheStats.entries).toBe(1);
   });
 
-  it('an admin reset of the enrolment is not answered from the old cache entry', () => {
+  it('an admin reset of the enrolment is not answered from the old cache entry', async () => {
     const p = pipeline();
-    const before = p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
+    const before = await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
     const old = own(YEALINK);
     store.resetEnrolment(YEALINK);
     const fresh = own(YEALINK);
     expect(fresh.username).not.toBe(old.username);
-    const after = p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
+    const after = await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
     expect(after.file.body).toContain(fresh.password);
     expect(after.file.body).not.toContain(old.password);
     expect(after.file).not.toBe(before.file);
@@ -402,43 +400,45 @@ describe('render cache', () => {
 });
 
 describe('failure limiter', () => {
-  it('blocks a source after repeated failures (rate-limited) while another source is still served', () => {
+  it('blocks a source after repeated failures (rate-limited) while another source is still served', async () => {
     const limiter = new FailureLimiter({ maxFailures: 3, windowMs: 60_000, blockMs: 300_000 });
     const p = pipeline({ limiter });
     const attacker = '10.0.0.66';
-    expect(codeOf(() => p.serve(http('/nothing-here.txt', { ip: attacker })))).toBe('unknown-file');
-    expect(codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, ip: attacker, auth: presenting({ username: 'x', password: 'y' }) })))).toBe(
+    expect(await codeOf(() => p.serve(http('/nothing-here.txt', { ip: attacker })))).toBe('unknown-file');
+    expect(await codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, ip: attacker, auth: presenting({ username: 'x', password: 'y' }) })))).toBe(
       'auth-failed',
     );
-    expect(codeOf(() => p.serve(http('/001565ffff01.boot', { ua: 'Yealink SIP-T46U 108.86.0.45 00:15:65:ff:ff:01', ip: attacker })))).toBe('unknown-phone');
+    expect(await codeOf(() => p.serve(http('/001565ffff01.boot', { ua: 'Yealink SIP-T46U 108.86.0.45 00:15:65:ff:ff:01', ip: attacker })))).toBe(
+      'unknown-phone',
+    );
     // Blocked now, even for a request that would be served.
-    expect(codeOf(() => p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: attacker })))).toBe('rate-limited');
-    expect(codeOf(() => p.serve(http('/y000000000000.boot', { ip: attacker })))).toBe('rate-limited');
+    expect(await codeOf(() => p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: attacker })))).toBe('rate-limited');
+    expect(await codeOf(() => p.serve(http('/y000000000000.boot', { ip: attacker })))).toBe('rate-limited');
     // Another source is unaffected.
-    expect(p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: '10.0.0.67' })).mac).toBe(YEALINK);
+    expect((await p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: '10.0.0.67' }))).mac).toBe(YEALINK);
     // The block ends with its cool-down (injected clock).
     now += 300_001;
-    expect(p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: attacker })).mac).toBe(YEALINK);
+    expect((await p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, ip: attacker }))).mac).toBe(YEALINK);
   });
 
-  it('a credential challenge and a known phone\u2019s unrendered name do not count as failures', () => {
+  it('a credential challenge and a known phone\u2019s unrendered name do not count as failures', async () => {
     const limiter = new FailureLimiter({ maxFailures: 3, windowMs: 60_000, blockMs: 300_000 });
     const p = pipeline({ limiter });
     for (let i = 0; i < 5; i++) {
-      expect(codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(null) })))).toBe('auth-required');
+      expect(await codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(null) })))).toBe('auth-required');
       // Poly asks for `<mac>-directory.xml` at every boot: a plain 404.
-      expect(codeOf(() => p.serve(http(`/${POLY}-directory.xml`, { ua: POLY_UA })))).toBe('unknown-file');
+      expect(await codeOf(() => p.serve(http(`/${POLY}-directory.xml`, { ua: POLY_UA })))).toBe('unknown-file');
     }
     expect(limiter.blocked(PHONE_IP, now)).toBe(false);
-    expect(p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) })).mac).toBe(YEALINK);
+    expect((await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }))).mac).toBe(YEALINK);
   });
 });
 
 describe('MAC-less common files', () => {
-  it('serves y000000000000.boot without a MAC (TFTP, HTTP without User-Agent) and records nothing', () => {
+  it('serves y000000000000.boot without a MAC (TFTP, HTTP without User-Agent) and records nothing', async () => {
     const p = pipeline();
     const phonesBefore = store.listPhones().length;
-    const results: ServedFile[] = [p.serve(tftp('y000000000000.boot')), p.serve(http('/y000000000000.boot'))];
+    const results: ServedFile[] = [await p.serve(tftp('y000000000000.boot')), await p.serve(http('/y000000000000.boot'))];
     for (const r of results) {
       expect(r).toMatchObject({ mac: null, vendor: 'yealink' });
       expect(r.file.secret).toBe(false);
@@ -446,16 +446,16 @@ describe('MAC-less common files', () => {
       expect(r.file.body).not.toContain('/xml/');
     }
     expect(results[0]?.file.body).toBe(results[1]?.file.body);
-    expect(p.serve(tftp('000000000000.cfg'))).toMatchObject({ mac: null, vendor: 'poly' });
+    expect(await p.serve(tftp('000000000000.cfg'))).toMatchObject({ mac: null, vendor: 'poly' });
     expect(store.listPhones()).toHaveLength(phonesBefore);
     expect(runtime(YEALINK).lastIp).toBeNull();
     expect(p.cacheStats.entries).toBe(0);
   });
 
-  it('an unknown MAC-less name is unknown-phone and does not count as a failure', () => {
+  it('an unknown MAC-less name is unknown-phone and does not count as a failure', async () => {
     const limiter = new FailureLimiter({ maxFailures: 2, windowMs: 60_000, blockMs: 300_000 });
     const p = pipeline({ limiter });
-    for (let i = 0; i < 3; i++) expect(codeOf(() => p.serve(tftp('y000000000999.cfg')))).toBe('unknown-phone');
+    for (let i = 0; i < 3; i++) expect(await codeOf(() => p.serve(tftp('y000000000999.cfg')))).toBe('unknown-phone');
     expect(limiter.blocked(PHONE_IP, now)).toBe(false);
   });
 });

@@ -17,6 +17,7 @@ import { loadFirmwareProfiles } from '../../../agent/vendors/firmware-profile.js
 import { createDriverRegistry } from '../../../agent/vendors/registry.js';
 import { loadTemplateSources } from '../../../agent/vendors/template-loader.js';
 import { phoneRenderFor } from '../../../agent/cli/render-command.js';
+import { sqliteStore } from '../../../agent/store/sqlite-store.js';
 import { openStore } from '../../../agent/store/store.js';
 import { ROOT, MAIN, ensureBuilt, runCli } from '../../cli/cli-harness.js';
 import { DEMO_PHONES, demoDataDir } from '../../helpers/agent-harness.js';
@@ -39,7 +40,7 @@ const cases: Record<'yealink' | 'snom' | 'poly', Case> = {} as Record<'yealink' 
 beforeAll(async () => {
   ensureBuilt();
   pools = (await import(pathToFileURL(path.join(ROOT, 'dist', 'agent', 'shell', 'provisioning', 'render-pool.js')).href)) as typeof PoolModule;
-  dataDir = demoDataDir();
+  dataDir = await demoDataDir();
   const profiles = loadFirmwareProfiles();
   const registry = createDriverRegistry({ profiles, sources: loadTemplateSources({ siteDir: path.join(dataDir, 'templates') }) });
   const store = openStore(dataDir);
@@ -48,7 +49,7 @@ beforeAll(async () => {
       const phone = store.getPhone(demo.mac);
       const profile = phone ? profiles.find(phone.vendor, phone.model) : undefined;
       if (!phone || !profile) throw new Error(`demo phone ${demo.mac} missing`);
-      const { driver, input } = phoneRenderFor(store, phone, profile, registry.driverFor(phone.vendor), BASE);
+      const { driver, input } = await phoneRenderFor(sqliteStore(store), phone, profile, registry.driverFor(phone.vendor), BASE);
       cases[demo.vendor] = { driver, input, file: demo.secretFile };
     }
   } finally {
@@ -152,7 +153,7 @@ describe('hotdesk serve from dist/ renders on workers', () => {
   });
 
   it('serves the Yealink secret file (digest, bootstrap) with the same bytes as hotdesk render', async () => {
-    dir = demoDataDir();
+    dir = await demoDataDir();
     const proc = spawn(
       process.execPath,
       [MAIN, 'serve', '--data', dir, '--host', '127.0.0.1', '--http-port', '0', '--no-tftp', '--sip-port', '0', '--render-workers', '2', '--log-level', 'warn'],

@@ -18,21 +18,21 @@ function memoryStore(rows: Row[]): SyncStore & { audit: AuditEvent[]; rows: Row[
   return {
     rows,
     audit,
-    pendingSyncs: (now, limit, skip) =>
+    pendingSyncs: async (now, limit, skip) =>
       rows
         .filter((r) => r.state === 'pending' && r.nextAt <= now && !skip.has(r.mac))
         .sort((a, b) => a.attempts - b.attempts)
         .slice(0, limit),
-    pendingFor: (macs, now) => rows.filter((r) => macs.includes(r.mac) && r.state === 'pending' && r.nextAt <= now),
-    markSyncAttempt: (mac, a) => {
+    pendingFor: async (macs, now) => rows.filter((r) => macs.includes(r.mac) && r.state === 'pending' && r.nextAt <= now),
+    markSyncAttempt: async (mac, a) => {
       const r = rows.find((x) => x.mac === mac)!;
       Object.assign(r, { attempts: r.attempts + 1, nextAt: a.nextAt });
     },
-    markUnreachable: (mac, now) => {
+    markUnreachable: async (mac, now) => {
       rows.find((x) => x.mac === mac)!.state = 'unreachable';
       audit.push({ kind: 'sync-failed', at: now, phone: mac });
     },
-    appendAudit: (e) => void audit.push(e),
+    appendAudit: async (e) => void audit.push(e),
   };
 }
 

@@ -5,6 +5,7 @@ import { parseSipMessage, type SipRequest } from '../../../agent/protocols/sip-m
 import { DigestAuthority } from '../../../agent/shell/provisioning/http-digest-auth.js';
 import { handleRegister } from '../../../agent/shell/voice/registrar.js';
 import { identifyCaller, phoneOfSipUser } from '../../../agent/shell/voice/caller-identity.js';
+import { sqliteStore } from '../../../agent/store/sqlite-store.js';
 import { demoStore, SNOM, YEALINK } from '../../store/helpers.js';
 
 const NOW = 1_700_000_000_000;
@@ -50,64 +51,66 @@ describe('who calls the agent', () => {
   let cleanup: (() => void) | undefined;
   afterEach(() => cleanup?.());
 
-  it('a phone on its hot-desk line is known after the digest with its own line password, and only then', () => {
-    const s = demoStore(NOW);
+  it('a phone on its hot-desk line is known after the digest with its own line password, and only then', async () => {
+    const s = await demoStore(NOW);
     cleanup = s.cleanup;
     const line = s.store.getHotdeskLine(YEALINK);
     if (!line) throw new Error('the demo Yealink has a hot-desk line');
     const digest = new DigestAuthority('hotdesk');
-    const o = { store: s.store, digest, pbxAddresses: null, now: NOW };
-    const first = identifyCaller(request('INVITE', line.username), '10.0.0.50', o);
+    const o = { store: sqliteStore(s.store), digest, pbxAddresses: null, now: NOW };
+    const first = await identifyCaller(request('INVITE', line.username), '10.0.0.50', o);
     expect(first.kind).toBe('challenge');
     const challenge = first.kind === 'challenge' ? (first.headers[0] ?? '') : '';
     expect(challenge).toMatch(/^Digest realm="hotdesk", qop="auth", algorithm=MD5, nonce="/);
     const uri = 'sip:*35*001*1234@10.0.0.2:5070';
     const good = request('INVITE', line.username, [authorization(challenge, line.username, line.password, 'INVITE', uri)]);
-    expect(identifyCaller(good, '10.0.0.50', o)).toEqual({ kind: 'line', mac: YEALINK, username: line.username });
+    expect(await identifyCaller(good, '10.0.0.50', o)).toEqual({ kind: 'line', mac: YEALINK, username: line.username });
     // The same answer again is a replay: challenged again.
-    expect(identifyCaller(good, '10.0.0.50', o).kind).toBe('challenge');
+    expect((await identifyCaller(good, '10.0.0.50', o)).kind).toBe('challenge');
     // Another phone's password, or an unknown user, get the same fresh challenge.
     const snom = s.store.getHotdeskLine(SNOM);
     const wrong = request('INVITE', line.username, [authorization(challenge, line.username, snom?.password ?? 'x', 'INVITE', uri)]);
-    expect(identifyCaller(wrong, '10.0.0.50', o).kind).toBe('challenge');
+    expect((await identifyCaller(wrong, '10.0.0.50', o)).kind).toBe('challenge');
     const unknown = request('INVITE', 'hd-ffffffffffff', [authorization(challenge, 'hd-ffffffffffff', 'whatever', 'INVITE', uri)]);
-    expect(identifyCaller(unknown, '10.0.0.50', o).kind).toBe('challenge');
+    expect((await identifyCaller(unknown, '10.0.0.50', o)).kind).toBe('challenge');
     // The nonce is bound to the address it was sent to.
-    const c2 = identifyCaller(request('INVITE', line.username), '10.0.0.50', o);
+    const c2 = await identifyCaller(request('INVITE', line.username), '10.0.0.50', o);
     const moved = request('INVITE', line.username, [
       authorization(c2.kind === 'challenge' ? (c2.headers[0] ?? '') : '', line.username, line.password, 'INVITE', uri),
     ]);
-    expect(identifyCaller(moved, '10.0.0.99', o).kind).toBe('challenge');
+    expect((await identifyCaller(moved, '10.0.0.99', o)).kind).toBe('challenge');
   });
 
-  it('a listed PBX is trusted by address and the phone is found from the From user; nobody else is', () => {
-    const s = demoStore(NOW);
+  it('a listed PBX is trusted by address and the phone is found from the From user; nobody else is', async () => {
+    const s = await demoStore(NOW);
     cleanup = s.cleanup;
     const digest = new DigestAuthority('hotdesk');
     const pbx = new AllowList(['192.0.2.20/32']);
     // Nobody logged in and no device account: no phone has SIP user 101 yet.
-    expect(identifyCaller(request('INVITE', '101'), '192.0.2.20', { store: s.store, digest, pbxAddresses: pbx, now: NOW })).toEqual({
+    expect(await identifyCaller(request('INVITE', '101'), '192.0.2.20', { store: sqliteStore(s.store), digest, pbxAddresses: pbx, now: NOW })).toEqual({
       kind: 'unknown-caller',
       fromUser: '101',
     });
     s.store.startSession({ phoneMac: SNOM, userExt: '101', startedAt: NOW }, true);
     const sipUser = s.store.getUser('101')?.sip.user ?? '';
-    expect(phoneOfSipUser(s.store, sipUser)).toBe(SNOM);
-    expect(identifyCaller(request('INVITE', sipUser), '192.0.2.20', { store: s.store, digest, pbxAddresses: pbx, now: NOW })).toMatchObject({
+    expect(await phoneOfSipUser(sqliteStore(s.store), sipUser)).toBe(SNOM);
+    expect(await identifyCaller(request('INVITE', sipUser), '192.0.2.20', { store: sqliteStore(s.store), digest, pbxAddresses: pbx, now: NOW })).toMatchObject({
       kind: 'pbx',
       mac: SNOM,
     });
     // The same request from an address not listed must authenticate.
-    expect(identifyCaller(request('INVITE', sipUser), '192.0.2.21', { store: s.store, digest, pbxAddresses: pbx, now: NOW }).kind).toBe('challenge');
+    expect((await identifyCaller(request('INVITE', sipUser), '192.0.2.21', { store: sqliteStore(s.store), digest, pbxAddresses: pbx, now: NOW })).kind).toBe(
+      'challenge',
+    );
   });
 
-  it('REGISTER stores the binding at the source address; the line then counts as registered until it lapses', () => {
-    const s = demoStore(NOW);
+  it('REGISTER stores the binding at the source address; the line then counts as registered until it lapses', async () => {
+    const s = await demoStore(NOW);
     cleanup = s.cleanup;
     const line = s.store.getHotdeskLine(YEALINK);
     if (!line) throw new Error('no line');
-    const r = handleRegister({
-      store: s.store,
+    const r = await handleRegister({
+      store: sqliteStore(s.store),
       request: request('REGISTER', line.username, ['Expires: 600'], 'sip:10.0.0.2:5070'),
       source: { address: '10.0.0.50', port: 5062 },
       mac: YEALINK,
