@@ -28,7 +28,12 @@ describe('hotdesk migrate on SQLite', () => {
     const data = join(tmp, 'old');
     mkdirSync(data, { recursive: true });
     const db = openDatabase(join(data, 'hotdesk.sqlite'));
-    expect(applyMigrations(db, MIGRATIONS.filter((m) => m.version <= LATEST - 2))).toHaveLength(LATEST - 2);
+    expect(
+      applyMigrations(
+        db,
+        MIGRATIONS.filter((m) => m.version <= LATEST - 2),
+      ),
+    ).toHaveLength(LATEST - 2);
     db.close();
 
     const first = await runCli(['migrate', '--json', '--data', data]);
