@@ -11,9 +11,11 @@
 //                        that section of results.md and keeps the rest of the file
 //   BENCH_ONLY=cold      only import, start-up and the cold first fetch of every phone file;
 //                        prints its rows and leaves results.md alone
+//   BENCH_ONLY=pg        only the login storm on two agents sharing one PostgreSQL
+//                        (bench/pg-cluster.mjs); prints its rows and leaves results.md alone
 //   BENCH_LOSS_RUNS=8    fetches per TFTP-under-loss cell
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync, linkSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync, linkSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,7 @@ import { startSipPhones } from './sip-phones.mjs';
 import { runLoginStorm } from './login-storm.mjs';
 import { startNginx, startTftpd } from './servers.mjs';
 import { lossSetupText, runTftpLoss } from './tftp-loss.mjs';
+import { cpuSeconds, machineBusySeconds, startPgCluster } from './pg-cluster.mjs';
 import { firmwareBytes, freePort, machineDescription, ms, percentile, rate, ratio, rssMiB, sleep, startProcess, stopProcess } from './lib.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -111,7 +114,8 @@ function makeFirmware(data) {
 // The agent
 // ---------------------------------------------------------------------------
 
-async function startAgentProcess(data) {
+/** Starts `hotdesk serve` on `data` (plus `extraArgs`, e.g. `--store URL`), logging to `<run>/<logName>`. */
+async function startAgentProcess(data, { extraArgs = [], logName = 'agent.log' } = {}) {
   const ports = { http: await freePort(), tftp: await freePort(), sip: await freePort() };
   const t0 = performance.now();
   const child = startProcess(
@@ -129,9 +133,10 @@ async function startAgentProcess(data) {
       String(ports.tftp),
       '--sip-port',
       String(ports.sip),
+      ...extraArgs,
     ],
     {
-      logFile: join(RUN, 'agent.log'),
+      logFile: join(RUN, logName),
     },
   );
   let exited = null;
@@ -140,13 +145,16 @@ async function startAgentProcess(data) {
   const origin = `http://127.0.0.1:${ports.http}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited) throw new Error(`hotdesk serve ${exited} at start (see bench/work/run/agent.log)`);
+    if (exited) throw new Error(`hotdesk serve ${exited} at start (see bench/work/run/${logName})`);
     try {
       const res = await fetch(`${origin}/.well-known/hotdesk.json`);
       await res.arrayBuffer();
       break;
     } catch {
-      if (Date.now() > deadline) throw new Error('hotdesk serve did not answer within 60 s');
+      if (Date.now() > deadline) {
+        await stopProcess(child);
+        throw new Error(`hotdesk serve did not answer within 60 s (see bench/work/run/${logName})`);
+      }
       await sleep(5);
     }
   }
@@ -284,9 +292,19 @@ function refetcher(origin) {
   };
 }
 
+/** A login storm's table cell. */
+function loginCell(r) {
+  return (
+    `${rate(r.perSecond, ' logins/s')} · answer p99 ${ms(r.answerP99)} · request→NOTIFY p50 ${ms(r.notifyP50)} · p99 ${ms(r.notifyP99)}` +
+    ` · ${r.missing} NOTIFY missing${r.logins < r.used ? ` · outcomes ${JSON.stringify(r.outcomes)}` : ''}`
+  );
+}
+
+/** The login storm's users: user i logs in on phone i; the last 200 phones are left out (their address is the TFTP one). */
+const loginPairs = () => Array.from({ length: Math.max(0, N - 200) }, (_, i) => ({ ...benchUser(i), mac: phones[i].mac, phone: phones[i] }));
+
 async function loginStorms(agent, sip, stormAlone) {
-  // user i logs in on phone i; the last 200 phones are left out (their address is the TFTP one)
-  const pairs = Array.from({ length: Math.max(0, N - 200) }, (_, i) => ({ ...benchUser(i), mac: phones[i].mac, phone: phones[i] }));
+  const pairs = loginPairs();
   const re = refetcher(agent.origin);
   const common = {
     origin: agent.origin,
@@ -298,11 +316,10 @@ async function loginStorms(agent, sip, stormAlone) {
   };
   log('login storm (PBX endpoint), alone');
   const alone = await runLoginStorm({ ...common, pairs });
-  const cell = (r) =>
-    `${rate(r.perSecond, ' logins/s')} · answer p99 ${ms(r.answerP99)} · request→NOTIFY p50 ${ms(r.notifyP50)} · p99 ${ms(r.notifyP99)}` +
-    `${r.missing ? ` · ${r.missing} NOTIFY missing` : ''}${r.logins < r.used ? ` · outcomes ${JSON.stringify(r.outcomes)}` : ''}`;
+  const cell = loginCell;
   rows.push([`Login storm, ${N.toLocaleString('en-US')} users/phones in the store (16 PBX requests in flight)`, cell(alone), '—', '—']);
   if (alone.firstError) notes.push(`Login storm: first non-login answer: ${alone.firstError}`);
+  const aloneRowEnd = rows.length; // the PostgreSQL row goes here, beside this one
 
   log('login storm during an HTTP boot storm (64 clients)');
   const rest = pairs.slice(alone.used);
@@ -318,6 +335,173 @@ async function loginStorms(agent, sip, stormAlone) {
   ]);
   if (during.firstError) notes.push(`Login storm during boot storm: first non-login answer: ${during.firstError}`);
   await re.close();
+  return { alone, aloneRowEnd };
+}
+
+/** One snapshot of the bench database's counters (pg_stat_database, pg_stat_wal). */
+async function pgCounters(cluster, db) {
+  const [d] = await cluster.query(
+    `SELECT xact_commit::float8 AS commits, xact_rollback::float8 AS rollbacks, deadlocks::float8 AS deadlocks,
+            (SELECT wal_sync::float8 FROM pg_stat_wal) AS wal_syncs, (SELECT wal_sync_time FROM pg_stat_wal) AS wal_sync_ms
+       FROM pg_stat_database WHERE datname = $1`,
+    [db],
+  );
+  return d;
+}
+
+/**
+ * Login storm, two agents on PostgreSQL: a throwaway PostgreSQL server (durable settings), the
+ * bench directory imported into a fresh database, two agents of one pool on it (the second with
+ * a copy of the first's data key), one authenticated fetch of every storm phone (alternating
+ * agents: records the phone's NOTIFY address and pool), then the login storm of the SQLite row
+ * with the requests alternating between the two agents. `reference` is the SQLite row's result.
+ */
+async function pgLoginStorm(sip, reference) {
+  log('PostgreSQL: starting a throwaway server');
+  const cluster = await startPgCluster({ log });
+  cleanups.push(() => cluster.stop());
+  const agents = [];
+  const DB = 'hotdesk_bench';
+  try {
+    const url = await cluster.createDatabase(DB);
+    const dirs = ['pg-a', 'pg-b'].map((d) => join(RUN, d));
+    for (const d of dirs) mkdirSync(d, { recursive: true });
+    const file = join(RUN, `directory-${N}.yaml`);
+    writeFileSync(file, directoryYaml(N));
+    log(`PostgreSQL ${cluster.version}: importing ${N} users and ${N} phones ...`);
+    const imp = await run('node', [CLI, 'import', file, '--store', url, '--data', dirs[0]]);
+    if (!imp.ok) throw new Error(`hotdesk import --store failed (exit ${imp.code}): ${(imp.stderr || imp.stdout).slice(0, 2000)}`);
+    log(`import into PostgreSQL took ${(imp.ms / 1000).toFixed(1)} s`);
+    // every agent needs the same data key
+    copyFileSync(join(dirs[0], 'secret.key'), join(dirs[1], 'secret.key'));
+    chmodSync(join(dirs[1], 'secret.key'), 0o600);
+    for (const [i, name] of ['a', 'b'].entries()) {
+      log(`starting agent ${name} on PostgreSQL`);
+      const a = await startAgentProcess(dirs[i], {
+        extraArgs: ['--store', url, '--agent-id', `bench-${name}`, '--pool', 'bench'],
+        logName: `agent-pg-${name}.log`,
+      });
+      agents.push(a);
+      cleanups.push(() => a.stop());
+    }
+    const origins = agents.map((a) => a.origin);
+    /** Where the time goes: CPU of each part, the database's counters and the serialization failures it logged. */
+    const snapshot = async () => ({
+      counters: await pgCounters(cluster, DB),
+      wall: performance.now(),
+      pg: cluster.cpuSeconds(),
+      agents: agents.map((a) => cpuSeconds(a.pid)),
+      bench: process.cpuUsage(),
+      machine: machineBusySeconds(),
+      serialization: (cluster.log().match(/could not serialize access/g) ?? []).length,
+    });
+    const since = async (b) => {
+      const wall = (performance.now() - b.wall) / 1000;
+      const u = process.cpuUsage(b.bench);
+      return {
+        wall,
+        cpu: {
+          pg: cluster.cpuSeconds() - b.pg,
+          agents: agents.map((a, i) => cpuSeconds(a.pid) - b.agents[i]),
+          bench: (u.user + u.system) / 1e6,
+          machine: machineBusySeconds() - b.machine,
+        },
+        counters: await pgCounters(cluster, DB).then((c) => Object.fromEntries(Object.keys(c).map((k) => [k, c[k] - b.counters[k]]))),
+        serialization: (cluster.log().match(/could not serialize access/g) ?? []).length - b.serialization,
+      };
+    };
+
+    // The phones' first contact: each fetches its own file once, alternating agents (both of pool
+    // "bench"), which records its NOTIFY address; a fetch answered with an error is tried again.
+    const pairs = loginPairs();
+    log(`first fetch of the ${pairs.length} storm phones' files through both agents`);
+    const primeStart = await snapshot();
+    let todo = targets.slice(0, pairs.length);
+    const primeStatus = {};
+    for (let pass = 1; todo.length > 0 && pass <= 3; pass++) {
+      const done = new Set();
+      const results = await Promise.all(
+        origins.map((origin, k) => {
+          const mine = todo.filter((_, i) => i % origins.length === k);
+          return runHttpLoad({
+            origin,
+            targets: mine,
+            concurrency: 32,
+            durationMs: 600_000,
+            maxFetches: mine.length,
+            auth: 'reuse',
+            credential: BENCH_BOOTSTRAP,
+            onBody: (t) => done.add(t),
+          });
+        }),
+      );
+      for (const r of results) for (const [k, v] of Object.entries(r.status)) primeStatus[k] = (primeStatus[k] ?? 0) + v;
+      todo = todo.filter((t) => !done.has(t));
+      if (todo.length) log(`${todo.length} first fetches failed (${results.map((r) => JSON.stringify(r.status)).join(' ')}), trying them again`);
+    }
+    if (todo.length)
+      throw new Error(`${todo.length} of ${pairs.length} phone files could not be fetched through the PostgreSQL agents: ${JSON.stringify(primeStatus)}`);
+    const prime = await since(primeStart);
+    const primeErrors = Object.entries(primeStatus).filter(([k]) => k !== '200');
+
+    const refetchers = origins.map((o) => refetcher(o));
+    let turn = 0;
+    const stormStart = await snapshot();
+    log(`login storm (PBX endpoint), two agents on PostgreSQL, requests alternating`);
+    const r = await runLoginStorm({
+      origins,
+      pairs,
+      token: BENCH_TOKEN,
+      concurrency: 16,
+      durationMs: DURATION,
+      setNotifyHandler: (h) => sip.setHandler(h),
+      onNotified: (pair) => refetchers[turn++ % refetchers.length].fetch(pair.phone),
+    });
+    await sleep(300); // the last re-fetches
+    const storm = await since(stormStart);
+    for (const x of refetchers) await x.close();
+
+    rows.push([
+      `Login storm, two agents on one PostgreSQL (${N.toLocaleString('en-US')} users/phones, 16 PBX requests in flight, alternating agents)`,
+      loginCell(r),
+      reference
+        ? `SQLite, one agent (row above): ${rate(reference.perSecond, ' logins/s')} · request→NOTIFY p50 ${ms(reference.notifyP50)} · p99 ${ms(reference.notifyP99)}`
+        : '—',
+      reference ? `${ratio(r.perSecond, reference.perSecond)} logins/s, NOTIFY p99 ${ratio(r.notifyP99, reference.notifyP99)}` : '—',
+    ]);
+    const cores = os.cpus().length;
+    /** One line of where the time went in a measured step. */
+    const profile = (m) => {
+      const c = m.counters;
+      const pct = (x) => `${((x / m.wall) * 100).toFixed(0)} %`;
+      return (
+        `CPU over ${m.wall.toFixed(1)} s (100 % = one core): PostgreSQL ${pct(m.cpu.pg)}, agents ${m.cpu.agents.map(pct).join(' + ')}, ` +
+        `load generator ${pct(m.cpu.bench)}, whole machine (anything running on it) ${pct(m.cpu.machine)} of ${cores * 100} %; ` +
+        `${c.commits.toLocaleString('en-US')} commits, ${c.rollbacks.toLocaleString('en-US')} rollbacks (${m.serialization} serialization failures logged), ` +
+        `${c.deadlocks} deadlocks; ${c.wal_syncs.toLocaleString('en-US')} WAL fsyncs, ${(c.wal_sync_ms / 1000).toFixed(1)} s in them`
+      );
+    };
+    notes.push(
+      `Login storm on PostgreSQL: 2 agents (one pool) and 1 PostgreSQL ${cluster.version.split(' ')[0]} on the same ${cores}-core box as the load generator, ` +
+        `fsync on (durable settings: \`synchronous_commit\` and \`full_page_writes\` on too), a freshly imported database; logins per agent ${r.loginsPerOrigin.join(' / ')}.`,
+    );
+    notes.push(`Login storm on PostgreSQL, where the time went: ${profile(storm)}.`);
+    notes.push(
+      `Before the storm on PostgreSQL: \`hotdesk import --store\` ${(imp.ms / 1000).toFixed(1)} s; the first fetch of the ${pairs.length.toLocaleString('en-US')} storm phones' files ` +
+        `(32 clients per agent) ${Math.round(pairs.length / prime.wall).toLocaleString('en-US')}/s` +
+        `${primeErrors.length ? ` (errors answered and retried: ${primeErrors.map(([k, v]) => `${v}× ${k}`).join(', ')})` : ''}; ${profile(prime)}.`,
+    );
+    if (r.firstError) notes.push(`Login storm on PostgreSQL: first non-login answer: ${r.firstError}`);
+    return r;
+  } catch (e) {
+    if (agents.length) log('agent logs: bench/work/run/agent-pg-a.log and agent-pg-b.log (BENCH_KEEP=1 keeps them)');
+    const tail = cluster.log().slice(-1500);
+    if (tail) log(`PostgreSQL log tail:\n${tail}`);
+    throw e;
+  } finally {
+    for (const a of agents) await a.stop();
+    await cluster.stop();
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -400,7 +584,18 @@ async function main() {
     process.stdout.write(`\n${section}`);
     return;
   }
-  if (ONLY && ONLY !== 'cold') throw new Error(`BENCH_ONLY=${ONLY}: the partial runs are tftp-loss and cold`);
+  if (ONLY === 'pg') {
+    rmSync(RUN, { recursive: true, force: true });
+    mkdirSync(RUN, { recursive: true });
+    const sip = await startPhoneSockets();
+    await pgLoginStorm(sip, null);
+    process.stdout.write(
+      `\n- ${machine.date}, ${machine.cpu}, hotdesk commit ${machine.commit}, load average when it started: ${loadBefore}\n\n` +
+        `${table()}\n\nNotes:\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`,
+    );
+    return;
+  }
+  if (ONLY && ONLY !== 'cold') throw new Error(`BENCH_ONLY=${ONLY}: the partial runs are tftp-loss, cold and pg`);
 
   const { data, importMs } = await prepareData();
   rows.push([
@@ -418,12 +613,7 @@ async function main() {
   const rssIdle = rssMiB(agent.pid);
   rows.push([`Start-up with ${N.toLocaleString('en-US')} phones/users, until HTTP answers`, ms(agent.startupMs), '—', '—']);
 
-  const sipHandler = { fn: null };
-  const sip = ONLY === 'cold' ? null : await startSipPhones({ port: PHONE_SIP_PORT, onNotify: (n) => sipHandler.fn?.(n) });
-  if (sip) {
-    sip.setHandler = (h) => (sipHandler.fn = h);
-    cleanups.push(() => sip.close());
-  }
+  const sip = ONLY === 'cold' ? null : await startPhoneSockets();
 
   // First pass over every phone: cold render, records each phone's address (for NOTIFY)
   // and copies the very bytes served into nginx's root.
@@ -469,7 +659,7 @@ async function main() {
   await tftpd.stop();
   await tftpLoss();
 
-  await loginStorms(agent, sip, storms[64]?.reuse);
+  const sqliteLogins = await loginStorms(agent, sip, storms[64]?.reuse);
 
   await sleep(500);
   rows.push([
@@ -478,9 +668,30 @@ async function main() {
     '—',
     '—',
   ]);
+
+  // The PostgreSQL row needs the machine to itself (and no late NOTIFY retry of the SQLite agent
+  // to the same SIP users): the SQLite agent stops first. Its row goes beside the SQLite login storm.
+  await agent.stop();
+  const before = rows.length;
+  try {
+    await pgLoginStorm(sip, sqliteLogins.alone);
+  } catch (e) {
+    log(`login storm on PostgreSQL failed: ${e.message ?? e}`);
+    rows.push(['Login storm, two agents on one PostgreSQL', `not measured: ${String(e.message ?? e).split('\n')[0]}`, '—', '—']);
+  }
+  rows.splice(sqliteLogins.aloneRowEnd, 0, ...rows.splice(before));
   notes.push(`Whole bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s.`);
   const md = writeResults(machine, loadBefore);
   process.stdout.write(`\n${md}`);
+}
+
+/** The phones' SIP side on 127.0.0.1:5060 (bench/sip-phones.mjs); `setHandler` picks who hears each NOTIFY. */
+async function startPhoneSockets() {
+  const handler = { fn: null };
+  const sip = await startSipPhones({ port: PHONE_SIP_PORT, onNotify: (n) => handler.fn?.(n) });
+  sip.setHandler = (h) => (handler.fn = h);
+  cleanups.push(() => sip.close());
+  return sip;
 }
 
 /** The TFTP-under-loss rows (bench/tftp-loss.mjs); a machine without nftables gets a note instead. */

@@ -6,12 +6,17 @@
 // socket (sip-phones.mjs). After a NOTIFY the simulated phone fetches its new
 // file (as a real phone does), which confirms the sync so the agent does not
 // retry.
+//
+// With several origins (`origins`, e.g. two agents sharing one PostgreSQL
+// database) the requests alternate between them: login k goes to
+// origins[k % origins.length], as a PBX with two dial targets would spread them.
 import { Pool } from 'undici';
 import { percentile } from './lib.mjs';
 
 /**
  * @param {object} o
- * @param {string} o.origin
+ * @param {string} [o.origin]                   the agent's HTTP origin ...
+ * @param {string[]} [o.origins]                 ... or several: requests alternate between them
  * @param {string} o.token                       PBX API token
  * @param {Array<{mac:string,ext:string,pin:string,sipUser:string}>} o.pairs  one login each, in order
  * @param {number} o.concurrency
@@ -21,7 +26,10 @@ import { percentile } from './lib.mjs';
  * @param {number} [o.drainMs]                   how long to wait for late NOTIFYs
  */
 export async function runLoginStorm(o) {
-  const pool = new Pool(o.origin, { connections: o.concurrency, pipelining: 1 });
+  const origins = o.origins ?? [o.origin];
+  // each origin may get every request in flight at one moment, so each pool can open `concurrency` connections
+  const pools = origins.map((origin) => new Pool(origin, { connections: o.concurrency, pipelining: 1 }));
+  const loginsPerOrigin = origins.map(() => 0);
   const pending = new Map(); // sipUser -> { t0, pair }
   const answerMs = [];
   const notifyMs = [];
@@ -40,11 +48,13 @@ export async function runLoginStorm(o) {
   const deadline = started + o.durationMs;
   async function worker() {
     while (performance.now() < deadline && next < o.pairs.length) {
-      const pair = o.pairs[next++];
+      const k = next++;
+      const pair = o.pairs[k];
+      const at = k % pools.length;
       const t0 = performance.now();
       pending.set(pair.sipUser, { t0, pair });
       try {
-        const res = await pool.request({
+        const res = await pools[at].request({
           method: 'POST',
           path: '/api/v1/pbx/dial',
           headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
@@ -55,6 +65,7 @@ export async function runLoginStorm(o) {
         let outcome = `http-${res.statusCode}`;
         if (res.statusCode === 200) outcome = JSON.parse(text).outcome;
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        if (outcome === 'logged-in') loginsPerOrigin[at]++;
         if (outcome !== 'logged-in') {
           pending.delete(pair.sipUser);
           firstError ??= `${outcome}: ${text.slice(0, 200)}`;
@@ -74,11 +85,12 @@ export async function runLoginStorm(o) {
   // a NOTIFY that never came counts as infinitely late in the percentiles
   for (let i = 0; i < missing; i++) notifyMs.push(Infinity);
   o.setNotifyHandler(null);
-  await pool.close();
+  await Promise.all(pools.map((p) => p.close()));
   const logins = outcomes['logged-in'] ?? 0;
   return {
     used: next,
     logins,
+    loginsPerOrigin,
     outcomes,
     errors,
     firstError,

@@ -128,7 +128,9 @@ export class HotdeskService {
     for (let attempt = 1; ; attempt++) {
       try {
         // The whole decision (reads, decide, effects) is one transaction; nothing in it leaves the store.
-        return await this.store.transaction(async () => this.once(mac, plan, precondition, at ?? this.clock()));
+        // On PostgreSQL the phone's lock, then the user's (once known, in once()), serialise decisions
+        // about the same phone or user across every agent (store-api.ts TransactionOptions).
+        return await this.store.transaction(async () => this.once(mac, plan, precondition, at ?? this.clock()), { locks: [`phone:${mac}`] });
       } catch (e) {
         if (!isRetryable(e)) throw e;
         if (attempt >= 2) throw new HotdeskError('conflict', 'a concurrent change won; try again', { phone: mac });
@@ -148,6 +150,8 @@ export class HotdeskService {
     const { named, command } = plan(site);
     // A command naming nobody concerns the phone's current user (for names in the outcome).
     const ext = named.ext ?? phoneSession?.userExt ?? null;
+    // Lock order is always phone, then user: decisions never wait for each other in a cycle.
+    if (ext !== null) await store.lockKeys([`user:${ext}`]);
     const [user, userLock, phoneLock] = await Promise.all([
       ext !== null ? store.getUser(ext) : undefined,
       // The named short number's failure record, kept whether or not a user has it.

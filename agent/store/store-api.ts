@@ -98,6 +98,12 @@ export interface StoreData {
   listSightings(): Promise<PnpSighting[]>;
   acceptSighting(mac: string, knownModel: (vendor: Vendor, model: string) => string | undefined, now: number): Promise<Phone>;
   dismissSighting(mac: string): Promise<boolean>;
+  /**
+   * Inside a transaction: holds an exclusive lock on each key (e.g. `user:001`) until the transaction
+   * ends, taken in the order given. PostgreSQL: advisory transaction locks, so decisions about the same
+   * phone or user run one after another across every agent. SQLite: nothing to do (one writer).
+   */
+  lockKeys(keys: readonly string[]): Promise<void>;
   // console accounts and sessions
   addAdmin(a: { name: string; role: AdminRole; passwordHash: string }, now: number): Promise<void>;
   getAdmin(name: string): Promise<AdminAccount | undefined>;
@@ -115,6 +121,17 @@ export interface StoreData {
 /** The data methods bound to one transaction. */
 export type StoreTx = StoreData;
 
+/** Options of {@link StoreApi.transaction}. */
+export interface TransactionOptions {
+  /**
+   * Keys the transaction decides about (`phone:<mac>`, then `user:<ext>` via {@link StoreData.lockKeys}).
+   * PostgreSQL: with keys the transaction runs READ COMMITTED holding an advisory lock per key, so
+   * transactions about the same phone or user queue while others run in parallel (no serialization
+   * failures on small, busy tables); without keys it is SERIALIZABLE. SQLite ignores them.
+   */
+  readonly locks?: readonly string[];
+}
+
 /** Which backend a store is. */
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -127,7 +144,7 @@ export interface StoreApi extends StoreData {
    * Runs `fn` as one transaction; nested calls (on the tx) become savepoints. Change listeners hear
    * the re-provisioned phones after the commit; on a throw everything rolls back and nobody hears.
    */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Hears, after each commit, the MACs re-provisioned in it; returns an unsubscribe function. */
   onChange(listener: ChangeListener): () => void;
   /** Turns on the write-behind of served-file records (see write-behind.ts). */

@@ -55,14 +55,17 @@ describe.skipIf(skip !== undefined)('an agent of a pair is killed mid-storm', ()
     await eventually(async () => (await ready()) === PHONES, 10_000, 'every phone served by A and synced');
     expect(socks.every((s) => s.notifies.length === 0)).toBe(true);
 
-    // The storm through A. A dies as soon as every login is acknowledged and it has sent at least
-    // one NOTIFY (B, woken by LISTEN/NOTIFY, claims many of the storm's re-syncs itself; A must hold
-    // some for the takeover to be exercised). Its other claims and retransmissions are still in flight.
+    // The storm through A. B is held (SIGSTOP) meanwhile, so A, not B, claims the storm's re-syncs:
+    // woken by LISTEN/NOTIFY, a running B would otherwise race A for them and the takeover would
+    // depend on timing. A dies (SIGKILL) as soon as every login is acknowledged and it has sent a
+    // NOTIFY; then B resumes, and only the lease frees A's claims.
+    b.child.kill('SIGSTOP');
     const answers = await Promise.all(phones.map((p) => dial(a.base, p.mac, `*35*${p.ext}*1234`)));
     const fromA = (): number => phones.filter((p) => p.sock.senders().has(a.sipPort)).length;
     await eventually(() => fromA() > 0, 3_000, 'a NOTIFY from A').catch(() => undefined);
     await a.kill();
     const killedAt = Date.now();
+    b.child.kill('SIGCONT');
     for (const [i, r] of answers.entries()) {
       expect(r.status, `${phones[i]?.mac}: ${JSON.stringify(r.body)}`).toBe(200);
       expect(r.body.outcome).toBe('logged-in');
@@ -73,7 +76,7 @@ describe.skipIf(skip !== undefined)('an agent of a pair is killed mid-storm', ()
     const claimedByA = claims.filter((c) => c.by === 'agent-a').map((c) => c.mac);
     console.info(`takeover: at the kill A had claimed ${claimedByA.length} of ${PHONES} re-syncs and sent NOTIFYs to ${fromA()} phones`);
     expect(claims, 'every phone of the storm pending').toHaveLength(PHONES);
-    expect(claimedByA.length, 'A claimed none of the storm: the takeover was not exercised').toBeGreaterThan(0);
+    expect(claimedByA.length, 'A claimed none of the storm (B was held): the takeover was not exercised').toBeGreaterThan(0);
 
     // B sends to every phone of the storm in time (from its own SIP port), those A had claimed included.
     const limitMs = LEASE_S * 1000 + MARGIN_MS;

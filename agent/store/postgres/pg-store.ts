@@ -17,6 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { HotdeskError } from '../../core/errors.js';
 import { loadOrCreateDataKey } from '../data-key.js';
 import { open, seal } from '../secret-box.js';
+import type { SiteSettings } from '../../core/model.js';
 import type { StoreApi, StoreData } from '../store-api.js';
 import { tellListeners } from '../store-changes.js';
 import type { ChangeListener } from '../store-types.js';
@@ -54,6 +55,50 @@ export interface PgStoreOptions {
   readonly leaseMs?: number;
   /** Connections in the pool (default 10). */
   readonly max?: number;
+}
+
+/** How long the site settings read outside a transaction are reused (another agent's change shows within this). */
+export const SITE_MEMO_MS = 1_000;
+
+/**
+ * The site settings, read at most once per {@link SITE_MEMO_MS} outside transactions: every request
+ * needs them and they change only on import. Inside a transaction they are always read fresh; this
+ * agent's own change is seen at once (the memo is dropped on write and after its commit).
+ */
+class SiteMemo {
+  private memo: { readonly at: number; readonly site: Promise<SiteSettings> } | null = null;
+
+  constructor(
+    private readonly db: PgConnection,
+    private readonly key: Buffer,
+  ) {}
+
+  get(): Promise<SiteSettings> {
+    if (this.db.inTransaction()) return dir.getSite(this.db, this.key);
+    const now = Date.now();
+    if (this.memo === null || now - this.memo.at > SITE_MEMO_MS) {
+      const memo = { at: now, site: dir.getSite(this.db, this.key) };
+      this.memo = memo;
+      memo.site.catch(() => {
+        if (this.memo === memo) this.memo = null;
+      });
+    }
+    return this.memo.site;
+  }
+
+  async put(site: SiteSettings, now: number): Promise<void> {
+    this.memo = null;
+    await dir.putSite(this.db, this.key, site, now);
+    this.memo = null;
+    this.db.afterCommit(() => {
+      this.memo = null;
+    });
+  }
+}
+
+/** Holds an advisory transaction lock per key, in the order given (a 64-bit hash of the key). */
+async function lockKeys(db: PgConnection, keys: readonly string[]): Promise<void> {
+  for (const k of keys) await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`hotdesk:${k}`]);
 }
 
 /** Default lease of a sync claim (docs/scaling.md "Two agents for one office"). */
@@ -144,12 +189,13 @@ class ChangeBatch {
 
 /** The contract over an open connection (migrations applied, key checked). */
 function pgStore(db: PgConnection, key: Buffer, pool: string, leaseMs: number, warnings: readonly string[]): PgStoreApi {
+  const site = new SiteMemo(db, key);
   const changes = new ChangeBatch();
   const changed = (mac: string): void => changes.note(db, mac);
   const data: StoreData = {
     // site and users
-    getSite: () => dir.getSite(db, key),
-    putSite: (site, now) => dir.putSite(db, key, site, now),
+    getSite: () => site.get(),
+    putSite: (value, now) => site.put(value, now),
     getUser: (ext) => dir.getUser(db, key, ext),
     listUsers: () => dir.listUsers(db, key),
     userHasPin: (ext) => dir.userHasPin(db, ext),
@@ -179,6 +225,7 @@ function pgStore(db: PgConnection, key: Buffer, pool: string, leaseMs: number, w
     pendingSyncs: (now, limit) => sync.pendingSyncs(db, now, limit),
     claimSyncs: (now, limit, macs) => sync.claimPendingSyncs(db, { now, limit, pool, leaseMs, ...(macs !== undefined ? { macs } : {}) }),
     // Retries are at most one lease apart: whichever agent of the pool is alive sends the next one in time.
+    lockKeys: (keys) => lockKeys(db, keys),
     markSyncAttempt: (mac, a) => sync.markSyncAttempt(db, mac, { now: a.now, nextAt: Math.min(a.nextAt, a.now + leaseMs) }),
     markUnreachable: (mac, now) => sync.markUnreachable(db, mac, now),
     syncStateCounts: () => sync.syncStateCounts(db),
@@ -229,7 +276,13 @@ function pgStore(db: PgConnection, key: Buffer, pool: string, leaseMs: number, w
     db,
     warnings,
     // The data methods join the transaction through the async context, so the tx is the same object.
-    transaction: (fn) => db.transaction(() => fn(data)),
+    transaction: (fn, o) =>
+      o?.locks !== undefined && o.locks.length > 0
+        ? db.transaction(async () => {
+            await lockKeys(db, o.locks ?? []);
+            return fn(data);
+          }, 'read committed')
+        : db.transaction(() => fn(data)),
     onChange: (listener) => changes.add(listener),
     // No write-behind on PostgreSQL: each served record is written at once (see the module comment).
     deferWrites: () => {},

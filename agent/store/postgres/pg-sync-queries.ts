@@ -35,7 +35,9 @@ const DUE = "sync_state = 'pending' AND sync_next_at IS NOT NULL AND sync_next_a
 export async function recordFetch(db: PgDb, mac: string, f: FetchRecord, pool: string): Promise<FetchResult> {
   const m = normalizeMac(mac);
   if (m === null) return { confirmed: false };
-  return db.transaction(() => recordFetchOf(db, m, f, pool));
+  // READ COMMITTED is enough: the first UPDATE locks the phone row, so a concurrent fetch of the same
+  // phone waits and then sees the committed state (one `sync-confirmed`, never two).
+  return db.transaction(() => recordFetchOf(db, m, f, pool), 'read committed');
 }
 
 /** {@link recordFetch} of a normalized MAC, inside the caller's transaction. */
@@ -68,7 +70,7 @@ export async function recordServed(db: PgDb, mac: string, f: FetchRecord, pool: 
     const r = await recordFetchOf(db, m, f, pool);
     if (audit) await appendAudit(db, audit);
     return r;
-  });
+  }, 'read committed');
 }
 
 /** The phone authenticated with its own credential: the bootstrap credential no longer unlocks its secret files. */
@@ -193,7 +195,7 @@ export async function markUnreachable(db: PgDb, mac: string, now: number): Promi
       [m],
     );
     if (r) await appendAudit(db, syncFailedEvent(m, now, r));
-  });
+  }, 'read committed');
 }
 
 /** Phones by sync state (`synced`, `pending`, `unreachable`). */
