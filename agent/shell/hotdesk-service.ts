@@ -1,7 +1,8 @@
 /**
  * The hot-desk service: one decision = one store transaction (docs/behaviour.md §1,
  * §9). For each command it loads the {@link DeskState} inside the transaction
- * (SQLite `BEGIN IMMEDIATE`, PostgreSQL SERIALIZABLE), verifies the PIN against
+ * (SQLite `BEGIN IMMEDIATE`; PostgreSQL READ COMMITTED holding advisory locks on the
+ * phone, then the user: docs/scaling.md), verifies the PIN against
  * its keyed HMAC (pin-hash.ts), calls the pure `decide`, applies every effect
  * (sessions, lock counters, revision bumps, audit) and commits; the store's
  * change listeners then hear which phones to re-sync.
