@@ -15,6 +15,8 @@ import type { AuditEvent } from '../../core/model.js';
 /** An audit row as stored (with its monotonically increasing id). */
 export interface StoredAuditEvent extends AuditEvent {
   readonly id: number;
+  /** The agent that wrote it (shared PostgreSQL store); absent on SQLite. */
+  readonly agent?: string;
 }
 
 /** Reads audit rows after an id, oldest first. */
