@@ -78,7 +78,8 @@ Options:
   --render-workers N  render phone files on N worker threads (default: cores
                       minus one; 0 = on the main thread)
   --render-cache-mb N  memory budget of the rendered-file cache in MiB
-                      (default 512; least recently used files go first)
+                      (default 128; files are kept as shared chunks, least
+                      recently used files go first)
   --log-level LEVEL   debug | info | warn | error (default info)
   --json-logs         one JSON object per log line
   --log-file FILE     append log lines to FILE (default: standard error, which

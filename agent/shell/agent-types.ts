@@ -67,7 +67,7 @@ export interface AgentOptions {
    * agent logs at debug level and renders in-thread.
    */
   readonly renderWorkers?: number;
-  /** Render-cache budget in bytes (`--render-cache-mb`; default 512 MiB). */
+  /** Render-cache budget in bytes (`--render-cache-mb`; default 128 MiB). */
   readonly renderCacheBytes?: number;
   /** Serve `/metrics` without token on this address too (`--metrics-host/--metrics-port`). */
   readonly metricsListen?: { readonly host: string; readonly port: number };

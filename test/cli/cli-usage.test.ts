@@ -83,6 +83,9 @@ describe('usage errors exit 2', () => {
     ['bad --kind', ['audit', '--kind', 'party'], /--kind must be one of/],
     ['bad --timeout', ['discover', '--timeout', '-5'], /timeout/],
     ['bad --base', ['render', '--phone', '001565aabb01', '--base', 'ftp://x'], /--base/],
+    ['serve with a bad --agent-id', ['serve', '--agent-id', 'agent one'], /--agent-id: 1 to 64 letters/],
+    ['serve with a bad --pool', ['serve', '--pool', 'ams/1'], /--pool: 1 to 64 letters/],
+    ['serve with an over-long --agent-id', ['serve', '--agent-id', 'a'.repeat(65)], /--agent-id: 1 to 64 letters/],
   ];
   it.each(cases)('%s', async (_name, args, message) => {
     const r = await runCli([...args, '--data', dir]);

@@ -56,5 +56,6 @@ export function serveCommonFile(req: CommonFileRequest): ServedFile {
   });
   if (!file) throw new HotdeskError('unknown-phone', 'cannot tell which phone is asking (no MAC in path or User-Agent)');
   if (file.secret || file.carriesRevision) throw new HotdeskError('internal', `common file ${file.name} is marked per-phone`);
-  return { file, mac: null, vendor: req.driver.vendor };
+  const { body, ...meta } = file;
+  return { file: meta, body: Buffer.from(body, 'utf8'), mac: null, vendor: req.driver.vendor };
 }

@@ -88,8 +88,11 @@ const NC_RE = /^[0-9a-fA-F]{8}$/;
 /** Issues and checks digest challenges for one realm, and refuses replayed answers. */
 export class DigestAuthority {
   private readonly key: Buffer;
-  /** Nonce -> issue time and the highest nonce count accepted (in order of first use). */
-  private readonly counts = new Map<string, { readonly issued: number; nc: number }>();
+  /**
+   * Nonce -> issue time, the address it was issued to (its signature was checked for it) and the highest
+   * nonce count accepted (in order of first use).
+   */
+  private readonly counts = new Map<string, { readonly issued: number; readonly client: string; nc: number }>();
   /** Issue time of the newest nonce forgotten before it expired (nonces up to it are refused). */
   private forgottenUpTo = Number.NEGATIVE_INFINITY;
 
@@ -136,6 +139,9 @@ export class DigestAuthority {
 
   /** Issue time of a nonce we issued to `client`, or null when it is not ours (or not for this client). */
   private issuedAt(nonce: string, now: number, client: string): number | null {
+    // A nonce already accepted from this address had its signature checked then (it is bound to the address).
+    const known = this.counts.get(nonce);
+    if (known !== undefined && known.client === client) return known.issued;
     const [issued, salt, sig, extra] = nonce.split('.');
     if (!issued || !salt || !sig || extra !== undefined) return null;
     const good = Buffer.from(this.sign(issued, salt, client));
@@ -174,11 +180,11 @@ export class DigestAuthority {
     const got = Buffer.from(c.response);
     if (want.length !== got.length || !timingSafeEqual(want, got)) return 'bad';
     if (now - issued > this.nonceTtlMs) return 'stale';
-    return this.countUse(c.nonce, issued, c.qop !== undefined ? parseInt(c.nc ?? '0', 16) : 1, now) ? 'ok' : 'stale';
+    return this.countUse(c.nonce, issued, client, c.qop !== undefined ? parseInt(c.nc ?? '0', 16) : 1, now) ? 'ok' : 'stale';
   }
 
   /** Accepts nonce count `nc` for `nonce` when it is above the last one accepted; remembers it. */
-  private countUse(nonce: string, issued: number, nc: number, now: number): boolean {
+  private countUse(nonce: string, issued: number, client: string, nc: number, now: number): boolean {
     if (nc < 1) return false;
     const seen = this.counts.get(nonce);
     if (seen === undefined && issued <= this.forgottenUpTo) return false;
@@ -187,7 +193,7 @@ export class DigestAuthority {
     // forgetting the oldest entries raises the floor as little as possible (an LRU order would
     // forget nonces used once a moment ago and refuse every nonce issued before them).
     if (seen !== undefined) seen.nc = nc;
-    else this.counts.set(nonce, { issued, nc });
+    else this.counts.set(nonce, { issued, client, nc });
     if (this.counts.size > this.maxNonces) this.shrink(now);
     return true;
   }

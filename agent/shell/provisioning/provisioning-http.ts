@@ -104,7 +104,7 @@ export function provisioningRoutes(o: ProvisioningHttpOptions): HttpPlugin {
     const served = await o.pipeline.serve(fileReq);
     recordFetch('http', served.vendor, 'ok', since(started));
     o.log.debug('file served', { mac: served.mac, file: served.file.name, secret: served.file.secret, ip: fileReq.remoteAddress });
-    return reply.code(200).headers({ 'content-type': served.file.contentType, 'cache-control': 'no-store' }).send(Buffer.from(served.file.body, 'utf8'));
+    return reply.code(200).headers({ 'content-type': served.file.contentType, 'cache-control': 'no-store' }).send(served.body);
   };
 
   /** Checks an upload before its body is read: name, source, phone, credential, declared size. */

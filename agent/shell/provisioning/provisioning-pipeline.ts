@@ -23,8 +23,11 @@ import { FailureLimiter } from '../http/rate-limiter.js';
 import { serveCommonFile, type UrlBuilder } from './common-files.js';
 import type { ServedFile } from './served-file.js';
 import type { AsyncRenderer } from './render-pool.js';
-import { DEFAULT_RENDER_CACHE_BYTES, RenderCache } from './render-cache.js';
+import { type CachedFile, cachedBody, DEFAULT_RENDER_CACHE_BYTES, RenderCache } from './render-cache.js';
 import { hotdeskLineInput, type SipAdvertised } from './hotdesk-line-input.js';
+import { type EncodedFile, encodeFile } from './chunk-pool.js';
+
+const encodeRendered = (file: PhoneFile | null): EncodedFile | null => (file ? encodeFile(file) : null);
 
 /**
  * What the pipeline needs from the store (a slice of the async contract). A request reads the site,
@@ -121,7 +124,7 @@ interface ServeContext {
   /** The agent's SIP address for the hot-desk line, read once per request. */
   readonly sip: SipAdvertised | null;
   /** The cached file, when there is one. */
-  readonly hit?: PhoneFile;
+  readonly hit?: CachedFile;
   /** How the requester proved it is this phone, when it did (before rendering). */
   readonly authorised?: 'own' | 'bootstrap' | 'tftp';
 }
@@ -136,9 +139,16 @@ export function sanitizeFileName(raw: string, percentEncoded: boolean): string {
   return requireFileName(raw, { ...PROVISIONING_FILE_NAME, percentEncoded });
 }
 
-/** True when `body` holds the phone's screen token (action-URL and XML-browser URLs carry it). */
-function carriesToken(body: string, token: string): boolean {
-  return token.length >= 8 && body.includes(token);
+/**
+ * True when `file` holds the phone's screen token (action-URL and XML-browser URLs carry it). The
+ * answer is kept on the cached file for the token it was asked with.
+ */
+function carriesToken(file: CachedFile, body: Buffer, token: string): boolean {
+  if (token.length < 8) return false;
+  if (file.tokenCheck?.token === token) return file.tokenCheck.found;
+  const found = body.includes(token);
+  file.tokenCheck = { token, found };
+  return found;
 }
 
 /** Chooses among several drivers' identifications of one request. */
@@ -162,9 +172,9 @@ export class ProvisioningPipeline {
     this.cache = new RenderCache(o.cacheBytes ?? DEFAULT_RENDER_CACHE_BYTES);
   }
 
-  /** Bytes and entries held by the render cache now. */
-  get cacheStats(): { readonly bytes: number; readonly entries: number; readonly maxBytes: number } {
-    return { bytes: this.cache.bytes, entries: this.cache.size, maxBytes: this.cache.maxBytes };
+  /** Bytes, entries and distinct shared chunks held by the render cache now. */
+  get cacheStats(): { readonly bytes: number; readonly entries: number; readonly chunks: number; readonly maxBytes: number } {
+    return { bytes: this.cache.bytes, entries: this.cache.size, chunks: this.cache.chunks, maxBytes: this.cache.maxBytes };
   }
 
   private allowList(site: SiteSettings): AllowList {
@@ -193,7 +203,7 @@ export class ProvisioningPipeline {
     if (!('key' in ctx)) return ctx;
     if (ctx.hit !== undefined) return this.finish(req, ctx, ctx.hit);
     const input = await this.renderInput(ctx);
-    const rendered = this.o.renderer ? await this.o.renderer.render(ctx.driver.vendor, input, ctx.name) : ctx.driver.render(input, ctx.name);
+    const rendered = this.o.renderer ? await this.o.renderer.render(ctx.driver.vendor, input, ctx.name) : encodeRendered(ctx.driver.render(input, ctx.name));
     return this.finish(req, ctx, this.remember(ctx.key, rendered));
   }
 
@@ -295,7 +305,7 @@ export class ProvisioningPipeline {
   }
 
   /** Everything after rendering: refusal of unknown names, authorisation (secrets only), fetch record, audit. */
-  private async finish(req: FileRequest, ctx: ServeContext, rendered: PhoneFile | null): Promise<ServedFile> {
+  private async finish(req: FileRequest, ctx: ServeContext, rendered: CachedFile | null): Promise<ServedFile> {
     const { store } = this.o;
     const { now, site, id, phone, runtime } = ctx;
     const mac = phone.mac;
@@ -303,7 +313,8 @@ export class ProvisioningPipeline {
     // `<mac>-calls.xml` at every boot): a plain 404 that does not count towards the failure limit.
     if (!rendered) throw new HotdeskError('unknown-file', 'not one of this phone\u2019s files');
     // Safety net: a file carrying the phone's screen/action-URL token is a per-phone credential too.
-    const file = rendered.secret || !carriesToken(rendered.body, runtime.screenToken) ? rendered : { ...rendered, secret: true };
+    const body = cachedBody(rendered);
+    const file = rendered.meta.secret || !carriesToken(rendered, body, runtime.screenToken) ? rendered.meta : { ...rendered.meta, secret: true };
     const authorised = ctx.authorised ?? (file.secret ? await this.authorise(req, mac, runtime, site, now) : undefined);
 
     const fetch = {
@@ -320,7 +331,7 @@ export class ProvisioningPipeline {
       ? { kind: 'secret-served', at: now, phone: mac, detail: { ip: req.remoteAddress, file: file.name, revision: runtime.revision, protocol: req.protocol } }
       : undefined;
     const rec = await store.recordServed(mac, fetch, audit);
-    const served: ServedFile = { file, mac, vendor: phone.vendor };
+    const served: ServedFile = { file, body, mac, vendor: phone.vendor };
     return rec.confirmed ? { ...served, syncConfirmed: { elapsedMs: rec.elapsedMs ?? 0 } } : served;
   }
 
@@ -371,9 +382,8 @@ export class ProvisioningPipeline {
     };
   }
 
-  /** Caches a rendered file under `key` (least recently used evicted first, bounded in bytes); passes the file through. */
-  private remember(key: string, file: PhoneFile | null): PhoneFile | null {
-    if (file) this.cache.set(key, file);
-    return file;
+  /** Caches a rendered file under `key` (least recently used evicted first, bounded in bytes); returns it as cached. */
+  private remember(key: string, file: EncodedFile | null): CachedFile | null {
+    return file ? this.cache.set(key, file) : null;
   }
 }

@@ -3,38 +3,58 @@
  * (not entries: a fully written Yealink file is ~37 KB, a boot file a few
  * hundred bytes). Least recently used entries go first. Only files rendered
  * for a request that was authorised to receive them are ever put here.
+ *
+ * Files are kept encoded (UTF-8, what is sent) and split into chunks shared
+ * between files (chunk-pool.ts): the bytes counted against the budget are the
+ * distinct chunks plus each entry's bookkeeping, so an office's files, which
+ * are mostly the same text, cost a small fraction of their total size.
  */
-import type { PhoneFile } from '../../vendors/driver.js';
+import { type Chunk, ChunkPool, type EncodedFile, joinChunks } from './chunk-pool.js';
+import type { FileMeta } from './served-file.js';
 
 /**
- * Default budget: 512 MiB of file text, enough for every file of a 10,000-phone office (a fully
- * written Yealink file is ~37 KB), so a warm boot storm is served from memory. Only files rendered
- * for an authorised request are cached, so the set is bounded by the enrolled phones; a smaller
- * budget trades memory for re-rendering (a cache smaller than the office's files turns a warm
+ * Default budget: 128 MiB. Kept as shared chunks, a 10,000-phone office of fully written Yealink files
+ * takes about 30 MiB, so a warm boot storm is served from memory with room for a day's revisions; a
+ * smaller budget trades memory for re-rendering (a cache smaller than the office's files turns a warm
  * boot storm into a cold one).
  */
-export const DEFAULT_RENDER_CACHE_BYTES = 512 * 1024 * 1024;
+export const DEFAULT_RENDER_CACHE_BYTES = 128 * 1024 * 1024;
 
-/** Bookkeeping cost of one entry besides its text (key, object, map slot). */
+/** Bookkeeping cost of one entry besides its key and chunk list (entry object, map slot, metadata). */
 const ENTRY_OVERHEAD = 256;
 
-/** Approximate heap bytes of one cached file. */
-function costOf(key: string, file: PhoneFile): number {
-  // V8 keeps ASCII strings at one byte per character; templates are ASCII apart from names.
-  return ENTRY_OVERHEAD + key.length + file.name.length + file.contentType.length + Buffer.byteLength(file.body, 'utf8');
+/** A cached file: its description and its encoded text as shared chunks. */
+export interface CachedFile {
+  readonly meta: FileMeta;
+  readonly chunks: readonly Chunk[];
+  /** Bytes of the encoded text. */
+  readonly length: number;
+  /** The last screen token the text was searched for, and whether it was found (pipeline safety net). */
+  tokenCheck?: { readonly token: string; readonly found: boolean };
+}
+
+interface Entry {
+  readonly file: CachedFile;
+  readonly cost: number;
+}
+
+/** The encoded text of a cached file. */
+export function cachedBody(file: CachedFile): Buffer {
+  return joinChunks(file.chunks, file.length);
 }
 
 /** An LRU map of rendered files whose total size stays within `maxBytes`. */
 export class RenderCache {
-  private readonly entries = new Map<string, { file: PhoneFile; cost: number }>();
-  private total = 0;
+  private readonly entries = new Map<string, Entry>();
+  private readonly pool = new ChunkPool();
+  private own = 0;
 
   constructor(readonly maxBytes: number = DEFAULT_RENDER_CACHE_BYTES) {
     if (!(maxBytes >= 0)) throw new RangeError('render cache budget must be >= 0 bytes');
   }
 
   /** The cached file (and marks it recently used), or undefined. */
-  get(key: string): PhoneFile | undefined {
+  get(key: string): CachedFile | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     this.entries.delete(key);
@@ -42,28 +62,40 @@ export class RenderCache {
     return e.file;
   }
 
-  /** Caches `file` under `key`, evicting least recently used entries to stay within budget. A file larger than the whole budget is not cached. */
-  set(key: string, file: PhoneFile): void {
-    const cost = costOf(key, file);
-    const old = this.entries.get(key);
-    if (old) {
-      this.entries.delete(key);
-      this.total -= old.cost;
+  /**
+   * Caches `file` under `key`, evicting least recently used entries to stay within budget, and returns
+   * it as cached. A file that cannot fit even alone is returned as one unshared chunk, not cached.
+   */
+  set(key: string, file: EncodedFile): CachedFile {
+    const { meta, bytes } = file;
+    this.delete(key);
+    const own = ENTRY_OVERHEAD + 2 * key.length + meta.name.length + meta.contentType.length;
+    if (own + bytes.length > this.maxBytes) return { meta, chunks: [{ bytes, hash: 0, refs: 0 }], length: bytes.length };
+    const { chunks } = this.pool.intern(bytes, file.cuts);
+    const cost = own + 8 * chunks.length;
+    const cached: CachedFile = { meta, chunks, length: bytes.length };
+    this.entries.set(key, { file: cached, cost });
+    this.own += cost;
+    while (this.bytes > this.maxBytes) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      // The newest entry goes last: then it is alone and does not fit (its chunks stay valid for the caller).
+      this.delete(oldest.value);
     }
-    if (cost > this.maxBytes) return;
-    while (this.total + cost > this.maxBytes) {
-      const first = this.entries.entries().next();
-      if (first.done) break;
-      this.entries.delete(first.value[0]);
-      this.total -= first.value[1].cost;
-    }
-    this.entries.set(key, { file, cost });
-    this.total += cost;
+    return cached;
   }
 
-  /** Bytes held now (approximate heap cost). */
+  private delete(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    this.own -= e.cost;
+    this.pool.release(e.file.chunks);
+  }
+
+  /** Bytes held now (approximate memory: distinct chunks and entries). */
   get bytes(): number {
-    return this.total;
+    return this.own + this.pool.bytes;
   }
 
   /** Entries held now. */
@@ -71,9 +103,15 @@ export class RenderCache {
     return this.entries.size;
   }
 
+  /** Distinct chunks held now (shared between entries). */
+  get chunks(): number {
+    return this.pool.size;
+  }
+
   /** Empties the cache. */
   clear(): void {
     this.entries.clear();
-    this.total = 0;
+    this.pool.clear();
+    this.own = 0;
   }
 }

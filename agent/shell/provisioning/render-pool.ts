@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HotdeskError } from '../../core/errors.js';
 import type { Vendor } from '../../core/model.js';
-import type { PhoneFile, RenderInput } from '../../vendors/driver.js';
+import type { RenderInput } from '../../vendors/driver.js';
+import type { EncodedFile } from './chunk-pool.js';
 import type { RenderReply, RenderRequest, RenderWorkerData } from './render-worker.js';
 
 /** Where the compiled worker script lives (next to this module). */
@@ -37,7 +38,7 @@ export function defaultRenderWorkers(): number {
 
 /** Anything that renders a file asynchronously (the pool, or a test double). */
 export interface AsyncRenderer {
-  render(vendor: Vendor, input: RenderInput, name: string): Promise<PhoneFile | null>;
+  render(vendor: Vendor, input: RenderInput, name: string): Promise<EncodedFile | null>;
 }
 
 /** Options of {@link RenderPool}. */
@@ -52,9 +53,15 @@ export interface RenderPoolOptions {
   readonly perWorker?: number;
 }
 
+/** A file as it arrives from a worker: the structured clone made its Buffer a plain Uint8Array. */
+function asBuffer(f: EncodedFile): EncodedFile {
+  const b: Uint8Array = f.bytes;
+  return { ...f, bytes: Buffer.from(b.buffer, b.byteOffset, b.byteLength) };
+}
+
 interface Job {
   readonly req: RenderRequest;
-  resolve(file: PhoneFile | null): void;
+  resolve(file: EncodedFile | null): void;
   reject(e: HotdeskError): void;
 }
 
@@ -100,12 +107,14 @@ export class RenderPool implements AsyncRenderer {
   }
 
   /** Renders `name` for the input's phone on a worker; null when not one of its files. */
-  render(vendor: Vendor, input: RenderInput, name: string): Promise<PhoneFile | null> {
+  render(vendor: Vendor, input: RenderInput, name: string): Promise<EncodedFile | null> {
     if (this.closed) return Promise.reject(new HotdeskError('internal', 'render pool closed'));
     if (this.slots.length === 0) return Promise.reject(new HotdeskError('internal', 'render workers failed to start'));
     if (this.queue.length >= this.maxQueue) return Promise.reject(new HotdeskError('rate-limited', 'render queue full'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ req: { id: this.nextId++, vendor, input, name }, resolve, reject });
+      const { profile, ...rest } = input;
+      const req: RenderRequest = { id: this.nextId++, vendor, input: rest, profileOf: { vendor: profile.vendor, model: profile.model }, name };
+      this.queue.push({ req, resolve, reject });
       this.dispatch();
     });
   }
@@ -144,7 +153,7 @@ export class RenderPool implements AsyncRenderer {
     const job = slot.inFlight.get(m.id);
     if (!job) return;
     slot.inFlight.delete(m.id);
-    if (m.ok) job.resolve(m.file);
+    if (m.ok) job.resolve(m.file && asBuffer(m.file));
     else job.reject(new HotdeskError(m.error.code, m.error.message, m.error.detail));
     this.dispatch();
   }

@@ -2,9 +2,14 @@
 import type { Vendor } from '../../core/model.js';
 import type { PhoneFile } from '../../vendors/driver.js';
 
+/** A file's description without its text. */
+export type FileMeta = Omit<PhoneFile, 'body'>;
+
 /** A served file. */
 export interface ServedFile {
-  readonly file: PhoneFile;
+  readonly file: FileMeta;
+  /** The file's text, encoded as sent (UTF-8). */
+  readonly body: Buffer;
   readonly mac: string | null;
   readonly vendor: Vendor;
   /** Set when this fetch confirmed a pending sync. */

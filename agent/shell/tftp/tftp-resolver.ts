@@ -28,7 +28,7 @@ export function tftpResolver(deps: TftpResolverDeps): (req: TftpResolveRequest) 
       const fileReq = { protocol: 'tftp', path: req.path, remoteAddress: req.remote.address } as const;
       const served = await pipeline.serve(fileReq);
       recordFetch('tftp', served.vendor, 'ok', since(started));
-      return { data: Buffer.from(served.file.body, 'utf8') };
+      return { data: served.body };
     } catch (e) {
       const error = isHotdeskError(e) ? e : new HotdeskError('internal', 'internal error', {}, { cause: e });
       recordFetch('tftp', null, error.code, since(started));

@@ -87,28 +87,28 @@ describe('the provisioning pipeline', () => {
     const p = pipeline(() => sip);
     const line = store.getHotdeskLine(YEALINK);
     if (!line) throw new Error('no line');
-    const first = (await p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA))).file.body;
+    const first = (await p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA))).body.toString();
     expect(first).toContain(`account.16.user_name = ${line.username}\n`);
     expect(first).toContain(`account.16.password = ${line.password}\n`);
     expect(first).toContain('account.16.sip_server.1.address = 10.0.0.1\naccount.16.sip_server.1.port = 5070\n');
     const revision = store.phoneRuntime(YEALINK)?.revision;
     sip = { host: '10.0.0.1', port: 5080 };
-    const moved = (await p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA))).file.body;
+    const moved = (await p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA))).body.toString();
     expect(moved).toContain('account.16.sip_server.1.port = 5080\n');
     expect(store.phoneRuntime(YEALINK)?.revision).toBe(revision);
     sip = null;
-    const none = (await p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA))).file.body;
+    const none = (await p.serve(http(`/${YEALINK}.cfg`, YEALINK, YEALINK_UA))).body.toString();
     expect(none).not.toContain(line.password);
     expect(none).toContain('account.16.enable = 0\n');
   });
 
   it('gives every vendor its line, and the lift (no hot-desking) none', async () => {
     const p = pipeline(() => ({ host: '10.0.0.1', port: 5070 }));
-    const snom = (await p.serve(http('/snomD785-000413AABB02.htm', SNOM))).file.body;
+    const snom = (await p.serve(http('/snomD785-000413AABB02.htm', SNOM))).body.toString();
     expect(snom).toContain(`<user_pass idx="12" perm="">${store.getHotdeskLine(SNOM)?.password}</user_pass>`);
-    const poly = (await p.serve(http(`/${POLY}-hotdesk.cfg`, POLY))).file.body;
+    const poly = (await p.serve(http(`/${POLY}-hotdesk.cfg`, POLY))).body.toString();
     expect(poly).toContain(`reg.12.auth.password="${store.getHotdeskLine(POLY)?.password}"`);
-    const lift = (await p.serve(http(`/${LIFT}.cfg`, LIFT, 'Yealink SIP-T31G 124.86.0.40 00:15:65:aa:bb:09'))).file.body;
+    const lift = (await p.serve(http(`/${LIFT}.cfg`, LIFT, 'Yealink SIP-T31G 124.86.0.40 00:15:65:aa:bb:09'))).body.toString();
     expect(lift).toContain('account.2.enable = 0\n');
     expect(lift).toContain('dialplan.digitmap.enable = 0\n');
   });
@@ -117,9 +117,9 @@ describe('the provisioning pipeline', () => {
     const p = pipeline(() => ({ host: '10.0.0.1', port: 5070 }));
     const password = store.getHotdeskLine(YEALINK)?.password ?? 'missing';
     for (const name of [`${YEALINK}.boot`, 'y000000000108.cfg', 'y000000000000.boot']) {
-      const f = (await p.serve({ protocol: 'tftp', path: name, remoteAddress: '10.0.0.21' })).file;
-      expect(f.secret, name).toBe(false);
-      expect(f.body, name).not.toContain(password);
+      const served = await p.serve({ protocol: 'tftp', path: name, remoteAddress: '10.0.0.21' });
+      expect(served.file.secret, name).toBe(false);
+      expect(served.body.toString(), name).not.toContain(password);
     }
     let err: unknown;
     try {

@@ -86,6 +86,16 @@ describe('HTTP digest replay protection (RFC 7616 §3.4 nonce count)', () => {
     expect(auth.verify(answer(n, '00000001'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A)).toBe('ok');
   });
 
+  it('a nonce in use stays bound to its address (its signature is not re-checked for the owner only)', () => {
+    const auth = new DigestAuthority('hotdesk', 60_000);
+    const n = nonceOf(auth, 1_000, A);
+    expect(auth.verify(answer(n, '00000001'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A)).toBe('ok');
+    // Known to the count table now: from another address it is still refused, and still expires.
+    expect(auth.verify(answer(n, '00000002'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, '10.0.0.24')).toBe('bad');
+    expect(auth.verify(answer(n, '00000002'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 2_000, A)).toBe('ok');
+    expect(auth.verify(answer(n, '00000003'), 'GET', '/001565aabb01.cfg', 'hotdesk-demo', 62_000, A)).toBe('stale');
+  });
+
   it('without qop (RFC 2069 form) a nonce is good for one request', () => {
     const auth = new DigestAuthority('hotdesk', 60_000);
     const n = nonceOf(auth, 1_000, A);

@@ -164,7 +164,7 @@ describe('a known phone', () => {
     const served = await p.serve(http('/001565aabb01.boot', { ua: YEALINK_UA, auth: presenting(null, offered) }));
     expect(served).toMatchObject({ mac: YEALINK, vendor: 'yealink' });
     expect(served.file.secret).toBe(false);
-    expect(served.file.body).toContain('001565aabb01.cfg');
+    expect(served.body.toString()).toContain('001565aabb01.cfg');
     expect(offered).toHaveLength(0);
     // Poly master and Snom model file too.
     expect((await p.serve(http(`/${POLY}.cfg`, { ua: POLY_UA }))).file.secret).toBe(false);
@@ -189,8 +189,8 @@ describe('a known phone', () => {
     expect(offered.at(-1)?.map((a) => a.kind)).toEqual(['own', 'bootstrap']);
     const cred = own(mac);
     // The file installs the phone's own credential.
-    expect(first.file.body).toContain(cred.username);
-    expect(first.file.body).toContain(cred.password);
+    expect(first.body.toString()).toContain(cred.username);
+    expect(first.body.toString()).toContain(cred.password);
     expect(runtime(mac).ownCredentialUsed).toBe(false);
 
     // The own credential works and retires the bootstrap one for this phone.
@@ -244,7 +244,7 @@ describe('an unknown MAC', () => {
     expect(runtime(mac).enrolledVia).toBe('auto');
     expect(runtime(mac).notifyIp).toBe(PHONE_IP);
     expect(store.queryAudit({ kinds: ['enrolment'] })).toMatchObject([{ phone: mac, detail: { vendor: 'yealink', model: 'T46U' } }]);
-    expect(served.file.body).toContain(runtime(mac).provPassword);
+    expect(served.body.toString()).toContain(runtime(mac).provPassword);
     expect(p.cacheStats.entries).toBe(1);
     // From now on it is a known phone: its public file needs nothing.
     expect((await p.serve(http(`/${mac}.boot`, { ua }))).mac).toBe(mac);
@@ -322,7 +322,7 @@ describe('what a fetch records', () => {
 
     now += 2_500;
     const served = await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(own(YEALINK)) }));
-    expect(served.file.body).toContain(`hotdesk revision ${revision}`);
+    expect(served.body.toString()).toContain(`hotdesk revision ${revision}`);
     expect(served.syncConfirmed).toEqual({ elapsedMs: 2_500 });
     expect(runtime(YEALINK).sync).toMatchObject({ state: 'synced', revision, confirmedAt: now, elapsedMs: 2_500 });
     expect(store.queryAudit({ kinds: ['sync-confirmed'], afterId: baseline })).toMatchObject([{ phone: YEALINK, detail: { revision, elapsedMs: 2_500 } }]);
@@ -350,7 +350,7 @@ describe('TFTP', () => {
     const p = pipeline();
     const served = await p.serve(tftp('001565aabb01.cfg'));
     expect(served.file.secret).toBe(true);
-    expect(served.file.body).toContain(own(YEALINK).password);
+    expect(served.body.toString()).toContain(own(YEALINK).password);
     expect(store.queryAudit({ kinds: ['secret-served'] })).toMatchObject([{ phone: YEALINK, detail: { protocol: 'tftp' } }]);
   });
 });
@@ -365,7 +365,7 @@ describe('render cache', () => {
     const second = await p.serve(req);
     // The very object the cache holds, not a re-render of the same text.
     expect(second.file).toBe(first.file);
-    expect(second.file.body).toBe(first.file.body);
+    expect(second.body.toString()).toBe(first.body.toString());
     expect(p.cacheStats.entries).toBe(1);
 
     store.bumpRevision(YEALINK, now);
@@ -381,7 +381,7 @@ describe('render cache', () => {
     expect(await codeOf(() => p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(null) })))).toBe('auth-required');
     expect(await codeOf(() => p.serve(tftp('001565aabb01.cfg')))).toBe('secret-over-tftp');
     const again = await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
-    expect(again.file.body).toBe(first.file.body);
+    expect(again.body.toString()).toBe(first.body.toString());
     expect(p.cacheStats.entries).toBe(1);
   });
 
@@ -393,8 +393,8 @@ describe('render cache', () => {
     const fresh = own(YEALINK);
     expect(fresh.username).not.toBe(old.username);
     const after = await p.serve(http('/001565aabb01.cfg', { ua: YEALINK_UA, auth: presenting(BOOTSTRAP) }));
-    expect(after.file.body).toContain(fresh.password);
-    expect(after.file.body).not.toContain(old.password);
+    expect(after.body.toString()).toContain(fresh.password);
+    expect(after.body.toString()).not.toContain(old.password);
     expect(after.file).not.toBe(before.file);
   });
 });
@@ -442,10 +442,10 @@ describe('MAC-less common files', () => {
     for (const r of results) {
       expect(r).toMatchObject({ mac: null, vendor: 'yealink' });
       expect(r.file.secret).toBe(false);
-      expect(r.file.body).toMatch(/^include:config "\$MAC\.cfg"$/m);
-      expect(r.file.body).not.toContain('/xml/');
+      expect(r.body.toString()).toMatch(/^include:config "\$MAC\.cfg"$/m);
+      expect(r.body.toString()).not.toContain('/xml/');
     }
-    expect(results[0]?.file.body).toBe(results[1]?.file.body);
+    expect(results[0]?.body.toString()).toBe(results[1]?.body.toString());
     expect(await p.serve(tftp('000000000000.cfg'))).toMatchObject({ mac: null, vendor: 'poly' });
     expect(store.listPhones()).toHaveLength(phonesBefore);
     expect(runtime(YEALINK).lastIp).toBeNull();
