@@ -163,6 +163,9 @@ function costOf(n: number): number {
 export function joinChunks(chunks: readonly Chunk[], length: number): Buffer {
   const out = Buffer.allocUnsafe(length);
   let at = 0;
-  for (const c of chunks) at += c.bytes.copy(out, at);
+  for (const c of chunks) {
+    out.set(c.bytes, at);
+    at += c.bytes.length;
+  }
   return out;
 }
