@@ -77,6 +77,9 @@ Options:
   --tls-key FILE      ... and this key
   --render-workers N  render phone files on N worker threads (default: cores
                       minus one; 0 = on the main thread)
+  --no-render-ahead   render a phone's files only when it asks (default: every
+                      phone's files at start-up and a phone's new files as
+                      soon as its revision changes, on idle render workers)
   --render-cache-mb N  memory budget of the rendered-file cache in MiB
                       (default 128; files are kept as shared chunks, least
                       recently used files go first)
@@ -126,6 +129,7 @@ const OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'render-workers': { type: 'string' },
+  'no-render-ahead': { type: 'boolean' },
   'render-cache-mb': { type: 'string' },
   'log-level': { type: 'string' },
   'json-logs': { type: 'boolean' },
@@ -324,6 +328,7 @@ export async function runServe(argv: string[], io: Io = processIo()): Promise<nu
       ssdpPort,
       ...(ssdpInterface !== undefined ? { ssdpInterface } : {}),
       renderWorkers: optInt(p, 'render-workers') ?? defaultRenderWorkers(),
+      ...(optFlag(p, 'no-render-ahead') ? { renderAhead: false } : {}),
       ...(cacheMb !== undefined ? { renderCacheBytes: cacheMb * 1024 * 1024 } : {}),
       ...(tlsCert !== undefined && tlsKey !== undefined ? { tls: { certFile: resolve(io.cwd, tlsCert), keyFile: resolve(io.cwd, tlsKey) } } : {}),
       ...(metricsHost !== undefined || metricsPort !== undefined ? { metricsListen: { host: metricsHost ?? '127.0.0.1', port: metricsPort ?? 9464 } } : {}),

@@ -67,6 +67,11 @@ export interface AgentOptions {
    * agent logs at debug level and renders in-thread.
    */
   readonly renderWorkers?: number;
+  /**
+   * Render phone files ahead of their fetch on idle render workers: every phone at start-up, a phone
+   * whose revision changed first (default true; needs render workers; `--no-render-ahead`).
+   */
+  readonly renderAhead?: boolean;
   /** Render-cache budget in bytes (`--render-cache-mb`; default 128 MiB). */
   readonly renderCacheBytes?: number;
   /** Serve `/metrics` without token on this address too (`--metrics-host/--metrics-port`). */

@@ -19,6 +19,7 @@ import { createDrivers } from '../vendors/registry.js';
 import { agentUrls, trimBase } from './provisioning/agent-urls.js';
 import { advertisedSip } from './provisioning/hotdesk-line-input.js';
 import { ProvisioningPipeline } from './provisioning/provisioning-pipeline.js';
+import { RenderAhead } from './provisioning/render-ahead.js';
 import { RenderPool, renderWorkerAvailable } from './provisioning/render-pool.js';
 import { provisioningRoutes } from './provisioning/provisioning-http.js';
 import { DigestAuthority } from './provisioning/http-digest-auth.js';
@@ -117,6 +118,18 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       sipAdvertised,
       urls: (phone, token, site) => agentUrls(baseOf(site), phone, token, profiles.find(phone.vendor, phone.model)?.firmware?.file),
     });
+    // Files rendered before the phones ask (render-ahead.ts): only on workers, never ahead of a fetch.
+    const pool = renderer;
+    const ahead =
+      pool && o.renderAhead !== false
+        ? new RenderAhead({
+            render: (mac) => pipeline.renderAhead(mac),
+            busy: () => pool.queued > 0,
+            log,
+            onIdle: (s) => log.info('files rendered ahead', { files: s.files, failed: s.failed }),
+          })
+        : undefined;
+    closers.push(() => ahead?.stop());
     const tail = new AuditTail(
       auditReader(store),
       await lastAuditId(store),
@@ -171,6 +184,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     // The commit names the phones it bumped: notify exactly those now; retries run on the timer.
     store.onChange((macs) => {
       sync.poke(macs);
+      ahead?.push(macs);
       onCommitted();
     });
 
@@ -307,7 +321,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       const listener = new PgListener({
         url: o.store,
         log,
-        onSync: (macs) => sync.poke(macs),
+        onSync: (macs) => {
+          sync.poke(macs);
+          ahead?.push(macs);
+        },
         onAudit: onCommitted,
         onConnect: () => {
           sync.poke();
@@ -320,6 +337,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     tail.start();
     sync.start();
     sync.poke();
+    if (ahead)
+      void store.listPhones().then(
+        (phones) => ahead.start(phones.map((p) => p.mac)),
+        (e) => log.error('render ahead: listing phones failed', { error: String(e) }),
+      );
     return {
       store,
       get sqlite() {

@@ -16,18 +16,18 @@ import { HotdeskError } from '../../core/errors.js';
 import { PROVISIONING_FILE_NAME, requireFileName } from '../../protocols/file-name.js';
 import type { AuditEvent, Phone, SiteSettings, Vendor } from '../../core/model.js';
 import type { StoreData } from '../../store/store-api.js';
-import type { Credential, Identification, PhoneFile, RenderInput, VendorDriver } from '../../vendors/driver.js';
+import type { Credential, Identification, VendorDriver } from '../../vendors/driver.js';
 import type { FirmwareProfile } from '../../vendors/firmware-profile.js';
 import { AllowList } from '../../protocols/cidr.js';
 import { FailureLimiter } from '../http/rate-limiter.js';
 import { serveCommonFile, type UrlBuilder } from './common-files.js';
 import type { ServedFile } from './served-file.js';
 import type { AsyncRenderer } from './render-pool.js';
-import { type CachedFile, cachedBody, DEFAULT_RENDER_CACHE_BYTES, RenderCache } from './render-cache.js';
-import { hotdeskLineInput, type SipAdvertised } from './hotdesk-line-input.js';
-import { type EncodedFile, encodeFile } from './chunk-pool.js';
+import { type CachedFile, cachedBody, DEFAULT_RENDER_CACHE_BYTES } from './render-cache.js';
+import type { SipAdvertised } from './hotdesk-line-input.js';
+import { CachedRenderer, cacheKey, type PhoneRuntimeView } from './cached-renderer.js';
 
-const encodeRendered = (file: PhoneFile | null): EncodedFile | null => (file ? encodeFile(file) : null);
+export type { PhoneRuntimeView } from './cached-renderer.js';
 
 /**
  * What the pipeline needs from the store (a slice of the async contract). A request reads the site,
@@ -48,15 +48,6 @@ export type PipelineStore = Pick<
   | 'markOwnCredentialUsed'
   | 'appendAudit'
 >;
-
-/** The per-phone runtime facts the pipeline reads. */
-export interface PhoneRuntimeView {
-  readonly revision: number;
-  readonly provUsername: string;
-  readonly provPassword: string;
-  readonly ownCredentialUsed: boolean;
-  readonly screenToken: string;
-}
 
 /** Firmware profiles lookup (a `FirmwareProfiles`). */
 export interface ProfileLookup {
@@ -164,17 +155,22 @@ function pickIdentification(ids: Identification[], knownVendor: (mac: string) =>
 /** The provisioning pipeline (one instance per agent). */
 export class ProvisioningPipeline {
   private readonly limiter: FailureLimiter;
-  private readonly cache: RenderCache;
+  private readonly files: CachedRenderer;
   private allow: { cidrs: string; list: AllowList } | null = null;
 
   constructor(private readonly o: PipelineOptions) {
     this.limiter = o.limiter ?? new FailureLimiter();
-    this.cache = new RenderCache(o.cacheBytes ?? DEFAULT_RENDER_CACHE_BYTES);
+    this.files = new CachedRenderer(o);
   }
 
   /** Bytes, entries and distinct shared chunks held by the render cache now. */
   get cacheStats(): { readonly bytes: number; readonly entries: number; readonly chunks: number; readonly maxBytes: number } {
-    return { bytes: this.cache.bytes, entries: this.cache.size, chunks: this.cache.chunks, maxBytes: this.cache.maxBytes };
+    return this.files.stats;
+  }
+
+  /** Renders ahead the per-phone files of phone `mac` that are not cached (see {@link CachedRenderer.renderAhead}). */
+  renderAhead(mac: string): Promise<number> {
+    return this.files.renderAhead(mac);
   }
 
   private allowList(site: SiteSettings): AllowList {
@@ -202,9 +198,7 @@ export class ProvisioningPipeline {
     const ctx = await this.prepare(req);
     if (!('key' in ctx)) return ctx;
     if (ctx.hit !== undefined) return this.finish(req, ctx, ctx.hit);
-    const input = await this.renderInput(ctx);
-    const rendered = this.o.renderer ? await this.o.renderer.render(ctx.driver.vendor, input, ctx.name) : encodeRendered(ctx.driver.render(input, ctx.name));
-    return this.finish(req, ctx, this.remember(ctx.key, rendered));
+    return this.finish(req, ctx, await this.files.render(ctx.key, ctx.driver, ctx.name, ctx));
   }
 
   /** Everything before rendering: source checks, name, identification, phone (auto-enrol), cache lookup. */
@@ -249,8 +243,8 @@ export class ProvisioningPipeline {
     // So is the agent's SIP address: the hot-desk line registers there, and a new base URL or SIP port
     // changes the files without a revision bump.
     const sip = this.o.sipAdvertised?.(site) ?? null;
-    const key = `${phone.mac}/${runtime.revision}/${runtime.provUsername}/${sip ? `${sip.host}:${sip.port}` : '-'}/${name.toLowerCase()}`;
-    const hit = this.cache.get(key);
+    const key = cacheKey(phone, runtime, sip, name);
+    const hit = this.files.cached(key);
     return { now, site, name, id, driver, phone, runtime, profile, key, sip, ...(hit !== undefined ? { hit } : {}), ...(authorised ? { authorised } : {}) };
   }
 
@@ -358,32 +352,5 @@ export class ProvisioningPipeline {
         await this.o.store.appendAudit({ kind: 'auth-failure', at: now, phone: mac, detail: { ip: req.remoteAddress } });
         this.fail(req.remoteAddress, now, new HotdeskError('auth-failed', 'credentials refused for this phone'));
     }
-  }
-
-  /** The render input of the phone in `ctx`, read from the store now (in one round). */
-  private async renderInput(ctx: ServeContext): Promise<RenderInput> {
-    const { store } = this.o;
-    const { phone, runtime } = ctx;
-    const [user, identityKeys, line] = await Promise.all([
-      store.sessionOf(phone.mac).then((session) => (session ? store.getUser(session.userExt) : undefined)),
-      store.identityKeysFor(phone.mac),
-      store.getHotdeskLine(phone.mac),
-    ]);
-    return {
-      site: ctx.site,
-      phone,
-      profile: ctx.profile,
-      user: user ?? null,
-      identityKeys,
-      revision: runtime.revision,
-      credential: { username: runtime.provUsername, password: runtime.provPassword },
-      urls: this.o.urls(phone, runtime.screenToken, ctx.site),
-      hotdeskLine: hotdeskLineInput(line, phone, ctx.sip),
-    };
-  }
-
-  /** Caches a rendered file under `key` (least recently used evicted first, bounded in bytes); returns it as cached. */
-  private remember(key: string, file: EncodedFile | null): CachedFile | null {
-    return file ? this.cache.set(key, file) : null;
   }
 }

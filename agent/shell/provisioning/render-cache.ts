@@ -62,6 +62,11 @@ export class RenderCache {
     return e.file;
   }
 
+  /** Whether `key` is cached (without marking it used). */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /**
    * Caches `file` under `key`, evicting least recently used entries to stay within budget, and returns
    * it as cached. A file that cannot fit even alone is returned as one unshared chunk, not cached.

@@ -96,6 +96,11 @@ export class RenderPool implements AsyncRenderer {
     for (let i = 0; i < this.size; i += 1) this.spawn();
   }
 
+  /** Jobs waiting for a worker (none in flight counted). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Number of live workers. */
   get workers(): number {
     return this.slots.length;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ChunkPool, cutChunks, encodeFile, joinChunks, MIN_CHUNK_BYTES } from '../../../agent/shell/provisioning/chunk-pool.js';
 
 const lines = (n: number, own: (i: number) => string | undefined = () => undefined): string =>
-  Array.from({ length: n }, (_, i) => own(i) ?? `setting.${i}.value = ${i % 7}`).join('\n') + '\n';
+  `${Array.from({ length: n }, (_, i) => own(i) ?? `setting.${i}.value = ${i % 7}`).join('\n')}\n`;
 
 /** The chunk texts of `text`. */
 function pieces(text: string): string[] {
