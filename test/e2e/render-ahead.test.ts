@@ -59,10 +59,14 @@ describe('render-ahead (hotdesk serve)', () => {
       body: JSON.stringify({ mac: '001565aabb01', digits: '*35*001*1234' }),
     });
     expect(((await dial.json()) as { outcome: string }).outcome).toBe('logged-in');
-    const second = await eventually(() => {
-      const n = renderedAhead(s.log());
-      return n !== undefined && n > first ? n : undefined;
-    }, 20_000, 'the login\u2019s files to be rendered ahead');
+    const second = await eventually(
+      () => {
+        const n = renderedAhead(s.log());
+        return n !== undefined && n > first ? n : undefined;
+      },
+      20_000,
+      'the login\u2019s files to be rendered ahead',
+    );
     expect(second).toBeGreaterThan(first);
   });
 
