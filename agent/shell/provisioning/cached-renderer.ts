@@ -91,7 +91,7 @@ export class CachedRenderer {
     const job = (async () => {
       const data = await (input ? input() : this.renderInput(state));
       const rendered = this.o.renderer ? await this.o.renderer.render(driver.vendor, data, name) : encodeRendered(driver.render(data, name));
-      return rendered ? this.cache.set(key, rendered) : null;
+      return rendered ? this.cache.set(key, rendered, { name: `${state.phone.mac}/${name.toLowerCase()}`, version: state.runtime.revision }) : null;
     })();
     this.inflight.set(key, job);
     const forget = (): void => void this.inflight.delete(key);

@@ -36,6 +36,14 @@ export interface CachedFile {
 interface Entry {
   readonly file: CachedFile;
   readonly cost: number;
+  /** The file this entry is a version of (see {@link RenderCache.set}). */
+  readonly slot: FileSlot | undefined;
+}
+
+/** Which file a cache entry is a version of, and which version (higher is newer). */
+export interface FileSlot {
+  readonly name: string;
+  readonly version: number;
 }
 
 /** The encoded text of a cached file. */
@@ -46,6 +54,8 @@ export function cachedBody(file: CachedFile): Buffer {
 /** An LRU map of rendered files whose total size stays within `maxBytes`. */
 export class RenderCache {
   private readonly entries = new Map<string, Entry>();
+  /** Slot name -> the key and version of the version of that file held now. */
+  private readonly slots = new Map<string, { readonly key: string; readonly version: number }>();
   private readonly pool = new ChunkPool();
   private own = 0;
 
@@ -70,16 +80,24 @@ export class RenderCache {
   /**
    * Caches `file` under `key`, evicting least recently used entries to stay within budget, and returns
    * it as cached. A file that cannot fit even alone is returned as one unshared chunk, not cached.
+   * `slot` names the file `key` is a version of (a phone's file name) and its version (the phone's
+   * revision): the version it replaces is dropped at once, since nobody asks for a superseded revision
+   * again; a file older than the one held (a slow render overtaken by a newer one) is not cached.
    */
-  set(key: string, file: EncodedFile): CachedFile {
+  set(key: string, file: EncodedFile, slot?: FileSlot): CachedFile {
     const { meta, bytes } = file;
     this.delete(key);
+    const previous = slot === undefined ? undefined : this.slots.get(slot.name);
+    if (previous !== undefined && slot !== undefined && previous.version > slot.version)
+      return { meta, chunks: [{ bytes, hash: 0, refs: 0 }], length: bytes.length };
+    if (previous !== undefined) this.delete(previous.key);
     const own = ENTRY_OVERHEAD + 2 * key.length + meta.name.length + meta.contentType.length;
     if (own + bytes.length > this.maxBytes) return { meta, chunks: [{ bytes, hash: 0, refs: 0 }], length: bytes.length };
     const { chunks } = this.pool.intern(bytes, file.cuts);
     const cost = own + 8 * chunks.length;
     const cached: CachedFile = { meta, chunks, length: bytes.length };
-    this.entries.set(key, { file: cached, cost });
+    this.entries.set(key, { file: cached, cost, slot });
+    if (slot !== undefined) this.slots.set(slot.name, { key, version: slot.version });
     this.own += cost;
     while (this.bytes > this.maxBytes) {
       const oldest = this.entries.keys().next();
@@ -94,6 +112,7 @@ export class RenderCache {
     const e = this.entries.get(key);
     if (!e) return;
     this.entries.delete(key);
+    if (e.slot !== undefined && this.slots.get(e.slot.name)?.key === key) this.slots.delete(e.slot.name);
     this.own -= e.cost;
     this.pool.release(e.file.chunks);
   }
@@ -116,6 +135,7 @@ export class RenderCache {
   /** Empties the cache. */
   clear(): void {
     this.entries.clear();
+    this.slots.clear();
     this.pool.clear();
     this.own = 0;
   }

@@ -95,6 +95,9 @@ describe('CachedRenderer', () => {
     store.bumpRevision(mac, T0 + 1_000);
     expect(await files.renderAhead(mac)).toBe(n);
     expect(r.calls).toHaveLength(2 * n);
+    // The new revision replaced the old one in the cache: nobody asks for a superseded revision again.
+    for (const name of r.calls.slice(0, n)) expect(files.cached(cacheKey(s.phone, s.runtime, null, name))).toBeUndefined();
+    expect(files.stats.entries).toBe(n);
     const after = stateOf(mac);
     expect(after.runtime.revision).toBe(s.runtime.revision + 1);
     const secret = r.calls.find((name) => files.cached(cacheKey(after.phone, after.runtime, null, name))?.meta.secret);

@@ -100,4 +100,25 @@ describe('RenderCache', () => {
     for (let i = 0; i < 10; i++) small.set(`p${i}`, encodeFile(phoneFile(i))); // replaced: same chunks, nothing leaks
     expect(small.chunks).toBe(chunksOfTen);
   });
+
+  it('drops the version a newer one of the same file replaces, and does not let an older one replace a newer', () => {
+    const c = new RenderCache();
+    c.set('p1/r1', encodeFile(phoneFile(1)), { name: 'p1.cfg', version: 1 });
+    c.set('p2/r1', encodeFile(phoneFile(2)), { name: 'p2.cfg', version: 1 });
+    const held = c.bytes;
+    c.set('p1/r2', encodeFile(phoneFile(3)), { name: 'p1.cfg', version: 2 });
+    expect(c.get('p1/r1')).toBeUndefined();
+    expect(c.get('p2/r1')).toBeDefined();
+    expect(c.size).toBe(2);
+    expect(c.bytes).toBeLessThan(held + 2_000);
+    // A slow render of revision 1 finishing after revision 2 was cached is answered but not kept.
+    const late = c.set('p1/r1', encodeFile(phoneFile(1)), { name: 'p1.cfg', version: 1 });
+    expect(cachedBody(late).toString()).toBe(phoneFile(1).body);
+    expect(c.get('p1/r1')).toBeUndefined();
+    expect(c.get('p1/r2')).toBeDefined();
+    // Evicted or cleared, a slot forgets its version.
+    c.clear();
+    c.set('p1/r1', encodeFile(phoneFile(1)), { name: 'p1.cfg', version: 1 });
+    expect(c.get('p1/r1')).toBeDefined();
+  });
 });
