@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeUdpPort } from './sipp.js';
+import dgram from 'node:dgram';
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'baresip', 'config');
 const MODULE_DIRS = ['/usr/lib/baresip/modules', '/usr/lib/x86_64-linux-gnu/baresip/modules', '/usr/local/lib/baresip/modules'];
@@ -78,6 +78,30 @@ function writeSilence(file: string, seconds: number): void {
   fs.writeFileSync(file, Buffer.concat([h, data]));
 }
 
+/**
+ * A port free for both UDP and TCP on loopback (baresip listens for SIP on both with one number): both
+ * are bound at once, then released. Another process may still take it before baresip binds it, so
+ * {@link startBaresip} starts again on a fresh port when baresip reports the address in use.
+ */
+async function freeSipPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    const { port } = udp.address();
+    const tcp = net.createServer();
+    const ok = await new Promise<boolean>((r) => {
+      tcp.once('error', () => r(false));
+      tcp.listen(port, '127.0.0.1', () => r(true));
+    });
+    await new Promise<void>((r) => udp.close(() => r()));
+    if (ok) {
+      await new Promise<void>((r) => tcp.close(() => r()));
+      return port;
+    }
+  }
+  throw new Error('no port free for both UDP and TCP on 127.0.0.1');
+}
+
 async function freeTcpPort(): Promise<number> {
   const srv = net.createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -92,12 +116,23 @@ async function freeTcpPort(): Promise<number> {
  * port. Register `stop` with your cleanup.
  */
 export async function startBaresip(o: { account: string; modules: string }): Promise<Baresip> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startBaresipOnce(o);
+    } catch (e) {
+      // A port taken by another process between our check and baresip's bind: try fresh ports.
+      if (attempt >= 3 || !String(e).includes('Address already in use')) throw e;
+    }
+  }
+}
+
+async function startBaresipOnce(o: { account: string; modules: string }): Promise<Baresip> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baresip-'));
   const recordDir = path.join(dir, 'recordings');
   fs.mkdirSync(recordDir);
   const sourceWav = path.join(dir, 'silence.wav');
   writeSilence(sourceWav, 60);
-  const sipPort = await freeUdpPort();
+  const sipPort = await freeSipPort();
   const ctrlPort = await freeTcpPort();
   const config = fs
     .readFileSync(FIXTURE, 'utf8')
