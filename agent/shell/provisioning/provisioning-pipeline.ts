@@ -107,10 +107,7 @@ interface ServeContext {
   readonly phone: Phone;
   readonly runtime: PhoneRuntimeView;
   readonly profile: FirmwareProfile;
-  /**
-   * Render-cache key (MAC, revision, provisioning username, the agent's SIP address, lower-cased name;
-   * an import bumps the revision of every phone whose inputs changed, templates load at start-up).
-   */
+  /** Render-cache key ({@link cacheKey}: what the file depends on beyond its revision is in it). */
   readonly key: string;
   /** The agent's SIP address for the hot-desk line, read once per request. */
   readonly sip: SipAdvertised | null;
@@ -238,10 +235,6 @@ export class ProvisioningPipeline {
     if (!runtime || !profile) throw new HotdeskError('unknown-model', `no firmware profile for ${phone.vendor} ${phone.model}`);
     // Secrets are decided from the name: the requester proves it is this phone before anything is rendered.
     const authorised = enrolled ? 'bootstrap' : driver.isSecretFile(name) ? await this.authorise(req, mac, runtime, site, now) : undefined;
-    // The provisioning username is in the key: an admin reset of the enrolment changes the credential
-    // the files install without bumping the revision.
-    // So is the agent's SIP address: the hot-desk line registers there, and a new base URL or SIP port
-    // changes the files without a revision bump.
     const sip = this.o.sipAdvertised?.(site) ?? null;
     const key = cacheKey(phone, runtime, sip, name);
     const hit = this.files.cached(key);

@@ -46,6 +46,11 @@ export interface FileSlot {
   readonly version: number;
 }
 
+/** A file answered but not kept: its text as one chunk outside the pool. */
+function unshared(meta: FileMeta, bytes: Buffer): CachedFile {
+  return { meta, chunks: [{ bytes, hash: 0, refs: 0 }], length: bytes.length };
+}
+
 /** The encoded text of a cached file. */
 export function cachedBody(file: CachedFile): Buffer {
   return joinChunks(file.chunks, file.length);
@@ -88,11 +93,10 @@ export class RenderCache {
     const { meta, bytes } = file;
     this.delete(key);
     const previous = slot === undefined ? undefined : this.slots.get(slot.name);
-    if (previous !== undefined && slot !== undefined && previous.version > slot.version)
-      return { meta, chunks: [{ bytes, hash: 0, refs: 0 }], length: bytes.length };
+    if (previous !== undefined && slot !== undefined && previous.version > slot.version) return unshared(meta, bytes);
     if (previous !== undefined) this.delete(previous.key);
     const own = ENTRY_OVERHEAD + 2 * key.length + meta.name.length + meta.contentType.length;
-    if (own + bytes.length > this.maxBytes) return { meta, chunks: [{ bytes, hash: 0, refs: 0 }], length: bytes.length };
+    if (own + bytes.length > this.maxBytes) return unshared(meta, bytes);
     const { chunks } = this.pool.intern(bytes, file.cuts);
     const cost = own + 8 * chunks.length;
     const cached: CachedFile = { meta, chunks, length: bytes.length };
