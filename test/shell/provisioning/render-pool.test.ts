@@ -141,6 +141,27 @@ describe('RenderPool (from dist/)', () => {
     }
   });
 
+  it('keeps DEFAULT_PER_WORKER jobs in flight on a worker before jobs wait in the queue (perWorker overrides it)', async () => {
+    const c = cases.poly;
+    expect(pools.DEFAULT_PER_WORKER).toBeGreaterThan(2);
+    for (const [perWorker, inFlight] of [
+      [undefined, pools.DEFAULT_PER_WORKER],
+      [2, 2],
+    ] as const) {
+      const p = new pools.RenderPool({ size: 1, ...(perWorker !== undefined ? { perWorker } : {}) });
+      try {
+        // Sent in one synchronous run: nothing has come back yet, so only the limit decides what waits.
+        const jobs = Array.from({ length: inFlight + 3 }, () => p.render('poly', c.input, c.file));
+        expect(p.queued).toBe(3);
+        const files = await Promise.all(jobs);
+        expect(p.queued).toBe(0);
+        expect(new Set(files.map((f) => f?.bytes.toString())).size).toBe(1);
+      } finally {
+        await p.close();
+      }
+    }
+  });
+
   it('rejects jobs after close', async () => {
     const p = new pools.RenderPool({ size: 1 });
     await p.close();
