@@ -26,7 +26,7 @@ import { runHttpLoad, parseChallenge, digestAuthorization } from './http-load.mj
 import { phoneAddress, tftpBatch, tftpGet } from './tftp-client.mjs';
 import { startSipPhones } from './sip-phones.mjs';
 import { runLoginStorm } from './login-storm.mjs';
-import { startNginx, startTftpd } from './servers.mjs';
+import { startNginx, startNodeStatic, startTftpd } from './servers.mjs';
 import { lossSetupText, runTftpLoss } from './tftp-loss.mjs';
 import { cpuSeconds, machineBusySeconds, startPgCluster } from './pg-cluster.mjs';
 import { firmwareBytes, freePort, machineDescription, ms, percentile, rate, ratio, rssMiB, sleep, startProcess, stopProcess } from './lib.mjs';
@@ -220,26 +220,34 @@ function httpCell(r) {
   return `${rate(r.perSecond)} · p50 ${ms(r.p50)} · p99 ${ms(r.p99)}${r.errors ? ` · ${r.errors} errors ${JSON.stringify(r.status)}` : ''}`;
 }
 
-async function httpStorms(agent, nginxOrigin) {
+async function httpStorms(agent, nginxOrigin, nodeOrigin) {
   const results = {};
   for (const c of [64, 256]) {
-    log(`HTTP boot storm, ${c} clients: nginx, hotdesk (cached nonce), hotdesk (challenge+response)`);
+    log(`HTTP boot storm, ${c} clients: nginx, bare node:http, hotdesk (cached nonce), hotdesk (challenge+response)`);
     const ref = await runHttpLoad({ origin: nginxOrigin, targets, concurrency: c, durationMs: DURATION, auth: 'none' });
+    const bare = await runHttpLoad({ origin: nodeOrigin, targets, concurrency: c, durationMs: DURATION, auth: 'none' });
     const reuse = await runHttpLoad({ origin: agent.origin, targets, concurrency: c, durationMs: DURATION, auth: 'reuse', credential: BENCH_BOOTSTRAP });
     const chal = await runHttpLoad({ origin: agent.origin, targets, concurrency: c, durationMs: DURATION, auth: 'challenge', credential: BENCH_BOOTSTRAP });
     results[c] = { ref, reuse, chal };
     const p99 = (r) => (Number.isFinite(r.p99) && Number.isFinite(ref.p99) ? `, p99 ${ratio(r.p99, ref.p99)}` : '');
+    const ofBare = (r) => `; ${ratio(r.perSecond, bare.perSecond)} bare node:http's throughput`;
+    rows.push([
+      `HTTP, ${c} clients, the same files from a bare \`node:http\` server (bench/node-static.mjs: from memory, no auth, no logging; Node's own ceiling on this machine)`,
+      `bare node:http: ${httpCell(bare)}`,
+      `nginx static: ${httpCell(ref)}`,
+      `${ratio(bare.perSecond, ref.perSecond)} throughput${p99(bare)}`,
+    ]);
     rows.push([
       `HTTP boot storm, ${c} clients, digest with cached nonce (1 request/fetch)`,
       httpCell(reuse),
       `nginx static: ${httpCell(ref)}`,
-      `${ratio(reuse.perSecond, ref.perSecond)} throughput${p99(reuse)}`,
+      `${ratio(reuse.perSecond, ref.perSecond)} throughput${p99(reuse)}${ofBare(reuse)}`,
     ]);
     rows.push([
       `HTTP boot storm, ${c} clients, digest challenge+response (2 requests/fetch)`,
       httpCell(chal),
       `nginx static: ${httpCell(ref)}`,
-      `${ratio(chal.perSecond, ref.perSecond)} throughput${p99(chal)}`,
+      `${ratio(chal.perSecond, ref.perSecond)} throughput${p99(chal)}${ofBare(chal)}`,
     ]);
   }
   return results;
@@ -728,8 +736,12 @@ async function main() {
   const nginxPort = await freePort();
   const nginx = await startNginx({ root: www, port: nginxPort, workDir: RUN });
   cleanups.push(() => nginx.stop());
-  const storms = await httpStorms(agent, `http://127.0.0.1:${nginxPort}`);
+  const nodePort = await freePort();
+  const bareNode = await startNodeStatic({ root: www, port: nodePort, workDir: RUN });
+  cleanups.push(() => bareNode.stop());
+  const storms = await httpStorms(agent, `http://127.0.0.1:${nginxPort}`, `http://127.0.0.1:${nodePort}`);
   await nginx.stop();
+  await bareNode.stop();
 
   const tftpPort = await freePort();
   const tftpd = await startTftpd({ root: fw.tftpRoot, port: tftpPort, workDir: RUN });

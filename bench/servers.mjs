@@ -1,10 +1,12 @@
-// Reference servers for the comparison: nginx (static files) and tftpd-hpa,
+// Reference servers for the comparison: nginx (static files), a bare node:http server
+// (node-static.mjs: the same files from memory) and tftpd-hpa,
 // both on loopback, each from a generated minimal configuration in the bench
 // work directory. Nothing is tuned beyond what a stock install would do,
 // except that nginx runs one worker: the agent is one Node event loop, so both
 // sides get one CPU to serve with (the load generator uses the other one).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startProcess, stopProcess, waitForTcp, sleep } from './lib.mjs';
 
 /** Starts nginx serving `root` on 127.0.0.1:port; resolves with { stop() }. */
@@ -41,6 +43,14 @@ http {
   );
   const child = startProcess('nginx', ['-c', conf, '-p', dir], { logFile: join(dir, 'stdout.log') });
   await waitForTcp(port);
+  return { pid: child.pid, stop: () => stopProcess(child) };
+}
+
+/** Starts node-static.mjs serving `root` (every file read into memory first) on 127.0.0.1:port; resolves with { stop() }. */
+export async function startNodeStatic({ root, port, workDir }) {
+  const script = fileURLToPath(new URL('node-static.mjs', import.meta.url));
+  const child = startProcess('node', [script, root, String(port)], { logFile: join(workDir, 'node-static.log') });
+  await waitForTcp(port, '127.0.0.1', 60_000); // it reads every file before it listens
   return { pid: child.pid, stop: () => stopProcess(child) };
 }
 
