@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli } from '../cli/cli-harness.js';
 import { DEMO_PHONES } from '../helpers/agent-harness.js';
 import { curl, demoDataDirWith, ownCredentialIn, rawHttp, secretsIn, tempDir, useHarness } from './provisioning-kit.js';
 
@@ -299,5 +300,48 @@ describe('firmware over HTTP', () => {
     const head = await curl(`${h.base}/firmware/T46U-108.86.0.45.rom`, { method: 'HEAD' });
     expect(head.headers).toMatch(/content-length: 1048576/i);
     expect((await curl(`${h.base}/firmware/missing.rom`)).status).toBe(404);
+  });
+});
+
+describe('phone files over HTTP', () => {
+  it('sends a phone file as rendered, again from the cache, with its length and headers; HEAD the same without body', async () => {
+    const h = await harness();
+    const url = `${h.base}/${yealink.secretFile}`;
+    const first = await curl(url, { userAgent: yealink.userAgent, digest: BOOT });
+    const again = await curl(url, { userAgent: yealink.userAgent, digest: BOOT });
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    // Several chunks of the render cache, written one after another: the same bytes every time.
+    expect(first.body.length).toBeGreaterThan(4 * 1024);
+    expect(again.body.equals(first.body)).toBe(true);
+    // Byte for byte what `hotdesk render` makes of the same phone: every part, in order.
+    await ensureBuilt();
+    const rendered = await runCli([
+      'render',
+      '--phone',
+      yealink.mac,
+      '--file',
+      yealink.secretFile,
+      '--data',
+      h.dataDir,
+      '--base',
+      h.base,
+      '--sip-port',
+      String(h.agent.sipPort),
+    ]);
+    expect(rendered.code).toBe(0);
+    expect(first.body.equals(Buffer.from(rendered.stdout, 'utf8'))).toBe(true);
+    for (const r of [first, again]) {
+      expect(r.headers).toMatch(new RegExp(`^content-length: ${first.body.length}\\r?$`, 'im'));
+      expect(r.headers).toMatch(/^content-type: text\/plain/im);
+      expect(r.headers).toMatch(/^cache-control: no-store\r?$/im);
+    }
+    const head = await curl(url, { userAgent: yealink.userAgent, digest: BOOT, method: 'HEAD' });
+    expect(head.status).toBe(200);
+    // (curl -I writes the header block where a body would go: no file text may follow it.)
+    expect(head.text).not.toContain('static.auto_provision');
+    expect(head.headers).toMatch(new RegExp(`^content-length: ${first.body.length}\\r?$`, 'im'));
+    // The connection is still good for the next request after the corked write.
+    expect((await curl(`${h.base}/${yealink.mac}.boot`, { userAgent: yealink.userAgent })).status).toBe(200);
   });
 });

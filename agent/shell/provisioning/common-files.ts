@@ -21,7 +21,7 @@
 import { HotdeskError } from '../../core/errors.js';
 import type { Phone, SiteSettings } from '../../core/model.js';
 import type { AgentUrls, Identification, VendorDriver } from '../../vendors/driver.js';
-import type { ServedFile } from './served-file.js';
+import { type ServedFile, servedFile } from './served-file.js';
 
 /** What the pipeline hands over at its "no MAC" point. */
 export interface CommonFileRequest {
@@ -57,5 +57,5 @@ export function serveCommonFile(req: CommonFileRequest): ServedFile {
   if (!file) throw new HotdeskError('unknown-phone', 'cannot tell which phone is asking (no MAC in path or User-Agent)');
   if (file.secret || file.carriesRevision) throw new HotdeskError('internal', `common file ${file.name} is marked per-phone`);
   const { body, ...meta } = file;
-  return { file: meta, body: Buffer.from(body, 'utf8'), mac: null, vendor: req.driver.vendor };
+  return servedFile({ file: meta, parts: [Buffer.from(body, 'utf8')], mac: null, vendor: req.driver.vendor });
 }

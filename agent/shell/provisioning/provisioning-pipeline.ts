@@ -21,7 +21,7 @@ import type { FirmwareProfile } from '../../vendors/firmware-profile.js';
 import { AllowList } from '../../protocols/cidr.js';
 import { FailureLimiter } from '../http/rate-limiter.js';
 import { serveCommonFile, type UrlBuilder } from './common-files.js';
-import type { ServedFile } from './served-file.js';
+import { type ServedFile, servedFile } from './served-file.js';
 import type { AsyncRenderer } from './render-pool.js';
 import { type CachedFile, cachedBody, DEFAULT_RENDER_CACHE_BYTES } from './render-cache.js';
 import type { SipAdvertised } from './hotdesk-line-input.js';
@@ -131,10 +131,10 @@ export function sanitizeFileName(raw: string, percentEncoded: boolean): string {
  * True when `file` holds the phone's screen token (action-URL and XML-browser URLs carry it). The
  * answer is kept on the cached file for the token it was asked with.
  */
-function carriesToken(file: CachedFile, body: Buffer, token: string): boolean {
+function carriesToken(file: CachedFile, token: string): boolean {
   if (token.length < 8) return false;
   if (file.tokenCheck?.token === token) return file.tokenCheck.found;
-  const found = body.includes(token);
+  const found = cachedBody(file).includes(token);
   file.tokenCheck = { token, found };
   return found;
 }
@@ -300,8 +300,7 @@ export class ProvisioningPipeline {
     // `<mac>-calls.xml` at every boot): a plain 404 that does not count towards the failure limit.
     if (!rendered) throw new HotdeskError('unknown-file', 'not one of this phone\u2019s files');
     // Safety net: a file carrying the phone's screen/action-URL token is a per-phone credential too.
-    const body = cachedBody(rendered);
-    const file = rendered.meta.secret || !carriesToken(rendered, body, runtime.screenToken) ? rendered.meta : { ...rendered.meta, secret: true };
+    const file = rendered.meta.secret || !carriesToken(rendered, runtime.screenToken) ? rendered.meta : { ...rendered.meta, secret: true };
     const authorised = ctx.authorised ?? (file.secret ? await this.authorise(req, mac, runtime, site, now) : undefined);
 
     const fetch = {
@@ -318,8 +317,8 @@ export class ProvisioningPipeline {
       ? { kind: 'secret-served', at: now, phone: mac, detail: { ip: req.remoteAddress, file: file.name, revision: runtime.revision, protocol: req.protocol } }
       : undefined;
     const rec = await store.recordServed(mac, fetch, audit);
-    const served: ServedFile = { file, body, mac, vendor: phone.vendor };
-    return rec.confirmed ? { ...served, syncConfirmed: { elapsedMs: rec.elapsedMs ?? 0 } } : served;
+    const parts = rendered.chunks.map((c) => c.bytes);
+    return servedFile({ file, parts, mac, vendor: phone.vendor, ...(rec.confirmed ? { syncConfirmed: { elapsedMs: rec.elapsedMs ?? 0 } } : {}) });
   }
 
   /** Checks that the requester may receive this phone's secrets; returns how it proved it, or throws. */
