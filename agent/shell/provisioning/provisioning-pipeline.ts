@@ -318,7 +318,8 @@ export class ProvisioningPipeline {
       : undefined;
     const rec = await store.recordServed(mac, fetch, audit);
     const parts = rendered.chunks.map((c) => c.bytes);
-    return servedFile({ file, parts, mac, vendor: phone.vendor, ...(rec.confirmed ? { syncConfirmed: { elapsedMs: rec.elapsedMs ?? 0 } } : {}) });
+    const syncConfirmed = rec.confirmed ? { elapsedMs: rec.elapsedMs ?? 0 } : undefined;
+    return servedFile({ file, parts, length: rendered.length, mac, vendor: phone.vendor, ...(syncConfirmed ? { syncConfirmed } : {}) });
   }
 
   /** Checks that the requester may receive this phone's secrets; returns how it proved it, or throws. */

@@ -24,19 +24,38 @@ export interface ServedFile {
   readonly syncConfirmed?: { readonly elapsedMs: number };
 }
 
+/** What {@link servedFile} is given: a served file without its joined body (`length` counted when not given). */
+export type ServedFileInit = Omit<ServedFile, 'body' | 'length'> & { readonly length?: number };
+
+/** {@link ServedFile} with `body` joined on first use (a class: one hidden shape, the getter on the prototype). */
+class LazyServedFile implements ServedFile {
+  readonly file: FileMeta;
+  readonly parts: readonly Buffer[];
+  readonly length: number;
+  readonly mac: string | null;
+  readonly vendor: Vendor;
+  readonly syncConfirmed?: { readonly elapsedMs: number };
+  private joined: Buffer | undefined;
+
+  constructor(o: ServedFileInit) {
+    this.file = o.file;
+    this.parts = o.parts;
+    this.length = o.length ?? o.parts.reduce((n, p) => n + p.length, 0);
+    this.mac = o.mac;
+    this.vendor = o.vendor;
+    if (o.syncConfirmed !== undefined) this.syncConfirmed = o.syncConfirmed;
+  }
+
+  get body(): Buffer {
+    this.joined ??= this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts as Buffer[], this.length);
+    return this.joined;
+  }
+}
+
 /**
- * A served file from its parts; `body` joins them on first use and keeps the result. Copying one with
- * object spread reads `body` (and so joins): build each answer with this instead.
+ * A served file from its parts; `body` joins them on first use and keeps the result. Object spread of
+ * one reads `body` (and so joins) and loses the getter: build each answer with this instead.
  */
-export function servedFile(o: Omit<ServedFile, 'body' | 'length'>): ServedFile {
-  let joined: Buffer | undefined;
-  const length = o.parts.reduce((n, p) => n + p.length, 0);
-  return {
-    ...o,
-    length,
-    get body(): Buffer {
-      joined ??= o.parts.length === 1 ? (o.parts[0] as Buffer) : Buffer.concat(o.parts as Buffer[], length);
-      return joined;
-    },
-  };
+export function servedFile(o: ServedFileInit): ServedFile {
+  return new LazyServedFile(o);
 }

@@ -22,4 +22,12 @@ describe('servedFile', () => {
     expect(s.length).toBe(5);
     expect(s.syncConfirmed).toEqual({ elapsedMs: 12 });
   });
+
+  it('takes the length the render cache already knows, and joins to exactly that many bytes', () => {
+    const parts = [Buffer.from('abc'), Buffer.from('defg')];
+    const s = servedFile({ file: meta, parts, length: 7, mac: null, vendor: 'poly' });
+    expect(s.length).toBe(7);
+    expect(s.body.toString('latin1')).toBe('abcdefg');
+    expect(s.syncConfirmed).toBeUndefined();
+  });
 });
