@@ -38,8 +38,7 @@ function sendServed(reply: FastifyReply, served: ServedFile): FastifyReply {
   res.writeHead(200, { 'content-type': served.file.contentType, 'cache-control': 'no-store', 'content-length': served.length });
   res.cork();
   for (const part of served.parts) res.write(part);
-  res.end();
-  res.uncork();
+  res.end(); // uncorks fully: headers and parts leave together
   return reply;
 }
 
